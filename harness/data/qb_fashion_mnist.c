@@ -1,0 +1,1 @@
+#include "qb_fashion_mnist.h"

@@ -1,0 +1,35 @@
+/* Error metrics between a reference signal x and an approximation y, accumulated
+ * in double precision:
+ *   sqnr_db     10 log10( sum x^2 / sum (x - y)^2 )   (+inf when y == x exactly)
+ *   mse         mean (x - y)^2
+ *   norm_l2     ||x - y|| / ||x||                       (+inf if ||x|| = 0 < ||x - y||)
+ *   cosine      <x, y> / (||x|| ||y||)                  (1 if both zero, 0 if one is)
+ *   max_abs     max |x - y|
+ *   median_abs, p95_abs   linear-interpolated quantiles of |x - y| (numpy default)
+ */
+#ifndef QB_METRICS_H
+#define QB_METRICS_H
+
+#include <stddef.h>
+
+#include "qb_error.h"
+
+typedef struct {
+  size_t n;
+  double sqnr_db, mse, norm_l2, cosine, max_abs, median_abs, p95_abs;
+} qb_error_metrics;
+
+int qb_metrics_compute(const float* x, const float* y, size_t n, qb_error_metrics* m,
+                       qb_error* err);
+
+/* Linear-interpolated quantile (q in [0, 1]) of v[0..n), which is sorted in place. */
+double qb_quantile_sorted_inplace(double* v, size_t n, double q);
+
+/* Mean over rows of KL(softmax(p_row) || softmax(q_row)), in nats; rows x classes. */
+double qb_kl_divergence_logits(const float* p, const float* q, size_t rows, size_t classes);
+/* Fraction of rows whose argmax agrees (first index wins ties). */
+double qb_top1_agreement(const float* p, const float* q, size_t rows, size_t classes);
+/* Index of the largest value (first on ties). */
+size_t qb_argmax(const float* v, size_t n);
+
+#endif

@@ -1,0 +1,1 @@
+#include "qb_tensor_quant.h"

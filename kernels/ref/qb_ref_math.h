@@ -1,0 +1,60 @@
+/* Rounding primitives of the reference kernels. Every SIMD kernel reproduces these
+ * exactly; each is named after the instruction or library function it matches.
+ * Shared by ISA files, hence static inline (no cross-ISA calls). */
+#ifndef QB_REF_MATH_H
+#define QB_REF_MATH_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "qb_kernels.h"
+
+/* Round half to even in the current (default: to-nearest) mode. Matches
+ * nearbyintf, CVTPS2DQ under MXCSR round-to-nearest, and FRINTN on Arm. */
+static inline float qb_round_half_even(float x) { return nearbyintf(x); }
+
+/* The quantized value of one float, as every quantize kernel defines it:
+ *   q = clamp(round_half_even(x / scale) + zp, qmin, qmax)
+ * The clamp happens on the rounded quotient in float (q - zp range is exact in
+ * float since |qmin|,|qmax|,|zp| < 2^24), so huge x saturate instead of
+ * overflowing an int conversion. */
+static inline int32_t qb_quantize_one(float x, float scale, float inv_scale, int32_t zp,
+                                      int32_t qmin, int32_t qmax, qb_round_mode mode) {
+  const float quotient = (mode == QB_ROUND_DIV) ? x / scale : x * inv_scale;
+  float r = qb_round_half_even(quotient);
+  const float lo = (float)(qmin - zp), hi = (float)(qmax - zp);
+  r = r < lo ? lo : r;
+  r = r > hi ? hi : r;
+  return (int32_t)r + zp;
+}
+
+/* gemmlowp SaturatingRoundingDoublingHighMul, equivalent to ARM VQRDMULH (s32):
+ * the high 32 bits of 2*a*b, rounded half up (nudge 2^30 added to the 64-bit
+ * product before the arithmetic shift by 31; for negative products the nudge is
+ * 1 - 2^30 so that rounding is symmetric, as gemmlowp does), saturating the single
+ * overflow case a == b == INT32_MIN to INT32_MAX. */
+static inline int32_t qb_saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  const int64_t ab = (int64_t)a * (int64_t)b;
+  const int64_t nudge = ab >= 0 ? (INT64_C(1) << 30) : (1 - (INT64_C(1) << 30));
+  /* Division (not shift) truncates toward zero, as gemmlowp's reference does. */
+  return (int32_t)((ab + nudge) / (INT64_C(1) << 31));
+}
+
+/* gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from
+ * zero (exponent 0..31). Matches ARM VRSHL by a negative shift followed by the
+ * sign fix-up gemmlowp applies; on x86 the kernels emulate it with the mask and
+ * threshold below. */
+static inline int32_t qb_rounding_divide_by_pot(int32_t x, int exponent) {
+  if (exponent == 0) return x;
+  const int32_t mask = (int32_t)((UINT32_C(1) << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int32_t qb_clamp_s32(int32_t x, int32_t lo, int32_t hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#endif /* QB_REF_MATH_H */
