@@ -1,0 +1,182 @@
+/* Kernel lists and per-backend tables (generic C). See qb_dispatch.h for the rules.
+ * To add a kernel: declare it in its family header, add an entry below at its
+ * place in the best-to-worst order; tests and benchmarks pick it up from the list. */
+#include "qb_dispatch.h"
+
+#include <pthread.h>
+
+#include "q8-gemm/qb_q8_gemm.h"
+
+#define QB_INFO(NAME, BACKEND, MR, NR, KR, EXACT, SIZE) \
+  { #NAME, BACKEND, MR, NR, KR, EXACT, SIZE }
+
+/* ------------------------------------------------------- qu8 x qs8 -> qs32 */
+#define QB_X86_ENTRY(AT, BT, TILE, ISA, BACKEND, MR, NR)                                   \
+  {QB_INFO(qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA, BACKEND, MR, NR, 4, true,            \
+           qb_q8_gemm_packed_size_##TILE##__##ISA),                                         \
+   qb_##AT##_##BT##_qs32_gemm_pack_##TILE##__##ISA, qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA}
+
+static const qb_qu8_qs8_qs32_gemm_entry qu8_qs8_list[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni, QB_BACKEND_AVX512VNNI, 8, 32, 4, true,
+             qb_q8_gemm_packed_size_8x32c4__avx512vnni),
+     qb_qu8_qs8_qs32_gemm_pack_8x32c4__avx512vnni, qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni, NULL},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_8x24c4__avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24, 4, true,
+             qb_q8_gemm_packed_size_8x24c4__avx512vnni),
+     qb_qu8_qs8_qs32_gemm_pack_8x24c4__avx512vnni, qb_qu8_qs8_qs32_gemm_8x24c4__avx512vnni, NULL},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x16c4_sat__avx2, QB_BACKEND_AVX2_SAT, 4, 16, 4, false,
+             qb_q8_gemm_packed_size_4x16c4_sat__avx2),
+     qb_qu8_qs8_qs32_gemm_pack_4x16c4_sat__avx2, qb_qu8_qs8_qs32_gemm_4x16c4_sat__avx2,
+     qb_qu8_qs8_qs32_gemm_saturations__scalar},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x16c4__avx2, QB_BACKEND_AVX2, 4, 16, 4, true,
+             qb_q8_gemm_packed_size_4x16c4__avx2),
+     qb_qu8_qs8_qs32_gemm_pack_4x16c4__avx2, qb_qu8_qs8_qs32_gemm_4x16c4__avx2, NULL},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x8c4__sse41, QB_BACKEND_SSE41, 4, 8, 4, true,
+             qb_q8_gemm_packed_size_4x8c4__sse41),
+     qb_qu8_qs8_qs32_gemm_pack_4x8c4__sse41, qb_qu8_qs8_qs32_gemm_4x8c4__sse41, NULL},
+#endif
+    {QB_INFO(qb_qu8_qs8_qs32_gemm__scalar, QB_BACKEND_SCALAR, 1, 1, 1, true,
+             qb_q8_gemm_packed_size__scalar),
+     qb_qu8_qs8_qs32_gemm_pack__scalar, qb_qu8_qs8_qs32_gemm_run__scalar, NULL},
+};
+
+/* ------------------------------------- qs8 x qs8 and qu8 x qu8 -> qs32 */
+/* The same microkernels: A ^ 0x80 for signed A, B - 128 at packing for unsigned B
+ * (kernels/q8-gemm/qb_q8_gemm_pack.h). */
+static const qb_qs8_qs8_qs32_gemm_entry qs8_qs8_list[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    QB_X86_ENTRY(qs8, qs8, 8x32c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 32),
+    QB_X86_ENTRY(qs8, qs8, 8x24c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24),
+    QB_X86_ENTRY(qs8, qs8, 4x16c4, avx2, QB_BACKEND_AVX2, 4, 16),
+    QB_X86_ENTRY(qs8, qs8, 4x8c4, sse41, QB_BACKEND_SSE41, 4, 8),
+#endif
+    {QB_INFO(qb_qs8_qs8_qs32_gemm__scalar, QB_BACKEND_SCALAR, 1, 1, 1, true,
+             qb_q8_gemm_packed_size__scalar),
+     qb_qs8_qs8_qs32_gemm_pack__scalar, qb_qs8_qs8_qs32_gemm_run__scalar},
+};
+
+static const qb_qu8_qu8_qs32_gemm_entry qu8_qu8_list[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    QB_X86_ENTRY(qu8, qu8, 8x32c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 32),
+    QB_X86_ENTRY(qu8, qu8, 8x24c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24),
+    QB_X86_ENTRY(qu8, qu8, 4x16c4, avx2, QB_BACKEND_AVX2, 4, 16),
+    QB_X86_ENTRY(qu8, qu8, 4x8c4, sse41, QB_BACKEND_SSE41, 4, 8),
+#endif
+    {QB_INFO(qb_qu8_qu8_qs32_gemm__scalar, QB_BACKEND_SCALAR, 1, 1, 1, true,
+             qb_q8_gemm_packed_size__scalar),
+     qb_qu8_qu8_qs32_gemm_pack__scalar, qb_qu8_qu8_qs32_gemm_run__scalar},
+};
+
+#define QB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const qb_qu8_qs8_qs32_gemm_entry* qb_qu8_qs8_qs32_gemm_entries(size_t* count) {
+  *count = QB_COUNT(qu8_qs8_list);
+  return qu8_qs8_list;
+}
+const qb_qs8_qs8_qs32_gemm_entry* qb_qs8_qs8_qs32_gemm_entries(size_t* count) {
+  *count = QB_COUNT(qs8_qs8_list);
+  return qs8_qs8_list;
+}
+const qb_qu8_qu8_qs32_gemm_entry* qb_qu8_qu8_qs32_gemm_entries(size_t* count) {
+  *count = QB_COUNT(qu8_qu8_list);
+  return qu8_qu8_list;
+}
+
+/* ------------------------------------------------------------------ rules */
+size_t qb_dispatch_fallback_chain(qb_backend b, qb_backend chain[QB_BACKEND_COUNT]) {
+  size_t n = 0;
+  switch (b) {
+    case QB_BACKEND_AVX512VNNI:
+      chain[n++] = QB_BACKEND_AVX512VNNI;
+      chain[n++] = QB_BACKEND_AVX2;
+      chain[n++] = QB_BACKEND_SSE41;
+      break;
+    case QB_BACKEND_AVX2_SAT:
+      chain[n++] = QB_BACKEND_AVX2_SAT;
+      chain[n++] = QB_BACKEND_AVX2;
+      chain[n++] = QB_BACKEND_SSE41;
+      break;
+    case QB_BACKEND_AVX2:
+      chain[n++] = QB_BACKEND_AVX2;
+      chain[n++] = QB_BACKEND_SSE41;
+      break;
+    case QB_BACKEND_SSE41:
+      chain[n++] = QB_BACKEND_SSE41;
+      break;
+    case QB_BACKEND_NEONDOT:
+      chain[n++] = QB_BACKEND_NEONDOT;
+      chain[n++] = QB_BACKEND_NEON;
+      break;
+    case QB_BACKEND_NEON:
+      chain[n++] = QB_BACKEND_NEON;
+      break;
+    case QB_BACKEND_SCALAR:
+    case QB_BACKEND_COUNT:
+      break;
+  }
+  chain[n++] = QB_BACKEND_SCALAR;
+  return n;
+}
+
+ptrdiff_t qb_dispatch_select(qb_backend target, qb_backend_set usable, const qb_gemm_info* first,
+                             size_t count, size_t stride) {
+  if ((unsigned)target >= QB_BACKEND_COUNT || !(usable & QB_BACKEND_BIT(target))) return -1;
+  qb_backend chain[QB_BACKEND_COUNT];
+  const size_t n = qb_dispatch_fallback_chain(target, chain);
+  for (size_t c = 0; c < n; c++) {
+    if (!(usable & QB_BACKEND_BIT(chain[c]))) continue;
+    for (size_t i = 0; i < count; i++) {
+      const qb_gemm_info* e = (const qb_gemm_info*)((const char*)first + i * stride);
+      if (e->backend == chain[c]) return (ptrdiff_t)i;
+    }
+  }
+  return -1;
+}
+
+#define QB_SELECT(LIST, TARGET, USABLE)                                                     \
+  qb_dispatch_select(TARGET, USABLE, &(LIST)[0].info, QB_COUNT(LIST), sizeof((LIST)[0]))
+
+bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_table* table) {
+  usable |= QB_BACKEND_BIT(QB_BACKEND_SCALAR);
+  const ptrdiff_t a = QB_SELECT(qu8_qs8_list, target, usable);
+  const ptrdiff_t b = QB_SELECT(qs8_qs8_list, target, usable);
+  const ptrdiff_t c = QB_SELECT(qu8_qu8_list, target, usable);
+  if (a < 0 || b < 0 || c < 0) return false; /* target unusable: every family has scalar */
+  table->backend = target;
+  table->qu8_qs8_qs32_gemm = &qu8_qs8_list[a];
+  table->qs8_qs8_qs32_gemm = &qs8_qs8_list[b];
+  table->qu8_qu8_qs32_gemm = &qu8_qu8_list[c];
+  return true;
+}
+
+qb_backend qb_dispatch_best_backend(qb_backend_set usable) {
+  static const qb_backend order[] = {QB_BACKEND_AVX512VNNI, QB_BACKEND_AVX2, QB_BACKEND_SSE41,
+                                     QB_BACKEND_NEONDOT, QB_BACKEND_NEON};
+  for (size_t i = 0; i < QB_COUNT(order); i++)
+    if (usable & QB_BACKEND_BIT(order[i])) return order[i];
+  return QB_BACKEND_SCALAR;
+}
+
+/* ----------------------------------------------------------------- tables */
+static qb_dispatch_table tables[QB_BACKEND_COUNT];
+static bool table_usable[QB_BACKEND_COUNT];
+static qb_backend best_backend = QB_BACKEND_SCALAR;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void build_tables(void) {
+  const qb_backend_set usable = qb_isa_usable_set();
+  for (int b = 0; b < QB_BACKEND_COUNT; b++)
+    table_usable[b] = qb_dispatch_build((qb_backend)b, usable, &tables[b]);
+  best_backend = qb_dispatch_best_backend(usable);
+}
+
+const qb_dispatch_table* qb_dispatch_get(qb_backend b) {
+  if ((unsigned)b >= QB_BACKEND_COUNT) return NULL;
+  pthread_once(&tables_once, build_tables);
+  return table_usable[b] ? &tables[b] : NULL;
+}
+
+const qb_dispatch_table* qb_dispatch_best(void) {
+  pthread_once(&tables_once, build_tables);
+  return &tables[best_backend];
+}
