@@ -1,1 +1,71 @@
-int main(void) { return 0; }
+/* qbench: benchmark and accuracy evaluation of quantized neural-network inference. */
+#include <stdio.h>
+#include <string.h>
+
+#include "qb_cli.h"
+
+#ifndef QB_VERSION
+#define QB_VERSION "0.1.0"
+#endif
+
+static const qb_command commands[] = {
+    {"tensor", "quantize a .npy tensor under given schemes and print qparams and errors",
+     qb_cmd_tensor, qb_cmd_tensor_help},
+    {"demo", "the current main job: train a small real model, quantize it, compare",
+     qb_cmd_demo, qb_cmd_demo_help},
+};
+static const size_t ncommands = sizeof commands / sizeof *commands;
+
+static void usage(FILE* f) {
+  fprintf(f,
+          "usage: qbench COMMAND [OPTIONS]\n"
+          "       qbench help COMMAND | qbench COMMAND --help\n\n"
+          "Benchmark and accuracy evaluation of quantized neural-network inference.\n\n"
+          "commands:\n");
+  for (size_t i = 0; i < ncommands; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f,
+          "\nexit status: 0 success, 1 failure found or run-time error, 2 usage error or "
+          "bad input\n");
+}
+
+static const qb_command* find(const char* name) {
+  for (size_t i = 0; i < ncommands; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return QB_EXIT_USAGE;
+  }
+  const char* name = argv[1];
+  if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+    usage(stdout);
+    return QB_EXIT_OK;
+  }
+  if (!strcmp(name, "--version")) {
+    printf("qbench %s\n", QB_VERSION);
+    return QB_EXIT_OK;
+  }
+  if (!strcmp(name, "help")) {
+    if (argc < 3) {
+      usage(stdout);
+      return QB_EXIT_OK;
+    }
+    const qb_command* c = find(argv[2]);
+    if (!c) {
+      fprintf(stderr, "qbench: unknown command '%s' (see qbench --help)\n", argv[2]);
+      return QB_EXIT_USAGE;
+    }
+    c->help();
+    return QB_EXIT_OK;
+  }
+  const qb_command* c = find(name);
+  if (!c) {
+    fprintf(stderr, "qbench: unknown command '%s' (see qbench --help)\n", name);
+    return QB_EXIT_USAGE;
+  }
+  return c->run(argc - 1, argv + 1);
+}

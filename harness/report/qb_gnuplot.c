@@ -1,0 +1,35 @@
+#include "qb_gnuplot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char* qb_plots_dir(void) {
+  const char* env = getenv("QB_PLOTS_DIR");
+  return env && *env ? env : QB_SOURCE_PLOTS_DIR;
+}
+
+int qb_gnuplot_render(const char* script_name, const char* datafile, const char* outfile,
+                      qb_error* err) {
+  if (strchr(datafile, '\'') || strchr(outfile, '\''))
+    return qb_fail(err, "plot paths must not contain a single quote: %s, %s", datafile, outfile);
+  char vars[8400], script[4200];
+  snprintf(vars, sizeof vars, "datafile='%s'; outfile='%s'", datafile, outfile);
+  snprintf(script, sizeof script, "%s/%s", qb_plots_dir(), script_name);
+  const pid_t pid = fork();
+  if (pid < 0) return qb_fail(err, "cannot start gnuplot: %s", strerror(errno));
+  if (pid == 0) {
+    execlp("gnuplot", "gnuplot", "-e", vars, script, (char*)NULL);
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return qb_fail(err, "waiting for gnuplot: %s", strerror(errno));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+    return qb_fail(err, "gnuplot is not installed (apt-get install gnuplot-nox)");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return qb_fail(err, "gnuplot failed on %s (exit status %d)", script, WEXITSTATUS(status));
+  return 0;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# qbench tensor end to end: tables, JSON, lists, metrics ordering, bad input.
+qbench=$1 make_fixtures=$2 dir=$3
+source "$(dirname "$0")/test_cli_common.sh"
+rm -rf "$dir" && mkdir -p "$dir" && "$make_fixtures" "$dir" || { echo "fixtures failed"; exit 1; }
+f=$dir/weight.npy
+
+expect_exit 0 "help" -- "$qbench" tensor --help
+expect_in "--granularity" "help lists options"
+expect_exit 0 "top-level help" -- "$qbench" --help
+expect_in "tensor" "top-level help lists tensor"
+expect_exit 2 "unknown command" -- "$qbench" frobnicate
+expect_in "unknown command" "unknown command named"
+
+expect_exit 0 "default table" -- "$qbench" tensor "$f"
+expect_in "SQNR(dB)" "table header"
+expect_in "[16, 32]" "shape printed"
+expect_in "scale/zero_point:" "qparams printed"
+
+expect_exit 0 "json single" -- "$qbench" tensor "$f" --json
+for key in '"scale":[' '"zero_point":[' '"sqnr_db":' '"mse":' '"cosine":' '"max_abs_err":' \
+           '"norm_l2":' '"median_abs_err":' '"p95_abs_err":' '"clipped":'; do
+  expect_in "$key" "json has $key"
+done
+[[ $(wc -l <<<"$out") -eq 1 ]] && pass "one combination, one JSON line" || fail "expected one JSON line: $out"
+
+expect_exit 0 "json per-channel" -- "$qbench" tensor "$f" --granularity channel --scheme symmetric --json
+scales=$(sed -n 's/.*"scale":\[\([^]]*\)\].*/\1/p' <<<"$out" | tr ',' '\n' | wc -l)
+[[ $scales -eq 16 ]] && pass "16 per-channel scales" || fail "expected 16 scales, got $scales"
+zps=$(sed -n 's/.*"zero_point":\[\([^]]*\)\].*/\1/p' <<<"$out")
+[[ "$zps" =~ ^(0,){15}0$ ]] && pass "symmetric signed zero points are all 0" || fail "zero points: $zps"
+sqnr_channel=$(json_num sqnr_db)
+expect_exit 0 "json per-tensor symmetric" -- "$qbench" tensor "$f" --scheme symmetric --json
+sqnr_tensor=$(json_num sqnr_db)
+expect_cmp "$sqnr_channel" ">" "$sqnr_tensor" "per-channel SQNR beats per-tensor on channel-skewed data"
+
+expect_exit 0 "json per-group" -- "$qbench" tensor "$f" --granularity group:5 --scheme symmetric --json
+units=$(json_num units)
+[[ $units -eq 112 ]] && pass "group:5 over 32 columns x 16 rows = 7 groups x 16 = 112 units" || fail "units $units"
+
+expect_exit 0 "bits x ranges" -- "$qbench" tensor "$f" --bits 8,4,2 --range minmax,percentile:99,mse --json
+[[ $(wc -l <<<"$out") -eq 9 ]] && pass "9 combinations -> 9 lines" || fail "expected 9 lines"
+s8=$(sed -n 's/.*"bits":8,.*"range":"minmax".*"sqnr_db":\([-0-9.e+]*\).*/\1/p' <<<"$out")
+s4=$(sed -n 's/.*"bits":4,.*"range":"minmax".*"sqnr_db":\([-0-9.e+]*\).*/\1/p' <<<"$out")
+s2=$(sed -n 's/.*"bits":2,.*"range":"minmax".*"sqnr_db":\([-0-9.e+]*\).*/\1/p' <<<"$out")
+expect_cmp "$s8" ">" "$s4" "8-bit SQNR above 4-bit"
+expect_cmp "$s4" ">" "$s2" "4-bit SQNR above 2-bit"
+# each extra bit buys about 6 dB: 8-bit vs 4-bit differ by roughly 24 dB
+expect_cmp "$(awk -v a="$s8" -v b="$s4" 'BEGIN{print a-b}')" ">" 18 "8-bit vs 4-bit gap near 6 dB/bit"
+m4=$(sed -n 's/.*"bits":4,.*"range":"mse".*"mse":\([-0-9.e+]*\).*/\1/p' <<<"$out")
+mm4=$(sed -n 's/.*"bits":4,.*"range":"minmax".*"mse":\([-0-9.e+]*\).*/\1/p' <<<"$out")
+expect_cmp "$m4" "<=" "$mm4" "mse range has MSE <= min-max at 4 bits"
+
+expect_exit 0 "all range strategies" -- "$qbench" tensor "$dir/logits.npy" --range minmax,movavg,percentile:99.9,mse,entropy,crossentropy --bits 4
+expect_in "crossentropy" "crossentropy row"
+expect_in "entropy" "entropy row"
+
+# The rounding convention is selectable and visible: amax = 1 at 8-bit symmetric
+# puts +-1 on the tie +-127.5; both conventions must report themselves.
+expect_exit 0 "rounding div" -- "$qbench" tensor "$dir/ties.npy" --scheme symmetric --json
+expect_in '"rounding":"div"' "rounding div reported"
+expect_exit 0 "rounding mul-recip" -- "$qbench" tensor "$dir/ties.npy" --scheme symmetric --rounding mul-recip --json
+expect_in '"rounding":"mul-recip"' "rounding mul-recip reported"
+
+expect_exit 0 "out-dequant" -- "$qbench" tensor "$f" --bits 4 --out-dequant "$dir/dq.npy"
+expect_exit 0 "dequantized file reads back" -- "$qbench" tensor "$dir/dq.npy"
+expect_in "[16, 32]" "dequantized shape preserved"
+expect_exit 2 "out-dequant with several combinations" -- "$qbench" tensor "$f" --bits 4,8 --out-dequant "$dir/x.npy"
+
+# Bad input: a clear message and exit 2, never a crash.
+expect_exit 2 "missing file" -- "$qbench" tensor "$dir/nope.npy"
+expect_in "cannot open" "missing file message"
+expect_exit 2 "truncated npy" -- "$qbench" tensor "$dir/truncated.npy"
+expect_in "truncated" "truncated message"
+expect_exit 2 "float64 npy" -- "$qbench" tensor "$dir/f64.npy"
+expect_in "float64" "float64 named"
+expect_exit 2 "NaN" -- "$qbench" tensor "$dir/nan.npy"
+expect_in "element 5 is NaN" "NaN index named"
+expect_exit 2 "Inf" -- "$qbench" tensor "$dir/inf.npy"
+expect_in "element 2 is infinite" "Inf index named"
+expect_exit 2 "empty tensor" -- "$qbench" tensor "$dir/empty.npy"
+expect_in "empty" "empty named"
+expect_exit 2 "fortran order" -- "$qbench" tensor "$dir/fortran.npy"
+expect_in "Fortran" "fortran named"
+expect_exit 2 "not npy" -- "$qbench" tensor "$dir/badmagic.npy"
+expect_in "not a .npy" "bad magic named"
+expect_exit 2 "unknown option" -- "$qbench" tensor "$f" --frobnicate
+expect_in "unknown option" "unknown option named"
+expect_exit 2 "bits 9" -- "$qbench" tensor "$f" --bits 9
+expect_in "2..8 or 16" "bits range named"
+expect_exit 2 "bad percentile" -- "$qbench" tensor "$f" --range percentile:abc
+expect_exit 2 "bad group" -- "$qbench" tensor "$f" --granularity group:0
+expect_exit 2 "crossentropy over split rows" -- "$qbench" tensor "$dir/logits.npy" --granularity group:4 --range crossentropy
+expect_in "crossentropy" "crossentropy error explains"
+expect_exit 2 "axis out of range" -- "$qbench" tensor "$f" --granularity channel --axis 5
+expect_exit 2 "no file" -- "$qbench" tensor
+expect_exit 2 "option without value" -- "$qbench" tensor "$f" --bits
+finish
