@@ -28,11 +28,12 @@ static inline int32_t qb_quantize_one(float x, float scale, float inv_scale, int
   return (int32_t)r + zp;
 }
 
-/* gemmlowp SaturatingRoundingDoublingHighMul, equivalent to ARM VQRDMULH (s32):
- * the high 32 bits of 2*a*b, rounded half up (nudge 2^30 added to the 64-bit
- * product before the arithmetic shift by 31; for negative products the nudge is
- * 1 - 2^30 so that rounding is symmetric, as gemmlowp does), saturating the single
- * overflow case a == b == INT32_MIN to INT32_MAX. */
+/* gemmlowp SaturatingRoundingDoublingHighMul (ARM VQRDMULH, s32): 2*a*b / 2^32
+ * = a*b / 2^31 rounded to nearest with ties toward +infinity, for both signs
+ * (1.5 -> 2, -1.5 -> -1). gemmlowp writes it as (ab + nudge) / 2^31 with C's
+ * truncating division and nudge = 2^30 for ab >= 0, 1 - 2^30 for ab < 0; the
+ * asymmetric nudge and the truncation toward zero together give the tie-up rule.
+ * The single overflow case a == b == INT32_MIN saturates to INT32_MAX. */
 static inline int32_t qb_saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
   const int64_t ab = (int64_t)a * (int64_t)b;

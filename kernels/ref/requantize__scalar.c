@@ -14,7 +14,10 @@
  *   y = clamp(RoundingDivideByPOT(SRDHM(s << left, multiplier), right) + zp, ...)
  * with SRDHM = SaturatingRoundingDoublingHighMul (VQRDMULH) and the two rounding
  * primitives defined in qb_ref_math.h. Note the double rounding: the high-mul
- * rounds half up, then the shift rounds half away from zero. */
+ * rounds ties toward +infinity, then the shift rounds ties away from zero.
+ * Like TFLite, the left shift (shift > 0) multiplies in int32 and wraps on
+ * overflow, and acc + bias wraps; both are defined here (unsigned arithmetic) so
+ * every backend reproduces them. */
 #include <math.h>
 
 #include "qb_kernels.h"
@@ -31,7 +34,10 @@ qb_fixedpoint_multiplier qb_fixedpoint_multiplier_from_double(double real_multip
     exponent++;
   }
   if (exponent < -31) return r; /* multiplier underflows to zero, as TFLite does */
-  if (exponent > 30) exponent = 30;
+  if (exponent > 30) { /* r >= 2^30: saturate to the largest encodable, as TFLite does */
+    exponent = 30;
+    q_fixed = INT32_MAX;
+  }
   r.multiplier = (int32_t)q_fixed;
   r.shift = exponent;
   return r;

@@ -43,6 +43,8 @@ static void test_multiplier_from_double(void) {
    * 2^-31 = 0.5 * 2^-30 -> {2^30, -30}; 2^-32 -> {2^30, -31} (the smallest shift);
    * 2^-33 needs shift -32: underflows to {0, 0} as TFLite does.
    * 2^29 = 0.5 * 2^30 -> {2^30, 30} (the largest shift).
+   * 2^30 and above need shift 31: saturate to the largest encodable value
+   *   {2^31 - 1, 30} (= 2^30 - 2^-1), as TFLite's QuantizeMultiplier does.
    * 0, negatives, NaN -> {0, 0}. */
   check_mult(0.5, P30, 0);
   check_mult(1.0, P30, 1);
@@ -58,6 +60,8 @@ static void test_multiplier_from_double(void) {
   check_mult(ldexp(1.0, -32), P30, -31);
   check_mult(ldexp(1.0, -33), 0, 0);
   check_mult(ldexp(1.0, 29), P30, 30);
+  check_mult(ldexp(1.0, 30), INT32_MAX, 30);
+  check_mult(ldexp(1.5, 35), INT32_MAX, 30);
   check_mult(0.0, 0, 0);
   check_mult(-0.5, 0, 0);
   check_mult(nan(""), 0, 0);
@@ -113,6 +117,9 @@ static void test_srdhm(void) {
   QB_CHECK_EQ_INT(qb_saturating_rounding_doubling_high_mul(0, INT32_MIN), 0);
   /* ties: +0.5 -> 1, -0.5 -> 0 (half up, like VQRDMULH) */
   QB_CHECK_EQ_INT(qb_saturating_rounding_doubling_high_mul(P30, 1), 1);
+  /* Ties go toward +infinity for both signs: 3 * 2^30 / 2^31 = 1.5 -> 2, -1.5 -> -1. */
+  QB_CHECK_EQ_INT(qb_saturating_rounding_doubling_high_mul(3 * (P30 / 2), 2), 2);
+  QB_CHECK_EQ_INT(qb_saturating_rounding_doubling_high_mul(-3 * (P30 / 2), 2), -1);
   QB_CHECK_EQ_INT(qb_saturating_rounding_doubling_high_mul(-P30, 1), 0);
   QB_CHECK_EQ_INT(qb_saturating_rounding_doubling_high_mul(1, -P30), 0);
   /* just past the negative tie: -0.5 - 2^-31 -> -1 */
