@@ -1,6 +1,6 @@
 /* Kernel dispatch: one table of kernels per backend, built once.
  *
- * Each kernel family has ONE list of entries, best first (qb_*_gemm_entries()).
+ * Each kernel family has ONE list of entries, best first (qb_*_entries()).
  * Dispatch, the exactness tests and the benchmarks all read these lists, so a new
  * kernel is added in one place (kernels/dispatch/qb_dispatch.c).
  *
@@ -13,13 +13,14 @@
  *   avx512vnni : avx512vnni, avx2, sse41, scalar       (never avx2-sat: not exact)
  *   neon       : neon, scalar
  *   neondot    : neondot, neon, scalar
+ *   i8mm       : i8mm, neondot, neon, scalar
  * "usable" (qb_isa.h) includes the mask, so a masked-out backend's kernels are
  * never picked, not even as a fallback. Every family has a scalar entry, so every
  * usable backend's table is complete. A kernel and its packing routine are one
  * entry: always pack with the entry you run.
  *
  * qb_dispatch_best() is the best usable EXACT backend: avx512vnni > avx2 > sse41 >
- * scalar on x86, neondot > neon > scalar on Arm. avx2-sat is only ever used when
+ * scalar on x86, i8mm > neondot > neon > scalar on Arm. avx2-sat is only ever used when
  * asked for by qb_dispatch_get(QB_BACKEND_AVX2_SAT). */
 #ifndef QB_DISPATCH_H
 #define QB_DISPATCH_H
@@ -29,6 +30,7 @@
 #include <stdint.h>
 
 #include "isa/qb_isa.h"
+#include "qb_kernels.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,6 +75,90 @@ typedef struct {
               const void* packed, int32_t* C, size_t ldc);
 } qb_qu8_qu8_qs32_gemm_entry;
 
+/* ------------------------------------------------ the non-GEMM families
+ * Their kernels take the scalar reference's prototype (qb_kernels.h) and need no
+ * packing; an entry groups the variants of one op that share one implementation
+ * (qs8 and qu8 outputs differ only in the C type of the bytes). Lists and their
+ * accessors live in kernels/dispatch/qb_dispatch_<family>.c. */
+typedef struct {
+  const char* name;     /* e.g. "qb_f32_q8_quantize__avx2" (q8 = the qs8 and qu8 pair) */
+  qb_backend backend;
+  bool exact;           /* bit-identical to the scalar reference for every input */
+} qb_kernel_info;
+
+/* f32 -> qs8 / qu8, qb_f32_qs8_quantize__scalar semantics (both rounding modes). */
+typedef void (*qb_f32_qs8_quantize_fn)(size_t n, const float* x, float scale, int32_t zero_point,
+                                       int32_t qmin, int32_t qmax, qb_round_mode mode, int8_t* y);
+typedef void (*qb_f32_qu8_quantize_fn)(size_t n, const float* x, float scale, int32_t zero_point,
+                                       int32_t qmin, int32_t qmax, qb_round_mode mode, uint8_t* y);
+typedef struct {
+  qb_kernel_info info;
+  qb_f32_qs8_quantize_fn f32_qs8;
+  qb_f32_qu8_quantize_fn f32_qu8;
+} qb_f32_q8_quantize_entry;
+
+/* qs8 / qu8 -> f32, qb_qs8_f32_dequantize__scalar semantics. */
+typedef struct {
+  qb_kernel_info info;
+  void (*qs8_f32)(size_t n, const int8_t* q, float scale, int32_t zero_point, float* y);
+  void (*qu8_f32)(size_t n, const uint8_t* q, float scale, int32_t zero_point, float* y);
+} qb_q8_f32_dequantize_entry;
+
+/* qs32 -> qs8 / qu8, fp32-scale path (qb_qs32_qs8_requantize_fp32__scalar). */
+typedef struct {
+  qb_kernel_info info;
+  void (*qs32_qs8)(size_t M, size_t N, const int32_t* acc, size_t ldacc, const int32_t* bias,
+                   const float* scale, int32_t zero_point, int32_t qmin, int32_t qmax, int8_t* y,
+                   size_t ldy);
+  void (*qs32_qu8)(size_t M, size_t N, const int32_t* acc, size_t ldacc, const int32_t* bias,
+                   const float* scale, int32_t zero_point, int32_t qmin, int32_t qmax, uint8_t* y,
+                   size_t ldy);
+} qb_qs32_q8_requantize_fp32_entry;
+
+/* qs32 -> qs8 / qu8, gemmlowp fixed-point path (qb_qs32_qs8_requantize_gemmlowp__scalar). */
+typedef struct {
+  qb_kernel_info info;
+  void (*qs32_qs8)(size_t M, size_t N, const int32_t* acc, size_t ldacc, const int32_t* bias,
+                   const qb_fixedpoint_multiplier* multiplier, int32_t zero_point, int32_t qmin,
+                   int32_t qmax, int8_t* y, size_t ldy);
+  void (*qs32_qu8)(size_t M, size_t N, const int32_t* acc, size_t ldacc, const int32_t* bias,
+                   const qb_fixedpoint_multiplier* multiplier, int32_t zero_point, int32_t qmin,
+                   int32_t qmax, uint8_t* y, size_t ldy);
+} qb_qs32_q8_requantize_gemmlowp_entry;
+
+/* W4A8: row quantization of the activations and the int4-weight GEMM/GEMV that
+ * consumes them, always used together (qb_qs8_q4_f32_wgemm__scalar semantics). */
+typedef struct {
+  qb_kernel_info info;
+  void (*rowquantize)(size_t M, size_t K, const float* x, size_t ldx, int8_t* xq, float* sx);
+  void (*wgemm)(size_t M, size_t N, size_t K, size_t G, const int8_t* xq, const float* sx,
+                const uint8_t* w, const float* scale, const int8_t* zero_point, float* y,
+                size_t ldy);
+} qb_qs8_q4_f32_wgemm_entry;
+
+/* W4A32: int4 weights, fp32 activations (qb_f32_q4_f32_wgemm__scalar semantics). */
+typedef struct {
+  qb_kernel_info info;
+  void (*wgemm)(size_t M, size_t N, size_t K, size_t G, const float* x, size_t ldx,
+                const uint8_t* w, const float* scale, const int8_t* zero_point, float* y,
+                size_t ldy);
+} qb_f32_q4_f32_wgemm_entry;
+
+/* Direct depthwise conv (qb_qu8_qs8_qs32_dwconv2d__scalar semantics). */
+typedef struct {
+  qb_kernel_info info;
+  void (*run)(const qb_conv2d_shape* s, const uint8_t* x, int32_t x_zero_point, const int8_t* w,
+              const int32_t* w_zero_point, int32_t* out);
+} qb_qu8_qs8_qs32_dwconv2d_entry;
+
+const qb_f32_q8_quantize_entry* qb_f32_q8_quantize_entries(size_t* count);
+const qb_q8_f32_dequantize_entry* qb_q8_f32_dequantize_entries(size_t* count);
+const qb_qs32_q8_requantize_fp32_entry* qb_qs32_q8_requantize_fp32_entries(size_t* count);
+const qb_qs32_q8_requantize_gemmlowp_entry* qb_qs32_q8_requantize_gemmlowp_entries(size_t* count);
+const qb_qs8_q4_f32_wgemm_entry* qb_qs8_q4_f32_wgemm_entries(size_t* count);
+const qb_f32_q4_f32_wgemm_entry* qb_f32_q4_f32_wgemm_entries(size_t* count);
+const qb_qu8_qs8_qs32_dwconv2d_entry* qb_qu8_qs8_qs32_dwconv2d_entries(size_t* count);
+
 /* The family lists (best first; every entry compiled into this binary, usable or
  * not: check qb_isa_usable(entry->info.backend) before running one). */
 const qb_qu8_qs8_qs32_gemm_entry* qb_qu8_qs8_qs32_gemm_entries(size_t* count);
@@ -85,6 +171,13 @@ typedef struct {
   const qb_qu8_qs8_qs32_gemm_entry* qu8_qs8_qs32_gemm;
   const qb_qs8_qs8_qs32_gemm_entry* qs8_qs8_qs32_gemm;
   const qb_qu8_qu8_qs32_gemm_entry* qu8_qu8_qs32_gemm;
+  const qb_f32_q8_quantize_entry* f32_q8_quantize;
+  const qb_q8_f32_dequantize_entry* q8_f32_dequantize;
+  const qb_qs32_q8_requantize_fp32_entry* qs32_q8_requantize_fp32;
+  const qb_qs32_q8_requantize_gemmlowp_entry* qs32_q8_requantize_gemmlowp;
+  const qb_qs8_q4_f32_wgemm_entry* qs8_q4_f32_wgemm;
+  const qb_f32_q4_f32_wgemm_entry* f32_q4_f32_wgemm;
+  const qb_qu8_qs8_qs32_dwconv2d_entry* qu8_qs8_qs32_dwconv2d;
 } qb_dispatch_table;
 
 /* Tables are built on first call (thread-safe; freezes the ISA mask). */
@@ -99,6 +192,9 @@ size_t qb_dispatch_fallback_chain(qb_backend b, qb_backend chain[QB_BACKEND_COUN
  * in `usable` or nothing along the chain matches. */
 ptrdiff_t qb_dispatch_select(qb_backend target, qb_backend_set usable, const qb_gemm_info* first,
                              size_t count, size_t stride);
+/* The same rule for any list: `first_backend` points at entry 0's backend field. */
+ptrdiff_t qb_dispatch_select_backend(qb_backend target, qb_backend_set usable,
+                                     const qb_backend* first_backend, size_t count, size_t stride);
 /* The table a backend would get under `usable` (the real tables use
  * qb_isa_usable_set()); false if target is not in usable. */
 bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_table* table);

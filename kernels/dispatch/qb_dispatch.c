@@ -15,6 +15,10 @@
   {QB_INFO(qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA, BACKEND, MR, NR, 4, true,            \
            qb_q8_gemm_packed_size_##TILE##__##ISA),                                         \
    qb_##AT##_##BT##_qs32_gemm_pack_##TILE##__##ISA, qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA}
+#define QB_ARM_ENTRY(AT, BT, TILE, ISA, BACKEND, MR, NR, KR)                               \
+  {QB_INFO(qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA, BACKEND, MR, NR, KR, true,           \
+           qb_q8_gemm_packed_size_##TILE##__##ISA),                                         \
+   qb_##AT##_##BT##_qs32_gemm_pack_##TILE##__##ISA, qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA}
 
 static const qb_qu8_qs8_qs32_gemm_entry qu8_qs8_list[] = {
 #if defined(__x86_64__) || defined(__i386__)
@@ -35,6 +39,17 @@ static const qb_qu8_qs8_qs32_gemm_entry qu8_qs8_list[] = {
              qb_q8_gemm_packed_size_4x8c4__sse41),
      qb_qu8_qs8_qs32_gemm_pack_4x8c4__sse41, qb_qu8_qs8_qs32_gemm_4x8c4__sse41, NULL},
 #endif
+#if defined(__aarch64__)
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x16c8__i8mm, QB_BACKEND_I8MM, 4, 16, 8, true,
+             qb_q8_gemm_packed_size_4x16c8__i8mm),
+     qb_qu8_qs8_qs32_gemm_pack_4x16c8__i8mm, qb_qu8_qs8_qs32_gemm_4x16c8__i8mm, NULL},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x16c4__neondot, QB_BACKEND_NEONDOT, 4, 16, 4, true,
+             qb_q8_gemm_packed_size_4x16c4__neondot),
+     qb_qu8_qs8_qs32_gemm_pack_4x16c4__neondot, qb_qu8_qs8_qs32_gemm_4x16c4__neondot, NULL},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x8c4__neon, QB_BACKEND_NEON, 4, 8, 4, true,
+             qb_q8_gemm_packed_size_4x8c4__neon),
+     qb_qu8_qs8_qs32_gemm_pack_4x8c4__neon, qb_qu8_qs8_qs32_gemm_4x8c4__neon, NULL},
+#endif
     {QB_INFO(qb_qu8_qs8_qs32_gemm__scalar, QB_BACKEND_SCALAR, 1, 1, 1, true,
              qb_q8_gemm_packed_size__scalar),
      qb_qu8_qs8_qs32_gemm_pack__scalar, qb_qu8_qs8_qs32_gemm_run__scalar, NULL},
@@ -50,6 +65,11 @@ static const qb_qs8_qs8_qs32_gemm_entry qs8_qs8_list[] = {
     QB_X86_ENTRY(qs8, qs8, 4x16c4, avx2, QB_BACKEND_AVX2, 4, 16),
     QB_X86_ENTRY(qs8, qs8, 4x8c4, sse41, QB_BACKEND_SSE41, 4, 8),
 #endif
+#if defined(__aarch64__)
+    QB_ARM_ENTRY(qs8, qs8, 4x16c8, i8mm, QB_BACKEND_I8MM, 4, 16, 8),
+    QB_ARM_ENTRY(qs8, qs8, 4x16c4, neondot, QB_BACKEND_NEONDOT, 4, 16, 4),
+    QB_ARM_ENTRY(qs8, qs8, 4x8c4, neon, QB_BACKEND_NEON, 4, 8, 4),
+#endif
     {QB_INFO(qb_qs8_qs8_qs32_gemm__scalar, QB_BACKEND_SCALAR, 1, 1, 1, true,
              qb_q8_gemm_packed_size__scalar),
      qb_qs8_qs8_qs32_gemm_pack__scalar, qb_qs8_qs8_qs32_gemm_run__scalar},
@@ -61,6 +81,11 @@ static const qb_qu8_qu8_qs32_gemm_entry qu8_qu8_list[] = {
     QB_X86_ENTRY(qu8, qu8, 8x24c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24),
     QB_X86_ENTRY(qu8, qu8, 4x16c4, avx2, QB_BACKEND_AVX2, 4, 16),
     QB_X86_ENTRY(qu8, qu8, 4x8c4, sse41, QB_BACKEND_SSE41, 4, 8),
+#endif
+#if defined(__aarch64__)
+    QB_ARM_ENTRY(qu8, qu8, 4x16c8, i8mm, QB_BACKEND_I8MM, 4, 16, 8),
+    QB_ARM_ENTRY(qu8, qu8, 4x16c4, neondot, QB_BACKEND_NEONDOT, 4, 16, 4),
+    QB_ARM_ENTRY(qu8, qu8, 4x8c4, neon, QB_BACKEND_NEON, 4, 8, 4),
 #endif
     {QB_INFO(qb_qu8_qu8_qs32_gemm__scalar, QB_BACKEND_SCALAR, 1, 1, 1, true,
              qb_q8_gemm_packed_size__scalar),
@@ -103,6 +128,11 @@ size_t qb_dispatch_fallback_chain(qb_backend b, qb_backend chain[QB_BACKEND_COUN
     case QB_BACKEND_SSE41:
       chain[n++] = QB_BACKEND_SSE41;
       break;
+    case QB_BACKEND_I8MM:
+      chain[n++] = QB_BACKEND_I8MM;
+      chain[n++] = QB_BACKEND_NEONDOT;
+      chain[n++] = QB_BACKEND_NEON;
+      break;
     case QB_BACKEND_NEONDOT:
       chain[n++] = QB_BACKEND_NEONDOT;
       chain[n++] = QB_BACKEND_NEON;
@@ -118,23 +148,40 @@ size_t qb_dispatch_fallback_chain(qb_backend b, qb_backend chain[QB_BACKEND_COUN
   return n;
 }
 
-ptrdiff_t qb_dispatch_select(qb_backend target, qb_backend_set usable, const qb_gemm_info* first,
-                             size_t count, size_t stride) {
+ptrdiff_t qb_dispatch_select_backend(qb_backend target, qb_backend_set usable,
+                                     const qb_backend* first_backend, size_t count, size_t stride) {
   if ((unsigned)target >= QB_BACKEND_COUNT || !(usable & QB_BACKEND_BIT(target))) return -1;
   qb_backend chain[QB_BACKEND_COUNT];
   const size_t n = qb_dispatch_fallback_chain(target, chain);
   for (size_t c = 0; c < n; c++) {
     if (!(usable & QB_BACKEND_BIT(chain[c]))) continue;
     for (size_t i = 0; i < count; i++) {
-      const qb_gemm_info* e = (const qb_gemm_info*)((const char*)first + i * stride);
-      if (e->backend == chain[c]) return (ptrdiff_t)i;
+      const qb_backend* b = (const qb_backend*)((const char*)first_backend + i * stride);
+      if (*b == chain[c]) return (ptrdiff_t)i;
     }
   }
   return -1;
 }
 
+ptrdiff_t qb_dispatch_select(qb_backend target, qb_backend_set usable, const qb_gemm_info* first,
+                             size_t count, size_t stride) {
+  return qb_dispatch_select_backend(target, usable, &first->backend, count, stride);
+}
+
 #define QB_SELECT(LIST, TARGET, USABLE)                                                     \
   qb_dispatch_select(TARGET, USABLE, &(LIST)[0].info, QB_COUNT(LIST), sizeof((LIST)[0]))
+
+/* The non-GEMM families (lists in kernels/dispatch/qb_dispatch_<family>.c): sets
+ * table->FIELD to the selected entry of ACCESSOR's list, false if none. */
+#define QB_SELECT_FAMILY(TABLE, FIELD, ACCESSOR, TARGET, USABLE)                              \
+  do {                                                                                      \
+    size_t n_;                                                                              \
+    const __typeof__(*(TABLE)->FIELD)* list_ = ACCESSOR(&n_);                               \
+    const ptrdiff_t i_ = qb_dispatch_select_backend(TARGET, USABLE, &list_[0].info.backend,  \
+                                                    n_, sizeof list_[0]);                   \
+    if (i_ < 0) return false;                                                               \
+    (TABLE)->FIELD = &list_[i_];                                                            \
+  } while (0)
 
 bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_table* table) {
   usable |= QB_BACKEND_BIT(QB_BACKEND_SCALAR);
@@ -146,12 +193,22 @@ bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_tab
   table->qu8_qs8_qs32_gemm = &qu8_qs8_list[a];
   table->qs8_qs8_qs32_gemm = &qs8_qs8_list[b];
   table->qu8_qu8_qs32_gemm = &qu8_qu8_list[c];
+  QB_SELECT_FAMILY(table, f32_q8_quantize, qb_f32_q8_quantize_entries, target, usable);
+  QB_SELECT_FAMILY(table, q8_f32_dequantize, qb_q8_f32_dequantize_entries, target, usable);
+  QB_SELECT_FAMILY(table, qs32_q8_requantize_fp32, qb_qs32_q8_requantize_fp32_entries, target,
+                   usable);
+  QB_SELECT_FAMILY(table, qs32_q8_requantize_gemmlowp, qb_qs32_q8_requantize_gemmlowp_entries,
+                   target, usable);
+  QB_SELECT_FAMILY(table, qs8_q4_f32_wgemm, qb_qs8_q4_f32_wgemm_entries, target, usable);
+  QB_SELECT_FAMILY(table, f32_q4_f32_wgemm, qb_f32_q4_f32_wgemm_entries, target, usable);
+  QB_SELECT_FAMILY(table, qu8_qs8_qs32_dwconv2d, qb_qu8_qs8_qs32_dwconv2d_entries, target,
+                   usable);
   return true;
 }
 
 qb_backend qb_dispatch_best_backend(qb_backend_set usable) {
   static const qb_backend order[] = {QB_BACKEND_AVX512VNNI, QB_BACKEND_AVX2, QB_BACKEND_SSE41,
-                                     QB_BACKEND_NEONDOT, QB_BACKEND_NEON};
+                                     QB_BACKEND_I8MM, QB_BACKEND_NEONDOT, QB_BACKEND_NEON};
   for (size_t i = 0; i < QB_COUNT(order); i++)
     if (usable & QB_BACKEND_BIT(order[i])) return order[i];
   return QB_BACKEND_SCALAR;

@@ -26,7 +26,8 @@
  * aarch64, getauxval (Linux <asm/hwcap.h>):
  *   AT_HWCAP  bit 1  HWCAP_ASIMD   (Advanced SIMD)             -> neon
  *   AT_HWCAP  bit 20 HWCAP_ASIMDDP (SDOT/UDOT, ARMv8.2 dotprod) -> neondot (with ASIMD)
- *   AT_HWCAP2 bit 13 HWCAP2_I8MM   (SMMLA/UMMLA/USMMLA)        -> information for now
+ *   AT_HWCAP2 bit 13 HWCAP2_I8MM   (SMMLA/UMMLA/USMMLA, USDOT)  -> i8mm (with ASIMD
+ *                                                     and ASIMDDP: built +dotprod+i8mm)
  * The kernel sets these only for features it lets user space use, so no
  * separate OS check is needed. */
 #include "qb_isa.h"
@@ -48,7 +49,7 @@ static const char* const backend_names[QB_BACKEND_COUNT] = {
     [QB_BACKEND_SCALAR] = "scalar",         [QB_BACKEND_SSE41] = "sse41",
     [QB_BACKEND_AVX2] = "avx2",             [QB_BACKEND_AVX2_SAT] = "avx2-sat",
     [QB_BACKEND_AVX512VNNI] = "avx512vnni", [QB_BACKEND_NEON] = "neon",
-    [QB_BACKEND_NEONDOT] = "neondot",
+    [QB_BACKEND_NEONDOT] = "neondot",     [QB_BACKEND_I8MM] = "i8mm",
 };
 
 const char* qb_backend_name(qb_backend b) {
@@ -151,6 +152,7 @@ qb_backend_set qb_isa_detected(void) {
   if (avx512 && f->x86_avx512_vnni) s |= QB_BACKEND_BIT(QB_BACKEND_AVX512VNNI);
   if (f->arm_asimd) s |= QB_BACKEND_BIT(QB_BACKEND_NEON);
   if (f->arm_asimd && f->arm_asimddp) s |= QB_BACKEND_BIT(QB_BACKEND_NEONDOT);
+  if (f->arm_asimd && f->arm_asimddp && f->arm_i8mm) s |= QB_BACKEND_BIT(QB_BACKEND_I8MM);
   return s;
 }
 
@@ -172,6 +174,9 @@ qb_backend_set qb_isa_built(void) {
 #endif
 #ifdef QB_BUILT_ISA_neondot
   s |= QB_BACKEND_BIT(QB_BACKEND_NEONDOT);
+#endif
+#ifdef QB_BUILT_ISA_i8mm
+  s |= QB_BACKEND_BIT(QB_BACKEND_I8MM);
 #endif
   return s;
 }

@@ -30,6 +30,7 @@ typedef enum {
   QB_BACKEND_AVX512VNNI,
   QB_BACKEND_NEON,
   QB_BACKEND_NEONDOT,
+  QB_BACKEND_I8MM, /* Arm i8mm (USMMLA) + dotprod */
   QB_BACKEND_COUNT
 } qb_backend;
 
@@ -38,7 +39,7 @@ typedef uint32_t qb_backend_set;
 #define QB_BACKEND_BIT(b) ((qb_backend_set)1u << (unsigned)(b))
 #define QB_BACKEND_SET_ALL ((qb_backend_set)((1u << QB_BACKEND_COUNT) - 1u))
 
-/* "scalar", "sse41", "avx2", "avx2-sat", "avx512vnni", "neon", "neondot";
+/* "scalar", "sse41", "avx2", "avx2-sat", "avx512vnni", "neon", "neondot", "i8mm";
  * NULL for an out-of-range value. */
 const char* qb_backend_name(qb_backend b);
 /* Exact, case-sensitive match of the first `len` characters of `name`.

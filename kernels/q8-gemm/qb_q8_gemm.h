@@ -71,6 +71,14 @@ QB_Q8_GEMM_DECLARE_PACKED_SIZE(4x16c4_sat__avx2)
 QB_Q8_GEMM_DECLARE(qu8, qs8, uint8_t, int8_t, 4x16c4_sat__avx2)
 #endif
 
+#if defined(__aarch64__)
+/* Arm: USMMLA (i8mm), SDOT (dotprod) and SMULL + SADALP (plain NEON), exact; see
+ * qb_q8_gemm_neon.h for how u8 A is multiplied as s8 without i8mm. */
+QB_Q8_GEMM_DECLARE_ALL(4x16c8__i8mm)
+QB_Q8_GEMM_DECLARE_ALL(4x16c4__neondot)
+QB_Q8_GEMM_DECLARE_ALL(4x8c4__neon)
+#endif
+
 /* How many int16 pair sums a*b + a'*b' (k pairs 2p, 2p+1, raw values, a missing
  * k+1 counts as 0) fall outside [-32768, 32767] over all (m, n, p): the number of
  * saturations a vpmaddubsw kernel incurs on this A, B. Scalar; for the numeric

@@ -18,7 +18,7 @@
 
 static void check_names(void) {
   const char* expected[QB_BACKEND_COUNT] = {"scalar", "sse41", "avx2", "avx2-sat",
-                                            "avx512vnni", "neon", "neondot"};
+                                            "avx512vnni", "neon", "neondot", "i8mm"};
   for (int b = 0; b < QB_BACKEND_COUNT; b++) {
     QB_CHECK(strcmp(qb_backend_name((qb_backend)b), expected[b]) == 0);
     qb_backend back;
@@ -43,14 +43,14 @@ static void check_parse(void) {
   QB_CHECK_EQ_INT(m, BIT(SCALAR));
   QB_CHECK(qb_isa_mask_parse(NULL, &m, NULL, 0) == 0);
   QB_CHECK_EQ_INT(m, BIT(SCALAR));
-  QB_CHECK(qb_isa_mask_parse("scalar,sse41,avx2,avx2-sat,avx512vnni,neon,neondot", &m, err, sizeof err) == 0);
+  QB_CHECK(qb_isa_mask_parse("scalar,sse41,avx2,avx2-sat,avx512vnni,neon,neondot,i8mm", &m, err, sizeof err) == 0);
   QB_CHECK_EQ_INT(m, QB_BACKEND_SET_ALL);
 
   /* Unknown names: error naming the first one, the known names are kept. */
   QB_CHECK(qb_isa_mask_parse("sse41,bogus,avx2,AVX512", &m, err, sizeof err) == -1);
   QB_CHECK_EQ_INT(m, BIT(SCALAR) | BIT(SSE41) | BIT(AVX2));
   QB_CHECK_MSG(strstr(err, "'bogus'") != NULL && strstr(err, "avx512vnni") != NULL, "err = %s", err);
-  QB_CHECK(qb_isa_mask_parse("i8mm", &m, err, 8) == -1); /* truncated message, no overflow */
+  QB_CHECK(qb_isa_mask_parse("sve2", &m, err, 8) == -1); /* truncated message, no overflow */
   QB_CHECK(strlen(err) < 8);
   QB_CHECK_EQ_INT(m, BIT(SCALAR));
 }
@@ -66,6 +66,9 @@ static void check_chains(void) {
   const qb_backend dot[] = {QB_BACKEND_NEONDOT, QB_BACKEND_NEON, QB_BACKEND_SCALAR};
   QB_CHECK_EQ_INT(qb_dispatch_fallback_chain(QB_BACKEND_NEONDOT, chain), 3);
   QB_CHECK(memcmp(chain, dot, sizeof dot) == 0);
+  const qb_backend mm[] = {QB_BACKEND_I8MM, QB_BACKEND_NEONDOT, QB_BACKEND_NEON, QB_BACKEND_SCALAR};
+  QB_CHECK_EQ_INT(qb_dispatch_fallback_chain(QB_BACKEND_I8MM, chain), 4);
+  QB_CHECK(memcmp(chain, mm, sizeof mm) == 0);
   for (int b = 0; b < QB_BACKEND_COUNT; b++) {
     const size_t n = qb_dispatch_fallback_chain((qb_backend)b, chain);
     QB_CHECK(chain[0] == (qb_backend)b && chain[n - 1] == QB_BACKEND_SCALAR);
@@ -92,11 +95,12 @@ static void check_chains(void) {
   QB_CHECK_EQ_INT(qb_dispatch_select(QB_BACKEND_COUNT, QB_BACKEND_SET_ALL, list, n, st), -1);
 
   /* Best exact backend. */
-  QB_CHECK_EQ_INT(qb_dispatch_best_backend(QB_BACKEND_SET_ALL & ~BIT(NEON) & ~BIT(NEONDOT)), QB_BACKEND_AVX512VNNI);
+  QB_CHECK_EQ_INT(qb_dispatch_best_backend(QB_BACKEND_SET_ALL & ~BIT(NEON) & ~BIT(NEONDOT) & ~BIT(I8MM)), QB_BACKEND_AVX512VNNI);
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(SSE41) | BIT(AVX2) | BIT(AVX2_SAT)), QB_BACKEND_AVX2);
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(AVX2_SAT)), QB_BACKEND_SCALAR);
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(NEON)), QB_BACKEND_NEON);
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(NEON) | BIT(NEONDOT)), QB_BACKEND_NEONDOT);
+  QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(NEON) | BIT(NEONDOT) | BIT(I8MM)), QB_BACKEND_I8MM);
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(0), QB_BACKEND_SCALAR);
 }
 
@@ -156,6 +160,28 @@ static void check_lists(void) {
   QB_CHECK(qb_dispatch_build(QB_BACKEND_AVX2, BIT(AVX2) | BIT(AVX2_SAT), &t));
   QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_4x16c4__avx2") == 0);
 #endif
+#if defined(__aarch64__)
+  /* USMMLA kernels for i8mm, dotprod kernels for neondot (and for i8mm when i8mm
+   * is masked), plain NEON when dotprod is absent or masked. */
+  QB_CHECK(qb_dispatch_build(QB_BACKEND_I8MM, BIT(NEON) | BIT(NEONDOT) | BIT(I8MM), &t));
+  QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_4x16c8__i8mm") == 0);
+  QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_4x16c8__i8mm") == 0);
+  QB_CHECK(strcmp(t.qu8_qu8_qs32_gemm->info.name, "qb_qu8_qu8_qs32_gemm_4x16c8__i8mm") == 0);
+  QB_CHECK(t.qu8_qs8_qs32_gemm->info.kr == 8);
+  QB_CHECK(qb_dispatch_build(QB_BACKEND_I8MM, BIT(NEON) | BIT(I8MM), &t)); /* neondot masked */
+  QB_CHECK(t.qs8_qs8_qs32_gemm->info.backend == QB_BACKEND_I8MM);
+  QB_CHECK(qb_dispatch_build(QB_BACKEND_NEONDOT, BIT(NEON) | BIT(NEONDOT) | BIT(I8MM), &t));
+  QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_4x16c4__neondot") == 0);
+  QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_4x16c4__neondot") == 0);
+  QB_CHECK(strcmp(t.qu8_qu8_qs32_gemm->info.name, "qb_qu8_qu8_qs32_gemm_4x16c4__neondot") == 0);
+  QB_CHECK(qb_dispatch_build(QB_BACKEND_NEON, BIT(NEON) | BIT(NEONDOT), &t));
+  QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_4x8c4__neon") == 0);
+  QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_4x8c4__neon") == 0);
+  QB_CHECK(strcmp(t.qu8_qu8_qs32_gemm->info.name, "qb_qu8_qu8_qs32_gemm_4x8c4__neon") == 0);
+  QB_CHECK(!qb_dispatch_build(QB_BACKEND_NEONDOT, BIT(NEON), &t)); /* a Cortex-A53: no table */
+  QB_CHECK(!qb_dispatch_build(QB_BACKEND_I8MM, BIT(NEON) | BIT(NEONDOT), &t));
+  QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(NEON)), QB_BACKEND_NEON);
+#endif
 }
 
 /* ---------------------------------------------- end to end, one per process */
@@ -186,13 +212,29 @@ static void check_process_state(qb_backend_set allowed) {
   }
   const qb_dispatch_table* best = qb_dispatch_best();
   QB_CHECK(best != NULL && best->backend == best_under(allowed));
+#if defined(__aarch64__)
+  /* Every int8 GEMM family has neon, neondot and i8mm kernels: the best backend's
+   * table holds its own kernels; on a core without dotprod (or with it masked)
+   * they all fall back to the plain NEON ones. */
+  if (best->backend != QB_BACKEND_SCALAR) {
+    QB_CHECK(best->backend == ((expect & BIT(I8MM))      ? QB_BACKEND_I8MM
+                               : (expect & BIT(NEONDOT)) ? QB_BACKEND_NEONDOT
+                                                         : QB_BACKEND_NEON));
+    QB_CHECK(best->qu8_qs8_qs32_gemm->info.backend == best->backend);
+    QB_CHECK(best->qs8_qs8_qs32_gemm->info.backend == best->backend);
+    QB_CHECK(best->qu8_qu8_qs32_gemm->info.backend == best->backend);
+  }
+  if ((qb_isa_detected() & BIT(NEON)) && (allowed & BIT(NEON)))
+    QB_CHECK(best->backend == QB_BACKEND_NEON || best->backend == QB_BACKEND_NEONDOT ||
+             best->backend == QB_BACKEND_I8MM);
+#endif
   printf("  best: %s -> %s, %s, %s\n", qb_backend_name(best->backend), best->qu8_qs8_qs32_gemm->info.name,
          best->qs8_qs8_qs32_gemm->info.name, best->qu8_qu8_qs32_gemm->info.name);
   QB_CHECK(qb_isa_set_mask(QB_BACKEND_SET_ALL) == -1); /* frozen */
   QB_CHECK_EQ_INT(qb_isa_usable_set(), expect);
 }
 
-typedef enum { CHILD_ENV_MASK, CHILD_ENV_BAD, CHILD_SET_MASK, CHILD_NO_MASK } child_mode;
+typedef enum { CHILD_ENV_MASK, CHILD_ENV_BAD, CHILD_SET_MASK, CHILD_ENV_NEON, CHILD_NO_MASK } child_mode;
 
 static void child(child_mode mode) {
   switch (mode) {
@@ -211,6 +253,12 @@ static void child(child_mode mode) {
       setenv("QB_ISA_MASK", "sse41", 1);
       QB_CHECK(qb_isa_set_mask(BIT(AVX2) | BIT(AVX2_SAT)) == 0);
       check_process_state(BIT(SCALAR) | BIT(AVX2) | BIT(AVX2_SAT));
+      break;
+    case CHILD_ENV_NEON: /* Arm: dotprod and i8mm masked out, dispatch falls back to neon */
+      printf("child: QB_ISA_MASK=neon\n");
+      setenv("QB_ISA_MASK", "neon", 1);
+      check_process_state(BIT(SCALAR) | BIT(NEON));
+      QB_CHECK(qb_dispatch_get(QB_BACKEND_NEONDOT) == NULL && qb_dispatch_get(QB_BACKEND_I8MM) == NULL);
       break;
     case CHILD_NO_MASK:
       printf("child: QB_ISA_MASK unset\n");

@@ -1,0 +1,24 @@
+/* Kernel list of the depthwise convolution family (best first, scalar last; rules
+ * in qb_dispatch.h). The scalar entry is the reference function. */
+#include "dwconv/qb_dwconv.h"
+#include "qb_dispatch.h"
+
+#define QB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const qb_qu8_qs8_qs32_dwconv2d_entry dwconv_list[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    {{"qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni", QB_BACKEND_AVX512VNNI, true},
+     qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni},
+    {{"qb_qu8_qs8_qs32_dwconv2d_1x8__avx2", QB_BACKEND_AVX2, true},
+     qb_qu8_qs8_qs32_dwconv2d_1x8__avx2},
+    {{"qb_qu8_qs8_qs32_dwconv2d_1x4__sse41", QB_BACKEND_SSE41, true},
+     qb_qu8_qs8_qs32_dwconv2d_1x4__sse41},
+#endif
+    {{"qb_qu8_qs8_qs32_dwconv2d__scalar", QB_BACKEND_SCALAR, true},
+     qb_qu8_qs8_qs32_dwconv2d__scalar},
+};
+
+const qb_qu8_qs8_qs32_dwconv2d_entry* qb_qu8_qs8_qs32_dwconv2d_entries(size_t* count) {
+  *count = QB_COUNT(dwconv_list);
+  return dwconv_list;
+}

@@ -1,0 +1,61 @@
+/* SIMD int4 weight-only GEMM / GEMV kernels (kernels/wgemm). Prototypes and semantics
+ * are the scalar reference's (qb_kernels.h, kernels/ref/wgemm__scalar.c), bit for bit.
+ *
+ * W4A8 (qb_qs8_q4_f32_wgemm_*): weights are read row by row straight from the
+ * reference's packed layout (N x ceil(K/2) bytes, no repacking), so GEMV streams
+ * them once. Per group the int32 sum is exact whatever the order of the products:
+ *   sum_k xq[k] * (u[k] - zp_eff) = sum_k xq[k] * u[k] - zp_eff * sum_k xq[k]
+ * with u the unsigned nibble (0..15) and zp_eff = zp[n,g] (affine) or, for signed
+ * nibbles, u = nibble ^ 8 and zp_eff = 8 (w = (nibble ^ 8) - 8). The u8 x s8
+ * products are VPMADDUBSW pairs (|pair| <= 2*15*128, no saturation) widened by
+ * VPMADDWD, or VPDPBUSD. Group sums of xq are computed once per row of
+ * activations. The float part keeps the reference's sequence per output
+ * (total += (float)acc_g * scale[n,g] for g increasing, then sx * total), four
+ * outputs per vector. Groups of odd size G start mid-byte: those shapes take the
+ * reference path (documented, exact by construction).
+ *
+ * W4A32 (qb_f32_q4_f32_wgemm_*): lanes are output channels and each lane repeats
+ * the reference's fp32 sequence exactly (no reordering of the k or g sums, no
+ * FMA), so it is bit-exact; see wgemm/qb_w4a32_driver_x86.h.
+ *
+ * rowquantize: amax by MAXPS of |x| (max is exact and order-free), then the same
+ * ISA's qb_f32_qs8_quantize kernel with scale amax / 127, QB_ROUND_DIV, -127..127. */
+#ifndef QB_WGEMM_H
+#define QB_WGEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qb_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QB_W4A8_DECLARE(TILE, ISA)                                                          \
+  void qb_f32_qs8_rowquantize__##ISA(size_t M, size_t K, const float* x, size_t ldx,        \
+                                     int8_t* xq, float* sx);                                \
+  void qb_qs8_q4_f32_wgemm_##TILE##__##ISA(size_t M, size_t N, size_t K, size_t G,          \
+                                           const int8_t* xq, const float* sx,               \
+                                           const uint8_t* w, const float* scale,            \
+                                           const int8_t* zero_point, float* y, size_t ldy);
+
+#define QB_W4A32_DECLARE(TILE, ISA)                                                         \
+  void qb_f32_q4_f32_wgemm_##TILE##__##ISA(size_t M, size_t N, size_t K, size_t G,          \
+                                           const float* x, size_t ldx, const uint8_t* w,    \
+                                           const float* scale, const int8_t* zero_point,    \
+                                           float* y, size_t ldy);
+
+#if defined(__x86_64__) || defined(__i386__)
+QB_W4A8_DECLARE(1x4, sse41)
+QB_W4A8_DECLARE(1x4, avx2)
+QB_W4A8_DECLARE(1x8, avx512vnni)
+QB_W4A32_DECLARE(1x4, sse41)
+QB_W4A32_DECLARE(1x8, avx2)
+QB_W4A32_DECLARE(1x16, avx512vnni)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QB_WGEMM_H */
