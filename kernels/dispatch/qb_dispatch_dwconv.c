@@ -14,6 +14,10 @@ static const qb_qu8_qs8_qs32_dwconv2d_entry dwconv_list[] = {
     {{"qb_qu8_qs8_qs32_dwconv2d_1x4__sse41", QB_BACKEND_SSE41, true},
      qb_qu8_qs8_qs32_dwconv2d_1x4__sse41},
 #endif
+#if defined(__aarch64__)
+    {{"qb_qu8_qs8_qs32_dwconv2d_1x8__neon", QB_BACKEND_NEON, true},
+     qb_qu8_qs8_qs32_dwconv2d_1x8__neon},
+#endif
     {{"qb_qu8_qs8_qs32_dwconv2d__scalar", QB_BACKEND_SCALAR, true},
      qb_qu8_qs8_qs32_dwconv2d__scalar},
 };

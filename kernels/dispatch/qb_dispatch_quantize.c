@@ -17,6 +17,9 @@ static const qb_f32_q8_quantize_entry quantize_list[] = {
     QB_QUANTIZE_ENTRY(avx2, QB_BACKEND_AVX2),
     QB_QUANTIZE_ENTRY(sse41, QB_BACKEND_SSE41),
 #endif
+#if defined(__aarch64__)
+    QB_QUANTIZE_ENTRY(neon, QB_BACKEND_NEON),
+#endif
     QB_QUANTIZE_ENTRY(scalar, QB_BACKEND_SCALAR),
 };
 
@@ -25,6 +28,9 @@ static const qb_q8_f32_dequantize_entry dequantize_list[] = {
     QB_DEQUANTIZE_ENTRY(avx512vnni, QB_BACKEND_AVX512VNNI),
     QB_DEQUANTIZE_ENTRY(avx2, QB_BACKEND_AVX2),
     QB_DEQUANTIZE_ENTRY(sse41, QB_BACKEND_SSE41),
+#endif
+#if defined(__aarch64__)
+    QB_DEQUANTIZE_ENTRY(neon, QB_BACKEND_NEON),
 #endif
     QB_DEQUANTIZE_ENTRY(scalar, QB_BACKEND_SCALAR),
 };

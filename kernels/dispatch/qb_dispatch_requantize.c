@@ -15,6 +15,9 @@ static const qb_qs32_q8_requantize_fp32_entry fp32_list[] = {
     QB_REQUANTIZE_ENTRY(fp32, avx2, QB_BACKEND_AVX2),
     QB_REQUANTIZE_ENTRY(fp32, sse41, QB_BACKEND_SSE41),
 #endif
+#if defined(__aarch64__)
+    QB_REQUANTIZE_ENTRY(fp32, neon, QB_BACKEND_NEON),
+#endif
     QB_REQUANTIZE_ENTRY(fp32, scalar, QB_BACKEND_SCALAR),
 };
 
@@ -23,6 +26,9 @@ static const qb_qs32_q8_requantize_gemmlowp_entry gemmlowp_list[] = {
     QB_REQUANTIZE_ENTRY(gemmlowp, avx512vnni, QB_BACKEND_AVX512VNNI),
     QB_REQUANTIZE_ENTRY(gemmlowp, avx2, QB_BACKEND_AVX2),
     QB_REQUANTIZE_ENTRY(gemmlowp, sse41, QB_BACKEND_SSE41),
+#endif
+#if defined(__aarch64__)
+    QB_REQUANTIZE_ENTRY(gemmlowp, neon, QB_BACKEND_NEON),
 #endif
     QB_REQUANTIZE_ENTRY(gemmlowp, scalar, QB_BACKEND_SCALAR),
 };

@@ -14,6 +14,12 @@ static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
     {{"qb_qs8_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_qs8_rowquantize__sse41,
      qb_qs8_q4_f32_wgemm_1x4__sse41},
 #endif
+#if defined(__aarch64__)
+    {{"qb_qs8_q4_f32_wgemm_1x4__neondot", QB_BACKEND_NEONDOT, true}, qb_f32_qs8_rowquantize__neon,
+     qb_qs8_q4_f32_wgemm_1x4__neondot},
+    {{"qb_qs8_q4_f32_wgemm_1x4__neon", QB_BACKEND_NEON, true}, qb_f32_qs8_rowquantize__neon,
+     qb_qs8_q4_f32_wgemm_1x4__neon},
+#endif
     {{"qb_qs8_q4_f32_wgemm__scalar", QB_BACKEND_SCALAR, true}, qb_f32_qs8_rowquantize__scalar,
      qb_qs8_q4_f32_wgemm__scalar},
 };
@@ -24,6 +30,9 @@ static const qb_f32_q4_f32_wgemm_entry w4a32_list[] = {
      qb_f32_q4_f32_wgemm_1x16__avx512vnni},
     {{"qb_f32_q4_f32_wgemm_1x8__avx2", QB_BACKEND_AVX2, true}, qb_f32_q4_f32_wgemm_1x8__avx2},
     {{"qb_f32_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_q4_f32_wgemm_1x4__sse41},
+#endif
+#if defined(__aarch64__)
+    {{"qb_f32_q4_f32_wgemm_1x4__neon", QB_BACKEND_NEON, true}, qb_f32_q4_f32_wgemm_1x4__neon},
 #endif
     {{"qb_f32_q4_f32_wgemm__scalar", QB_BACKEND_SCALAR, true}, qb_f32_q4_f32_wgemm__scalar},
 };

@@ -9,7 +9,8 @@
  * whose taps reach into the left/right padding, and the last partial block, are
  * computed one by one with the reference's rule; rows of taps in the top/bottom
  * padding are skipped for the whole block. Other horizontal strides take the
- * reference path. */
+ * reference path. The NEON kernel (8 lanes) uses the same driver
+ * (dwconv/qb_dwconv_driver_x86.h is plain C over the vector operations). */
 #ifndef QB_DWCONV_H
 #define QB_DWCONV_H
 
@@ -29,6 +30,11 @@ void qb_qu8_qs8_qs32_dwconv2d_1x8__avx2(const qb_conv2d_shape* s, const uint8_t*
 void qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni(const qb_conv2d_shape* s, const uint8_t* x,
                                                int32_t x_zero_point, const int8_t* w,
                                                const int32_t* w_zero_point, int32_t* out);
+#endif
+#if defined(__aarch64__)
+void qb_qu8_qs8_qs32_dwconv2d_1x8__neon(const qb_conv2d_shape* s, const uint8_t* x,
+                                        int32_t x_zero_point, const int8_t* w,
+                                        const int32_t* w_zero_point, int32_t* out);
 #endif
 
 #ifdef __cplusplus

@@ -11,6 +11,7 @@
  *     reference's clamp after rounding (integer bounds, monotone rounding) and keeps
  *     huge quotients away from the int conversion's overflow value;
  *   - CVTPS2DQ rounds with MXCSR (to nearest even by default), as nearbyintf does;
+ *     on Arm FCVTNS (vcvtnq_s32_f32) always rounds to nearest even;
  *   - int32 -> float conversion of q - zp rounds the same way as the C cast. */
 #ifndef QB_QUANTIZE_H
 #define QB_QUANTIZE_H
@@ -38,6 +39,9 @@ extern "C" {
 QB_QUANTIZE_DECLARE(sse41)
 QB_QUANTIZE_DECLARE(avx2)
 QB_QUANTIZE_DECLARE(avx512vnni)
+#endif
+#if defined(__aarch64__)
+QB_QUANTIZE_DECLARE(neon)
 #endif
 
 #ifdef __cplusplus

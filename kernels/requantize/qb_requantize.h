@@ -19,7 +19,11 @@
  *   RoundingDivideByPOT(x, e) = (x >> e) + ((x & mask) > (mask >> 1) + (x < 0))
  *       with VPSRAVD (SSE4.1: four PSRAD blended).
  *   clamp to [qmin - zp, qmax - zp] (saturated to int32), + zp, clamp to [qmin, qmax]:
- *       equal to the reference's int64 clamp of scaled + zp for every zero point. */
+ *       equal to the reference's int64 clamp of scaled + zp for every zero point.
+ *
+ * Arm (NEON) has the gemmlowp primitives as instructions: SQRDMULH is SRDHM, and
+ * SRSHL after gemmlowp's sign fix-up is RoundingDivideByPOT; the argument is in
+ * requantize/qb_qs32_q8_requantize_gemmlowp__neon.c. */
 #ifndef QB_REQUANTIZE_H
 #define QB_REQUANTIZE_H
 
@@ -54,6 +58,9 @@ extern "C" {
 QB_REQUANTIZE_DECLARE(sse41)
 QB_REQUANTIZE_DECLARE(avx2)
 QB_REQUANTIZE_DECLARE(avx512vnni)
+#endif
+#if defined(__aarch64__)
+QB_REQUANTIZE_DECLARE(neon)
 #endif
 
 /* Per-lane constants of the gemmlowp path for one channel (generic C, shared by the

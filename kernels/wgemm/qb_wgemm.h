@@ -19,7 +19,11 @@
  * FMA), so it is bit-exact; see wgemm/qb_w4a32_driver_x86.h.
  *
  * rowquantize: amax by MAXPS of |x| (max is exact and order-free), then the same
- * ISA's qb_f32_qs8_quantize kernel with scale amax / 127, QB_ROUND_DIV, -127..127. */
+ * ISA's qb_f32_qs8_quantize kernel with scale amax / 127, QB_ROUND_DIV, -127..127.
+ *
+ * Arm: W4A8 subtracts the zero point from the nibbles in int8 and multiplies s8 x s8
+ * (SMULL/SADALP, or SDOT), see wgemm/qb_w4a8_driver_neon.h; W4A32 uses the x86
+ * driver's lane-per-channel scheme with NEON operations (no FMA). */
 #ifndef QB_WGEMM_H
 #define QB_WGEMM_H
 
@@ -53,6 +57,14 @@ QB_W4A8_DECLARE(1x8, avx512vnni)
 QB_W4A32_DECLARE(1x4, sse41)
 QB_W4A32_DECLARE(1x8, avx2)
 QB_W4A32_DECLARE(1x16, avx512vnni)
+#endif
+#if defined(__aarch64__)
+QB_W4A8_DECLARE(1x4, neon)
+QB_W4A32_DECLARE(1x4, neon)
+/* neondot pairs with qb_f32_qs8_rowquantize__neon (no rowquantize of its own). */
+void qb_qs8_q4_f32_wgemm_1x4__neondot(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
+                                      const float* sx, const uint8_t* w, const float* scale,
+                                      const int8_t* zero_point, float* y, size_t ldy);
 #endif
 
 #ifdef __cplusplus
