@@ -1,0 +1,311 @@
+/* qbench bench: Google Benchmark runs of every int8 GEMM and int4-weight GEMM entry
+ * of every usable backend, and of the peers found at build time (oneDNN int8
+ * matmul, OpenBLAS sgemm), over a shape set and thread counts, with OPS, bytes
+ * moved and % of this machine's measured roofline ceilings
+ * (harness/bench/qb_bench_gemm.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isa/qb_isa.h"
+#include "qb_bench_gemm.h"
+#include "qb_catalog.h"
+#include "qb_bench_shapes.h"
+#include "qb_cli.h"
+#include "qb_gbench.h"
+#include "qb_roofline.h"
+#include "qb_thread_pool.h"
+
+#ifndef QB_BENCH_GIT_REVISION
+#define QB_BENCH_GIT_REVISION "unknown"
+#endif
+#ifndef QB_BENCH_C_FLAGS
+#define QB_BENCH_C_FLAGS "unknown"
+#endif
+#ifndef QB_BENCH_BUILD_TYPE
+#define QB_BENCH_BUILD_TYPE "unknown"
+#endif
+
+enum { MAX_THREAD_COUNTS = 16, MAX_IMPLS = 64 };
+
+void qb_cmd_bench_help(void) {
+  printf(
+      "usage: qbench bench [options]\n\n"
+      "Benchmark every int8 GEMM kernel (u8 x s8 -> s32) and int4-weight GEMM kernel\n"
+      "(W4A8, W4A32; symmetric, groups of 32) of every usable backend, and the peers\n"
+      "found at build time (oneDNN u8 x s8 matmul, OpenBLAS fp32 sgemm), on each shape\n"
+      "and thread count, with Google Benchmark. Names read\n"
+      "  gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time\n"
+      "Counters: OPS (2*M*N*K per call, as a rate), bytes_per_second and bytes_per_call\n"
+      "(weights as stored + A + C), pct_of_peak (vs this machine's measured compute\n"
+      "ceiling of the backend: int8 for ours and oneDNN, fp32 FMA for sgemm), and for\n"
+      "M = 1 pct_of_dram_bw. Memory-bound shapes rotate weight copies larger than the\n"
+      "last-level cache (weight_copies). The ceilings come from the roofline probe,\n"
+      "cached per machine in ~/.cache/qbench (about 10 s the first time).\n\n"
+      "options:\n"
+      "  --isa LIST          backends to run (comma-separated; default all usable;\n"
+      "                      overrides QB_ISA_MASK). scalar is slow on large shapes.\n"
+      "  --threads LIST      thread counts (default 1 and the number of cores)\n"
+      "  --shapes SET        standard | models | M,N,K;M,N,K;... (default standard;\n"
+      "                      repeat to combine)\n"
+      "  --filter REGEX      run only benchmarks whose name matches (Google Benchmark's\n"
+      "                      --benchmark_filter)\n"
+      "  --min-time S        minimum seconds per benchmark (default 0.5, quick 0.01)\n"
+      "  --repetitions N     repetitions per benchmark (mean/median/stddev rows)\n"
+      "  --json FILE         also write Google Benchmark JSON to FILE; its context\n"
+      "                      holds CPU identity, ISA mask, compiler, flags, git revision\n"
+      "  --no-peers          ours only\n"
+      "  --list              print the benchmark names and exit\n"
+      "  --quick             smoke run: min-time 0.01 s, 1 repetition, an uncached\n"
+      "                      quick roofline (its percentages are rough)\n"
+      "  -h, --help          this help\n\n"
+      "Numbers on a shared or loaded machine drift: compare ratios from one run. There,\n"
+      "oneDNN's OpenMP threads spin-wait by default and can lose whole time slices at\n"
+      "threads > 1; OMP_WAIT_POLICY=passive avoids that (state it with the figures).\n");
+}
+
+typedef struct {
+  const char* isa;
+  const char* filter;
+  const char* json;
+  char threads_text[256];
+  int threads[MAX_THREAD_COUNTS];
+  size_t nthreads;
+  qb_bench_shape shapes[QB_BENCH_MAX_SHAPES];
+  size_t nshapes;
+  double min_time;
+  long repetitions;
+  bool quick, no_peers, list;
+} bench_opts;
+
+static int parse_threads(const char* text, bench_opts* o) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", text);
+  char* items[MAX_THREAD_COUNTS + 1];
+  const size_t n = qb_cli_split_list(buf, items, MAX_THREAD_COUNTS + 1);
+  if (n == 0 || n > MAX_THREAD_COUNTS)
+    return qb_cli_usage_error("bench", "--threads '%s': expected 1 to %d counts", text,
+                              MAX_THREAD_COUNTS);
+  for (size_t i = 0; i < n; i++) {
+    long v;
+    if (!qb_cli_parse_long(items[i], 1, QB_THREAD_POOL_MAX, &v))
+      return qb_cli_usage_error("bench", "--threads: '%s' is not a thread count in 1..%d",
+                                items[i], QB_THREAD_POOL_MAX);
+    o->threads[o->nthreads++] = (int)v;
+  }
+  return 0;
+}
+
+static int parse_opts(int argc, char** argv, bench_opts* o) {
+  static const struct option longopts[] = {
+      {"isa", required_argument, 0, 'i'},      {"threads", required_argument, 0, 't'},
+      {"shapes", required_argument, 0, 's'},   {"filter", required_argument, 0, 'f'},
+      {"min-time", required_argument, 0, 'm'}, {"repetitions", required_argument, 0, 'r'},
+      {"json", required_argument, 0, 'j'},     {"quick", no_argument, 0, 'q'},
+      {"no-peers", no_argument, 0, 'P'},       {"list", no_argument, 0, 'l'},
+      {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+  memset(o, 0, sizeof *o);
+  opterr = 0;
+  optind = 1;
+  int c;
+  qb_error err;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'i': o->isa = optarg; break;
+      case 't':
+        if (parse_threads(optarg, o)) return QB_EXIT_USAGE;
+        break;
+      case 's':
+        if (qb_bench_shapes_parse(optarg, o->shapes, &o->nshapes, &err))
+          return qb_cli_usage_error("bench", "%s", err.msg);
+        break;
+      case 'f': o->filter = optarg; break;
+      case 'm': {
+        char* end;
+        o->min_time = strtod(optarg, &end);
+        if (*end || !(o->min_time > 0 && o->min_time <= 3600))
+          return qb_cli_usage_error("bench", "--min-time: '%s' is not seconds in (0, 3600]",
+                                    optarg);
+        break;
+      }
+      case 'r':
+        if (!qb_cli_parse_long(optarg, 1, 1000, &o->repetitions))
+          return qb_cli_usage_error("bench", "--repetitions: '%s' is not a count in 1..1000",
+                                    optarg);
+        break;
+      case 'j': o->json = optarg; break;
+      case 'q': o->quick = true; break;
+      case 'P': o->no_peers = true; break;
+      case 'l': o->list = true; break;
+      case 'h': qb_cmd_bench_help(); return -1;
+      case ':': return qb_cli_usage_error("bench", "%s needs a value", argv[optind - 1]);
+      default:
+        return qb_cli_usage_error("bench", "unknown option '%s' (see --help)", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return qb_cli_usage_error("bench", "unexpected argument '%s' (see --help)", argv[optind]);
+  return 0;
+}
+
+/* Context of the JSON report: who, where, with what. */
+static void add_context(const qb_machine* m, const qb_roofline* r, const char* peers) {
+  char buf[1024];
+  qb_gbench_add_context("qbench_version", "0.1.0");
+  qb_gbench_add_context("machine_fingerprint", m->fingerprint);
+  qb_gbench_add_context("cpu_vendor", m->cpuid_ok ? m->vendor : "unknown");
+  qb_gbench_add_context("cpu_brand", m->cpuid_ok ? m->brand : "unknown");
+  snprintf(buf, sizeof buf, "family %d model %d stepping %d", m->ext_family, m->ext_model,
+           m->stepping);
+  qb_gbench_add_context("cpu_family_model_stepping", m->cpuid_ok ? buf : "unknown");
+  snprintf(buf, sizeof buf, "%d packages, %d cores, %d PUs", m->packages, m->hw_cores, m->pus);
+  qb_gbench_add_context("cpu_topology", buf);
+  char dis[1024];
+  qb_gbench_add_context("isa_disagreements",
+                        qb_machine_isa_disagreements(m, dis, sizeof dis) > 0 ? dis : "none");
+  qb_catalog_backend_list(qb_isa_mask(), buf, sizeof buf);
+  qb_gbench_add_context("isa_mask", buf);
+  qb_catalog_backend_list(qb_isa_usable_set(), buf, sizeof buf);
+  qb_gbench_add_context("isa_usable", buf);
+  qb_gbench_add_context("compiler", "gcc " __VERSION__);
+  qb_gbench_add_context("build_type", QB_BENCH_BUILD_TYPE);
+  qb_gbench_add_context("c_flags", QB_BENCH_C_FLAGS " (kernel ISA flags per file suffix)");
+  qb_gbench_add_context("git_revision", QB_BENCH_GIT_REVISION);
+  qb_gbench_add_context("peers", peers);
+  if (r) {
+    snprintf(buf, sizeof buf, "%s (probe v%d, %d threads, measured %s%s)",
+             r->from_cache ? r->cache_path : "measured now", r->probe_version, r->threads,
+             r->measured_at, r->contended ? ", contended" : "");
+    qb_gbench_add_context("roofline", buf);
+    for (int i = 0; i < r->n_entries; i++) {
+      const qb_roofline_entry* e = &r->entries[i];
+      if (!e->measured) continue;
+      char key[64];
+      snprintf(key, sizeof key, "roofline_%s", e->name);
+      snprintf(buf, sizeof buf, "%.4g %s (1 thread), %.4g (%d threads)", e->t1, e->unit, e->tn,
+               r->threads);
+      qb_gbench_add_context(key, buf);
+    }
+  }
+}
+
+static int get_roofline(const qb_machine* m, bool quick, qb_roofline* r) {
+  qb_roofline_options ro = qb_roofline_default_options();
+  if (quick) {
+    ro.repetitions = 1;
+    ro.rep_seconds = 0.002;
+    ro.dram_bytes = 64ll * 1024 * 1024;
+    ro.cache_path = "";
+  }
+  ro.progress = !quick;
+  qb_error err;
+  if (qb_roofline_get(m, &ro, r, &err) != 0) {
+    fprintf(stderr, "qbench bench: warning: no roofline (%s); pct_of_peak is left out\n",
+            err.msg);
+    return -1;
+  }
+  return 0;
+}
+
+/* Registers impls x shapes x threads; returns how many. */
+static size_t register_all(const bench_opts* o, const qb_bench_setup* setup,
+                           const qb_bench_impl* impls, size_t nimpls) {
+  size_t n = 0;
+  for (size_t i = 0; i < nimpls; i++)
+    for (size_t s = 0; s < o->nshapes; s++)
+      for (size_t t = 0; t < o->nthreads; t++)
+        if (qb_bench_register_gemm(setup, &impls[i], &o->shapes[s], o->threads[t]) == 0) n++;
+  return n;
+}
+
+int qb_cmd_bench(int argc, char** argv) {
+  bench_opts o;
+  const int rc = parse_opts(argc, argv, &o);
+  if (rc < 0) return QB_EXIT_OK; /* --help */
+  if (rc) return rc;
+  qb_error err;
+  if (o.isa && qb_catalog_set_isa(o.isa, &err) != 0) return qb_cli_usage_error("bench", "%s", err.msg);
+  if (o.json) {
+    FILE* f = fopen(o.json, "w");
+    if (!f) return qb_cli_usage_error("bench", "--json: cannot write '%s'", o.json);
+    fclose(f);
+  }
+  if (o.nshapes == 0) qb_bench_shapes_parse("standard", o.shapes, &o.nshapes, &err);
+  qb_machine m;
+  if (qb_catalog_machine_describe(&m, &err) != 0) {
+    fprintf(stderr, "qbench bench: error: %s\n", err.msg);
+    return QB_EXIT_FAILURE;
+  }
+  const int cores = qb_machine_core_count(&m);
+  if (o.nthreads == 0) {
+    o.threads[o.nthreads++] = 1;
+    if (cores > 1) o.threads[o.nthreads++] = cores;
+  }
+
+  /* Ours (usable backends only), then the peers: each group runs after the other,
+   * so one library's idle spinning threads never overlap another's timing. */
+  qb_bench_impl impls[MAX_IMPLS], all[MAX_IMPLS];
+  size_t nimpls = 0;
+  size_t nall = qb_bench_ours(all, MAX_IMPLS);
+  nall += qb_bench_wgemm(all + nall, MAX_IMPLS - nall);
+  for (size_t i = 0; i < nall; i++)
+    if (qb_isa_usable((qb_backend)all[i].kernel_backend)) impls[nimpls++] = all[i];
+  char peers[256] = "";
+  if (!o.no_peers) {
+    const size_t np = qb_bench_peers(impls + nimpls, MAX_IMPLS - nimpls);
+    for (size_t i = 0; i < np; i++)
+      snprintf(peers + strlen(peers), sizeof peers - strlen(peers), "%s%s", i ? "," : "",
+               impls[nimpls + i].name);
+    nimpls += np;
+  }
+  if (!peers[0]) snprintf(peers, sizeof peers, "none");
+
+  qb_roofline roof;
+  const bool have_roof = !o.list && get_roofline(&m, o.quick, &roof) == 0;
+  const qb_bench_setup setup = {.roofline = have_roof ? &roof : NULL,
+                                .llc_bytes = qb_machine_llc_bytes(&m),
+                                .cores = cores};
+  if (register_all(&o, &setup, impls, nimpls) == 0) {
+    qb_bench_gemm_release();
+    fprintf(stderr, "qbench bench: error: no benchmark could be registered\n");
+    return QB_EXIT_FAILURE;
+  }
+  add_context(&m, have_roof ? &roof : NULL, peers);
+
+  /* Google Benchmark's own flags carry the filter and the JSON output. */
+  static char a_prog[] = "qbench-bench";
+  char a_filter[1024], a_out[1100], a_fmt[] = "--benchmark_out_format=json",
+                                   a_list[] = "--benchmark_list_tests=true";
+  char a_min[64], a_rep[64];
+  char* gargv[10] = {a_prog};
+  int gargc = 1;
+  /* As flags, not per-benchmark options: those would be appended to every name. */
+  snprintf(a_min, sizeof a_min, "--benchmark_min_time=%g",
+           o.min_time ? o.min_time : o.quick ? 0.01 : 0.5);
+  gargv[gargc++] = a_min;
+  if (o.repetitions || o.quick) {
+    snprintf(a_rep, sizeof a_rep, "--benchmark_repetitions=%ld", o.repetitions ? o.repetitions : 1);
+    gargv[gargc++] = a_rep;
+  }
+  if (o.filter) {
+    snprintf(a_filter, sizeof a_filter, "--benchmark_filter=%s", o.filter);
+    gargv[gargc++] = a_filter;
+  }
+  if (o.json) {
+    snprintf(a_out, sizeof a_out, "--benchmark_out=%s", o.json);
+    gargv[gargc++] = a_out;
+    gargv[gargc++] = a_fmt;
+  }
+  if (o.list) gargv[gargc++] = a_list;
+  gargv[gargc] = NULL;
+  qb_gbench_initialize(&gargc, gargv);
+  const int ran = qb_gbench_run_specified();
+  qb_bench_gemm_release();
+  if (ran == 0) {
+    fprintf(stderr, "qbench bench: error: no benchmark matches --filter '%s'\n",
+            o.filter ? o.filter : "");
+    return QB_EXIT_FAILURE;
+  }
+  return QB_EXIT_OK;
+}

@@ -1,0 +1,186 @@
+/* qbench info: what this machine is and what qbench will run on it — CPU identity
+ * (libcpuid), topology and caches (hwloc), ISA flags (CPUID/XGETBV, the view that
+ * dispatch uses), every flag on which libcpuid and CPUID disagree, the built /
+ * detected / allowed / usable backends, and the kernel each usable backend's
+ * dispatch table holds per family. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "isa/qb_isa.h"
+#include "qb_catalog.h"
+#include "qb_cli.h"
+
+void qb_cmd_info_help(void) {
+  printf(
+      "usage: qbench info [--json] [--isa LIST]\n\n"
+      "Describe this machine and the kernels qbench would run on it: CPU identity\n"
+      "(libcpuid), packages/cores/PUs and caches (hwloc), ISA flags as dispatch sees\n"
+      "them (CPUID + XGETBV), every disagreement between libcpuid and CPUID, the\n"
+      "built, detected, allowed and usable backends, and per usable backend the\n"
+      "kernel chosen for each kernel family.\n\n"
+      "options:\n"
+      "  --json        one JSON object instead of text\n"
+      "  --isa LIST    allow only these backends (comma-separated: scalar, sse41,\n"
+      "                avx2, avx2-sat, avx512vnni, neon, neondot); overrides the\n"
+      "                QB_ISA_MASK environment variable. scalar is always usable.\n"
+      "  -h, --help    this help\n");
+}
+
+/* ----------------------------------------------------------------- ISA flags */
+typedef struct {
+  const char* key;
+  bool value;
+} flag;
+
+static size_t isa_flags(flag* out) {
+  const qb_isa_features* f = qb_isa_features_get();
+  size_t n = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  const flag x86[] = {{"sse41", f->x86_sse41},         {"osxsave", f->x86_osxsave},
+                      {"avx", f->x86_avx},             {"fma", f->x86_fma},
+                      {"f16c", f->x86_f16c},           {"avx2", f->x86_avx2},
+                      {"os_ymm", f->x86_os_ymm},       {"os_zmm", f->x86_os_zmm},
+                      {"avx512f", f->x86_avx512f},     {"avx512bw", f->x86_avx512bw},
+                      {"avx512vl", f->x86_avx512vl},   {"avx512dq", f->x86_avx512dq},
+                      {"avx512_vnni", f->x86_avx512_vnni}, {"avx_vnni", f->x86_avx_vnni}};
+  for (size_t i = 0; i < sizeof x86 / sizeof x86[0]; i++) out[n++] = x86[i];
+#else
+  const flag arm[] = {{"asimd", f->arm_asimd}, {"asimddp", f->arm_asimddp}, {"i8mm", f->arm_i8mm}};
+  for (size_t i = 0; i < sizeof arm / sizeof arm[0]; i++) out[n++] = arm[i];
+#endif
+  return n;
+}
+
+/* ------------------------------------------------------------------- text */
+static void write_text(const qb_machine* m) {
+  qb_machine_write_text(m, stdout);
+  const qb_isa_features* f = qb_isa_features_get();
+  flag flags[32];
+  const size_t nflags = isa_flags(flags);
+#if defined(__x86_64__) || defined(__i386__)
+  printf("\nisa (CPUID/XGETBV, used by dispatch): %s, max leaf %" PRIu32 ", XCR0 0x%" PRIx64 "\n ",
+         f->x86_vendor, f->x86_max_leaf, f->x86_xcr0);
+#else
+  printf("\nisa (getauxval, used by dispatch): HWCAP 0x%lx HWCAP2 0x%lx\n ", f->arm_hwcap,
+         f->arm_hwcap2);
+#endif
+  for (size_t i = 0; i < nflags; i++) printf(" %s=%d", flags[i].key, flags[i].value);
+  char buf[1024];
+  const int nd = qb_machine_isa_disagreements(m, buf, sizeof buf);
+  printf("\nisa disagreements (libcpuid vs CPUID): %s\n", nd > 0 ? buf : "none");
+
+  char list[256];
+  printf("\nbackends\n");
+  qb_catalog_backend_list(qb_isa_built(), list, sizeof list);
+  printf("  built     %s\n", list);
+  qb_catalog_backend_list(qb_isa_detected(), list, sizeof list);
+  printf("  detected  %s\n", list);
+  qb_catalog_backend_list(qb_isa_mask(), list, sizeof list);
+  printf("  allowed   %s\n", list);
+  qb_catalog_backend_list(qb_isa_usable_set(), list, sizeof list);
+  printf("  usable    %s\n", list);
+  printf("  best      %s\n", qb_backend_name(qb_dispatch_best()->backend));
+
+  size_t nfam;
+  const qb_catalog_family* fam = qb_catalog_families(&nfam);
+  printf("\nkernels chosen per usable backend\n");
+  for (int b = 0; b < QB_BACKEND_COUNT; b++) {
+    const qb_dispatch_table* t = qb_dispatch_get((qb_backend)b);
+    if (!t) continue;
+    for (size_t i = 0; i < nfam; i++) {
+      const qb_catalog_kernel e = fam[i].chosen(t);
+      char tile[48] = "";
+      if (e.mr) snprintf(tile, sizeof tile, " %ux%uc%u", e.mr, e.nr, e.kr);
+      printf("  %-11s %-28s %s%s%s\n", i ? "" : qb_backend_name((qb_backend)b), fam[i].name,
+             e.name, tile, e.exact ? "" : " (not exact)");
+    }
+  }
+}
+
+/* ------------------------------------------------------------------- JSON */
+static void write_json(const qb_machine* m) {
+  fputs("{\n\"machine\": ", stdout);
+  qb_machine_write_json(m, stdout);
+  const qb_isa_features* f = qb_isa_features_get();
+  fputs(",\n\"isa\": {", stdout);
+#if defined(__x86_64__) || defined(__i386__)
+  fputs("\"source\": \"cpuid\", \"vendor\": ", stdout);
+  qb_json_string(stdout, f->x86_vendor);
+  printf(", \"max_leaf\": %" PRIu32 ", \"xcr0\": %" PRIu64, f->x86_max_leaf, f->x86_xcr0);
+#else
+  printf("\"source\": \"getauxval\", \"hwcap\": %lu, \"hwcap2\": %lu", f->arm_hwcap, f->arm_hwcap2);
+#endif
+  flag flags[32];
+  const size_t nflags = isa_flags(flags);
+  for (size_t i = 0; i < nflags; i++)
+    printf(", \"%s\": %s", flags[i].key, flags[i].value ? "true" : "false");
+  fputs("},\n\"isa_disagreement_count\": ", stdout);
+  printf("%d", qb_machine_isa_disagreements(m, NULL, 0));
+
+  fputs(",\n\"backends\": {\"built\": ", stdout);
+  qb_catalog_backend_json(qb_isa_built(), stdout);
+  fputs(", \"detected\": ", stdout);
+  qb_catalog_backend_json(qb_isa_detected(), stdout);
+  fputs(", \"allowed\": ", stdout);
+  qb_catalog_backend_json(qb_isa_mask(), stdout);
+  fputs(", \"usable\": ", stdout);
+  qb_catalog_backend_json(qb_isa_usable_set(), stdout);
+  printf(", \"best\": \"%s\"},\n\"kernels\": {", qb_backend_name(qb_dispatch_best()->backend));
+
+  size_t nfam;
+  const qb_catalog_family* fam = qb_catalog_families(&nfam);
+  int first = 1;
+  for (int b = 0; b < QB_BACKEND_COUNT; b++) {
+    const qb_dispatch_table* t = qb_dispatch_get((qb_backend)b);
+    if (!t) continue;
+    printf("%s\n  \"%s\": {", first ? "" : ",", qb_backend_name((qb_backend)b));
+    first = 0;
+    for (size_t i = 0; i < nfam; i++) {
+      const qb_catalog_kernel e = fam[i].chosen(t);
+      printf("%s\n    \"%s\": {\"name\": \"%s\", \"backend\": \"%s\", \"exact\": %s",
+             i ? "," : "", fam[i].name, e.name, qb_backend_name(e.backend),
+             e.exact ? "true" : "false");
+      if (e.mr) printf(", \"mr\": %u, \"nr\": %u, \"kr\": %u", e.mr, e.nr, e.kr);
+      fputs("}", stdout);
+    }
+    fputs("}", stdout);
+  }
+  fputs("\n}\n}\n", stdout);
+}
+
+int qb_cmd_info(int argc, char** argv) {
+  static const struct option longopts[] = {{"json", no_argument, 0, 'j'},
+                                           {"isa", required_argument, 0, 'i'},
+                                           {"help", no_argument, 0, 'h'},
+                                           {0, 0, 0, 0}};
+  bool json = false;
+  const char* isa = NULL;
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'j': json = true; break;
+      case 'i': isa = optarg; break;
+      case 'h': qb_cmd_info_help(); return QB_EXIT_OK;
+      case ':': return qb_cli_usage_error("info", "%s needs a value", argv[optind - 1]);
+      default: return qb_cli_usage_error("info", "unknown option '%s' (see --help)", argv[optind - 1]);
+    }
+  }
+  if (optind < argc)
+    return qb_cli_usage_error("info", "unexpected argument '%s' (see --help)", argv[optind]);
+  qb_error err;
+  if (isa && qb_catalog_set_isa(isa, &err) != 0) return qb_cli_usage_error("info", "%s", err.msg);
+  qb_machine m;
+  if (qb_catalog_machine_describe(&m, &err) != 0) {
+    fprintf(stderr, "qbench info: error: %s\n", err.msg);
+    return QB_EXIT_FAILURE;
+  }
+  if (json)
+    write_json(&m);
+  else
+    write_text(&m);
+  return QB_EXIT_OK;
+}

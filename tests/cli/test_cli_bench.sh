@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# qbench bench: bad input exits 2 naming the problem; --list and --filter select by
+# name; a --quick run on one tiny shape writes Google Benchmark JSON whose structure
+# (not timings) is checked: context keys, one benchmark per usable kernel entry x
+# thread count (int8 GEMM and int4 weight GEMM families, and per peer when built),
+# counters present and consistent.
+qbench=$1 dir=$2
+source "$(dirname "$0")/test_cli_common.sh"
+rm -rf "$dir" && mkdir -p "$dir"
+
+expect_exit 0 "bench --help" -- "$qbench" bench --help
+expect_in "--shapes SET" "help lists --shapes"
+expect_exit 2 "threads 0" -- "$qbench" bench --threads 0
+expect_in "'0' is not a thread count" "bad thread count named"
+expect_exit 2 "shape with two dims" -- "$qbench" bench --shapes "1,2"
+expect_in "'1,2' is not M,N,K" "bad shape named"
+expect_exit 2 "K too large" -- "$qbench" bench --shapes "1,2,40000"
+expect_in "K = '40000'" "K range named"
+expect_exit 2 "min-time not a number" -- "$qbench" bench --min-time abc
+expect_exit 2 "unknown backend" -- "$qbench" bench --isa nope
+expect_in "unknown backend 'nope'" "unknown backend named"
+expect_exit 2 "unwritable JSON" -- "$qbench" bench --quick --json /nonexistent/dir/x.json
+expect_in "/nonexistent/dir/x.json" "JSON path named"
+expect_exit 2 "stray argument" -- "$qbench" bench extra
+
+# --list: names only, nothing runs; --filter narrows; scalar-only mask.
+expect_exit 0 "list models shapes" -- "$qbench" bench --list --shapes models --threads 1
+expect_in "gemm/qb_qu8_qs8_qs32_gemm__scalar/M:64/N:256/K:784/threads:1" "models shape B=64 layer 1 listed"
+expect_in "gemm/qb_qu8_qs8_qs32_gemm__scalar/M:1/N:10/K:128/threads:1" "models shape B=1 layer 3 listed"
+expect_exit 0 "list with filter" -- "$qbench" bench --list --threads 1 --filter 'qs32_gemm__scalar.*M:16/'
+n=$(grep -c '^gemm/' <<<"$out")
+[[ $n -eq 1 ]] && expect_in "gemm/qb_qu8_qs8_qs32_gemm__scalar/M:16/N:4096/K:4096/threads:1" "filter keeps one" || fail "filter kept $n names: $out"
+expect_exit 1 "filter matching nothing" -- "$qbench" bench --list --filter 'no-such-benchmark'
+expect_in "no benchmark matches" "empty filter reported"
+QB_ISA_MASK=scalar expect_exit 0 "list under QB_ISA_MASK=scalar" -- "$qbench" bench --list --no-peers --shapes "2,3,4"
+names=$(grep '^gemm/' <<<"$out" | grep -v '__scalar/' | tr '\n' ' ')
+[[ -z "$names" ]] && pass "only scalar kernels when masked" || fail "non-scalar kernels under mask: $names"
+
+# A quick run on one tiny shape, 1 and 2 threads.
+"$qbench" info --json >"$dir/info.json"
+expect_exit 0 "quick run" -- "$qbench" bench --quick --shapes "3,40,20" --threads 1,2 --json "$dir/bench.json"
+if python3 -m json.tool "$dir/bench.json" >/dev/null; then pass "bench JSON parses"; else fail "bench JSON does not parse"; fi
+out=$(python3 - "$dir/bench.json" "$dir/info.json" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+info = json.load(open(sys.argv[2]))
+problems = []
+ctx = d["context"]
+for k in ["cpu_brand", "cpu_vendor", "machine_fingerprint", "isa_mask", "isa_usable",
+          "compiler", "c_flags", "git_revision", "peers", "build_type"]:
+    if not ctx.get(k): problems.append(f"context lacks {k}")
+if ctx.get("isa_usable") != ",".join(info["backends"]["usable"]):
+    problems.append(f"context isa_usable {ctx.get('isa_usable')} != info {info['backends']['usable']}")
+names = {}
+for b in d["benchmarks"]:
+    m = re.fullmatch(r"gemm/([a-z0-9_]+)/M:3/N:40/K:20/threads:([12])(/real_time)?", b["name"])
+    if not m: problems.append(f"odd name {b['name']}"); continue
+    names[(m.group(1), int(m.group(2)))] = b
+    if b.get("error_occurred"): problems.append(f"{b['name']}: {b.get('error_message')}"); continue
+    if not b.get("OPS", 0) > 0: problems.append(f"{b['name']}: OPS missing")
+    if b.get("kernel_threads") != int(m.group(2)): problems.append(f"{b['name']}: kernel_threads")
+    # weights (>= N*K bytes; N*K/2 for int4) + A (M*K) + C (4*M*N) at least
+    wmin = 40 * 20 // (2 if "_q4_" in m.group(1) else 1)
+    if not b.get("bytes_per_call", 0) >= wmin + 3 * 20 + 4 * 3 * 40: problems.append(f"{b['name']}: bytes_per_call")
+    if not b.get("weight_copies", 0) >= 1: problems.append(f"{b['name']}: weight_copies")
+    if b.get("iterations", 0) < 1: problems.append(f"{b['name']}: no iterations")
+    if b.get("label") != "scalar" and "pct_of_peak" in b and not b["pct_of_peak"] > 0:
+        problems.append(f"{b['name']}: pct_of_peak not positive")
+# Every GEMM kernel info chose for a usable backend is benchmarked, on both thread
+# counts (the int4 families too, when the table has them).
+for be, fams in info["kernels"].items():
+    for fam in ("qu8_qs8_qs32_gemm", "qs8_q4_f32_wgemm", "f32_q4_f32_wgemm"):
+        if fam not in fams: continue
+        k = fams[fam]["name"]
+        for t in (1, 2):
+            if (k, t) not in names: problems.append(f"{k} threads:{t} not benchmarked")
+# Ours only from usable backends; peers as listed in the context.
+for (impl, t) in names:
+    if impl.startswith("qb_"):
+        be = impl.rsplit("__", 1)[1] if "__" in impl else "scalar"
+        be = "avx2-sat" if impl.endswith("_sat__avx2") else be
+        if be not in info["backends"]["usable"]: problems.append(f"{impl}: backend {be} not usable")
+peers = [] if ctx["peers"] == "none" else ctx["peers"].split(",")
+for p in peers:
+    for t in (1, 2):
+        if (p, t) not in names: problems.append(f"peer {p} threads:{t} missing")
+print("; ".join(problems) or f"ok: {len(names)} benchmarks, peers {peers}")
+sys.exit(1 if problems else 0)
+PY
+) && pass "bench JSON structure ($out)" || fail "bench JSON: $out"
+finish
