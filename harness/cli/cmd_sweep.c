@@ -1,0 +1,153 @@
+/* qbench sweep: run a sweep config (a YAML file in configs/): plan, evaluate, record, resume. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qb_cli.h"
+#include "qb_sweep_config.h"
+#include "qb_sweep_plan.h"
+#include "qb_sweep_run.h"
+
+void qb_cmd_sweep_help(void) {
+  printf(
+      "usage: qbench sweep CONFIG.yaml [options]\n\n"
+      "Run a sweep: the cross product of the config's axes (models x workflows x weight\n"
+      "and activation bits/scheme/granularity/range x backends), minus combinations that\n"
+      "make no sense (each skipped with its reason). Rows go to <output>/<name>-<UTC>/\n"
+      "(results.csv, results.json, run.json) and to the SQLite history. Keys: configs/README.md.\n\n"
+      "options:\n"
+      "  --dry-run           print the plan (item ids), its size and the skips by rule\n"
+      "  --list-skips        with --dry-run: also print every skipped combination\n"
+      "  --resume RUN_DIR    continue an interrupted run: its complete items are kept,\n"
+      "                      incomplete ones run again\n"
+      "  --output DIR        override the config's output folder\n"
+      "  --db FILE           SQLite history (default <output>/qbench.db)\n"
+      "  -h, --help          this help\n\n"
+      "SIGINT/SIGTERM finish the item in flight, record it, and stop; a second signal\n"
+      "stops at once (that item is then redone by --resume).\n"
+      "exit status: 0 all items done, 1 an item failed or the run was interrupted,\n"
+      "2 bad config or usage.\n");
+}
+
+typedef struct {
+  const char* config;
+  const char* resume;
+  const char* output;
+  const char* db;
+  bool dry_run, list_skips;
+} sweep_opts;
+
+static int parse_opts(int argc, char** argv, sweep_opts* o) {
+  static const struct option longopts[] = {
+      {"dry-run", no_argument, 0, 'n'},      {"list-skips", no_argument, 0, 'l'},
+      {"resume", required_argument, 0, 'r'}, {"output", required_argument, 0, 'o'},
+      {"db", required_argument, 0, 'd'},     {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  memset(o, 0, sizeof *o);
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'n': o->dry_run = true; break;
+      case 'l': o->list_skips = true; break;
+      case 'r': o->resume = optarg; break;
+      case 'o': o->output = optarg; break;
+      case 'd': o->db = optarg; break;
+      case 'h': qb_cmd_sweep_help(); return -1;
+      case ':': return qb_cli_usage_error("sweep", "option %s needs a value", argv[optind - 1]);
+      default:
+        return qb_cli_usage_error("sweep", "unknown option '%s' (see qbench sweep --help)",
+                                  argv[optind - 1]);
+    }
+  }
+  if (optind != argc - 1)
+    return qb_cli_usage_error("sweep", optind >= argc ? "missing CONFIG.yaml (see qbench sweep --help)"
+                                                      : "expected exactly one CONFIG.yaml");
+  o->config = argv[optind];
+  if (o->resume && o->dry_run)
+    return qb_cli_usage_error("sweep", "--resume and --dry-run exclude each other");
+  return 0;
+}
+
+static void print_plan(const qb_sweep_config* cfg, const qb_plan* plan, bool list_skips) {
+  printf("plan %s: %zu items, %zu skipped, of %zu combinations\n", cfg->file, plan->nitems,
+         plan->nskips, plan->ncombinations);
+  for (size_t i = 0; i < plan->nitems; i++) printf("  %s\n", plan->items[i].id);
+  size_t nrules;
+  const qb_plan_rule* rules = qb_plan_rules(&nrules);
+  if (plan->nskips) printf("skipped, by rule:\n");
+  for (size_t r = 0; r < nrules; r++) {
+    size_t n = 0;
+    for (size_t i = 0; i < plan->nskips; i++) n += plan->skips[i].rule == &rules[r];
+    if (n) printf("  %-26s %6zu  %s\n", rules[r].name, n, rules[r].reason);
+  }
+  if (list_skips)
+    for (size_t i = 0; i < plan->nskips; i++)
+      printf("  skip %s  (%s)\n", plan->skips[i].id, plan->skips[i].rule->name);
+}
+
+static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* plan) {
+  char run_dir[1024], db[1024];
+  if (o->resume) snprintf(run_dir, sizeof run_dir, "%s", o->resume);
+  else qb_sweep_new_run_dir(cfg, run_dir, sizeof run_dir);
+  if (o->db) snprintf(db, sizeof db, "%s", o->db);
+  else snprintf(db, sizeof db, "%s/qbench.db", cfg->output);
+  qb_sweep_options opt = {run_dir, db, o->resume != NULL, true, qb_sweep_eval_unavailable, NULL,
+                          stderr};
+  qb_sweep_install_signal_handlers();
+  qb_sweep_summary sum;
+  qb_error err;
+  fprintf(stderr, "qbench sweep: %s: %zu items -> %s (history %s)\n", cfg->file, plan->nitems,
+          run_dir, db);
+  if (qb_sweep_run(cfg, plan, &opt, &sum, &err)) {
+    fprintf(stderr, "qbench sweep: error: %s\n", err.msg);
+    return QB_EXIT_FAILURE;
+  }
+  printf("%s: %zu items done now, %zu done before, %zu failed, %zu rows%s\n", run_dir, sum.done,
+         sum.already_done, sum.failed, sum.rows, sum.interrupted ? ", interrupted" : "");
+  if (sum.dropped_csv_rows)
+    printf("resume: dropped %zu rows of unfinished items from results.csv\n",
+           sum.dropped_csv_rows);
+  if (sum.interrupted)
+    fprintf(stderr, "qbench sweep: interrupted; continue with: qbench sweep %s --resume %s\n",
+            cfg->file, run_dir);
+  return sum.failed || sum.interrupted ? QB_EXIT_FAILURE : QB_EXIT_OK;
+}
+
+int qb_cmd_sweep(int argc, char** argv) {
+  sweep_opts o;
+  const int prc = parse_opts(argc, argv, &o);
+  if (prc) return prc < 0 ? QB_EXIT_OK : prc;
+  qb_sweep_config* cfg = malloc(sizeof *cfg);
+  if (!cfg) return QB_EXIT_FAILURE;
+  qb_error err;
+  if (qb_sweep_config_load(o.config, cfg, &err)) {
+    fprintf(stderr, "qbench sweep: error: %s\n", err.msg);
+    free(cfg);
+    return QB_EXIT_USAGE;
+  }
+  if (o.output) snprintf(cfg->output, sizeof cfg->output, "%s", o.output);
+  qb_plan plan;
+  int rc;
+  if (qb_plan_build(cfg, qb_isa_usable_set(), &plan, &err)) {
+    fprintf(stderr, "qbench sweep: error: %s\n", err.msg);
+    rc = QB_EXIT_USAGE;
+  } else {
+    if (o.dry_run) {
+      print_plan(cfg, &plan, o.list_skips);
+      rc = QB_EXIT_OK;
+    } else if (plan.nitems == 0) {
+      fprintf(stderr, "qbench sweep: error: %s: every combination is skipped (see --dry-run)\n",
+              cfg->file);
+      rc = QB_EXIT_USAGE;
+    } else {
+      rc = run(&o, cfg, &plan);
+    }
+    qb_plan_free(&plan);
+  }
+  qb_sweep_config_free(cfg);
+  free(cfg);
+  return rc;
+}

@@ -1,0 +1,446 @@
+/* Sweep config schema on top of qb_yaml_walk: one handler per key. */
+#include "qb_sweep_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qb_yaml_walk.h"
+
+static const char* const kMeasureNames[] = {"accuracy", "per-layer", "sensitivity", "speed",
+                                            "memory"};
+enum { QB_MEASURE_KINDS = sizeof kMeasureNames / sizeof *kMeasureNames };
+/* The reference models harness/models/reference/<name>.onnx (trained on Fashion-MNIST). */
+static const char* const kReferenceModels[] = {"mlp", "cnn", "dwnet", "vit", NULL};
+
+int qb_sweep_workflow_parse(const char* text, qb_workflow* out) {
+  static const qb_workflow kAll[QB_SWEEP_WORKFLOWS] = {
+      QB_WORKFLOW_WEIGHT_ONLY, QB_WORKFLOW_DYNAMIC, QB_WORKFLOW_STATIC};
+  for (int i = 0; i < QB_SWEEP_WORKFLOWS; i++)
+    if (!strcmp(text, qb_workflow_name(kAll[i]))) {
+      *out = kAll[i];
+      return 0;
+    }
+  return -1;
+}
+
+const char* qb_measure_name(unsigned m) {
+  for (unsigned i = 0; i < QB_MEASURE_KINDS; i++)
+    if (m == 1u << i) return kMeasureNames[i];
+  return NULL;
+}
+
+const char* qb_reference_models_dir(void) {
+  const char* env = getenv("QB_MODELS_DIR");
+  return env && *env ? env : QB_SOURCE_DIR "/harness/models/reference";
+}
+
+/* ---- parse state ---------------------------------------------------------------- */
+
+typedef struct {
+  qb_sweep_config* cfg;
+  char dir[QB_SWEEP_PATH_MAX]; /* folder of the config file, for relative paths */
+  bool seen_models;
+} parse_state;
+
+/* A relative path in the config is relative to the config file's folder. */
+static int resolve_path(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path,
+                        const parse_state* st, char* out) {
+  char raw[QB_SWEEP_PATH_MAX];
+  if (qb_yaml_string(c, n, path, raw, sizeof raw)) return -1;
+  int w = raw[0] == '/' || !st->dir[0]
+              ? snprintf(out, QB_SWEEP_PATH_MAX, "%s", raw)
+              : snprintf(out, QB_SWEEP_PATH_MAX, "%s/%s", st->dir, raw);
+  if (w < 0 || w >= QB_SWEEP_PATH_MAX)
+    return qb_yaml_expected(c, n, path, "a shorter path");
+  return 0;
+}
+
+/* ---- axes ------------------------------------------------------------------------ */
+
+static int bits_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                     void* user) {
+  qb_tensor_axes* ax = user;
+  long v;
+  const char* s = qb_yaml_scalar(n);
+  char* end;
+  v = strtol(s, &end, 10);
+  if (!*s || *end || !((v >= 2 && v <= 8) || v == 16))
+    return qb_yaml_expected(c, n, path, "bits in 2..8 or 16");
+  ax->bits[i] = (int)v;
+  ax->nbits = i + 1;
+  return 0;
+}
+
+static int scheme_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                       void* user) {
+  qb_tensor_axes* ax = user;
+  const char* s = qb_yaml_scalar(n);
+  if (!strcmp(s, "symmetric")) ax->scheme[i] = QB_SYMMETRIC;
+  else if (!strcmp(s, "affine")) ax->scheme[i] = QB_AFFINE;
+  else return qb_yaml_expected(c, n, path, "symmetric or affine");
+  ax->nscheme = i + 1;
+  return 0;
+}
+
+static int granularity_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path,
+                            size_t i, void* user) {
+  qb_tensor_axes* ax = user;
+  qb_error perr;
+  if (qb_granularity_parse(qb_yaml_scalar(n), &ax->granularity[i], &perr))
+    return qb_yaml_expected(c, n, path, "tensor, channel or group:G with G >= 1");
+  ax->ngranularity = i + 1;
+  return 0;
+}
+
+static int range_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                      void* user) {
+  qb_tensor_axes* ax = user;
+  qb_error perr;
+  if (qb_range_parse(qb_yaml_scalar(n), &ax->range[i], &perr))
+    return qb_yaml_expected(c, n, path,
+                            "minmax, movavg, percentile:P (50 < P <= 100), mse, entropy or "
+                            "crossentropy");
+  ax->nrange = i + 1;
+  return 0;
+}
+
+static int axes_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
+                      const char* path, void* user) {
+  qb_tensor_axes* ax = user;
+  if (!strcmp(key, "bits")) return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, bits_item, ax);
+  if (!strcmp(key, "scheme"))
+    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, scheme_item, ax);
+  if (!strcmp(key, "granularity"))
+    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, granularity_item, ax);
+  return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, range_item, ax);
+}
+
+static const char* const kAxesKeys[] = {"bits", "scheme", "granularity", "range", NULL};
+
+/* Defaults: weights w8 symmetric per-channel min-max, activations a8 affine
+ * per-tensor min-max (the usual int8 deployment choice). */
+static void axes_default(qb_tensor_axes* ax, qb_symmetry scheme, qb_granularity_kind g) {
+  memset(ax, 0, sizeof *ax);
+  ax->bits[0] = 8;
+  ax->nbits = 1;
+  ax->scheme[0] = scheme;
+  ax->nscheme = 1;
+  ax->granularity[0].kind = g;
+  ax->ngranularity = 1;
+  ax->range[0] = qb_range_default(QB_RANGE_MINMAX);
+  ax->nrange = 1;
+}
+
+/* ---- models ---------------------------------------------------------------------- */
+
+typedef struct {
+  parse_state* st;
+  qb_sweep_model* m;
+  const yaml_node_t *name, *path, *data, *labels;
+} model_fields;
+
+static int model_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
+                       const char* path, void* user) {
+  model_fields* f = user;
+  if (!strcmp(key, "name")) f->name = v;
+  else if (!strcmp(key, "path")) f->path = v;
+  else if (!strcmp(key, "data")) f->data = v;
+  else f->labels = v;
+  return 0;
+}
+
+static const char* const kModelKeys[] = {"name", "path", "data", "labels", NULL};
+
+static bool is_reference(const char* name) {
+  for (size_t i = 0; kReferenceModels[i]; i++)
+    if (!strcmp(kReferenceModels[i], name)) return true;
+  return false;
+}
+
+/* The stem of a path: "dir/my.model.onnx" -> "my.model". */
+static void path_stem(const char* path, char* out, size_t size) {
+  const char* base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  snprintf(out, size, "%s", base);
+  char* dot = strrchr(out, '.');
+  if (dot && dot != out) *dot = '\0';
+}
+
+static int model_data(const qb_yaml_ctx* c, model_fields* f, const char* path) {
+  qb_sweep_model* m = f->m;
+  const bool fmnist = !f->data || !strcmp(qb_yaml_scalar(f->data) ? qb_yaml_scalar(f->data) : "",
+                                          "fashion-mnist");
+  if (!f->data && !m->reference)
+    return qb_yaml_fail_at(c, f->path, path, "expected 'data' (fashion-mnist or an .npy file) "
+                           "with an ONNX path, got none");
+  if (fmnist) {
+    snprintf(m->data, sizeof m->data, "fashion-mnist");
+    if (f->labels)
+      return qb_yaml_expected(c, f->labels, path, "no labels with data fashion-mnist");
+    return 0;
+  }
+  if (resolve_path(c, f->data, path, f->st, m->data)) return -1;
+  if (!f->labels)
+    return qb_yaml_fail_at(c, f->data, path, "expected 'labels' (an .npy file) with an .npy "
+                           "data file, got none");
+  return resolve_path(c, f->labels, path, f->st, m->labels);
+}
+
+static int model_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path,
+                      parse_state* st) {
+  if (st->cfg->nmodels == QB_SWEEP_MAX_MODELS)
+    return qb_yaml_fail_at(c, n, path, "expected at most %d models", QB_SWEEP_MAX_MODELS);
+  qb_sweep_model* m = &st->cfg->models[st->cfg->nmodels];
+  memset(m, 0, sizeof *m);
+  m->mark = (qb_config_mark){(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
+  model_fields f = {st, m, NULL, NULL, NULL, NULL};
+  if (qb_yaml_each_field(c, n, path, kModelKeys, model_field, &f)) return -1;
+  if ((f.name != NULL) == (f.path != NULL))
+    return qb_yaml_expected(c, n, path, "exactly one of 'name' (a reference model) or 'path'");
+  if (f.name) {
+    if (qb_yaml_string(c, f.name, path, m->name, sizeof m->name)) return -1;
+    if (!is_reference(m->name))
+      return qb_yaml_expected(c, f.name, path, "a reference model name: mlp, cnn, dwnet or vit");
+    m->reference = true;
+    char file[QB_SWEEP_PATH_MAX];
+    snprintf(file, sizeof file, "%s/%s.onnx", qb_reference_models_dir(), m->name);
+    memcpy(m->path, file, sizeof file);
+  } else {
+    if (resolve_path(c, f.path, path, st, m->path)) return -1;
+    path_stem(m->path, m->name, sizeof m->name);
+  }
+  if (model_data(c, &f, path)) return -1;
+  for (size_t i = 0; i < st->cfg->nmodels; i++)
+    if (!strcmp(st->cfg->models[i].name, m->name))
+      return qb_yaml_fail_at(c, n, path, "expected distinct model names, got '%s' twice",
+                             m->name);
+  st->cfg->nmodels++;
+  return 0;
+}
+
+static int models_field(const qb_yaml_ctx* c, const yaml_node_t* v, const char* path,
+                        parse_state* st) {
+  if (v->type != YAML_SEQUENCE_NODE) return qb_yaml_expected(c, v, path, "a list of models");
+  const size_t count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+  if (count == 0) return qb_yaml_expected(c, v, path, "a non-empty list of models");
+  for (size_t i = 0; i < count; i++)
+    if (model_item(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]), path, st))
+      return -1;
+  st->seen_models = true;
+  return 0;
+}
+
+/* ---- top-level lists --------------------------------------------------------------- */
+
+static int workflow_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                         void* user) {
+  qb_sweep_config* cfg = user;
+  if (qb_sweep_workflow_parse(qb_yaml_scalar(n), &cfg->workflows[i]))
+    return qb_yaml_expected(c, n, path, "weight-only, dynamic or static");
+  for (size_t j = 0; j < i; j++)
+    if (cfg->workflows[j] == cfg->workflows[i])
+      return qb_yaml_expected(c, n, path, "each workflow once");
+  cfg->nworkflows = i + 1;
+  return 0;
+}
+
+static int backend_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                        void* user) {
+  qb_sweep_config* cfg = user;
+  const char* s = qb_yaml_scalar(n);
+  if (!strcmp(s, "all")) {
+    cfg->backends_all = true;
+    return 0;
+  }
+  qb_backend b;
+  if (qb_backend_from_name(s, strlen(s), &b) || strlen(s) != strlen(qb_backend_name(b))) {
+    char expected[256] = "all";
+    for (int k = 0; k < QB_BACKEND_COUNT; k++)
+      snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
+               k + 1 == QB_BACKEND_COUNT ? " or " : ", ", qb_backend_name((qb_backend)k));
+    return qb_yaml_expected(c, n, path, expected);
+  }
+  for (size_t j = 0; j < cfg->nbackends; j++)
+    if (cfg->backends[j] == b) return qb_yaml_expected(c, n, path, "each backend once");
+  cfg->backends[cfg->nbackends++] = b;
+  return 0;
+}
+
+static int measure_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                        void* user) {
+  qb_sweep_config* cfg = user;
+  for (unsigned k = 0; k < QB_MEASURE_KINDS; k++)
+    if (!strcmp(qb_yaml_scalar(n), kMeasureNames[k])) {
+      cfg->measure |= 1u << k;
+      return 0;
+    }
+  return qb_yaml_expected(c, n, path, "accuracy, per-layer, sensitivity, speed or memory");
+}
+
+static int threads_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                        void* user) {
+  qb_sweep_config* cfg = user;
+  long v;
+  if (qb_yaml_long(c, n, path, 1, 1024, &v)) return -1;
+  cfg->threads[i] = (int)v;
+  cfg->nthreads = i + 1;
+  return 0;
+}
+
+/* ---- eval, top level ---------------------------------------------------------------- */
+
+static int eval_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
+                      const char* path, void* user) {
+  qb_sweep_config* cfg = user;
+  if (!strcmp(key, "limit")) return qb_yaml_long(c, v, path, 0, 100000000L, &cfg->eval_limit);
+  return qb_yaml_long(c, v, path, 1, 100000000L, &cfg->calibration);
+}
+
+static const char* const kEvalKeys[] = {"limit", "calibration", NULL};
+static const char* const kTopKeys[] = {
+    "name",     "output",   "seed",     "models",  "eval",        "weights", "activations",
+    "workflow", "backends", "measure",  "repetitions", "threads", NULL};
+
+static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
+                     const char* path, void* user) {
+  parse_state* st = user;
+  qb_sweep_config* cfg = st->cfg;
+  long n;
+  if (!strcmp(key, "name")) {
+    if (qb_yaml_string(c, v, path, cfg->name, sizeof cfg->name)) return -1;
+    if (!cfg->name[0] || strspn(cfg->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789_.-") != strlen(cfg->name))
+      return qb_yaml_expected(c, v, path, "a name of letters, digits, '_', '.' or '-'");
+    return 0;
+  }
+  if (!strcmp(key, "output")) return qb_yaml_string(c, v, path, cfg->output, sizeof cfg->output);
+  if (!strcmp(key, "seed")) {
+    if (qb_yaml_long(c, v, path, 0, 2147483647L, &n)) return -1;
+    cfg->seed = (uint64_t)n;
+    return 0;
+  }
+  if (!strcmp(key, "models")) return models_field(c, v, path, st);
+  if (!strcmp(key, "eval")) return qb_yaml_each_field(c, v, path, kEvalKeys, eval_field, cfg);
+  if (!strcmp(key, "weights") || !strcmp(key, "activations")) {
+    qb_tensor_axes* ax = key[0] == 'w' ? &cfg->weights : &cfg->activations;
+    /* Keys given replace the default axis; keys not given keep it. */
+    return qb_yaml_each_field(c, v, path, kAxesKeys, axes_field, ax);
+  }
+  if (!strcmp(key, "workflow"))
+    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_WORKFLOWS, workflow_item, cfg);
+  if (!strcmp(key, "backends")) {
+    cfg->nbackends = 0;
+    cfg->backends_all = false;
+    if (qb_yaml_each_scalar(c, v, path, QB_BACKEND_COUNT + 1, backend_item, cfg)) return -1;
+    return 0;
+  }
+  if (!strcmp(key, "measure")) {
+    cfg->measure = 0;
+    return qb_yaml_each_scalar(c, v, path, QB_MEASURE_KINDS, measure_item, cfg);
+  }
+  if (!strcmp(key, "repetitions")) {
+    if (qb_yaml_long(c, v, path, 1, 1000, &n)) return -1;
+    cfg->repetitions = (int)n;
+    return 0;
+  }
+  return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_THREADS, threads_item, cfg);
+}
+
+static void config_defaults(qb_sweep_config* cfg, const char* file) {
+  memset(cfg, 0, sizeof *cfg);
+  snprintf(cfg->file, sizeof cfg->file, "%s", file);
+  path_stem(file, cfg->name, sizeof cfg->name);
+  snprintf(cfg->output, sizeof cfg->output, "results");
+  cfg->seed = 1;
+  cfg->calibration = 512;
+  axes_default(&cfg->weights, QB_SYMMETRIC, QB_PER_CHANNEL);
+  axes_default(&cfg->activations, QB_AFFINE, QB_PER_TENSOR);
+  cfg->workflows[0] = QB_WORKFLOW_STATIC;
+  cfg->nworkflows = 1;
+  cfg->backends_all = true;
+  cfg->measure = QB_MEASURE_ACCURACY;
+  cfg->repetitions = 5;
+  cfg->threads[0] = 1;
+  cfg->nthreads = 1;
+}
+
+static int parse_document(yaml_document_t* doc, parse_state* st, qb_error* err) {
+  qb_yaml_ctx c = {doc, st->cfg->file, err};
+  yaml_node_t* root = yaml_document_get_root_node(doc);
+  if (!root) return qb_fail(err, "%s:1:1: expected a mapping of sweep keys, got an empty file",
+                            st->cfg->file);
+  if (qb_yaml_each_field(&c, root, "", kTopKeys, top_field, st)) return -1;
+  if (!st->seen_models) return qb_yaml_fail_at(&c, root, "", "expected the key 'models', got none");
+  if (st->cfg->nbackends == 0 && !st->cfg->backends_all)
+    return qb_yaml_fail_at(&c, root, "backends", "expected at least one backend");
+  return 0;
+}
+
+int qb_sweep_config_parse(const char* text, size_t len, const char* file, qb_sweep_config* cfg,
+                          qb_error* err) {
+  config_defaults(cfg, file);
+  parse_state st = {cfg, "", false};
+  const char* slash = strrchr(file, '/');
+  if (slash) snprintf(st.dir, sizeof st.dir, "%.*s", (int)(slash - file), file);
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  if (!yaml_parser_initialize(&parser)) return qb_fail(err, "%s: libyaml: out of memory", file);
+  yaml_parser_set_input_string(&parser, (const unsigned char*)text, len);
+  int rc = 0;
+  if (!yaml_parser_load(&parser, &doc)) {
+    rc = qb_fail(err, "%s:%zu:%zu: expected valid YAML, got a syntax error: %s%s%s", file,
+                 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                 parser.problem ? parser.problem : "unknown", parser.context ? " " : "",
+                 parser.context ? parser.context : "");
+  } else {
+    rc = parse_document(&doc, &st, err);
+    yaml_document_delete(&doc);
+  }
+  yaml_parser_delete(&parser);
+  if (!rc) {
+    cfg->text = malloc(len + 1);
+    if (!cfg->text) return qb_fail(err, "%s: out of memory", file);
+    memcpy(cfg->text, text, len);
+    cfg->text[len] = '\0';
+  }
+  return rc;
+}
+
+int qb_sweep_config_load(const char* file, qb_sweep_config* cfg, qb_error* err) {
+  memset(cfg, 0, sizeof *cfg);
+  FILE* f = fopen(file, "rb");
+  if (!f) return qb_fail(err, "%s: cannot read: %s", file, strerror(errno));
+  char* buf = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (len + 4096 > cap) {
+      cap = cap ? cap * 2 : 8192;
+      char* nb = realloc(buf, cap);
+      if (!nb) {
+        free(buf);
+        fclose(f);
+        return qb_fail(err, "%s: out of memory", file);
+      }
+      buf = nb;
+    }
+    const size_t got = fread(buf + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) break;
+  }
+  const int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    free(buf);
+    return qb_fail(err, "%s: read error", file);
+  }
+  const int rc = qb_sweep_config_parse(buf, len, file, cfg, err);
+  free(buf);
+  return rc;
+}
+
+void qb_sweep_config_free(qb_sweep_config* cfg) {
+  free(cfg->text);
+  cfg->text = NULL;
+}

@@ -1,0 +1,115 @@
+/* A sweep configuration: what `qbench sweep CONFIG` measures, read from YAML.
+ *
+ * Every key is documented in configs/README.md. In short:
+ *   name, output, seed                  the run (folder <output>/<name>-<UTC stamp>)
+ *   models: [{name: mlp} | {path: m.onnx, data: x.npy, labels: y.npy}]
+ *   eval: {limit, calibration}          evaluation and calibration sample counts
+ *   weights / activations:              axes, each a list; the plan is their product
+ *       {bits, scheme, granularity, range}
+ *   workflow, backends, measure, repetitions, threads
+ * A list-valued key also accepts a single scalar (bits: 8 == bits: [8]).
+ *
+ * Parsing is strict: an unknown key, a wrong type, an out-of-range value or a
+ * duplicate key is an error "FILE:LINE:COL: expected ..., got ..." (1-based line and
+ * column of the offending node, as an editor shows them). */
+#ifndef QB_SWEEP_CONFIG_H
+#define QB_SWEEP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "isa/qb_isa.h"
+#include "qb_error.h"
+#include "qb_qconfig.h"
+#include "qb_qparams.h"
+#include "qb_range.h"
+#include "qb_tensor_quant.h"
+
+enum {
+  QB_SWEEP_MAX_MODELS = 16,
+  QB_SWEEP_MAX_AXIS = 16, /* values per axis */
+  QB_SWEEP_MAX_THREADS = 8,
+  QB_SWEEP_PATH_MAX = 512,
+  QB_SWEEP_NAME_MAX = 64,
+};
+
+/* Where a value came from (1-based), for errors raised after parsing. */
+typedef struct {
+  int line, column;
+} qb_config_mark;
+
+/* Workflows are the model runtime's (harness/model/qb_qconfig.h: qb_workflow,
+ * qb_workflow_name): weight-only, dynamic, static. */
+enum { QB_SWEEP_WORKFLOWS = 3 };
+/* "weight-only", "dynamic", "static" (the names qb_workflow_name prints). */
+int qb_sweep_workflow_parse(const char* text, qb_workflow* out);
+
+typedef enum {
+  QB_MEASURE_ACCURACY = 1u << 0,    /* end-to-end top-1, drop from fp32 */
+  QB_MEASURE_PER_LAYER = 1u << 1,   /* numeric suite per layer */
+  QB_MEASURE_SENSITIVITY = 1u << 2, /* one layer quantized / one left float */
+  QB_MEASURE_SPEED = 1u << 3,       /* latency per layer and end to end */
+  QB_MEASURE_MEMORY = 1u << 4,      /* packed weight bytes, arena, peak RSS */
+} qb_measure;
+
+/* "accuracy", "per-layer", "sensitivity", "speed", "memory"; NULL if not one bit. */
+const char* qb_measure_name(unsigned m);
+
+/* One tensor role's axes (weights or activations). */
+typedef struct {
+  int bits[QB_SWEEP_MAX_AXIS];
+  size_t nbits;
+  qb_symmetry scheme[QB_SWEEP_MAX_AXIS];
+  size_t nscheme;
+  qb_granularity granularity[QB_SWEEP_MAX_AXIS];
+  size_t ngranularity;
+  qb_range_strategy range[QB_SWEEP_MAX_AXIS];
+  size_t nrange;
+} qb_tensor_axes;
+
+typedef struct {
+  char name[QB_SWEEP_NAME_MAX];   /* reference name, or the file stem of `path` */
+  bool reference;                 /* a built-in reference model (mlp, cnn, dwnet, vit) */
+  char path[QB_SWEEP_PATH_MAX];   /* ONNX file (resolved) */
+  char data[QB_SWEEP_PATH_MAX];   /* "fashion-mnist" or an .npy path (resolved) */
+  char labels[QB_SWEEP_PATH_MAX]; /* .npy path, "" with fashion-mnist */
+  qb_config_mark mark;
+} qb_sweep_model;
+
+typedef struct {
+  char file[QB_SWEEP_PATH_MAX]; /* as given, for messages */
+  char* text;                   /* the whole config text (owned), recorded in run.json */
+  char name[QB_SWEEP_NAME_MAX];
+  char output[QB_SWEEP_PATH_MAX];
+  uint64_t seed;
+  qb_sweep_model models[QB_SWEEP_MAX_MODELS];
+  size_t nmodels;
+  long eval_limit;  /* 0 = the whole evaluation split */
+  long calibration; /* calibration samples */
+  qb_tensor_axes weights, activations;
+  qb_workflow workflows[QB_SWEEP_WORKFLOWS];
+  size_t nworkflows;
+  bool backends_all; /* "all": every backend usable on the machine at plan time */
+  qb_backend backends[QB_BACKEND_COUNT];
+  size_t nbackends;
+  unsigned measure; /* qb_measure bits */
+  int repetitions;
+  int threads[QB_SWEEP_MAX_THREADS];
+  size_t nthreads;
+} qb_sweep_config;
+
+/* Parse `len` bytes of YAML; `file` names it in messages and resolves relative model
+ * paths (relative to the file's folder). On error fills err ("FILE:L:C: expected
+ * ..., got ...") and returns -1; the config is then freed. */
+int qb_sweep_config_parse(const char* text, size_t len, const char* file, qb_sweep_config* cfg,
+                          qb_error* err);
+/* Read and parse a file ("FILE: cannot read: ..." if it cannot be read). */
+int qb_sweep_config_load(const char* file, qb_sweep_config* cfg, qb_error* err);
+void qb_sweep_config_free(qb_sweep_config* cfg);
+
+/* Folder of the built-in reference models: $QB_MODELS_DIR, else
+ * <source>/harness/models/reference. */
+const char* qb_reference_models_dir(void);
+
+#endif

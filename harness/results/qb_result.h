@@ -1,0 +1,107 @@
+/* Result rows: the one schema every results writer (CSV, JSON, SQLite) shares.
+ *
+ * A row is one measured number, in "long" form: identity columns say what was
+ * measured, `metric` / `value` / `unit` say what came out. A run has, per plan item
+ * (model x qconfig x backend), end-to-end rows (layer "<model>") and per-layer rows
+ * (layer = the ONNX node name).
+ *
+ *   column         type  meaning
+ *   run_id         text  <config name>-<UTC stamp>: the run folder's name
+ *   item_id        text  the plan item's stable id (see qb_sweep_plan.h)
+ *   model          text  model name (reference name or file stem)
+ *   layer          text  ONNX node name, or "<model>" for end to end
+ *   backend        text  scalar, sse41, avx2, avx2-sat, avx512vnni, neon, neondot
+ *   kernel         text  kernel that ran (e.g. qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni), "" if none
+ *   workflow       text  weight-only, dynamic, static
+ *   w_bits         int   weight bits
+ *   w_scheme       text  symmetric / affine
+ *   w_granularity  text  tensor, channel, group:G
+ *   w_range        text  minmax, percentile:P, mse, entropy, ...
+ *   a_bits         int   activation bits, 0 = float (weight-only)
+ *   a_scheme, a_granularity, a_range   as for weights; "float", "", "" when a_bits = 0
+ *   threads        int   threads used (speed rows), 1 otherwise
+ *   metric         text  see below
+ *   value          real  the number (NaN/Inf: empty in CSV, null in JSON, NULL in SQLite)
+ *   unit           text  "%", "dB", "ns", "bytes", "" (ratio) ...
+ *
+ * Metric names (the numeric suite and the benchmarks add to this list, keeping the
+ * unit fixed per name):
+ *   accuracy (%)          top-1 on the evaluation split;  accuracy_fp32 (%) the float model's
+ *   drop (%)              accuracy_fp32 - accuracy (percentage points)
+ *   agreement (%)         top-1 agreement with the float model
+ *   kl ()                 KL(fp32 || quantized) of the output distribution
+ *   sqnr (dB), mse (), cosine (), norm_l2 (), max_abs_err (), clipped ()   per layer
+ *   shadow_sqnr (dB)      the layer fed the float input (its own error)
+ *   sensitivity_only (%)  accuracy drop with only this layer quantized
+ *   sensitivity_float (%) accuracy drop with only this layer left in float
+ *   latency_median (ns), latency_cv ()      over `repetitions` runs, per thread count
+ *   bytes_weights (bytes) packed weights incl. scales and zero points
+ *   bytes_arena (bytes), peak_rss (bytes)
+ */
+#ifndef QB_RESULT_H
+#define QB_RESULT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "qb_error.h"
+
+enum { QB_RESULT_ID_MAX = 192 };
+
+typedef struct {
+  char run_id[96];
+  char item_id[QB_RESULT_ID_MAX];
+  char model[64];
+  char layer[128];
+  char backend[16];
+  char kernel[96];
+  char workflow[16];
+  int w_bits;
+  char w_scheme[16];
+  char w_granularity[24];
+  char w_range[40];
+  int a_bits;
+  char a_scheme[16];
+  char a_granularity[24];
+  char a_range[40];
+  int threads;
+  char metric[48];
+  double value;
+  char unit[16];
+} qb_result_row;
+
+/* The schema as data: writers iterate over it, so the column order is the same in
+ * results.csv, results.json and the SQLite table. */
+typedef enum { QB_COL_TEXT, QB_COL_INT, QB_COL_REAL } qb_result_col_type;
+typedef struct {
+  const char* name;
+  qb_result_col_type type;
+  size_t offset; /* into qb_result_row */
+  size_t size;   /* text: buffer size */
+} qb_result_column;
+
+const qb_result_column* qb_result_columns(size_t* count);
+
+/* A growable array of rows. */
+typedef struct {
+  qb_result_row* rows;
+  size_t count, cap;
+  qb_result_row identity; /* template copied into each new row (run, item, qconfig) */
+} qb_result_rows;
+
+void qb_result_rows_init(qb_result_rows* r);
+void qb_result_rows_free(qb_result_rows* r);
+void qb_result_rows_clear(qb_result_rows* r); /* keeps the identity */
+/* Appends a row from the identity template with these measured fields. Text longer
+ * than its column is cut. Returns NULL when out of memory. */
+qb_result_row* qb_result_rows_add(qb_result_rows* r, const char* layer, const char* kernel,
+                                  int threads, const char* metric, double value,
+                                  const char* unit);
+
+/* Text helpers for writers: a column's text value of a row ("" for NaN reals). */
+void qb_result_cell(const qb_result_row* row, const qb_result_column* col, char* buf,
+                    size_t size);
+/* Sets a column from text (used when reading rows back); -1 if a number is malformed. */
+int qb_result_set_cell(qb_result_row* row, const qb_result_column* col, const char* text);
+
+#endif

@@ -1,0 +1,205 @@
+/* Sweep config parsing: a full config read back key by key, defaults, every class of
+ * bad input with its exact FILE:LINE:COL, and every shipped configs/ YAML file. */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qb_sweep_config.h"
+#include "qb_sweep_plan.h"
+#include "qb_test.h"
+
+static int parse(const char* yaml, qb_sweep_config* cfg, qb_error* err) {
+  return qb_sweep_config_parse(yaml, strlen(yaml), "cfg/t.yaml", cfg, err);
+}
+
+/* The error must start with "cfg/t.yaml:LINE:COL: " and contain `what`. */
+static void expect_error(const char* yaml, int line, int col, const char* what) {
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  const int rc = parse(yaml, &cfg, &err);
+  QB_CHECK_MSG(rc == -1, "accepted bad config:\n%s", yaml);
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "cfg/t.yaml:%d:%d: ", line, col);
+  QB_CHECK_MSG(!strncmp(err.msg, prefix, strlen(prefix)), "want prefix '%s', got '%s'", prefix,
+               err.msg);
+  QB_CHECK_MSG(strstr(err.msg, what) != NULL, "want '%s' in '%s'", what, err.msg);
+  if (!rc) qb_sweep_config_free(&cfg);
+}
+
+static const char kFull[] =
+    "name: quick\n"
+    "output: out/results\n"
+    "seed: 7\n"
+    "models:\n"
+    "  - {name: mlp}\n"
+    "  - {path: my.onnx, data: x.npy, labels: /abs/y.npy}\n"
+    "eval: {limit: 2000, calibration: 256}\n"
+    "weights:\n"
+    "  bits: [8, 4]\n"
+    "  scheme: [symmetric, affine]\n"
+    "  granularity: [tensor, channel, group:32]\n"
+    "  range: [minmax, mse, percentile:99.99]\n"
+    "activations:\n"
+    "  bits: 8\n"
+    "  range: [minmax, entropy]\n"
+    "workflow: [weight-only, dynamic, static]\n"
+    "backends: [scalar, avx2-sat, avx512vnni]\n"
+    "measure: [accuracy, speed, memory]\n"
+    "repetitions: 3\n"
+    "threads: [1, 2]\n";
+
+static void test_full(void) {
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(parse(kFull, &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK(!strcmp(cfg.name, "quick"));
+  QB_CHECK(!strcmp(cfg.output, "out/results"));
+  QB_CHECK_EQ_INT(cfg.seed, 7);
+  QB_CHECK_EQ_INT(cfg.nmodels, 2);
+  QB_CHECK(cfg.models[0].reference && !strcmp(cfg.models[0].name, "mlp"));
+  QB_CHECK(strstr(cfg.models[0].path, "/mlp.onnx") != NULL);
+  QB_CHECK(!strcmp(cfg.models[0].data, "fashion-mnist"));
+  QB_CHECK_EQ_INT(cfg.models[0].mark.line, 5);
+  QB_CHECK_EQ_INT(cfg.models[0].mark.column, 5);
+  /* Relative paths resolve against the config's folder, absolute ones stay. */
+  QB_CHECK(!strcmp(cfg.models[1].path, "cfg/my.onnx"));
+  QB_CHECK(!strcmp(cfg.models[1].name, "my"));
+  QB_CHECK(!strcmp(cfg.models[1].data, "cfg/x.npy"));
+  QB_CHECK(!strcmp(cfg.models[1].labels, "/abs/y.npy"));
+  QB_CHECK_EQ_INT(cfg.eval_limit, 2000);
+  QB_CHECK_EQ_INT(cfg.calibration, 256);
+  QB_CHECK_EQ_INT(cfg.weights.nbits, 2);
+  QB_CHECK_EQ_INT(cfg.weights.bits[1], 4);
+  QB_CHECK_EQ_INT(cfg.weights.nscheme, 2);
+  QB_CHECK_EQ_INT(cfg.weights.scheme[0], QB_SYMMETRIC);
+  QB_CHECK_EQ_INT(cfg.weights.scheme[1], QB_AFFINE);
+  QB_CHECK_EQ_INT(cfg.weights.ngranularity, 3);
+  QB_CHECK_EQ_INT(cfg.weights.granularity[2].kind, QB_PER_GROUP);
+  QB_CHECK_EQ_INT(cfg.weights.granularity[2].group_size, 32);
+  QB_CHECK_EQ_INT(cfg.weights.nrange, 3);
+  QB_CHECK_EQ_INT(cfg.weights.range[2].kind, QB_RANGE_PERCENTILE);
+  QB_CHECK(cfg.weights.range[2].percentile == 99.99);
+  /* A scalar is a list of one; keys not given keep their defaults. */
+  QB_CHECK_EQ_INT(cfg.activations.nbits, 1);
+  QB_CHECK_EQ_INT(cfg.activations.bits[0], 8);
+  QB_CHECK_EQ_INT(cfg.activations.nscheme, 1);
+  QB_CHECK_EQ_INT(cfg.activations.scheme[0], QB_AFFINE);
+  QB_CHECK_EQ_INT(cfg.activations.granularity[0].kind, QB_PER_TENSOR);
+  QB_CHECK_EQ_INT(cfg.activations.nrange, 2);
+  QB_CHECK_EQ_INT(cfg.activations.range[1].kind, QB_RANGE_ENTROPY);
+  QB_CHECK_EQ_INT(cfg.nworkflows, 3);
+  QB_CHECK_EQ_INT(cfg.workflows[0], QB_WORKFLOW_WEIGHT_ONLY);
+  QB_CHECK_EQ_INT(cfg.workflows[2], QB_WORKFLOW_STATIC);
+  QB_CHECK(!cfg.backends_all);
+  QB_CHECK_EQ_INT(cfg.nbackends, 3);
+  QB_CHECK_EQ_INT(cfg.backends[1], QB_BACKEND_AVX2_SAT);
+  QB_CHECK_EQ_INT(cfg.measure, QB_MEASURE_ACCURACY | QB_MEASURE_SPEED | QB_MEASURE_MEMORY);
+  QB_CHECK_EQ_INT(cfg.repetitions, 3);
+  QB_CHECK_EQ_INT(cfg.nthreads, 2);
+  QB_CHECK_EQ_INT(cfg.threads[1], 2);
+  QB_CHECK(cfg.text && !strcmp(cfg.text, kFull));
+  qb_sweep_config_free(&cfg);
+}
+
+static void test_defaults(void) {
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(parse("models: [{name: cnn}]\n", &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK(!strcmp(cfg.name, "t")); /* the file stem */
+  QB_CHECK(!strcmp(cfg.output, "results"));
+  QB_CHECK_EQ_INT(cfg.seed, 1);
+  QB_CHECK(cfg.backends_all);
+  QB_CHECK_EQ_INT(cfg.nworkflows, 1);
+  QB_CHECK_EQ_INT(cfg.workflows[0], QB_WORKFLOW_STATIC);
+  QB_CHECK_EQ_INT(cfg.weights.scheme[0], QB_SYMMETRIC);
+  QB_CHECK_EQ_INT(cfg.weights.granularity[0].kind, QB_PER_CHANNEL);
+  QB_CHECK_EQ_INT(cfg.measure, QB_MEASURE_ACCURACY);
+  qb_sweep_config_free(&cfg);
+}
+
+static void test_errors(void) {
+  /* Unknown key: position of the key. */
+  expect_error("models: [{name: mlp}]\nsed: 1\n", 2, 1, "expected one of the keys");
+  expect_error("models: [{name: mlp}]\nweights:\n  bitz: [8]\n", 3, 3,
+               "weights: expected one of the keys bits, scheme, granularity, range, got 'bitz'");
+  /* Out-of-range values: position of the value inside the flow list. */
+  expect_error("models: [{name: mlp}]\nweights:\n  bits: [8, 9]\n", 3, 13,
+               "weights.bits: expected bits in 2..8 or 16, got '9'");
+  expect_error("models: [{name: mlp}]\nweights: {bits: [1]}\n", 2, 18, "got '1'");
+  expect_error("models: [{name: mlp}]\nweights:\n  granularity: [tensor, group:0]\n", 3, 25,
+               "expected tensor, channel or group:G with G >= 1, got 'group:0'");
+  expect_error("models: [{name: mlp}]\nactivations:\n  range:\n    - minmax\n    - kl\n", 5, 7,
+               "activations.range: expected minmax, movavg, percentile:P");
+  expect_error("models: [{name: mlp}]\nweights: {range: [percentile:101]}\n", 2, 19,
+               "got 'percentile:101'");
+  /* Wrong types. */
+  expect_error("models: [{name: mlp}]\nseed: [1]\n", 2, 7, "seed: expected an integer in 0..");
+  expect_error("models: [{name: mlp}]\nweights: [8]\n", 2, 10, "weights: expected a mapping, got a list");
+  expect_error("models: {name: mlp}\n", 1, 9, "models: expected a list of models, got a mapping");
+  expect_error("models: [{name: mlp}]\nrepetitions: 0\n", 2, 14, "expected an integer in 1..1000, got '0'");
+  expect_error("models: [{name: mlp}]\neval: {limit: lots}\n", 2, 15, "eval.limit");
+  expect_error("models: [{name: mlp}]\nbits: \n", 2, 1, "expected one of the keys");
+  expect_error("models: [{name: mlp}]\nthreads: []\n", 2, 10, "expected a non-empty list");
+  /* Enumerations. */
+  expect_error("models: [{name: mlp}]\nbackends: [scalar, avx3]\n", 2, 20,
+               "expected all, scalar, sse41");
+  expect_error("models: [{name: mlp}]\nworkflow: [static, static]\n", 2, 20, "each workflow once");
+  expect_error("models: [{name: mlp}]\nmeasure: [speed, joy]\n", 2, 18, "got 'joy'");
+  /* Models. */
+  expect_error("models: [{name: resnet}]\n", 1, 17, "a reference model name: mlp, cnn, dwnet or vit");
+  expect_error("models: [{name: mlp, path: a.onnx}]\n", 1, 10, "exactly one of 'name'");
+  expect_error("models: [{path: a.onnx}]\n", 1, 17, "expected 'data'");
+  expect_error("models: [{path: a.onnx, data: x.npy}]\n", 1, 31, "expected 'labels'");
+  expect_error("models: [{name: mlp}, {name: mlp}]\n", 1, 23, "distinct model names");
+  expect_error("name: q\n", 1, 1, "expected the key 'models'");
+  expect_error("name: 'a b'\nmodels: [{name: mlp}]\n", 1, 7, "letters, digits");
+  /* Structure. */
+  expect_error("models: [{name: mlp}]\nseed: 1\nseed: 2\n", 3, 1, "expected each key once, got 'seed' again");
+  expect_error("models: [{name: mlp}]\nweights:\n  bits: [8\n", 4, 1, "expected valid YAML");
+  expect_error("", 1, 1, "got an empty file");
+}
+
+/* Every shipped config parses and plans to at least one item. */
+static void test_shipped_configs(void) {
+  const char* dir = QB_SOURCE_DIR "/configs";
+  DIR* d = opendir(dir);
+  QB_CHECK_MSG(d != NULL, "cannot open %s", dir);
+  if (!d) return;
+  int parsed = 0;
+  for (struct dirent* e; (e = readdir(d));) {
+    const size_t n = strlen(e->d_name);
+    if (n < 6 || strcmp(e->d_name + n - 5, ".yaml")) continue;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    qb_sweep_config cfg;
+    qb_error err = {{0}};
+    const int rc = qb_sweep_config_load(path, &cfg, &err);
+    QB_CHECK_MSG(rc == 0, "%s", err.msg);
+    if (rc) continue;
+    qb_plan plan;
+    QB_CHECK_MSG(qb_plan_build(&cfg, QB_BACKEND_SET_ALL, &plan, &err) == 0, "%s", err.msg);
+    QB_CHECK_MSG(plan.nitems > 0, "%s plans nothing", path);
+    printf("%s: %zu items, %zu skipped\n", e->d_name, plan.nitems, plan.nskips);
+    qb_plan_free(&plan);
+    qb_sweep_config_free(&cfg);
+    parsed++;
+  }
+  closedir(d);
+  QB_CHECK_MSG(parsed >= 3, "expected quick, nightly and hardware configs, parsed %d", parsed);
+}
+
+static void test_load_missing(void) {
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  QB_CHECK(qb_sweep_config_load("/nonexistent/x.yaml", &cfg, &err) == -1);
+  QB_CHECK(strstr(err.msg, "/nonexistent/x.yaml: cannot read") == err.msg);
+}
+
+int main(void) {
+  test_full();
+  test_defaults();
+  test_errors();
+  test_shipped_configs();
+  test_load_missing();
+  return qb_test_finish("test_config");
+}

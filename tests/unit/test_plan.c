@@ -1,0 +1,273 @@
+/* The sweep plan: cross product size, each rule of the rule table on the
+ * combinations it targets (and not on others), ids, determinism. */
+#include <stdio.h>
+#include <string.h>
+
+#include "qb_sweep_config.h"
+#include "qb_sweep_plan.h"
+#include "qb_test.h"
+
+static const qb_backend_set kX86 = QB_BACKEND_BIT(QB_BACKEND_SCALAR) |
+                                   QB_BACKEND_BIT(QB_BACKEND_SSE41) |
+                                   QB_BACKEND_BIT(QB_BACKEND_AVX2) |
+                                   QB_BACKEND_BIT(QB_BACKEND_AVX2_SAT) |
+                                   QB_BACKEND_BIT(QB_BACKEND_AVX512VNNI);
+
+static int build(const char* yaml, qb_backend_set usable, qb_sweep_config* cfg, qb_plan* plan) {
+  qb_error err = {{0}};
+  if (qb_sweep_config_parse(yaml, strlen(yaml), "p.yaml", cfg, &err)) {
+    fprintf(stderr, "parse: %s\n", err.msg);
+    return -1;
+  }
+  if (qb_plan_build(cfg, usable, plan, &err)) {
+    fprintf(stderr, "plan: %s\n", err.msg);
+    qb_sweep_config_free(cfg);
+    return -1;
+  }
+  return 0;
+}
+
+static void done(qb_sweep_config* cfg, qb_plan* plan) {
+  qb_plan_free(plan);
+  qb_sweep_config_free(cfg);
+}
+
+static size_t skips_by(const qb_plan* plan, const char* rule) {
+  size_t n = 0;
+  for (size_t i = 0; i < plan->nskips; i++) n += !strcmp(plan->skips[i].rule->name, rule);
+  return n;
+}
+
+static size_t items_matching(const qb_plan* plan, const char* needle) {
+  size_t n = 0;
+  for (size_t i = 0; i < plan->nitems; i++) n += strstr(plan->items[i].id, needle) != NULL;
+  return n;
+}
+
+static void test_rule_table(void) {
+  size_t n;
+  const qb_plan_rule* rules = qb_plan_rules(&n);
+  QB_CHECK(n >= 8);
+  bool seen_skip = false;
+  for (size_t i = 0; i < n; i++) {
+    QB_CHECK(rules[i].name && rules[i].reason && strlen(rules[i].reason) > 20 && rules[i].applies);
+    /* Collapse rules must all come before skip rules. */
+    if (!rules[i].collapse) seen_skip = true;
+    else QB_CHECK_MSG(!seen_skip, "collapse rule %s after a skip rule", rules[i].name);
+    for (size_t j = 0; j < i; j++) QB_CHECK(strcmp(rules[i].name, rules[j].name) != 0);
+  }
+}
+
+/* A plain static int8 plan: nothing skipped, product size, exact ids, order. */
+static void test_product_and_ids(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}, {name: cnn}]\n"
+            "weights: {bits: [8, 6], granularity: [tensor, channel]}\n"
+            "activations: {range: [minmax, percentile:99.99]}\n"
+            "backends: [scalar, avx2]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  QB_CHECK_EQ_INT(plan.ncombinations, 2 * 2 * 2 * 2 * 2);
+  QB_CHECK_EQ_INT(plan.nitems, 32);
+  QB_CHECK_EQ_INT(plan.nskips, 0);
+  QB_CHECK(!strcmp(plan.items[0].id, "mlp/static/w8-sym-tensor-minmax/a8-aff-tensor-minmax/scalar"));
+  QB_CHECK(!strcmp(plan.items[1].id, "mlp/static/w8-sym-tensor-minmax/a8-aff-tensor-minmax/avx2"));
+  QB_CHECK(!strcmp(plan.items[3].id,
+                   "mlp/static/w8-sym-tensor-minmax/a8-aff-tensor-percentile99.99/avx2"));
+  QB_CHECK(!strcmp(plan.items[31].id,
+                   "cnn/static/w6-sym-channel-minmax/a8-aff-tensor-percentile99.99/avx2"));
+  for (size_t i = 0; i < plan.nitems; i++)
+    for (size_t j = 0; j < i; j++) QB_CHECK(strcmp(plan.items[i].id, plan.items[j].id) != 0);
+  QB_CHECK_EQ_INT(qb_plan_find(&plan, plan.items[17].id), 17);
+  QB_CHECK_EQ_INT(qb_plan_find(&plan, "nope"), -1);
+  /* Same config, same plan. */
+  qb_sweep_config cfg2;
+  qb_plan plan2;
+  if (!build(cfg.text, kX86, &cfg2, &plan2)) {
+    QB_CHECK_EQ_INT(plan2.nitems, plan.nitems);
+    for (size_t i = 0; i < plan.nitems && i < plan2.nitems; i++)
+      QB_CHECK(!strcmp(plan.items[i].id, plan2.items[i].id));
+    done(&cfg2, &plan2);
+  }
+  done(&cfg, &plan);
+}
+
+static void test_weight_only_collapse(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [weight-only]\n"
+            "weights: {bits: [8, 4], granularity: [channel, group:32]}\n"
+            "activations: {bits: [8, 6], range: [minmax, entropy, mse]}\n"
+            "backends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* 4 weight choices x 6 activation choices; activations collapse to float. */
+  QB_CHECK_EQ_INT(plan.ncombinations, 24);
+  QB_CHECK_EQ_INT(plan.nitems, 4);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/afloat/"), 4);
+  QB_CHECK_EQ_INT(skips_by(&plan, "weight-only-activations"), 20);
+  QB_CHECK(!strcmp(plan.items[3].id, "mlp/weight-only/w4-sym-group32-minmax/afloat/scalar"));
+  QB_CHECK_EQ_INT(plan.items[0].activations.bits, 0);
+  /* Skips record the combination as enumerated, before the collapse. */
+  QB_CHECK(!strcmp(plan.skips[0].id, "mlp/weight-only/w8-sym-channel-minmax/a8-aff-tensor-entropy/scalar"));
+  done(&cfg, &plan);
+}
+
+static void test_dynamic_collapse(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  /* Range order puts a non-minmax first: the collapsed item is still planned once. */
+  if (build("models: [{name: mlp}]\nworkflow: [dynamic, static]\n"
+            "activations: {range: [entropy, minmax, percentile:99.9]}\n"
+            "backends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  QB_CHECK_EQ_INT(plan.ncombinations, 6);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/dynamic/"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/static/"), 3);
+  QB_CHECK_EQ_INT(items_matching(&plan, "dynamic/w8-sym-channel-minmax/a8-aff-tensor-minmax/"), 1);
+  QB_CHECK_EQ_INT(skips_by(&plan, "dynamic-activation-range"), 2);
+  done(&cfg, &plan);
+}
+
+static void test_backend_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  const qb_backend_set usable = QB_BACKEND_BIT(QB_BACKEND_SCALAR) | QB_BACKEND_BIT(QB_BACKEND_AVX2) |
+                                QB_BACKEND_BIT(QB_BACKEND_AVX2_SAT);
+  if (build("models: [{name: mlp}]\nworkflow: [weight-only, static]\n"
+            "weights: {bits: [8, 4]}\n"
+            "backends: [scalar, avx2, avx2-sat, neondot]\n",
+            usable, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* 2 workflows x 2 weight bits x 4 backends = 16. */
+  QB_CHECK_EQ_INT(plan.ncombinations, 16);
+  QB_CHECK_EQ_INT(skips_by(&plan, "backend-not-usable"), 4);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/neondot"), 0);
+  /* avx2-sat: only static w8/a8. */
+  QB_CHECK_EQ_INT(items_matching(&plan, "/avx2-sat"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "static/w8-sym-channel-minmax/a8-aff-tensor-minmax/avx2-sat"), 1);
+  QB_CHECK_EQ_INT(skips_by(&plan, "avx2-sat-8bit"), 3); /* weight-only w8 and w4, static w4 */
+  /* static w4 runs where the backend has its own W4A8 kernel (the scalar reference
+   * always); static w4 on avx2-sat is caught by the avx2-sat rule first. */
+  QB_CHECK(qb_plan_backend_has_w4a8(QB_BACKEND_SCALAR));
+  const bool avx2_w4a8 = qb_plan_backend_has_w4a8(QB_BACKEND_AVX2);
+  QB_CHECK_EQ_INT(items_matching(&plan, "static/w4-sym-channel-minmax/a8-aff-tensor-minmax/scalar"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "static/w4-sym-channel-minmax/a8-aff-tensor-minmax/avx2"),
+                  avx2_w4a8);
+  QB_CHECK_EQ_INT(skips_by(&plan, "subbyte-weights-kernel"), !avx2_w4a8);
+  /* weight-only w4 runs everywhere usable except avx2-sat. */
+  QB_CHECK_EQ_INT(items_matching(&plan, "weight-only/w4-"), 2);
+  QB_CHECK_EQ_INT(plan.nitems + plan.nskips, plan.ncombinations);
+  done(&cfg, &plan);
+
+  /* "all" is the usable set, nothing more. */
+  if (build("models: [{name: mlp}]\nbackends: all\n", usable, &cfg, &plan)) { QB_CHECK(0); return; }
+  QB_CHECK_EQ_INT(plan.nitems, 3);
+  QB_CHECK_EQ_INT(plan.nskips, 0);
+  done(&cfg, &plan);
+}
+
+static void test_activation_and_width_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static, weight-only]\n"
+            "weights: {bits: [8, 16], granularity: [channel, group:64]}\n"
+            "activations: {bits: [8, 16], granularity: [tensor, channel, group:32]}\n"
+            "backends: [scalar, sse41]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* static: 4 weight x 6 activation x 2 backends = 48 combinations. */
+  size_t n_static = items_matching(&plan, "/static/");
+  /* Kept static items: 8-bit weights and activations, activations per tensor,
+   * weights per channel (8-bit per-group weights have no integer kernel). */
+  QB_CHECK_EQ_INT(n_static, 2);
+  QB_CHECK_EQ_INT(items_matching(&plan, "static/w8-sym-group64"), 0);
+  QB_CHECK(skips_by(&plan, "activation-group") > 0);
+  QB_CHECK(skips_by(&plan, "activation-channel") > 0);
+  QB_CHECK(skips_by(&plan, "integer-16bit") > 0);
+  QB_CHECK_EQ_INT(skips_by(&plan, "weight-group-kernel"), 2); /* w8 group64 a8 on both */
+  QB_CHECK_EQ_INT(items_matching(&plan, "/a16-"), 0);
+  /* weight-only: all 4 weight choices x 2 backends, 16-bit included. */
+  QB_CHECK_EQ_INT(items_matching(&plan, "/weight-only/"), 8);
+  QB_CHECK_EQ_INT(items_matching(&plan, "weight-only/w16-"), 4);
+  QB_CHECK_EQ_INT(plan.ncombinations, 2 * 4 * 6 * 2);
+  done(&cfg, &plan);
+}
+
+static void test_duplicate_values(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nweights: {bits: [8, 4, 8]}\nbackends: [scalar]\n", kX86, &cfg,
+            &plan)) {
+    QB_CHECK(0);
+    return;
+  }
+  QB_CHECK_EQ_INT(plan.nitems, 2);
+  QB_CHECK_EQ_INT(skips_by(&plan, "duplicate"), 1);
+  done(&cfg, &plan);
+}
+
+/* 4-bit per-group weights with integer activations: the W4A8 case, kept on scalar. */
+static void test_w4a8_group(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nweights: {bits: [4], granularity: [group:32]}\n"
+            "backends: [scalar]\n", kX86, &cfg, &plan)) {
+    QB_CHECK(0);
+    return;
+  }
+  QB_CHECK_EQ_INT(plan.nitems, 1);
+  QB_CHECK(plan.nitems == 1 &&
+           !strcmp(plan.items[0].id, "mlp/static/w4-sym-group32-minmax/a8-aff-tensor-minmax/scalar"));
+  done(&cfg, &plan);
+}
+
+/* The runtime's qconfig of an item carries every axis value of the item. */
+static void test_item_qconfig(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static, weight-only]\n"
+            "weights: {bits: [4], scheme: [affine], granularity: [group:32], range: [mse]}\n"
+            "activations: {bits: [6], scheme: [symmetric], range: [percentile:99.99]}\n"
+            "backends: [scalar]\n", kX86, &cfg, &plan)) {
+    QB_CHECK(0);
+    return;
+  }
+  QB_CHECK_EQ_INT(plan.nitems, 2);
+  if (plan.nitems != 2) {
+    done(&cfg, &plan);
+    return;
+  }
+  const qb_qconfig q = qb_plan_item_qconfig(&plan.items[0]);
+  QB_CHECK_EQ_INT(q.workflow, QB_WORKFLOW_STATIC);
+  QB_CHECK_EQ_INT(q.weight.scheme.bits, 4);
+  QB_CHECK_EQ_INT(q.weight.scheme.symmetry, QB_AFFINE);
+  QB_CHECK_EQ_INT(q.weight.granularity.kind, QB_PER_GROUP);
+  QB_CHECK_EQ_INT(q.weight.granularity.group_size, 32);
+  QB_CHECK_EQ_INT(q.weight.range.kind, QB_RANGE_MSE);
+  QB_CHECK_EQ_INT(q.act.scheme.bits, 6);
+  QB_CHECK_EQ_INT(q.act.scheme.symmetry, QB_SYMMETRIC);
+  QB_CHECK_EQ_INT(q.act.range.kind, QB_RANGE_PERCENTILE);
+  QB_CHECK(q.act.range.percentile == 99.99);
+  const qb_qconfig w = qb_plan_item_qconfig(&plan.items[1]);
+  const qb_qconfig d = qb_qconfig_default();
+  QB_CHECK_EQ_INT(w.workflow, QB_WORKFLOW_WEIGHT_ONLY);
+  QB_CHECK_EQ_INT(w.weight.scheme.bits, 4);
+  QB_CHECK_EQ_INT(w.act.scheme.bits, d.act.scheme.bits); /* untouched */
+  done(&cfg, &plan);
+}
+
+int main(void) {
+  test_rule_table();
+  test_product_and_ids();
+  test_weight_only_collapse();
+  test_dynamic_collapse();
+  test_backend_rules();
+  test_activation_and_width_rules();
+  test_duplicate_values();
+  test_w4a8_group();
+  test_item_qconfig();
+  return qb_test_finish("test_plan");
+}
