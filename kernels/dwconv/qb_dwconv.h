@@ -10,7 +10,7 @@
  * computed one by one with the reference's rule; rows of taps in the top/bottom
  * padding are skipped for the whole block. Other horizontal strides take the
  * reference path. The NEON kernel (8 lanes) uses the same driver
- * (dwconv/qb_dwconv_driver_x86.h is plain C over the vector operations). */
+ * (dwconv/qb_dwconv_driver.h is plain C over the vector operations). */
 #ifndef QB_DWCONV_H
 #define QB_DWCONV_H
 

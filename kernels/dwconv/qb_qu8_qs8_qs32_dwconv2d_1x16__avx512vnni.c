@@ -12,4 +12,4 @@ typedef __m512i dw_vi;
 #define dw_store(p, v) _mm512_storeu_si512((void*)(p), v)
 
 #define QB_DWCONV_KERNEL qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni
-#include "dwconv/qb_dwconv_driver_x86.h"
+#include "dwconv/qb_dwconv_driver.h"

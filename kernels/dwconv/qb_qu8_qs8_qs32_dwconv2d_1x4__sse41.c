@@ -20,4 +20,4 @@ typedef __m128i dw_vi;
 #define dw_store(p, v) _mm_storeu_si128((__m128i*)(void*)(p), v)
 
 #define QB_DWCONV_KERNEL qb_qu8_qs8_qs32_dwconv2d_1x4__sse41
-#include "dwconv/qb_dwconv_driver_x86.h"
+#include "dwconv/qb_dwconv_driver.h"

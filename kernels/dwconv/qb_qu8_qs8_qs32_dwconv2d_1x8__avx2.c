@@ -12,4 +12,4 @@ typedef __m256i dw_vi;
 #define dw_store(p, v) _mm256_storeu_si256((__m256i*)(void*)(p), v)
 
 #define QB_DWCONV_KERNEL qb_qu8_qs8_qs32_dwconv2d_1x8__avx2
-#include "dwconv/qb_dwconv_driver_x86.h"
+#include "dwconv/qb_dwconv_driver.h"

@@ -3,7 +3,7 @@
  * input zero point in int32 and MLA by the broadcast (w - w_zero_point): the
  * reference's int32 products and sums, lane by lane (wrapping, like the reference).
  * Block / border split and method: dwconv/qb_dwconv.h; the driver
- * (qb_dwconv_driver_x86.h) is plain C over the vector operations defined here. */
+ * (qb_dwconv_driver.h) is plain C over the vector operations defined here. */
 #include <arm_neon.h>
 #include <stdint.h>
 
@@ -39,4 +39,4 @@ static inline void dw_store(int32_t* p, dw_vi v) {
 #define DW_LANES 8
 #define dw_load_u8 dw_load8_u8
 #define QB_DWCONV_KERNEL qb_qu8_qs8_qs32_dwconv2d_1x8__neon
-#include "dwconv/qb_dwconv_driver_x86.h"
+#include "dwconv/qb_dwconv_driver.h"

@@ -6,7 +6,7 @@
  * them from being fused into FMLA, which would round once instead of twice and
  * break bit-exactness. The 32-bit windows of weight nibbles are gathered with four
  * scalar loads inserted by lane; the nibble of element k is (window >> shift) & 15 via
- * USHL by -shift. Method: wgemm/qb_w4a32_driver_x86.h, which is plain C over the
+ * USHL by -shift. Method: wgemm/qb_w4a32_driver.h, which is plain C over the
  * vector operations defined here. */
 #include <arm_neon.h>
 #include <stdint.h>
@@ -51,4 +51,4 @@ typedef int32x4_t w4a32_vi;
 #define w4a32_store_f vst1q_f32
 
 #define QB_W4A32_WGEMM qb_f32_q4_f32_wgemm_1x4__neon
-#include "wgemm/qb_w4a32_driver_x86.h"
+#include "wgemm/qb_w4a32_driver.h"

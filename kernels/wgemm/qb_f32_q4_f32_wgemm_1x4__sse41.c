@@ -1,7 +1,7 @@
 /* W4A32 int4-weight GEMM/GEMV with fp32 activations, SSE4.1: 4 output channels per
  * block, one lane each, the reference's fp32 order per lane (bit-exact). SSE has no
  * gather: the four 32-bit windows are loaded one by one.
- * Method: wgemm/qb_w4a32_driver_x86.h. */
+ * Method: wgemm/qb_w4a32_driver.h. */
 #include <smmintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,4 +35,4 @@ typedef __m128i w4a32_vi;
 #define w4a32_store_f _mm_storeu_ps
 
 #define QB_W4A32_WGEMM qb_f32_q4_f32_wgemm_1x4__sse41
-#include "wgemm/qb_w4a32_driver_x86.h"
+#include "wgemm/qb_w4a32_driver.h"

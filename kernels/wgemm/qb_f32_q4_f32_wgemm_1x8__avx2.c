@@ -1,6 +1,6 @@
 /* W4A32 int4-weight GEMM/GEMV with fp32 activations, AVX2: 8 output channels per
  * block, one lane each, the reference's fp32 order per lane (bit-exact).
- * Method: wgemm/qb_w4a32_driver_x86.h. */
+ * Method: wgemm/qb_w4a32_driver.h. */
 #include <immintrin.h>
 
 #define W4A32_LANES 8
@@ -23,4 +23,4 @@ typedef __m256i w4a32_vi;
 #define w4a32_store_f _mm256_storeu_ps
 
 #define QB_W4A32_WGEMM qb_f32_q4_f32_wgemm_1x8__avx2
-#include "wgemm/qb_w4a32_driver_x86.h"
+#include "wgemm/qb_w4a32_driver.h"

@@ -16,7 +16,7 @@
  *
  * W4A32 (qb_f32_q4_f32_wgemm_*): lanes are output channels and each lane repeats
  * the reference's fp32 sequence exactly (no reordering of the k or g sums, no
- * FMA), so it is bit-exact; see wgemm/qb_w4a32_driver_x86.h.
+ * FMA), so it is bit-exact; see wgemm/qb_w4a32_driver.h.
  *
  * rowquantize: amax by MAXPS of |x| (max is exact and order-free), then the same
  * ISA's qb_f32_qs8_quantize kernel with scale amax / 127, QB_ROUND_DIV, -127..127.

@@ -1,4 +1,4 @@
-/* W4A32 driver shared by the x86 files (static inline, compiled under each file's
+/* W4A32 driver shared by the x86 and Arm files (static inline, compiled under each file's
  * ISA flags). Lanes are output channels: lane i computes channel n0 + i with exactly
  * the reference's fp32 sequence (group_sum += x[k] * (float)(w - zp) for k
  * increasing, separate MUL and ADD; total += scale * group_sum for g increasing), so
@@ -15,8 +15,8 @@
  *   w4a32_sub_i, w4a32_xor_i, w4a32_cvt_f, w4a32_load_i(int32*), w4a32_load_f(float*),
  *   w4a32_store_f(float*, v)
  *   QB_W4A32_WGEMM  the kernel's name. */
-#ifndef QB_W4A32_DRIVER_X86_H
-#define QB_W4A32_DRIVER_X86_H
+#ifndef QB_W4A32_DRIVER_H
+#define QB_W4A32_DRIVER_H
 
 #include <string.h>
 
@@ -96,4 +96,4 @@ void QB_W4A32_WGEMM(size_t M, size_t N, size_t K, size_t G, const float* x, size
   }
 }
 
-#endif /* QB_W4A32_DRIVER_X86_H */
+#endif /* QB_W4A32_DRIVER_H */

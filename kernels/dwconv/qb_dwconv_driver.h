@@ -1,11 +1,11 @@
-/* Depthwise conv driver shared by the x86 files (static inline, compiled under each
+/* Depthwise conv driver shared by the x86 and Arm files (static inline, compiled under each
  * file's ISA flags). The including file defines DW_LANES, dw_vi, and
  *   dw_zero(), dw_set1(v), dw_load_u8(const uint8_t*) (DW_LANES bytes -> int32),
  *   dw_madd(acc, x_minus_zp, w_minus_zp), dw_sub(a, b), dw_store(int32_t*, v)
  *   QB_DWCONV_KERNEL   the kernel's name.
  * Method: dwconv/qb_dwconv.h. */
-#ifndef QB_DWCONV_DRIVER_X86_H
-#define QB_DWCONV_DRIVER_X86_H
+#ifndef QB_DWCONV_DRIVER_H
+#define QB_DWCONV_DRIVER_H
 
 #include "dwconv/qb_dwconv.h"
 
@@ -86,4 +86,4 @@ void QB_DWCONV_KERNEL(const qb_conv2d_shape* s, const uint8_t* x, int32_t x_zero
     }
 }
 
-#endif /* QB_DWCONV_DRIVER_X86_H */
+#endif /* QB_DWCONV_DRIVER_H */
