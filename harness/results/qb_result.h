@@ -35,6 +35,10 @@
  *   sensitivity_only (%)  accuracy drop with only this layer quantized
  *   sensitivity_float (%) accuracy drop with only this layer left in float
  *   latency_median (ns), latency_cv ()      over `repetitions` runs, per thread count
+ *   latency_sample (ns)   one row per repetition (same identity): what qbench compare's
+ *                         Mann-Whitney U test needs; latency_median alone is shown but
+ *                         never gates a regression
+ *   effective_bits ()     packed weight bits per weight, incl. scales and zero points
  *   bytes_weights (bytes) packed weights incl. scales and zero points
  *   bytes_arena (bytes), peak_rss (bytes)
  */

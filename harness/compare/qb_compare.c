@@ -1,0 +1,398 @@
+#include "qb_compare.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qb_mann_whitney.h"
+
+void qb_compare_options_default(qb_compare_options* o) {
+  o->alpha = 0.05;
+  o->speed_threshold = 0.05;
+  o->accuracy_pp = 0.5;
+  o->sqnr_db = 1.0;
+  o->any_machine = false;
+}
+
+const char* qb_compare_status_name(qb_compare_status s) {
+  static const char* const k[] = {"same",        "improved",     "regressed",    "not tested",
+                                  "only in base", "only in current", "other machine"};
+  return k[s];
+}
+
+/* ---- what is gated, and how ----------------------------------------------------------- */
+
+typedef enum { KIND_SPEED, KIND_ACCURACY, KIND_SQNR, KIND_BYTES } kind;
+
+typedef struct {
+  const char* metric;
+  kind k;
+  int higher_is_better;
+} gated_metric;
+
+static const gated_metric kGated[] = {
+    {"latency", KIND_SPEED, 0},        {"accuracy", KIND_ACCURACY, 1},
+    {"agreement", KIND_ACCURACY, 1},   {"drop", KIND_ACCURACY, 0},
+    {"sqnr", KIND_SQNR, 1},            {"shadow_sqnr", KIND_SQNR, 1},
+    {"bytes_weights", KIND_BYTES, 0},  {"bytes_arena", KIND_BYTES, 0},
+};
+
+static const gated_metric* gated(const char* metric) {
+  for (size_t i = 0; i < sizeof kGated / sizeof *kGated; i++)
+    if (!strcmp(kGated[i].metric, metric)) return &kGated[i];
+  return NULL;
+}
+
+static const char* kind_name(kind k) {
+  return k == KIND_SPEED ? "speed" : k == KIND_ACCURACY ? "accuracy" : k == KIND_SQNR ? "sqnr" : "bytes";
+}
+
+/* ---- series: the values of one (identity, metric) in one run -------------------------------- */
+
+typedef struct {
+  char key[700];
+  char what[512];
+  char metric[48];
+  char unit[16];
+  double* v;
+  size_t n, cap;
+  int from_median; /* latency from a latency_median row (no repetitions) */
+} series;
+
+typedef struct {
+  series* s;
+  size_t n, cap;
+} series_set;
+
+static void set_free(series_set* set) {
+  for (size_t i = 0; i < set->n; i++) free(set->s[i].v);
+  free(set->s);
+  memset(set, 0, sizeof *set);
+}
+
+static int series_push(series* s, double v) {
+  if (s->n == s->cap) {
+    const size_t cap = s->cap ? 2 * s->cap : 8;
+    double* d = realloc(s->v, cap * sizeof *d);
+    if (!d) return -1;
+    s->v = d;
+    s->cap = cap;
+  }
+  s->v[s->n++] = v;
+  return 0;
+}
+
+/* Appends a new series (duplicates are merged after sorting). */
+static series* set_add(series_set* set, const char* what, const char* metric, const char* unit) {
+  if (set->n == set->cap) {
+    const size_t cap = set->cap ? 2 * set->cap : 256;
+    series* s = realloc(set->s, cap * sizeof *s);
+    if (!s) return NULL;
+    set->s = s;
+    set->cap = cap;
+  }
+  series* s = &set->s[set->n++];
+  memset(s, 0, sizeof *s);
+  snprintf(s->what, sizeof s->what, "%s", what);
+  snprintf(s->metric, sizeof s->metric, "%s", metric);
+  snprintf(s->unit, sizeof s->unit, "%s", unit);
+  snprintf(s->key, sizeof s->key, "%s\x1f%s", what, metric);
+  return s;
+}
+
+static int cmp_series(const void* a, const void* b) {
+  return strcmp(((const series*)a)->key, ((const series*)b)->key);
+}
+
+static void row_what(const qb_result_row* r, char* buf, size_t size) {
+  char q[256];
+  qb_qconfig_label(r, q, sizeof q);
+  const int e2e = !strcmp(r->layer, r->model) || !r->layer[0];
+  if (r->threads > 1)
+    snprintf(buf, size, "%s %s %s %s threads:%d", r->model, e2e ? "(end to end)" : r->layer,
+             r->backend, q, r->threads);
+  else
+    snprintf(buf, size, "%s %s %s %s", r->model, e2e ? "(end to end)" : r->layer, r->backend, q);
+}
+
+/* Sorts, then merges series with equal keys; a latency_median series is dropped
+ * where the run also has latency samples for the same identity. */
+static int set_finish(series_set* set) {
+  if (!set->n) return 0;
+  qsort(set->s, set->n, sizeof *set->s, cmp_series);
+  size_t w = 0;
+  for (size_t i = 0; i < set->n; i++) {
+    if (w && !strcmp(set->s[w - 1].key, set->s[i].key)) {
+      series* dst = &set->s[w - 1];
+      series* src = &set->s[i];
+      if (dst->from_median != src->from_median) {
+        /* samples win over a median */
+        if (dst->from_median) {
+          free(dst->v);
+          *dst = *src;
+          src->v = NULL;
+        }
+      } else {
+        for (size_t k = 0; k < src->n; k++)
+          if (series_push(dst, src->v[k])) return -1;
+      }
+      free(src->v);
+      src->v = NULL;
+      continue;
+    }
+    set->s[w++] = set->s[i];
+  }
+  set->n = w;
+  return 0;
+}
+
+static int collect(const qb_run_data* run, series_set* set) {
+  char what[512];
+  for (size_t i = 0; i < run->rows.count; i++) {
+    const qb_result_row* r = &run->rows.rows[i];
+    if (!isfinite(r->value)) continue;
+    const int sample = !strcmp(r->metric, "latency_sample");
+    const int median = !strcmp(r->metric, "latency_median");
+    const char* metric = sample || median ? "latency" : r->metric;
+    if (!gated(metric)) continue;
+    row_what(r, what, sizeof what);
+    series* s = set_add(set, what, metric, r->unit);
+    if (!s || series_push(s, r->value)) return -1;
+    s->from_median = median;
+  }
+  for (size_t i = 0; i < run->ngbench; i++) {
+    const qb_gbench_series* g = &run->gbench[i];
+    snprintf(what, sizeof what, "bench %s", g->name);
+    series* s = set_add(set, what, "latency", "ns");
+    if (!s) return -1;
+    for (size_t k = 0; k < g->count; k++)
+      if (series_push(s, g->ns[k])) return -1;
+  }
+  return set_finish(set);
+}
+
+/* ---- judging one match -------------------------------------------------------------------- */
+
+static void judge_speed(const series* b, const series* c, const qb_compare_options* opt,
+                        bool same_machine, qb_compare_entry* e) {
+  e->change = e->current / e->base - 1;
+  if (!same_machine && !opt->any_machine) {
+    e->status = QB_CMP_OTHER_MACHINE;
+    return;
+  }
+  if (b->n < 2 || c->n < 2 || b->from_median || c->from_median) {
+    e->status = QB_CMP_NOT_TESTED;
+    return;
+  }
+  qb_mw_result mw;
+  if (qb_mann_whitney(b->v, b->n, c->v, c->n, &mw)) {
+    e->status = QB_CMP_NOT_TESTED;
+    return;
+  }
+  e->p = mw.p;
+  if (mw.p < opt->alpha && e->change > opt->speed_threshold) e->status = QB_CMP_REGRESSED;
+  else if (mw.p < opt->alpha && e->change < -opt->speed_threshold) e->status = QB_CMP_IMPROVED;
+}
+
+static void judge(const gated_metric* g, const qb_compare_options* opt, qb_compare_entry* e) {
+  e->change = e->current - e->base;
+  const double better = g->higher_is_better ? e->change : -e->change;
+  const double thr = g->k == KIND_ACCURACY ? opt->accuracy_pp : g->k == KIND_SQNR ? opt->sqnr_db : 0;
+  if (better < -thr) e->status = QB_CMP_REGRESSED;
+  else if (better > thr) e->status = QB_CMP_IMPROVED;
+}
+
+static int add_entry(qb_compare_result* r, size_t* cap, const series* b, const series* c,
+                     const qb_compare_options* opt) {
+  if (r->count == *cap) {
+    *cap = *cap ? 2 * *cap : 256;
+    qb_compare_entry* e = realloc(r->entries, *cap * sizeof *e);
+    if (!e) return -1;
+    r->entries = e;
+  }
+  const series* any = b ? b : c;
+  const gated_metric* g = gated(any->metric);
+  qb_compare_entry* e = &r->entries[r->count++];
+  memset(e, 0, sizeof *e);
+  snprintf(e->what, sizeof e->what, "%s", any->what);
+  snprintf(e->metric, sizeof e->metric, "%s", any->metric);
+  snprintf(e->unit, sizeof e->unit, "%s", any->unit);
+  snprintf(e->kind, sizeof e->kind, "%s", kind_name(g->k));
+  e->p = NAN;
+  e->base = b ? qb_median(b->v, b->n) : NAN;
+  e->current = c ? qb_median(c->v, c->n) : NAN;
+  e->change = NAN;
+  e->n_base = b ? b->n : 0;
+  e->n_current = c ? c->n : 0;
+  if (!b || !c) {
+    e->status = b ? QB_CMP_ONLY_BASE : QB_CMP_ONLY_CURRENT;
+    r->one_sided++;
+    return 0;
+  }
+  e->status = QB_CMP_SAME;
+  if (g->k == KIND_SPEED) judge_speed(b, c, opt, r->same_machine, e);
+  else judge(g, opt, e);
+  r->compared++;
+  r->regressions += e->status == QB_CMP_REGRESSED;
+  r->improvements += e->status == QB_CMP_IMPROVED;
+  return 0;
+}
+
+int qb_compare_runs(const qb_run_data* base, const qb_run_data* current,
+                    const qb_compare_options* opt, qb_compare_result* out, qb_error* err) {
+  memset(out, 0, sizeof *out);
+  out->same_machine = strcmp(base->fingerprint, "unknown") &&
+                      !strcmp(base->fingerprint, current->fingerprint);
+  series_set b = {0}, c = {0};
+  int rc = collect(base, &b) || collect(current, &c) ? qb_fail(err, "out of memory") : 0;
+  size_t cap = 0, i = 0, j = 0;
+  while (!rc && (i < b.n || j < c.n)) {
+    const int cmp = i >= b.n ? 1 : j >= c.n ? -1 : strcmp(b.s[i].key, c.s[j].key);
+    const series* sb = cmp <= 0 ? &b.s[i++] : NULL;
+    const series* sc = cmp >= 0 ? &c.s[j++] : NULL;
+    if (add_entry(out, &cap, sb, sc, opt)) rc = qb_fail(err, "out of memory");
+  }
+  set_free(&b);
+  set_free(&c);
+  if (rc) qb_compare_result_free(out);
+  return rc;
+}
+
+void qb_compare_result_free(qb_compare_result* r) {
+  free(r->entries);
+  memset(r, 0, sizeof *r);
+}
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+static void md_value(FILE* f, double v, const char* unit) {
+  if (isnan(v)) fputs("—", f);
+  else if (!strcmp(unit, "ns") && v >= 1e6) fprintf(f, "%.3f ms", v / 1e6);
+  else if (!strcmp(unit, "ns") && v >= 1e3) fprintf(f, "%.2f µs", v / 1e3);
+  else if (!strcmp(unit, "%")) fprintf(f, "%.2f %%", v);
+  else if (unit[0]) fprintf(f, "%.4g %s", v, unit);
+  else fprintf(f, "%.4g", v);
+}
+
+static void md_change(FILE* f, const qb_compare_entry* e) {
+  if (isnan(e->change)) fputs("—", f);
+  else if (!strcmp(e->kind, "speed")) fprintf(f, "%+.1f %%", 100 * e->change);
+  else if (!strcmp(e->unit, "%")) fprintf(f, "%+.2f pp", e->change);
+  else fprintf(f, "%+.4g %s", e->change, e->unit);
+}
+
+/* Markdown table cells must not contain '|'. */
+static void md_text(FILE* f, const char* s) {
+  for (; *s; s++) {
+    if (*s == '|') fputc('\\', f);
+    fputc(*s, f);
+  }
+}
+
+static void md_table(FILE* f, const qb_compare_result* r, int status, const char* title) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->count; i++) n += status < 0 || (int)r->entries[i].status == status;
+  if (!n) return;
+  fprintf(f, "\n### %s (%zu)\n\n| what | metric | base | current | change | p | n base/current | status |\n"
+             "| --- | --- | --- | --- | --- | --- | --- | --- |\n", title, n);
+  for (size_t i = 0; i < r->count; i++) {
+    const qb_compare_entry* e = &r->entries[i];
+    if (status >= 0 && (int)e->status != status) continue;
+    fputs("| ", f);
+    md_text(f, e->what);
+    fprintf(f, " | %s | ", e->metric);
+    md_value(f, e->base, e->unit);
+    fputs(" | ", f);
+    md_value(f, e->current, e->unit);
+    fputs(" | ", f);
+    md_change(f, e);
+    if (isnan(e->p)) fputs(" | — |", f);
+    else fprintf(f, " | %.3g |", e->p);
+    fprintf(f, " %zu/%zu | %s |\n", e->n_base, e->n_current, qb_compare_status_name(e->status));
+  }
+}
+
+void qb_compare_write_markdown(FILE* f, const qb_compare_result* r, const qb_run_data* base,
+                               const qb_run_data* current, const qb_compare_options* opt,
+                               bool all_entries) {
+  fprintf(f, "## qbench compare\n\n- base: `%s` (%s, machine %s, revision %s)\n"
+             "- current: `%s` (%s, machine %s, revision %s)\n",
+          base->run_id, base->source, base->fingerprint, base->git_revision[0] ? base->git_revision : "?",
+          current->run_id, current->source, current->fingerprint,
+          current->git_revision[0] ? current->git_revision : "?");
+  fprintf(f, "- gate: speed p < %g (two-sided Mann-Whitney U) and slower by > %g %%; accuracy worse by > %g pp; "
+             "SQNR worse by > %g dB; any growth in bytes\n",
+          opt->alpha, 100 * opt->speed_threshold, opt->accuracy_pp, opt->sqnr_db);
+  if (!r->same_machine)
+    fprintf(f, "- machines differ (or are unknown): speed %s\n",
+            opt->any_machine ? "compared anyway (--any-machine)" : "not compared");
+  fprintf(f, "\n**%s**: %zu regression%s, %zu improvement%s, %zu compared, %zu on one side only.\n",
+          r->regressions ? "REGRESSION" : "OK", r->regressions, r->regressions == 1 ? "" : "s",
+          r->improvements, r->improvements == 1 ? "" : "s", r->compared, r->one_sided);
+  md_table(f, r, QB_CMP_REGRESSED, "Regressions");
+  md_table(f, r, QB_CMP_IMPROVED, "Improvements");
+  if (all_entries) md_table(f, r, -1, "All entries");
+  else {
+    md_table(f, r, QB_CMP_ONLY_BASE, "Only in base");
+    md_table(f, r, QB_CMP_ONLY_CURRENT, "Only in current");
+  }
+}
+
+static void json_str(FILE* f, const char* s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    const unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c < 0x20) fprintf(f, "\\u%04x", c);
+    else fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+static void json_num(FILE* f, double v) {
+  if (isfinite(v)) fprintf(f, "%.17g", v);
+  else fputs("null", f);
+}
+
+void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_data* base,
+                           const qb_run_data* current, const qb_compare_options* opt) {
+  fputs("{\n  \"base\": {\"run_id\": ", f);
+  json_str(f, base->run_id);
+  fputs(", \"fingerprint\": ", f);
+  json_str(f, base->fingerprint);
+  fputs("},\n  \"current\": {\"run_id\": ", f);
+  json_str(f, current->run_id);
+  fputs(", \"fingerprint\": ", f);
+  json_str(f, current->fingerprint);
+  fprintf(f, "},\n  \"options\": {\"alpha\": %g, \"speed_threshold\": %g, \"accuracy_pp\": %g, "
+             "\"sqnr_db\": %g, \"any_machine\": %s},\n",
+          opt->alpha, opt->speed_threshold, opt->accuracy_pp, opt->sqnr_db,
+          opt->any_machine ? "true" : "false");
+  fprintf(f, "  \"same_machine\": %s, \"regressions\": %zu, \"improvements\": %zu, "
+             "\"compared\": %zu, \"one_sided\": %zu,\n  \"entries\": [",
+          r->same_machine ? "true" : "false", r->regressions, r->improvements, r->compared,
+          r->one_sided);
+  for (size_t i = 0; i < r->count; i++) {
+    const qb_compare_entry* e = &r->entries[i];
+    fputs(i ? ",\n    {\"what\": " : "\n    {\"what\": ", f);
+    json_str(f, e->what);
+    fputs(", \"metric\": ", f);
+    json_str(f, e->metric);
+    fputs(", \"kind\": ", f);
+    json_str(f, e->kind);
+    fputs(", \"unit\": ", f);
+    json_str(f, e->unit);
+    fputs(", \"base\": ", f);
+    json_num(f, e->base);
+    fputs(", \"current\": ", f);
+    json_num(f, e->current);
+    fputs(", \"change\": ", f);
+    json_num(f, e->change);
+    fputs(", \"p\": ", f);
+    json_num(f, e->p);
+    fprintf(f, ", \"n_base\": %zu, \"n_current\": %zu, \"status\": ", e->n_base, e->n_current);
+    json_str(f, qb_compare_status_name(e->status));
+    fputs("}", f);
+  }
+  fputs(r->count ? "\n  ]\n}\n" : "]\n}\n", f);
+}

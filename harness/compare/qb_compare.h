@@ -1,0 +1,84 @@
+/* The regression gate: what changed between a BASE run and a CURRENT run.
+ *
+ * Rows are matched on their identity (model, layer, backend, kernel, workflow, the
+ * weight and activation qconfig, threads) and metric; Google Benchmark series (from
+ * gbench.json) are matched on their name. Per match, by kind:
+ *
+ *  speed     latency: the repetitions of both runs (metric latency_sample, one row per
+ *            repetition, or the gbench iterations) are compared with the two-sided
+ *            Mann-Whitney U test (harness/stats). A regression needs both: p < alpha
+ *            (the difference is real) AND median(current)/median(base) - 1 >
+ *            speed_threshold (the difference matters). Improvements mirror that.
+ *            With fewer than 2 samples on a side (only latency_median recorded) the
+ *            change is shown but never gates ("not tested").
+ *            Speed is compared only when both runs were measured on the same machine
+ *            (same fingerprint in run.json / the runs table), unless any_machine.
+ *  accuracy  accuracy, agreement (%, higher is better) and drop (%, lower is better):
+ *            a regression when worse by more than accuracy_pp percentage points.
+ *  sqnr      sqnr, shadow_sqnr (dB, higher is better): worse by more than sqnr_db.
+ *  bytes     bytes_weights, bytes_arena: deterministic, any growth is a regression.
+ * Other metrics are not gated. Rows present on one side only are listed. */
+#ifndef QB_COMPARE_H
+#define QB_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "qb_error.h"
+#include "qb_run_data.h"
+
+typedef struct {
+  double alpha;           /* Mann-Whitney significance level (default 0.05) */
+  double speed_threshold; /* relative slowdown that matters (default 0.05 = 5 %) */
+  double accuracy_pp;     /* percentage points (default 0.5) */
+  double sqnr_db;         /* dB (default 1.0) */
+  bool any_machine;       /* compare speed across machine fingerprints */
+} qb_compare_options;
+
+void qb_compare_options_default(qb_compare_options* o);
+
+typedef enum {
+  QB_CMP_SAME,        /* within thresholds */
+  QB_CMP_IMPROVED,
+  QB_CMP_REGRESSED,
+  QB_CMP_NOT_TESTED,  /* speed with < 2 samples on a side */
+  QB_CMP_ONLY_BASE,
+  QB_CMP_ONLY_CURRENT,
+  QB_CMP_OTHER_MACHINE /* speed on different machines, not compared */
+} qb_compare_status;
+
+const char* qb_compare_status_name(qb_compare_status s);
+
+typedef struct {
+  char what[512];   /* readable identity: model layer backend qconfig threads, or the benchmark */
+  char metric[48];
+  char unit[16];
+  char kind[12];    /* speed, accuracy, sqnr, bytes */
+  double base, current; /* medians */
+  double change;    /* speed: relative (current/base - 1); others: current - base */
+  double p;         /* speed: Mann-Whitney p (NaN if not tested) */
+  size_t n_base, n_current;
+  qb_compare_status status;
+} qb_compare_entry;
+
+typedef struct {
+  qb_compare_entry* entries;
+  size_t count;
+  size_t regressions, improvements, compared, one_sided;
+  bool same_machine;
+} qb_compare_result;
+
+int qb_compare_runs(const qb_run_data* base, const qb_run_data* current,
+                    const qb_compare_options* opt, qb_compare_result* out, qb_error* err);
+void qb_compare_result_free(qb_compare_result* r);
+
+/* Markdown: a summary line, the regressions, the improvements, then every compared
+ * entry (all_entries) or only the changed ones. */
+void qb_compare_write_markdown(FILE* f, const qb_compare_result* r, const qb_run_data* base,
+                               const qb_run_data* current, const qb_compare_options* opt,
+                               bool all_entries);
+void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_data* base,
+                           const qb_run_data* current, const qb_compare_options* opt);
+
+#endif

@@ -1,0 +1,551 @@
+#include "qb_report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "qb_json_scan.h"
+#include "qb_kernel_table.h"
+#include "qb_mann_whitney.h"
+#include "qb_report_plots.h"
+#include "qb_roofline_file.h"
+#include "qb_run_index.h"
+
+void qb_format_ns(double ns, char* buf, size_t size) {
+  if (!isfinite(ns)) snprintf(buf, size, "—");
+  else if (ns >= 1e6) snprintf(buf, size, "%.2f ms", ns / 1e6);
+  else if (ns >= 1e3) snprintf(buf, size, "%.1f µs", ns / 1e3);
+  else snprintf(buf, size, "%.0f ns", ns);
+}
+
+static void format_bytes(double b, char* buf, size_t size) {
+  if (!isfinite(b)) snprintf(buf, size, "—");
+  else if (b >= 1 << 20) snprintf(buf, size, "%.2f MiB", b / (1 << 20));
+  else if (b >= 1 << 10) snprintf(buf, size, "%.1f KiB", b / (1 << 10));
+  else snprintf(buf, size, "%.0f B", b);
+}
+
+static void md_escape(FILE* f, const char* s) {
+  for (; *s; s++) {
+    if (*s == '|') fputs("\\|", f);
+    else fputc(*s, f);
+  }
+}
+
+typedef struct {
+  FILE* f;
+  const qb_run_data* run;
+  const qb_run_index* idx;
+  const qb_report_options* opt;
+  qb_plot_ctx plots;
+  qb_report_summary* sum;
+} report;
+
+/* Inline image: PNG shown, SVG linked. */
+static void image(report* r, const qb_plot_out* p, const char* alt) {
+  if (!p->name[0]) return;
+  fprintf(r->f, "\n![%s](plots/%s.png)\n(vector: [plots/%s.svg](plots/%s.svg))\n", alt, p->name,
+          p->name, p->name);
+  r->sum->plots++;
+}
+
+/* ---- the run ---------------------------------------------------------------------- */
+
+static void section_run(report* r) {
+  const qb_run_data* d = r->run;
+  FILE* f = r->f;
+  fprintf(f, "# qbench report: %s\n\n## The run\n\n| | |\n| --- | --- |\n", d->run_id);
+  fprintf(f, "| started (UTC) | %s |\n", d->started_utc[0] ? d->started_utc : "?");
+  char l2[32], l3[32];
+  format_bytes(d->l2_bytes > 0 ? d->l2_bytes : NAN, l2, sizeof l2);
+  format_bytes(d->l3_bytes > 0 ? d->l3_bytes : NAN, l3, sizeof l3);
+  fprintf(f, "| machine | %s (%s); %d cores, %d hardware threads; L2 %s, L3 %s |\n",
+          d->brand[0] ? d->brand : "not recorded", d->vendor[0] ? d->vendor : "?", d->cores,
+          d->pus, l2, l3);
+  fprintf(f, "| machine fingerprint | `%s` |\n| OS | %s |\n", d->fingerprint, d->os[0] ? d->os : "?");
+  fprintf(f, "| build | %s, %s, revision `%s` |\n", d->compiler[0] ? d->compiler : "?",
+          d->build_type[0] ? d->build_type : "?", d->git_revision[0] ? d->git_revision : "?");
+  fprintf(f, "| backends usable | %s |\n", d->backends_usable[0] ? d->backends_usable : "?");
+  fprintf(f, "| backends measured | ");
+  for (int b = 0; b < r->idx->nbackends; b++) fprintf(f, "%s%s", b ? ", " : "", r->idx->backends[b]);
+  size_t ncfg = 0;
+  for (size_t m = 0; m < r->idx->nmodels; m++) ncfg += r->idx->models[m].ncfgs;
+  fprintf(f, " |\n| contents | %zu result rows, %zu models, %zu qconfigs, %zu benchmark series |\n",
+          d->rows.count, r->idx->nmodels, ncfg, d->ngbench);
+}
+
+/* ---- findings ------------------------------------------------------------------------ */
+
+typedef const char* (*attr_fn)(const qb_result_row* id, char* buf, size_t size);
+
+static const char* attr_wbits(const qb_result_row* id, char* buf, size_t size) {
+  snprintf(buf, size, "w%d", id->w_bits);
+  return buf;
+}
+static const char* attr_wgran(const qb_result_row* id, char* buf, size_t size) {
+  snprintf(buf, size, "%s", id->w_granularity);
+  return buf;
+}
+static const char* attr_wrange(const qb_result_row* id, char* buf, size_t size) {
+  snprintf(buf, size, "%s", id->w_range);
+  return buf;
+}
+static const char* attr_arange(const qb_result_row* id, char* buf, size_t size) {
+  if (!id->a_bits) return NULL;
+  snprintf(buf, size, "%s", id->a_range);
+  return buf;
+}
+static const char* attr_workflow(const qb_result_row* id, char* buf, size_t size) {
+  snprintf(buf, size, "%s", id->workflow);
+  return buf;
+}
+
+/* "what: A 0.31 pp (n=4), B 2.10 pp (n=4)": the mean drop per value of one axis,
+ * best first; printed when the axis has at least two values. */
+static void finding_axis(report* r, const qb_model_summary* m, const char* what, attr_fn attr) {
+  enum { MAXV = 16 };
+  char keys[MAXV][48];
+  double sum[MAXV];
+  int cnt[MAXV], nk = 0;
+  for (size_t i = 0; i < m->ncfgs; i++) {
+    char buf[48];
+    const char* k = attr(&m->cfgs[i].id, buf, sizeof buf);
+    if (!k || !isfinite(m->cfgs[i].drop)) continue;
+    int j = 0;
+    while (j < nk && strcmp(keys[j], k)) j++;
+    if (j == nk) {
+      if (nk == MAXV) continue;
+      snprintf(keys[nk], sizeof keys[0], "%s", k);
+      sum[nk] = 0;
+      cnt[nk++] = 0;
+    }
+    sum[j] += m->cfgs[i].drop;
+    cnt[j]++;
+  }
+  if (nk < 2) return;
+  int order[MAXV];
+  for (int i = 0; i < nk; i++) order[i] = i;
+  for (int i = 1; i < nk; i++)
+    for (int j = i; j > 0 && sum[order[j]] / cnt[order[j]] < sum[order[j - 1]] / cnt[order[j - 1]]; j--) {
+      const int t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  fprintf(r->f, "- %s, %s: mean drop ", m->name, what);
+  for (int i = 0; i < nk; i++)
+    fprintf(r->f, "%s%s %.2f pp (n=%d)", i ? ", " : "", keys[order[i]], sum[order[i]] / cnt[order[i]],
+            cnt[order[i]]);
+  fputs(".\n", r->f);
+  r->sum->findings++;
+}
+
+/* Best accuracy, and the fastest qconfig within 1 pp on each model's fastest backend. */
+static void finding_best(report* r, const qb_model_summary* m) {
+  const qb_cfg_summary* best = NULL;
+  for (size_t i = 0; i < m->ncfgs; i++)
+    if (isfinite(m->cfgs[i].drop) && (!best || m->cfgs[i].drop < best->drop)) best = &m->cfgs[i];
+  if (!best) return;
+  char label[256];
+  qb_qconfig_label(&best->id, label, sizeof label);
+  fprintf(r->f, "- %s: fp32 top-1 %.2f %%; smallest drop %.2f pp with `%s`.\n", m->name,
+          m->accuracy_fp32, best->drop, label);
+  r->sum->findings++;
+  const qb_cfg_summary* fast = NULL;
+  int fast_b = -1;
+  for (size_t i = 0; i < m->ncfgs; i++) {
+    const qb_cfg_summary* c = &m->cfgs[i];
+    if (!(c->drop <= 1.0)) continue;
+    for (int b = 0; b < r->idx->nbackends; b++)
+      if (isfinite(c->latency_ns[b]) && (!fast || c->latency_ns[b] < fast->latency_ns[fast_b]))
+        fast = c, fast_b = b;
+  }
+  if (!fast) return;
+  char t[32];
+  qb_format_ns(fast->latency_ns[fast_b], t, sizeof t);
+  qb_qconfig_label(&fast->id, label, sizeof label);
+  fprintf(r->f, "- %s: fastest qconfig within 1 pp of fp32: `%s` on %s, %s per inference (drop %.2f pp).\n",
+          m->name, label, r->idx->backends[fast_b], t, fast->drop);
+  r->sum->findings++;
+}
+
+/* Backend speed-ups over scalar, geometric mean over qconfigs. */
+static void finding_backends(report* r, const qb_model_summary* m) {
+  const int s = qb_run_index_backend(r->idx, "scalar");
+  if (s < 0) return;
+  char text[512] = "";
+  for (int b = 0; b < r->idx->nbackends; b++) {
+    if (b == s) continue;
+    double ls = 0;
+    int n = 0;
+    for (size_t i = 0; i < m->ncfgs; i++) {
+      const double q = m->cfgs[i].latency_ns[s] / m->cfgs[i].latency_ns[b];
+      if (isfinite(q) && q > 0) ls += log(q), n++;
+    }
+    const size_t u = strlen(text);
+    if (n)
+      snprintf(text + u, sizeof text - u, "%s%s %.2fx (n=%d)", u ? ", " : "", r->idx->backends[b],
+               exp(ls / n), n);
+  }
+  if (!text[0]) return;
+  fprintf(r->f, "- %s, end-to-end speed-up over scalar (geometric mean over qconfigs): %s.\n",
+          m->name, text);
+  r->sum->findings++;
+}
+
+static void section_summary(report* r) {
+  fputs("\n## Summary\n\n", r->f);
+  if (!r->idx->nmodels) fputs("This run has no result rows.\n", r->f);
+  for (size_t k = 0; k < r->idx->nmodels; k++) {
+    const qb_model_summary* m = &r->idx->models[k];
+    finding_best(r, m);
+    finding_axis(r, m, "weight bits", attr_wbits);
+    finding_axis(r, m, "weight granularity", attr_wgran);
+    finding_axis(r, m, "weight range strategy", attr_wrange);
+    finding_axis(r, m, "activation range strategy", attr_arange);
+    finding_axis(r, m, "workflow", attr_workflow);
+    finding_backends(r, m);
+  }
+}
+
+/* ---- per model --------------------------------------------------------------------- */
+
+static int cmp_drop(const void* a, const void* b) {
+  const double x = (*(const qb_cfg_summary* const*)a)->drop, y = (*(const qb_cfg_summary* const*)b)->drop;
+  if (isnan(x) || isnan(y)) return isnan(x) - isnan(y);
+  return (x > y) - (x < y);
+}
+
+static void model_table(report* r, const qb_model_summary* m) {
+  FILE* f = r->f;
+  fputs("\n| qconfig | drop (pp) | agreement | ", f);
+  for (int b = 0; b < r->idx->nbackends; b++) fprintf(f, "latency %s | ", r->idx->backends[b]);
+  fputs("weights | eff. bits |\n| --- | ---: | ---: | ", f);
+  for (int b = 0; b < r->idx->nbackends; b++) fputs("---: | ", f);
+  fputs("---: | ---: |\n", f);
+  const qb_cfg_summary** order = malloc((m->ncfgs + 1) * sizeof *order);
+  if (!order) return;
+  for (size_t i = 0; i < m->ncfgs; i++) order[i] = &m->cfgs[i];
+  qsort(order, m->ncfgs, sizeof *order, cmp_drop);
+  for (size_t i = 0; i < m->ncfgs; i++) {
+    const qb_cfg_summary* c = order[i];
+    char label[256], t[32];
+    qb_qconfig_label(&c->id, label, sizeof label);
+    fputs("| ", f);
+    md_escape(f, label);
+    if (isfinite(c->drop)) fprintf(f, " | %.2f", c->drop);
+    else fputs(" | —", f);
+    if (isfinite(c->agreement)) fprintf(f, " | %.2f %%", c->agreement);
+    else fputs(" | —", f);
+    for (int b = 0; b < r->idx->nbackends; b++) {
+      qb_format_ns(c->latency_ns[b], t, sizeof t);
+      fprintf(f, " | %s", t);
+    }
+    format_bytes(c->bytes_weights, t, sizeof t);
+    fprintf(f, " | %s", t);
+    if (isfinite(c->eff_bits)) fprintf(f, " | %.2f |\n", c->eff_bits);
+    else fputs(" | — |\n", f);
+  }
+  free(order);
+}
+
+typedef struct {
+  const qb_result_row* row;
+} sens;
+
+static int cmp_sens(const void* a, const void* b) {
+  const double x = ((const sens*)a)->row->value, y = ((const sens*)b)->row->value;
+  return (x < y) - (x > y);
+}
+
+/* The top 5 (layer, qconfig) by sensitivity, on one backend (scalar if measured:
+ * bit-exact backends agree, so other backends would only repeat the rows). */
+static void sensitive_layers(report* r, const qb_model_summary* m) {
+  size_t n = 0;
+  sens* s = malloc((r->run->rows.count + 1) * sizeof *s);
+  if (!s) return;
+  const char* backend = NULL;
+  for (size_t i = 0; i < r->run->rows.count; i++) {
+    const qb_result_row* row = &r->run->rows.rows[i];
+    if (!strcmp(row->model, m->name) && !strcmp(row->metric, "sensitivity_only") &&
+        (!backend || !strcmp(row->backend, "scalar")))
+      backend = row->backend;
+  }
+  for (size_t i = 0; i < r->run->rows.count && backend; i++) {
+    const qb_result_row* row = &r->run->rows.rows[i];
+    if (!strcmp(row->model, m->name) && !strcmp(row->metric, "sensitivity_only") &&
+        !strcmp(row->backend, backend) && isfinite(row->value))
+      s[n++].row = row;
+  }
+  if (n) {
+    qsort(s, n, sizeof *s, cmp_sens);
+    fputs("\nMost sensitive layers (top-1 drop with only that layer quantized):\n\n"
+          "| layer | qconfig | backend | drop (pp) |\n| --- | --- | --- | ---: |\n", r->f);
+    for (size_t i = 0; i < n && i < 5; i++) {
+      char label[256];
+      qb_qconfig_label(s[i].row, label, sizeof label);
+      fprintf(r->f, "| %s | %s | %s | %.2f |\n", s[i].row->layer, label, s[i].row->backend,
+              s[i].row->value);
+    }
+  }
+  free(s);
+}
+
+static int section_model(report* r, const qb_model_summary* m, qb_error* err) {
+  fprintf(r->f, "\n## Model %s\n\n", m->name);
+  if (isfinite(m->accuracy_fp32)) fprintf(r->f, "fp32 top-1 accuracy: **%.2f %%**. ", m->accuracy_fp32);
+  fprintf(r->f, "%zu qconfigs, sorted by accuracy drop; latency is the end-to-end median per "
+                "inference, 1 thread.\n", m->ncfgs);
+  model_table(r, m);
+  qb_plot_out p;
+  if (qb_plot_pareto(&r->plots, r->idx, m, false, &p, err)) return -1;
+  image(r, &p, "Pareto: drop vs latency");
+  if (qb_plot_pareto(&r->plots, r->idx, m, true, &p, err)) return -1;
+  image(r, &p, "Pareto: drop vs bytes");
+  if (qb_plot_backends(&r->plots, r->idx, m, &p, err)) return -1;
+  image(r, &p, "speed-up over scalar per backend");
+  if (qb_plot_layer_sqnr(&r->plots, r->run, m->name, &p, err)) return -1;
+  if (p.name[0]) fprintf(r->f, "\n### Per-layer SQNR\n");
+  image(r, &p, "per-layer SQNR");
+  fprintf(r->f, "\n### Sensitivity\n");
+  sensitive_layers(r, m);
+  if (qb_plot_sensitivity(&r->plots, r->run, m->name, &p, err)) return -1;
+  image(r, &p, "sensitivity per layer");
+  return 0;
+}
+
+/* ---- kernel benchmarks --------------------------------------------------------------- */
+
+static char* load_roofline(report* r) {
+  if (r->opt->roofline) return qb_read_text_file(r->opt->roofline, NULL);
+  return qb_run_roofline_json(r->run);
+}
+
+/* Per kernel family: GOPS of every variant and peer per shape, and the best
+ * variant's speed-up over the scalar reference and over oneDNN. */
+static int section_kernel_families(report* r, qb_error* err) {
+  qb_kernel_table* t = malloc(QB_KT_MAX_FAMILIES * sizeof *t);
+  if (!t) return qb_fail(err, "out of memory");
+  const int nt = qb_kernel_tables(r->run, t, QB_KT_MAX_FAMILIES);
+  FILE* f = r->f;
+  if (nt) fputs("\n### Backend comparison per kernel family (GOPS, 1 thread)\n", f);
+  for (int k = 0; k < nt; k++) {
+    const qb_kernel_table* T = &t[k];
+    int scalar = -1, dnnl = -1;
+    for (int c = 0; c < T->ncols; c++) {
+      if (!strcmp(T->cols[c], "scalar")) scalar = c;
+      if (!strcmp(T->cols[c], "oneDNN")) dnnl = c;
+    }
+    fprintf(f, "\n`%s`\n\n| shape |", T->family);
+    for (int c = 0; c < T->ncols; c++) fprintf(f, " %s |", T->cols[c]);
+    fputs(" best (ours) | vs scalar | vs oneDNN |\n| --- |", f);
+    for (int c = 0; c < T->ncols + 3; c++) fputs(" ---: |", f);
+    fputc('\n', f);
+    for (int rr = 0; rr < T->nrows; rr++) {
+      fprintf(f, "| %s |", T->rows[rr]);
+      int best = -1;
+      for (int c = 0; c < T->ncols; c++) {
+        const double g = T->gops[rr][c];
+        if (isfinite(g)) fprintf(f, " %.2f |", g);
+        else fputs(" — |", f);
+        if (c < T->ncols - T->npeer_cols && isfinite(g) && (best < 0 || g > T->gops[rr][best])) best = c;
+      }
+      if (best < 0) {
+        fputs(" — | — | — |\n", f);
+        continue;
+      }
+      const double b = T->gops[rr][best];
+      fprintf(f, " %s |", T->cols[best]);
+      if (scalar >= 0 && isfinite(T->gops[rr][scalar])) fprintf(f, " %.1fx |", b / T->gops[rr][scalar]);
+      else fputs(" — |", f);
+      if (dnnl >= 0 && isfinite(T->gops[rr][dnnl])) fprintf(f, " %.2fx |\n", b / T->gops[rr][dnnl]);
+      else fputs(" — |\n", f);
+    }
+  }
+  free(t);
+  qb_plot_out p;
+  if (qb_plot_kernels(&r->plots, r->run, &p, err)) return -1;
+  image(r, &p, "kernel rate per backend");
+  return 0;
+}
+
+static int section_kernels(report* r, qb_error* err) {
+  if (!r->run->ngbench) return 0;
+  FILE* f = r->f;
+  fprintf(f, "\n## Kernel benchmarks (gbench.json)\n\n| benchmark | backend | median time | reps | GOPS | %% of peak |\n"
+             "| --- | --- | ---: | ---: | ---: | ---: |\n");
+  for (size_t i = 0; i < r->run->ngbench; i++) {
+    const qb_gbench_series* g = &r->run->gbench[i];
+    char t[32];
+    qb_format_ns(qb_median(g->ns, g->count), t, sizeof t);
+    fprintf(f, "| `%s` | %s | %s | %zu | ", g->name, g->label[0] ? g->label : "—", t, g->count);
+    if (isfinite(g->ops_per_s)) fprintf(f, "%.2f | ", g->ops_per_s / 1e9);
+    else fputs("— | ", f);
+    if (isfinite(g->pct_of_peak)) fprintf(f, "%.1f |\n", g->pct_of_peak);
+    else fputs("— |\n", f);
+  }
+  char* roof = load_roofline(r);
+  const bool have_roof = roof != NULL;
+  qb_plot_out p;
+  const int rc = qb_plot_roofline(&r->plots, r->run, roof, &p, err);
+  free(roof);
+  if (rc) return -1;
+  if (p.name[0] && !have_roof)
+    fputs("\n(no roofline measurement found for this machine: ceilings not drawn; run `qbench bench` once)\n", f);
+  image(r, &p, "roofline");
+  return section_kernel_families(r, err);
+}
+
+/* ---- worth a look --------------------------------------------------------------------- */
+
+static void warn(report* r, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(report* r, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("- ", r->f);
+  vfprintf(r->f, fmt, ap);
+  fputc('\n', r->f);
+  va_end(ap);
+  r->sum->warnings++;
+}
+
+/* Sum of a per-layer metric for a qconfig on one backend (a fingerprint of its ranges). */
+static double layer_sum(const qb_run_data* run, const qb_result_row* id, const char* metric) {
+  double s = 0;
+  int n = 0;
+  for (size_t i = 0; i < run->rows.count; i++) {
+    const qb_result_row* r = &run->rows.rows[i];
+    if (strcmp(r->metric, metric) || qb_row_is_end_to_end(r) || !qb_same_qconfig(r, id)) continue;
+    s += r->value * (double)(n + 1);
+    n++;
+  }
+  return n ? s : NAN;
+}
+
+static bool differ_only_in_range(const qb_result_row* a, const qb_result_row* b) {
+  qb_result_row x = *a, y = *b;
+  const bool differ = strcmp(x.w_range, y.w_range) || strcmp(x.a_range, y.a_range);
+  snprintf(x.w_range, sizeof x.w_range, "-");
+  snprintf(y.w_range, sizeof y.w_range, "-");
+  snprintf(x.a_range, sizeof x.a_range, "-");
+  snprintf(y.a_range, sizeof y.a_range, "-");
+  return differ && qb_same_qconfig(&x, &y);
+}
+
+static void identical_ranges(report* r, const qb_model_summary* m) {
+  int shown = 0;
+  for (size_t i = 0; i < m->ncfgs; i++) {
+    const double si = layer_sum(r->run, &m->cfgs[i].id, "sqnr");
+    if (isnan(si)) continue;
+    for (size_t j = i + 1; j < m->ncfgs; j++) {
+      const qb_cfg_summary *a = &m->cfgs[i], *b = &m->cfgs[j];
+      if (!differ_only_in_range(&a->id, &b->id) || a->accuracy != b->accuracy) continue;
+      if (layer_sum(r->run, &b->id, "sqnr") != si) continue;
+      if (shown++ < 5) {
+        char la[256], lb[256];
+        qb_qconfig_label(&a->id, la, sizeof la);
+        qb_qconfig_label(&b->id, lb, sizeof lb);
+        warn(r, "%s: `%s` and `%s` give identical accuracy and per-layer SQNR: the range "
+                "strategies chose the same ranges (or one is not applied).", m->name, la, lb);
+      }
+    }
+  }
+}
+
+static void section_worth_a_look(report* r) {
+  fputs("\n## Worth a look\n\n", r->f);
+  const int before = r->sum->warnings;
+  for (size_t k = 0; k < r->idx->nmodels; k++) {
+    const qb_model_summary* m = &r->idx->models[k];
+    if (isnan(m->accuracy_fp32)) warn(r, "%s: no fp32 accuracy recorded (drops cannot be computed).", m->name);
+    for (size_t i = 0; i < m->ncfgs; i++) {
+      const qb_cfg_summary* c = &m->cfgs[i];
+      char label[256];
+      qb_qconfig_label(&c->id, label, sizeof label);
+      for (int b = 0; b < r->idx->nbackends; b++)
+        if (c->latency_cv[b] > 0.05)
+          warn(r, "%s `%s` on %s: latency CV %.1f %% (> 5 %%): noisy timing, compare with care.",
+               m->name, label, r->idx->backends[b], 100 * c->latency_cv[b]);
+      if (c->acc_spread > 0)
+        warn(r, "%s `%s`: accuracy differs between backends by %.2f pp (a backend is not "
+                "bit-exact, e.g. avx2-sat's int16 saturation).", m->name, label, c->acc_spread);
+      if (c->drop < -0.5)
+        warn(r, "%s `%s`: quantized accuracy is %.2f pp above fp32: check the evaluation split size.",
+             m->name, label, -c->drop);
+    }
+    identical_ranges(r, m);
+  }
+  double clipped = 0;
+  const qb_result_row* worst = NULL;
+  for (size_t i = 0; i < r->run->rows.count; i++) {
+    const qb_result_row* row = &r->run->rows.rows[i];
+    if (strcmp(row->metric, "clipped") || !(row->value > 0)) continue;
+    clipped += row->value;
+    if (!worst || row->value > worst->value) worst = row;
+  }
+  if (worst) {
+    char label[256];
+    qb_qconfig_label(worst, label, sizeof label);
+    warn(r, "saturation: %.0f values clipped in total; most in %s layer %s (`%s`, %s): %.0f.", clipped,
+         worst->model, worst->layer, label, worst->backend, worst->value);
+  }
+  if (r->sum->warnings == before) fputs("Nothing suspicious found.\n", r->f);
+}
+
+static void section_howto(report* r) {
+  fputs("\n## How to read this report\n\n"
+        "- **drop** is fp32 top-1 minus quantized top-1, in percentage points (lower is better); "
+        "**agreement** is the share of inputs where the quantized model picks the fp32 model's class.\n"
+        "- **latency** is the median over the sweep's repetitions of one end-to-end inference on "
+        "one thread; compare backends within this run (absolute times drift between runs).\n"
+        "- **Pareto plots**: a qconfig is on the front (line, labelled) when no other is both faster "
+        "(or smaller) and more accurate. Labels: `st`/`dyn`/`wo` = static/dynamic/weight-only, "
+        "`w8s.ch.minmax` = 8-bit symmetric per-channel weights with min-max ranges "
+        "(`a` affine, `t` per tensor, `g32` groups of 32).\n"
+        "- **Per-layer SQNR** is measured on the quantized model's activations vs fp32 (dB, higher "
+        "is better; every 6 dB is about one bit).\n"
+        "- **Sensitivity** is the drop with only that layer quantized: quantize those layers last "
+        "(or keep them in float) in a mixed-precision plan (`qbench recommend`).\n"
+        "- Each PNG has an SVG twin next to it; the plot data is in `plots/*.dat`.\n", r->f);
+}
+
+/* ---- entry -------------------------------------------------------------------------- */
+
+static int mkdir_if_missing(const char* p, qb_error* err) {
+  if (mkdir(p, 0755) && errno != EEXIST) return qb_fail(err, "%s: cannot create: %s", p, strerror(errno));
+  return 0;
+}
+
+int qb_report_write(const qb_run_data* run, const char* out_dir, const qb_report_options* opt,
+                    qb_report_summary* summary, qb_error* err) {
+  memset(summary, 0, sizeof *summary);
+  char plots_dir[1100], tmp[1200];
+  snprintf(plots_dir, sizeof plots_dir, "%s/plots", out_dir);
+  if (mkdir_if_missing(out_dir, err) || mkdir_if_missing(plots_dir, err)) return -1;
+  qb_run_index idx;
+  if (qb_run_index_build(&run->rows, &idx, err)) return -1;
+  snprintf(summary->path, sizeof summary->path, "%s/report.md", out_dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", summary->path);
+  FILE* f = fopen(tmp, "w");
+  if (!f) {
+    qb_run_index_free(&idx);
+    return qb_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
+  }
+  report r = {f, run, &idx, opt, {plots_dir, opt->plots}, summary};
+  section_run(&r);
+  section_summary(&r);
+  int rc = 0;
+  for (size_t k = 0; k < idx.nmodels && !rc; k++) rc = section_model(&r, &idx.models[k], err);
+  if (!rc) rc = section_kernels(&r, err);
+  if (!rc) {
+    section_worth_a_look(&r);
+    section_howto(&r);
+  }
+  qb_run_index_free(&idx);
+  if (fclose(f) && !rc) rc = qb_fail(err, "%s: write failed", tmp);
+  if (!rc && rename(tmp, summary->path)) rc = qb_fail(err, "%s: cannot rename: %s", summary->path, strerror(errno));
+  if (rc) remove(tmp);
+  return rc;
+}

@@ -1,0 +1,151 @@
+#include "qb_run_index.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qb_mann_whitney.h"
+#include "qb_run_data.h"
+
+bool qb_row_is_end_to_end(const qb_result_row* r) {
+  return !r->layer[0] || !strcmp(r->layer, r->model);
+}
+
+int qb_run_index_backend(const qb_run_index* idx, const char* name) {
+  for (int i = 0; i < idx->nbackends; i++)
+    if (!strcmp(idx->backends[i], name)) return i;
+  return -1;
+}
+
+const qb_model_summary* qb_run_index_model(const qb_run_index* idx, const char* name) {
+  for (size_t i = 0; i < idx->nmodels; i++)
+    if (!strcmp(idx->models[i].name, name)) return &idx->models[i];
+  return NULL;
+}
+
+static qb_model_summary* model_for(qb_run_index* idx, const char* name) {
+  for (size_t i = 0; i < idx->nmodels; i++)
+    if (!strcmp(idx->models[i].name, name)) return &idx->models[i];
+  qb_model_summary* m = realloc(idx->models, (idx->nmodels + 1) * sizeof *m);
+  if (!m) return NULL;
+  idx->models = m;
+  qb_model_summary* s = &m[idx->nmodels++];
+  memset(s, 0, sizeof *s);
+  snprintf(s->name, sizeof s->name, "%s", name);
+  s->accuracy_fp32 = NAN;
+  return s;
+}
+
+static qb_cfg_summary* cfg_for(qb_model_summary* m, const qb_result_row* r) {
+  for (size_t i = 0; i < m->ncfgs; i++)
+    if (qb_same_qconfig(&m->cfgs[i].id, r)) return &m->cfgs[i];
+  qb_cfg_summary* c = realloc(m->cfgs, (m->ncfgs + 1) * sizeof *c);
+  if (!c) return NULL;
+  m->cfgs = c;
+  qb_cfg_summary* s = &c[m->ncfgs++];
+  memset(s, 0, sizeof *s);
+  s->id = *r;
+  s->id.layer[0] = s->id.backend[0] = s->id.kernel[0] = s->id.metric[0] = s->id.unit[0] = '\0';
+  s->accuracy = s->drop = s->agreement = s->bytes_weights = s->eff_bits = NAN;
+  s->acc_spread = 0;
+  for (int b = 0; b < QB_INDEX_MAX_BACKENDS; b++) s->latency_ns[b] = s->latency_cv[b] = NAN;
+  return s;
+}
+
+static int backend_slot(qb_run_index* idx, const char* name) {
+  int b = qb_run_index_backend(idx, name);
+  if (b < 0 && idx->nbackends < QB_INDEX_MAX_BACKENDS) {
+    b = idx->nbackends++;
+    snprintf(idx->backends[b], sizeof idx->backends[b], "%s", name);
+  }
+  return b;
+}
+
+/* Collects the latency samples of one config x backend (threads 1, end to end). */
+static void fill_latency(const qb_result_rows* rows, const qb_result_row* id, const char* backend,
+                         double* median, double* cv) {
+  size_t n = 0, cap = 0;
+  double* v = NULL;
+  double from_median = NAN, cv_row = NAN;
+  for (size_t i = 0; i < rows->count; i++) {
+    const qb_result_row* r = &rows->rows[i];
+    if (strncmp(r->metric, "latency_", 8) || r->threads > 1 || strcmp(r->backend, backend) ||
+        !qb_row_is_end_to_end(r) || !isfinite(r->value) || !qb_same_qconfig(r, id))
+      continue;
+    if (!strcmp(r->metric, "latency_median")) from_median = r->value;
+    else if (!strcmp(r->metric, "latency_cv")) cv_row = r->value;
+    else if (!strcmp(r->metric, "latency_sample")) {
+      if (n == cap) {
+        cap = cap ? 2 * cap : 16;
+        double* d = realloc(v, cap * sizeof *d);
+        if (!d) break;
+        v = d;
+      }
+      v[n++] = r->value;
+    }
+  }
+  *median = n ? qb_median(v, n) : from_median;
+  *cv = n >= 2 ? qb_cv(v, n) : cv_row;
+  free(v);
+}
+
+int qb_run_index_build(const qb_result_rows* rows, qb_run_index* idx, qb_error* err) {
+  memset(idx, 0, sizeof *idx);
+  for (size_t i = 0; i < rows->count; i++) {
+    const qb_result_row* r = &rows->rows[i];
+    qb_model_summary* m = model_for(idx, r->model);
+    if (!m) return qb_fail(err, "out of memory");
+    if (r->backend[0] && backend_slot(idx, r->backend) < 0) continue;
+    if (!qb_row_is_end_to_end(r) || !isfinite(r->value)) continue;
+    if (!strcmp(r->metric, "accuracy_fp32")) {
+      m->accuracy_fp32 = r->value;
+      continue;
+    }
+    qb_cfg_summary* c = cfg_for(m, r);
+    if (!c) return qb_fail(err, "out of memory");
+    if (!strcmp(r->metric, "accuracy")) {
+      if (isnan(c->accuracy)) c->accuracy = r->value;
+      c->acc_spread = fmax(c->acc_spread, fabs(r->value - c->accuracy));
+    } else if (!strcmp(r->metric, "drop") && isnan(c->drop)) {
+      c->drop = r->value;
+    } else if (!strcmp(r->metric, "agreement") && isnan(c->agreement)) {
+      c->agreement = r->value;
+    } else if (!strcmp(r->metric, "bytes_weights") && isnan(c->bytes_weights)) {
+      c->bytes_weights = r->value;
+    } else if (!strcmp(r->metric, "effective_bits") && isnan(c->eff_bits)) {
+      c->eff_bits = r->value;
+    }
+  }
+  for (size_t k = 0; k < idx->nmodels; k++) {
+    qb_model_summary* m = &idx->models[k];
+    for (size_t i = 0; i < m->ncfgs; i++) {
+      qb_cfg_summary* c = &m->cfgs[i];
+      if (isnan(c->drop)) c->drop = m->accuracy_fp32 - c->accuracy;
+      for (int b = 0; b < idx->nbackends; b++)
+        fill_latency(rows, &c->id, idx->backends[b], &c->latency_ns[b], &c->latency_cv[b]);
+    }
+  }
+  return 0;
+}
+
+void qb_run_index_free(qb_run_index* idx) {
+  for (size_t i = 0; i < idx->nmodels; i++) free(idx->models[i].cfgs);
+  free(idx->models);
+  memset(idx, 0, sizeof *idx);
+}
+
+size_t qb_pareto_front(const double* x, const double* y, size_t n, int* on_front) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    on_front[i] = !isnan(x[i]) && !isnan(y[i]);
+    for (size_t j = 0; j < n && on_front[i]; j++) {
+      if (j == i || isnan(x[j]) || isnan(y[j])) continue;
+      const bool le = x[j] <= x[i] && y[j] <= y[i];
+      const bool lt = x[j] < x[i] || y[j] < y[i];
+      /* equal points: keep the first one only */
+      if ((le && lt) || (x[j] == x[i] && y[j] == y[i] && j < i)) on_front[i] = 0;
+    }
+    count += (size_t)on_front[i];
+  }
+  return count;
+}

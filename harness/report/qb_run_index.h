@@ -1,0 +1,56 @@
+/* A run's rows folded into the tables every reader wants: per model, the fp32
+ * accuracy and one entry per qconfig with its end-to-end numbers (accuracy drop,
+ * weight bytes, latency per backend). Speed uses threads = 1 rows: the median of
+ * the latency_sample repetitions, else the latency_median row.
+ *
+ * drop is the "drop" row if present, else accuracy_fp32 - accuracy. Accuracy comes
+ * from the first backend that reported it; acc_spread records how much backends
+ * disagree (a bit-exact backend never does; avx2-sat may). */
+#ifndef QB_RUN_INDEX_H
+#define QB_RUN_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "qb_error.h"
+#include "qb_result.h"
+
+enum { QB_INDEX_MAX_BACKENDS = 12 };
+
+typedef struct {
+  qb_result_row id; /* model + workflow + qconfig; layer/backend/metric cleared */
+  double accuracy, drop, agreement, bytes_weights, eff_bits;
+  double acc_spread; /* max - min accuracy over backends */
+  double latency_ns[QB_INDEX_MAX_BACKENDS]; /* per idx->backends, NaN if not measured */
+  double latency_cv[QB_INDEX_MAX_BACKENDS];
+} qb_cfg_summary;
+
+typedef struct {
+  char name[64];
+  double accuracy_fp32; /* NaN if not recorded */
+  qb_cfg_summary* cfgs;
+  size_t ncfgs;
+} qb_model_summary;
+
+typedef struct {
+  char backends[QB_INDEX_MAX_BACKENDS][16];
+  int nbackends;
+  qb_model_summary* models;
+  size_t nmodels;
+} qb_run_index;
+
+int qb_run_index_build(const qb_result_rows* rows, qb_run_index* idx, qb_error* err);
+void qb_run_index_free(qb_run_index* idx);
+/* Index of a backend name in idx->backends, or -1. */
+int qb_run_index_backend(const qb_run_index* idx, const char* name);
+const qb_model_summary* qb_run_index_model(const qb_run_index* idx, const char* name);
+
+/* Pareto front of n points (x, y), both to minimize: on_front[i] = 1 when no other
+ * point is <= in both and < in one. NaN points are never on the front. Returns the
+ * number of front points. */
+size_t qb_pareto_front(const double* x, const double* y, size_t n, int* on_front);
+
+/* True when a row is an end-to-end row (layer = model name, or empty). */
+bool qb_row_is_end_to_end(const qb_result_row* r);
+
+#endif
