@@ -1,0 +1,170 @@
+/* ONNX export of the reference models (the runtime helper's import contract):
+ *  - every model reads back with one input "input" [N,1,28,28] and one output "logits",
+ *    opset 17, the agreed metadata, node names unique, only the agreed operators;
+ *  - dwnet's batch norms are folded (no BatchNormalization node, a bias per conv);
+ *  - a QAT export has QuantizeLinear/DequantizeLinear pairs: int8 weight codes within
+ *    the bit width with per-axis scales (axis 0), and a u8 zero point per input. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qb_onnx.h"
+#include "qb_qat.h"
+#include "qb_reference_models.h"
+#include "qb_test.h"
+
+static const char* const allowed_ops[] = {
+    "Gemm", "MatMul", "Conv", "Relu", "Clip", "MaxPool", "GlobalAveragePool", "Flatten",
+    "Reshape", "Transpose", "Add", "Mul", "Div", "Softmax", "LayerNormalization", "Erf",
+    "Concat", "Slice", "BatchNormalization", "QuantizeLinear", "DequantizeLinear", NULL};
+
+static int allowed(const char* op) {
+  for (int i = 0; allowed_ops[i]; i++)
+    if (strcmp(op, allowed_ops[i]) == 0) return 1;
+  return 0;
+}
+
+static const char* meta(const Onnx__ModelProto* m, const char* key) {
+  for (size_t i = 0; i < m->n_metadata_props; i++)
+    if (strcmp(m->metadata_props[i]->key, key) == 0) return m->metadata_props[i]->value;
+  return NULL;
+}
+
+static size_t count_op(const Onnx__GraphProto* g, const char* op) {
+  size_t n = 0;
+  for (size_t i = 0; i < g->n_node; i++) n += strcmp(g->node[i]->op_type, op) == 0;
+  return n;
+}
+
+static void check_common(const qb_onnx_model* m, const char* name) {
+  const Onnx__GraphProto* g = m->graph;
+  QB_CHECK_EQ_INT(qb_onnx_model_opset(m, ""), 17);
+  QB_CHECK(g->n_input == 1 && strcmp(g->input[0]->name, "input") == 0);
+  QB_CHECK(g->n_output == 1 && strcmp(g->output[0]->name, "logits") == 0);
+  const char* model = meta(m->proto, "qbench.model");
+  QB_CHECK(model && strcmp(model, name) == 0);
+  const char* pre = meta(m->proto, "qbench.preprocess");
+  QB_CHECK(pre && strcmp(pre, "scale=0.00392156862745098;mean=0.2860;std=0.3530;layout=NCHW") == 0);
+  const char* ds = meta(m->proto, "qbench.dataset");
+  QB_CHECK(ds && strcmp(ds, "fashion-mnist") == 0);
+  int last_is_logits = 0;
+  for (size_t i = 0; i < g->n_node; i++) {
+    QB_CHECK_MSG(allowed(g->node[i]->op_type), "%s: op %s", name, g->node[i]->op_type);
+    QB_CHECK(g->node[i]->name && g->node[i]->name[0]);
+    for (size_t j = 0; j < i; j++)
+      QB_CHECK_MSG(strcmp(g->node[i]->name, g->node[j]->name) != 0, "%s: node name %s twice",
+                   name, g->node[i]->name);
+    last_is_logits |= strcmp(qb_onnx_node_output(g->node[i], 0), "logits") == 0;
+  }
+  QB_CHECK(last_is_logits);
+}
+
+static void test_fp32_exports(const char* dir) {
+  for (int i = 0; i < QB_REFERENCE_MODEL_COUNT; i++) {
+    const char* name = qb_reference_model_names[i];
+    qb_error err;
+    qb_net* net = qb_reference_model_build(name, 4, 1, &err);
+    QB_CHECK(net != NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
+    QB_CHECK_MSG(qb_net_export_onnx(net, path, 0, NULL, &err) == 0, "%s", err.msg);
+    qb_onnx_model m;
+    QB_CHECK_MSG(qb_onnx_model_read(path, &m, &err) == 0, "%s", err.msg);
+    if (m.graph) {
+      check_common(&m, name);
+      if (strcmp(name, "dwnet") == 0) {
+        QB_CHECK_EQ_INT(count_op(m.graph, "BatchNormalization"), 0);
+        QB_CHECK_EQ_INT(count_op(m.graph, "Conv"), 9);
+        QB_CHECK_EQ_INT(count_op(m.graph, "Clip"), 9);
+        QB_CHECK(qb_onnx_find_initializer(m.graph, "block4.pw.bias") != NULL);
+      }
+      if (strcmp(name, "vit") == 0) {
+        QB_CHECK_EQ_INT(count_op(m.graph, "Softmax"), 2);
+        QB_CHECK_EQ_INT(count_op(m.graph, "Erf"), 2);
+        QB_CHECK_EQ_INT(count_op(m.graph, "LayerNormalization"), 5);
+      }
+      if (strcmp(name, "cnn") == 0) {
+        QB_CHECK_EQ_INT(count_op(m.graph, "Conv"), 2);
+        QB_CHECK_EQ_INT(count_op(m.graph, "MaxPool"), 2);
+        QB_CHECK_EQ_INT(count_op(m.graph, "Gemm"), 2);
+      }
+    }
+    qb_onnx_model_free(&m);
+    qb_net_free(net);
+  }
+}
+
+static void test_qdq_export(const char* dir) {
+  qb_error err;
+  qb_net* net = qb_reference_model_build("cnn", 8, 1, &err);
+  QB_CHECK(net != NULL);
+  QB_CHECK(qb_qat_attach(net, 4, 8, &err) == 0);
+  float* x = malloc(8 * 784 * sizeof *x);
+  for (int i = 0; i < 8 * 784; i++) x[i] = qb_rand_normal();
+  QB_CHECK(qb_qat_calibrate(net, x, 8, &err) == 0);
+  char path[512];
+  snprintf(path, sizeof path, "%s/cnn_qdq.onnx", dir);
+  QB_CHECK_MSG(qb_net_export_onnx(net, path, 1, NULL, &err) == 0, "%s", err.msg);
+  qb_onnx_model m;
+  QB_CHECK_MSG(qb_onnx_model_read(path, &m, &err) == 0, "%s", err.msg);
+  if (m.graph) {
+    check_common(&m, "cnn");
+    QB_CHECK_EQ_INT(count_op(m.graph, "QuantizeLinear"), 4);   /* one per Conv/Gemm input */
+    QB_CHECK_EQ_INT(count_op(m.graph, "DequantizeLinear"), 8); /* inputs + weights */
+    qb_tensor codes, scales;
+    QB_CHECK(qb_onnx_initializer(m.graph, "conv2.weight_quantized", &codes, &err) == 0);
+    QB_CHECK(qb_onnx_initializer(m.graph, "conv2.weight_scale", &scales, &err) == 0);
+    QB_CHECK(codes.dtype == QB_I8 && codes.ndim == 4 && codes.dims[0] == 32);
+    QB_CHECK(scales.dtype == QB_F32 && scales.ndim == 1 && scales.dims[0] == 32);
+    int lo = 0, hi = 0;
+    for (size_t i = 0; codes.data && i < qb_tensor_numel(&codes); i++) {
+      const int v = ((int8_t*)codes.data)[i];
+      lo = v < lo ? v : lo, hi = v > hi ? v : hi;
+    }
+    QB_CHECK(lo == -7 || hi == 7); /* each channel's extreme sits on the grid's edge */
+    QB_CHECK(lo >= -7 && hi <= 7);
+    qb_tensor_free(&codes);
+    qb_tensor_free(&scales);
+    for (size_t i = 0; i < m.graph->n_node; i++) {
+      const Onnx__NodeProto* n = m.graph->node[i];
+      if (strcmp(n->op_type, "DequantizeLinear") == 0 && strstr(n->name, "weight")) {
+        int64_t axis = -1;
+        QB_CHECK(qb_onnx_attr_int(n, "axis", -1, &axis, &err) == 0 && axis == 0);
+      }
+    }
+    const Onnx__TensorProto* zp = qb_onnx_find_initializer(m.graph, "fc1.input_zero_point");
+    QB_CHECK(zp && zp->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT8 && zp->n_dims == 0);
+  }
+  qb_onnx_model_free(&m);
+  /* A model written by train loads back for QAT with the same weights. */
+  qb_net* back = qb_net_load_onnx(path, 4, &err);
+  QB_CHECK(back == NULL); /* QDQ weights are codes, not the fp32 layout */
+  snprintf(path, sizeof path, "%s/cnn.onnx", dir);
+  back = qb_net_load_onnx(path, 4, &err);
+  QB_CHECK_MSG(back != NULL, "%s", err.msg);
+  qb_net* ref = qb_reference_model_build("cnn", 4, 1, &err);
+  if (back && ref) QB_CHECK(qb_net_weights_hash(back) == qb_net_weights_hash(ref));
+  qb_net_free(back);
+  qb_net_free(ref);
+  snprintf(path, sizeof path, "%s/vit.onnx", dir);
+  QB_CHECK(qb_net_load_onnx(path, 4, &err) == NULL);
+  QB_CHECK(strstr(err.msg, "QAT supports mlp and cnn") != NULL);
+  free(x);
+  qb_net_free(net);
+}
+
+int main(void) {
+  qb_test_seed(9);
+  char dir[] = "/tmp/qb_test_train_export_XXXXXX";
+  QB_CHECK(mkdtemp(dir) != NULL);
+  test_fp32_exports(dir);
+  test_qdq_export(dir);
+  const char* names[] = {"mlp", "cnn", "dwnet", "vit", "cnn_qdq"};
+  for (int i = 0; i < 5; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.onnx", dir, names[i]);
+    remove(path);
+  }
+  rmdir(dir);
+  return qb_test_finish("test_train_export");
+}
