@@ -1,0 +1,170 @@
+/* The model runtime: a small graph IR imported from ONNX, run in fp32, in
+ * simulation (fake-quant) or on the integer kernels.
+ *
+ * A model is a list of nodes in topological order over named values. A value is a
+ * graph input (float32 activations with a dynamic batch, or an int64 input bound
+ * to a constant with qb_model_bind_constant), a constant (initializer: float32 or
+ * int64 data) or an activation (produced by exactly one node). Every activation is
+ * float32: quantized runs keep integers inside the layers that have integer
+ * kernels and hand dequantized values to the next layer (quantize(dequantize(q))
+ * == q exactly for 8-bit grids, so nothing is lost between layers).
+ *
+ * Life cycle:
+ *   qb_model_load_onnx(path, &m, &err)     parse, check, fold BatchNormalization,
+ *                                          infer shapes for batch 1 (errors surface here)
+ *   qb_model_prepare(&m, batch, &err)      shapes for this batch, plan the arena
+ *   qb_model_run(&m, inputs, exec, &err)   any number of times
+ *   qb_model_free(&m)
+ *
+ * Activation memory is one arena planned from liveness: a value lives from the
+ * node that produces it to its last consumer (graph outputs to the end); values
+ * whose lifetimes overlap never share bytes. qb_model.arena_bytes is the peak;
+ * qb_model.naive_bytes what one buffer per value would take. */
+#ifndef QB_MODEL_H
+#define QB_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qb_error.h"
+#include "qb_tensor.h"
+
+#define QB_NODE_MAX_INPUTS 16
+#define QB_NODE_MAX_OUTPUTS 3
+/* Largest activation accepted by shape inference, in elements (2^31). */
+#define QB_MODEL_MAX_ELEMENTS ((int64_t)1 << 31)
+
+typedef enum {
+  QB_OP_GEMM, QB_OP_MATMUL, QB_OP_CONV, QB_OP_BATCHNORM,
+  QB_OP_MAXPOOL, QB_OP_AVGPOOL, QB_OP_GLOBALAVGPOOL,
+  QB_OP_RELU, QB_OP_CLIP, QB_OP_SIGMOID, QB_OP_HARDSIGMOID, QB_OP_HARDSWISH, QB_OP_ERF,
+  QB_OP_SQRT, QB_OP_IDENTITY,
+  QB_OP_ADD, QB_OP_SUB, QB_OP_MUL, QB_OP_DIV, QB_OP_POW,
+  QB_OP_SOFTMAX, QB_OP_LAYERNORM, QB_OP_REDUCEMEAN,
+  QB_OP_FLATTEN, QB_OP_RESHAPE, QB_OP_TRANSPOSE, QB_OP_CONCAT, QB_OP_SLICE,
+  QB_OP_QUANTIZE, QB_OP_DEQUANTIZE, /* QDQ graphs: integers carried as exact floats */
+  QB_OP_COUNT
+} qb_op;
+
+/* ONNX op_type of an op, and the op of an op_type (-1 when unsupported). */
+const char* qb_op_name(qb_op op);
+int qb_op_from_name(const char* op_type);
+
+/* Attributes of every op, resolved at import (defaults filled in) or, for values
+ * read from constant inputs (Reshape shape, Slice bounds, Clip limits), at prepare. */
+typedef struct {
+  int64_t axis;                 /* Flatten, Softmax, Concat, LayerNorm */
+  int64_t trans_a, trans_b;     /* Gemm */
+  float alpha, beta;            /* Gemm, HardSigmoid */
+  float epsilon;                /* BatchNorm, LayerNorm */
+  float clip_min, clip_max;     /* Clip */
+  int64_t group;                /* Conv */
+  int64_t kernel[2], strides[2], dilations[2];
+  int64_t pads[4];              /* top, left, bottom, right */
+  int auto_pad;                 /* 0 NOTSET/VALID (pads explicit), 1 SAME_UPPER, 2 SAME_LOWER */
+  int64_t ceil_mode, count_include_pad;
+  int64_t perm[QB_MAX_DIMS];    /* Transpose */
+  int nperm;
+  int64_t axes[QB_MAX_DIMS];    /* ReduceMean */
+  int naxes;
+  int64_t keepdims;
+  int64_t allowzero;            /* Reshape */
+} qb_node_attrs;
+
+typedef enum { QB_VALUE_INPUT, QB_VALUE_CONST, QB_VALUE_ACT } qb_value_kind;
+
+typedef struct {
+  char* name;
+  qb_value_kind kind;
+  qb_tensor constant;     /* CONST: F32 or I64 data (owned) */
+  qb_dtype source_dtype;  /* CONST: element type in the file (INT8 vs UINT8 zero points) */
+  float* int_as_f32;      /* CONST I64: the values as floats (QDQ integer inputs) */
+  bool is_output;
+  bool int64_input;       /* INPUT of integer type: must be bound to a constant */
+  int ndecl;              /* INPUT: declared shape, -1 = dynamic (batch) */
+  int64_t decl[QB_MAX_DIMS];
+  /* Filled by prepare: */
+  int ndim;
+  size_t dims[QB_MAX_DIMS];
+  size_t numel;
+  int producer;           /* node index, -1 for inputs and constants */
+  int last_use;           /* last consuming node (nnodes for graph outputs) */
+  size_t offset;          /* byte offset in the arena (INPUT and ACT) */
+  float* data;            /* F32 data: arena or constant */
+} qb_value;
+
+typedef struct {
+  char* name;             /* the ONNX node name ("" replaced by "<op_type>_<index>") */
+  qb_op op;
+  int nin, nout;
+  int in[QB_NODE_MAX_INPUTS];   /* value indices, -1 for an omitted optional input */
+  int out[QB_NODE_MAX_OUTPUTS]; /* -1 for an omitted optional output */
+  qb_node_attrs a;
+} qb_node;
+
+typedef struct {
+  qb_value* values;
+  size_t nvalues, values_cap;
+  qb_node* nodes;
+  size_t nnodes;
+  int* inputs;            /* graph inputs that are not constants */
+  size_t ninputs;
+  int* outputs;
+  size_t noutputs;
+  int64_t opset;
+  size_t folded_batchnorms; /* BatchNormalization nodes folded into Conv/Gemm at load */
+  char meta_model[64], meta_dataset[64], meta_preprocess[256];
+  /* Set by prepare: */
+  size_t batch;
+  size_t arena_bytes, naive_bytes;
+  void* arena;
+  bool prepared;
+} qb_model;
+
+int qb_model_load_onnx(const char* path, qb_model* m, qb_error* err);
+/* From bytes in memory (`what` names them in messages). */
+int qb_model_parse_onnx(const void* bytes, size_t size, const char* what, qb_model* m,
+                        qb_error* err);
+void qb_model_free(qb_model* m);
+
+/* Index of the value with this name, or -1. */
+int qb_model_find_value(const qb_model* m, const char* name);
+/* Turns graph input `name` into a constant (copies t; float types become F32,
+ * integer types I64). For inputs that carry shapes or indices (Reshape shape,
+ * Slice starts) in ONNX test graphs. Invalidates prepare. */
+int qb_model_bind_constant(qb_model* m, const char* name, const qb_tensor* t, qb_error* err);
+
+/* Shape inference for this batch size (the first dimension of every dynamic
+ * input) and arena planning. */
+int qb_model_prepare(qb_model* m, size_t batch, qb_error* err);
+
+/* ------------------------------------------------------------ running */
+
+struct qb_quant_state; /* qb_model_quant.h */
+
+typedef enum {
+  QB_EXEC_FP32,        /* the float model */
+  QB_EXEC_SIMULATED,   /* fake-quant of weights and activations, fp32 math */
+  QB_EXEC_INTEGER,     /* int8 kernels from the dispatch table where there are some */
+  QB_EXEC_CALIBRATE,   /* fp32, recording activation statistics into exec.quant */
+} qb_exec_mode;
+
+/* Per-node hook, called after each node with its first output (dims in the value). */
+typedef void (*qb_node_hook)(void* ctx, const qb_model* m, size_t node, const qb_value* out);
+
+typedef struct {
+  qb_exec_mode mode;
+  struct qb_quant_state* quant;  /* required for SIMULATED, INTEGER, CALIBRATE */
+  qb_node_hook hook;             /* may be NULL */
+  void* hook_ctx;
+} qb_model_exec;
+
+/* Runs the prepared model. inputs[i] holds the float data of graph input
+ * m->inputs[i] (shape as prepared). Outputs stay in the arena until the next run:
+ * read them with qb_model_output. exec may be NULL (fp32). */
+int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* exec,
+                 qb_error* err);
+const qb_value* qb_model_output(const qb_model* m, size_t i);
+
+#endif /* QB_MODEL_H */

@@ -1,0 +1,57 @@
+/* Internals shared by the model runtime's files (not a public API). */
+#ifndef QB_MODEL_INTERNAL_H
+#define QB_MODEL_INTERNAL_H
+
+#include "qb_kernels.h"
+#include "qb_model.h"
+
+int qb_model_add_value(qb_model* m, const char* name, qb_value_kind kind, qb_error* err);
+int qb_model_constant_convert(const qb_tensor* in, qb_tensor* out, qb_error* err);
+/* A constant value from a TensorProto (external data looked up under `dir`). */
+struct Onnx__TensorProto;
+int qb_model_add_constant(qb_model* m, const char* name, const struct Onnx__TensorProto* tp,
+                          const char* dir, qb_error* err);
+
+/* Folds BatchNormalization into a preceding Conv / Gemm (qb_model_fold.c). */
+int qb_model_fold_batchnorm(qb_model* m, qb_error* err);
+
+/* Shape inference of one node: reads input dims (and constant inputs), writes the
+ * output values' ndim/dims/numel. Errors name the node. (qb_ops_*.c) */
+int qb_op_infer(qb_model* m, qb_node* n, qb_error* err);
+
+/* fp32 computation of one node on explicit input pointers (in[i] is the F32 data
+ * of input i, NULL for an omitted input) into its outputs' data. Shapes are those
+ * of the values. Callers may substitute inputs (fake-quantized weights). */
+void qb_op_run_f32(const qb_model* m, const qb_node* n, const float* const* in);
+
+/* Per family (qb_ops_nn.c, qb_ops_elementwise.c, qb_ops_shape.c): infer returns
+ * 1 when the op is not of the family; run returns false then. */
+int qb_ops_nn_infer(qb_model* m, qb_node* n, qb_error* err);
+bool qb_ops_nn_run(const qb_model* m, const qb_node* n, const float* const* in);
+int qb_ops_elementwise_infer(qb_model* m, qb_node* n, qb_error* err);
+bool qb_ops_elementwise_run(const qb_model* m, const qb_node* n, const float* const* in);
+int qb_ops_shape_infer(qb_model* m, qb_node* n, qb_error* err);
+bool qb_ops_shape_run(const qb_model* m, const qb_node* n, const float* const* in);
+
+/* Conv geometry of a prepared Conv node (input NCHW, weight [Cout, Cin/g, kh, kw]). */
+void qb_node_conv_shape(const qb_model* m, const qb_node* n, qb_conv2d_shape* s);
+
+/* "node 'conv1' (Conv)" */
+const char* qb_node_str(const qb_node* n, char* buf, size_t len);
+
+/* Shape helpers. */
+static inline const qb_value* qb_in(const qb_model* m, const qb_node* n, int i) {
+  return (i < n->nin && n->in[i] >= 0) ? &m->values[n->in[i]] : NULL;
+}
+static inline qb_value* qb_out(qb_model* m, const qb_node* n, int i) {
+  return (i < n->nout && n->out[i] >= 0) ? &m->values[n->out[i]] : NULL;
+}
+/* Sets dims and numel of v; fails if the element count exceeds the limit. */
+int qb_value_set_shape(qb_value* v, int ndim, const size_t* dims, const qb_node* n, qb_error* err);
+
+/* fp32 GEMM used by Gemm, MatMul and Conv: C[M,N] (ldc) = A·B, A element (i,k) at
+ * A[i*sa_i + k*sa_k], B element (k,j) at B[k*sb_k + j*sb_j]; C overwritten. */
+void qb_f32_gemm(size_t M, size_t N, size_t K, const float* A, size_t sa_i, size_t sa_k,
+                 const float* B, size_t sb_k, size_t sb_j, float* C, size_t ldc);
+
+#endif

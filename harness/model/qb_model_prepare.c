@@ -1,0 +1,191 @@
+/* Shape inference for a batch size, liveness, arena planning, and the fp32
+ * dispatch of one node. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qb_model_internal.h"
+
+const char* qb_node_str(const qb_node* n, char* buf, size_t len) {
+  snprintf(buf, len, "node '%.200s' (%s)", n->name, qb_op_name(n->op));
+  return buf;
+}
+
+int qb_value_set_shape(qb_value* v, int ndim, const size_t* dims, const qb_node* n, qb_error* err) {
+  if (ndim > QB_MAX_DIMS) {
+    char where[320];
+    return qb_fail(err, "%s: output has %d dimensions; at most %d are supported",
+                   qb_node_str(n, where, sizeof where), ndim, QB_MAX_DIMS);
+  }
+  size_t numel = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (dims[i] && numel > (size_t)QB_MODEL_MAX_ELEMENTS / dims[i]) {
+      char where[320];
+      return qb_fail(err, "%s: output '%.200s' would have more than 2^31 elements",
+                     qb_node_str(n, where, sizeof where), v->name);
+    }
+    numel *= dims[i];
+  }
+  v->ndim = ndim;
+  memset(v->dims, 0, sizeof v->dims);
+  if (ndim) memcpy(v->dims, dims, (size_t)ndim * sizeof *dims);
+  v->numel = numel;
+  return 0;
+}
+
+/* Which inputs of an op are integer parameters rather than float data. */
+static bool is_int_param(qb_op op, int i) {
+  return (op == QB_OP_RESHAPE && i == 1) || (op == QB_OP_SLICE && i >= 1);
+}
+
+/* Integer constants read as data (exact as floats up to 2^24). */
+static bool is_int_data(qb_op op, int i) {
+  return (op == QB_OP_DEQUANTIZE && (i == 0 || i == 2)) || (op == QB_OP_QUANTIZE && i == 2);
+}
+
+int qb_op_infer(qb_model* m, qb_node* n, qb_error* err) {
+  for (int i = 0; i < n->nin; i++) {
+    const qb_value* v = qb_in(m, n, i);
+    if (!v || is_int_param(n->op, i) || is_int_data(n->op, i)) continue;
+    if (v->kind == QB_VALUE_CONST && v->constant.dtype != QB_F32) {
+      char where[320];
+      return qb_fail(err, "%s: input '%.200s' is an integer tensor; only float32 data is "
+                     "supported here", qb_node_str(n, where, sizeof where), v->name);
+    }
+  }
+  int rc = qb_ops_nn_infer(m, n, err);
+  if (rc == 1) rc = qb_ops_elementwise_infer(m, n, err);
+  if (rc == 1) rc = qb_ops_shape_infer(m, n, err);
+  return rc;
+}
+
+void qb_op_run_f32(const qb_model* m, const qb_node* n, const float* const* in) {
+  if (!qb_ops_nn_run(m, n, in) && !qb_ops_elementwise_run(m, n, in)) qb_ops_shape_run(m, n, in);
+}
+
+/* ---------------------------------------------------------------- shapes */
+
+static int input_shapes(qb_model* m, size_t batch, qb_error* err) {
+  for (size_t i = 0; i < m->nvalues; i++) {
+    qb_value* v = &m->values[i];
+    if (v->kind == QB_VALUE_CONST) {
+      v->ndim = v->constant.ndim;
+      memcpy(v->dims, v->constant.dims, sizeof v->dims);
+      v->numel = qb_tensor_numel(&v->constant);
+      v->data = v->constant.dtype == QB_F32 ? v->constant.data : NULL;
+      if (v->constant.dtype == QB_I64) {
+        if (!v->int_as_f32 && !(v->int_as_f32 = malloc((v->numel ? v->numel : 1) * sizeof(float))))
+          return qb_fail(err, "out of memory");
+        for (size_t k = 0; k < v->numel; k++) v->int_as_f32[k] = (float)((const int64_t*)v->constant.data)[k];
+        v->data = v->int_as_f32;
+      }
+      continue;
+    }
+    if (v->kind != QB_VALUE_INPUT) continue;
+    if (v->int64_input)
+      return qb_fail(err, "graph input '%.200s' is an integer tensor: bind it to a constant "
+                     "(qb_model_bind_constant) before running", v->name);
+    if (v->ndecl < 0) return qb_fail(err, "graph input '%.200s' has no declared shape", v->name);
+    size_t dims[QB_MAX_DIMS];
+    for (int d = 0; d < v->ndecl; d++) dims[d] = v->decl[d] < 0 ? batch : (size_t)v->decl[d];
+    qb_node fake = {.name = v->name, .op = QB_OP_IDENTITY};
+    if (qb_value_set_shape(v, v->ndecl, dims, &fake, err)) return -1;
+  }
+  return 0;
+}
+
+/* --------------------------------------------------------------- arena */
+
+typedef struct {
+  int value;
+  int start, end; /* node interval, inclusive */
+  size_t bytes;
+} interval;
+
+static int by_size_desc(const void* a, const void* b) {
+  const interval *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+  return x->value - y->value;
+}
+
+/* Greedy by size (largest first), each value at the lowest offset that does not
+ * overlap a placed value alive at the same time: the TFLite "greedy by size"
+ * planner. Returns the peak. */
+static size_t plan_arena(qb_model* m, interval* iv, size_t n) {
+  qsort(iv, n, sizeof *iv, by_size_desc);
+  size_t peak = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t offset = 0;
+    bool moved = true;
+    while (moved) { /* slide past every conflicting placed block */
+      moved = false;
+      for (size_t j = 0; j < i; j++) {
+        if (iv[j].end < iv[i].start || iv[i].end < iv[j].start) continue;
+        const size_t o = m->values[iv[j].value].offset;
+        if (offset < o + iv[j].bytes && o < offset + iv[i].bytes) {
+          offset = o + iv[j].bytes;
+          moved = true;
+        }
+      }
+    }
+    m->values[iv[i].value].offset = offset;
+    if (offset + iv[i].bytes > peak) peak = offset + iv[i].bytes;
+  }
+  return peak;
+}
+
+static int plan(qb_model* m, qb_error* err) {
+  for (size_t i = 0; i < m->nvalues; i++) {
+    m->values[i].last_use = m->values[i].is_output ? (int)m->nnodes : -1;
+    m->values[i].producer = -1;
+  }
+  for (size_t k = 0; k < m->nnodes; k++) {
+    const qb_node* n = &m->nodes[k];
+    for (int i = 0; i < n->nin; i++)
+      if (n->in[i] >= 0 && m->values[n->in[i]].last_use < (int)k) m->values[n->in[i]].last_use = (int)k;
+    for (int o = 0; o < n->nout; o++)
+      if (n->out[o] >= 0) m->values[n->out[o]].producer = (int)k;
+  }
+  interval* iv = calloc(m->nvalues ? m->nvalues : 1, sizeof *iv);
+  if (!iv) return qb_fail(err, "out of memory");
+  size_t n = 0;
+  m->naive_bytes = 0;
+  for (size_t i = 0; i < m->nvalues; i++) {
+    qb_value* v = &m->values[i];
+    const bool planned = v->kind == QB_VALUE_INPUT || (v->kind == QB_VALUE_ACT && v->producer >= 0);
+    if (!planned) continue;
+    const size_t bytes = (v->numel * sizeof(float) + 63) / 64 * 64;
+    const int end = v->last_use < v->producer ? v->producer : v->last_use;
+    iv[n++] = (interval){(int)i, v->producer, end, bytes};
+    m->naive_bytes += bytes;
+  }
+  m->arena_bytes = plan_arena(m, iv, n);
+  free(m->arena);
+  m->arena = NULL;
+  if (m->arena_bytes && !(m->arena = aligned_alloc(64, m->arena_bytes))) {
+    free(iv);
+    return qb_fail(err, "out of memory allocating a %zu-byte activation arena", m->arena_bytes);
+  }
+  for (size_t i = 0; i < n; i++) {
+    qb_value* v = &m->values[iv[i].value];
+    v->data = (float*)((char*)m->arena + v->offset);
+  }
+  free(iv);
+  return 0;
+}
+
+int qb_model_prepare(qb_model* m, size_t batch, qb_error* err) {
+  m->prepared = false;
+  if (batch == 0 || batch > (size_t)1 << 24) return qb_fail(err, "batch %zu is out of range", batch);
+  if (input_shapes(m, batch, err)) return -1;
+  for (size_t k = 0; k < m->nnodes; k++)
+    if (qb_op_infer(m, &m->nodes[k], err)) return -1;
+  if (plan(m, err)) return -1;
+  m->batch = batch;
+  m->prepared = true;
+  return 0;
+}
+
+const qb_value* qb_model_output(const qb_model* m, size_t i) {
+  return i < m->noutputs ? &m->values[m->outputs[i]] : NULL;
+}

@@ -1,0 +1,205 @@
+/* Quantization state: which layers are quantized, their weights quantized per the
+ * qconfig (qb_quantize_tensor on the [out, reduction] view), int8 copies packed
+ * for the chosen backend's GEMM, and per-layer information. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qb_model_quant_internal.h"
+
+/* Which nodes are quantized layers, and their weight geometry. */
+static qb_qlayer_kind layer_kind(const qb_model* m, const qb_node* n, size_t* N, size_t* K,
+                                 bool* kn) {
+  const qb_value* w = qb_in(m, n, 1);
+  if (!w || w->kind != QB_VALUE_CONST || w->constant.dtype != QB_F32) return QB_QLAYER_NONE;
+  const qb_value* b = qb_in(m, n, 2);
+  switch (n->op) {
+    case QB_OP_GEMM:
+      if (w->ndim != 2 || n->a.trans_a || n->a.alpha != 1.0f || n->a.beta != 1.0f) return QB_QLAYER_NONE;
+      *kn = !n->a.trans_b;
+      *N = *kn ? w->dims[1] : w->dims[0], *K = *kn ? w->dims[0] : w->dims[1];
+      if (b && (b->kind != QB_VALUE_CONST || b->numel != *N)) return QB_QLAYER_NONE;
+      return QB_QLAYER_GEMM;
+    case QB_OP_MATMUL:
+      if (w->ndim != 2 || qb_in(m, n, 0)->ndim < 2) return QB_QLAYER_NONE;
+      *kn = true, *N = w->dims[1], *K = w->dims[0];
+      return QB_QLAYER_GEMM;
+    case QB_OP_CONV:
+      if (b && b->kind != QB_VALUE_CONST) return QB_QLAYER_NONE;
+      *kn = false, *N = w->dims[0], *K = w->numel / (w->dims[0] ? w->dims[0] : 1);
+      return QB_QLAYER_CONV;
+    default:
+      return QB_QLAYER_NONE;
+  }
+}
+
+static bool int_kernel_applies(const qb_qconfig* c) {
+  const qb_tensor_qspec *w = &c->weight, *a = &c->act;
+  const bool w_ok = w->scheme.is_signed && w->scheme.bits <= 8 && w->granularity.kind != QB_PER_GROUP;
+  const bool a_ok = !a->scheme.is_signed && a->scheme.bits <= 8;
+  return w_ok && (c->workflow == QB_WORKFLOW_WEIGHT_ONLY || a_ok);
+}
+
+static int quantize_weights(qb_quant_state* q, const qb_model* m, const qb_node* n, qb_qlayer* L,
+                            qb_error* err) {
+  const qb_value* w = qb_in(m, n, 1);
+  const float* src = w->constant.data;
+  const size_t N = L->N, K = L->K;
+  qb_tensor view;
+  const size_t dims[2] = {N, K};
+  if (qb_tensor_alloc(&view, QB_F32, 2, dims, err)) return -1;
+  float* v = view.data;
+  for (size_t r = 0; r < N; r++)
+    for (size_t k = 0; k < K; k++) v[r * K + k] = L->b_is_kn ? src[k * N + r] : src[r * K + k];
+  qb_tensor_qspec spec = q->cfg.weight;
+  spec.granularity.axis = spec.granularity.kind == QB_PER_GROUP ? 1 : 0;
+  const int rc = qb_quantize_tensor(&spec, &view, &L->wq, err);
+  qb_tensor_free(&view);
+  if (rc) {
+    char where[320];
+    char inner[sizeof err->msg];
+    if (err) {
+      memcpy(inner, err->msg, sizeof inner);
+      inner[sizeof inner - 1] = 0;
+      qb_fail(err, "%s: weight: %s", qb_node_str(n, where, sizeof where), inner);
+    }
+    return -1;
+  }
+  L->w_fq = malloc(N * K * sizeof *L->w_fq);
+  L->w_scale = malloc(N * sizeof *L->w_scale);
+  L->w_zp = malloc(N * sizeof *L->w_zp);
+  if (!L->w_fq || !L->w_scale || !L->w_zp) return qb_fail(err, "out of memory");
+  for (size_t r = 0; r < N; r++)
+    for (size_t k = 0; k < K; k++)
+      L->w_fq[L->b_is_kn ? k * N + r : r * K + k] = L->wq.dequant[r * K + k];
+  const bool per_tensor = L->wq.layout.nunits == 1;
+  for (size_t r = 0; r < N; r++) {
+    /* Per-group has no single scale per channel; only tensor/channel feed kernels. */
+    const qb_qparams p = L->wq.params[per_tensor || spec.granularity.kind == QB_PER_GROUP ? 0 : r];
+    L->w_scale[r] = p.scale, L->w_zp[r] = p.zero_point;
+  }
+  return 0;
+}
+
+/* int8 weights packed per group (a Conv with groups packs each group's rows). */
+static int pack_weights(qb_quant_state* q, const qb_node* n, qb_qlayer* L, qb_error* err) {
+  const size_t N = L->N, K = L->K;
+  L->w_s8 = malloc(N * K);
+  if (!L->w_s8) return qb_fail(err, "out of memory");
+  for (size_t i = 0; i < N * K; i++) L->w_s8[i] = (int8_t)L->wq.q[i];
+  if (L->depthwise) return 0; /* the dwconv reference reads w_s8 directly */
+  const size_t groups = L->kind == QB_QLAYER_CONV ? (size_t)n->a.group : 1;
+  const size_t og = N / groups;
+  const qb_qu8_qs8_qs32_gemm_entry* e = q->table->qu8_qs8_qs32_gemm;
+  L->packed_group_bytes = e->info.packed_size(og, K);
+  L->packed = malloc(groups * L->packed_group_bytes + 1);
+  if (!L->packed) return qb_fail(err, "out of memory");
+  for (size_t g = 0; g < groups; g++)
+    e->pack(og, K, L->w_s8 + g * og * K, K, L->w_zp + g * og, 0,
+            (char*)L->packed + g * L->packed_group_bytes);
+  return 0;
+}
+
+static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error* err) {
+  const qb_node* n = &m->nodes[k];
+  qb_qlayer* L = &q->layers[k];
+  L->kind = layer_kind(m, n, &L->N, &L->K, &L->b_is_kn);
+  L->kernel = "fp32";
+  L->in_value = n->in[0], L->out_value = n->out[0];
+  if (L->kind == QB_QLAYER_NONE) return 0;
+  const qb_value* b = qb_in(m, n, 2);
+  L->bias = b ? b->data : NULL;
+  if (L->kind == QB_QLAYER_CONV) {
+    const qb_value* x = qb_in(m, n, 0);
+    L->depthwise = n->a.group > 1 && (size_t)n->a.group == x->dims[1];
+  }
+  if (quantize_weights(q, m, n, L, err)) return -1;
+  L->int_ok = int_kernel_applies(&q->cfg) && q->cfg.workflow != QB_WORKFLOW_WEIGHT_ONLY;
+  if (L->int_ok && pack_weights(q, n, L, err)) return -1;
+  if (!L->int_ok) L->kernel = q->cfg.workflow == QB_WORKFLOW_WEIGHT_ONLY
+                                  ? "fp32-dequantized-weights" : "fp32-simulated";
+  else if (L->depthwise) L->kernel = "qb_qu8_qs8_qs32_dwconv2d__scalar";
+  else L->kernel = q->table->qu8_qs8_qs32_gemm->info.name;
+  /* Static: the layer's input and output need calibrated qparams. */
+  if (q->cfg.workflow == QB_WORKFLOW_STATIC) {
+    q->stats[n->in[0]].needed = true;
+    q->stats[n->out[0]].needed = true;
+  }
+  return 0;
+}
+
+int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend,
+                    qb_quant_state** out, qb_error* err) {
+  *out = NULL;
+  if (!m->prepared) return qb_fail(err, "prepare the model before quantizing it");
+  qb_quant_state* q = calloc(1, sizeof *q);
+  if (!q) return qb_fail(err, "out of memory");
+  q->cfg = *cfg;
+  q->table = backend == QB_BACKEND_COUNT ? qb_dispatch_best() : qb_dispatch_get(backend);
+  if (!q->table) {
+    free(q);
+    const char* name = qb_backend_name(backend);
+    return qb_fail(err, "backend '%s' is not usable on this machine", name ? name : "?");
+  }
+  q->backend = q->table->backend;
+  q->nnodes = m->nnodes, q->nvalues = m->nvalues;
+  q->layers = calloc(m->nnodes ? m->nnodes : 1, sizeof *q->layers);
+  q->stats = calloc(m->nvalues ? m->nvalues : 1, sizeof *q->stats);
+  q->act_qp = calloc(m->nvalues ? m->nvalues : 1, sizeof *q->act_qp);
+  q->act_has = calloc(m->nvalues ? m->nvalues : 1, sizeof *q->act_has);
+  if (!q->layers || !q->stats || !q->act_qp || !q->act_has) {
+    qb_quant_free(q);
+    return qb_fail(err, "out of memory");
+  }
+  for (size_t k = 0; k < m->nnodes; k++)
+    if (setup_layer(q, m, k, err)) {
+      qb_quant_free(q);
+      return -1;
+    }
+  for (size_t v = 0; v < m->nvalues; v++) q->stats[v].rng = 0x9E3779B97F4A7C15ull ^ (v + 1);
+  q->calibrated = cfg->workflow != QB_WORKFLOW_STATIC;
+  *out = q;
+  return 0;
+}
+
+void qb_quant_free(qb_quant_state* q) {
+  if (!q) return;
+  for (size_t k = 0; k < q->nnodes && q->layers; k++) {
+    qb_qlayer* L = &q->layers[k];
+    qb_quantized_tensor_free(&L->wq);
+    free(L->w_fq), free(L->w_scale), free(L->w_zp), free(L->w_s8), free(L->packed);
+    free(L->bias_q), free(L->bias_fq), free(L->requant_scale);
+  }
+  for (size_t v = 0; v < q->nvalues && q->stats; v++) {
+    free(q->stats[v].batch_min), free(q->stats[v].batch_max), free(q->stats[v].sample);
+  }
+  free(q->layers), free(q->stats), free(q->act_qp), free(q->act_has);
+  free(q);
+}
+
+const char* qb_quant_backend_name(const qb_quant_state* q) { return qb_backend_name(q->backend); }
+
+bool qb_quant_calibrated(const qb_quant_state* q) { return q->calibrated; }
+
+void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* info) {
+  memset(info, 0, sizeof *info);
+  info->kernel = "fp32";
+  if (node >= q->nnodes) return;
+  const qb_qlayer* L = &q->layers[node];
+  info->kernel = L->kernel;
+  info->quantized = L->kind != QB_QLAYER_NONE;
+  if (!info->quantized) return;
+  info->weight_numel = L->N * L->K;
+  /* Integer weights at their bit width, plus a scale, zero point and int32 bias per unit / channel. */
+  const size_t bits = (size_t)q->cfg.weight.scheme.bits;
+  info->weight_bytes = (L->N * L->K * bits + 7) / 8 + L->wq.layout.nunits * 8 + L->N * 4;
+  if ((info->has_in_qparams = q->act_has[L->in_value])) {
+    info->in_scale = q->act_qp[L->in_value].scale;
+    info->in_zero_point = q->act_qp[L->in_value].zero_point;
+  }
+  if ((info->has_out_qparams = q->act_has[L->out_value])) {
+    info->out_scale = q->act_qp[L->out_value].scale;
+    info->out_zero_point = q->act_qp[L->out_value].zero_point;
+  }
+}

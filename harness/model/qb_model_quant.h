@@ -1,0 +1,74 @@
+/* Quantizing a loaded model: weights per qconfig, activation ranges from
+ * calibration (static) or per batch (dynamic), and the per-layer bookkeeping of
+ * which kernel ran.
+ *
+ * Quantized layers: Gemm (transA=0, alpha=beta=1) and MatMul whose weight B is a
+ * constant 2-D tensor, and Conv with a constant weight. Every other op runs in
+ * fp32 on dequantized values.
+ *
+ * Static workflow, per quantized layer L with input x, weight W, bias b, output y:
+ *   simulated:  y = fq_y( fq_x(x) (*) fq_W(W) + fq_b(b) )          fp32 math
+ *   integer:    yq = requantize_fp32(int8 GEMM(xq, Wq) + bq, sx*sW[c]/sy, zp_y)
+ *               y  = (yq - zp_y) * sy
+ * with bq = round(b / (sx*sW[c])) (int32) and fq_b the same grid in float, so
+ * the two differ only by float rounding: at most one output step.
+ * The integer path needs 8-bit unsigned activations and <= 8-bit signed weights
+ * per tensor or per channel; anything else (per-group weights, signed or 16-bit
+ * activations, Gemm with alpha/beta/transA) runs the simulated layer instead, and
+ * the layer's kernel name says so ("fp32-simulated").
+ *
+ * Calibration: run the fp32 model with exec.mode = QB_EXEC_CALIBRATE over the
+ * calibration batches; every value that needs activation qparams records its
+ * min/max per batch and a deterministic sample of at most QB_CALIB_SAMPLE values.
+ * qb_quant_finish_calibration then chooses ranges with any range strategy from
+ * those statistics (minmax and movavg exactly, the others on the sample) and may
+ * be called again with another strategy without re-running the model. */
+#ifndef QB_MODEL_QUANT_H
+#define QB_MODEL_QUANT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "qb_dispatch.h"
+#include "qb_model.h"
+#include "qb_qconfig.h"
+
+#define QB_CALIB_SAMPLE ((size_t)1 << 18)
+
+typedef struct qb_quant_state qb_quant_state;
+
+/* Quantizes the weights of m under cfg and packs them for `backend`
+ * (QB_BACKEND_COUNT = the best usable exact backend). The model must be prepared
+ * (any batch). */
+int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend,
+                    qb_quant_state** out, qb_error* err);
+void qb_quant_free(qb_quant_state* q);
+
+/* Static workflow: forget statistics, then run calibration batches with
+ * QB_EXEC_CALIBRATE, then choose ranges (strategy NULL: the qconfig's). */
+void qb_quant_reset_calibration(qb_quant_state* q);
+int qb_quant_finish_calibration(qb_quant_state* q, const qb_range_strategy* strategy,
+                                qb_error* err);
+bool qb_quant_calibrated(const qb_quant_state* q);
+
+/* Per-layer information (node index of the model). */
+typedef struct {
+  bool quantized;           /* a layer with quantized weights */
+  const char* kernel;       /* integer kernel name or "fp32-simulated" / "fp32" */
+  bool has_in_qparams, has_out_qparams;
+  float in_scale, out_scale;
+  int32_t in_zero_point, out_zero_point;
+  size_t weight_bytes;      /* packed integer weights + scales + zero points + bias */
+  size_t weight_numel;
+} qb_quant_layer_info;
+
+void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* info);
+const char* qb_quant_backend_name(const qb_quant_state* q);
+
+/* Used by qb_model_run (not for callers): */
+void qb_quant_observe(qb_quant_state* q, const qb_model* m, int value);
+/* Runs node `k` quantized if it is a quantized layer (returns true), else false. */
+bool qb_quant_run_node(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
+                       qb_exec_mode mode);
+
+#endif

@@ -1,0 +1,57 @@
+/* qconfig: how a model is quantized = weight spec + activation spec + workflow.
+ *
+ * Text form (the CLI's --qconfig), three parts separated by '/':
+ *
+ *   w<bits>[-token...] / a<bits>[-token...] / <workflow>
+ *
+ *   tokens (any order):  sym | aff               scheme            (w: sym, a: aff)
+ *                        tensor | channel | group:G  granularity   (w: channel, a: tensor)
+ *                        minmax | movavg | percentile:P | mse | entropy | crossentropy
+ *                                                 range strategy   (minmax)
+ *                        signed | unsigned        storage          (w: signed, a: unsigned)
+ *                        restricted               drop the lowest code (-127..127)
+ *                        div | mulrecip           rounding of x/scale (div, as ONNX)
+ *   workflow:            static (default) | dynamic | weight-only
+ *
+ * The activation part may be omitted for weight-only ("w4-sym-group:32/weight-only").
+ * Examples:
+ *   w8-sym-channel-minmax/a8-aff-tensor-minmax/static
+ *   w8/a8                                  (the same, all defaults)
+ *   w4-sym-channel-mse/a8-aff-percentile:99.99/static
+ *   w8/a8/dynamic
+ *
+ * Workflows:
+ *   weight-only  weights quantized (fake-quant), activations fp32;
+ *   dynamic      activation qparams of each quantized layer's input computed per
+ *                batch at run time (per tensor, with the range strategy); layer
+ *                outputs stay fp32 (as PyTorch's dynamic Linear);
+ *   static       activation qparams of every quantized layer's input and output
+ *                from calibration data; layers chain requantized 8-bit values.
+ * Activations are always per tensor. Weights are quantized along the output
+ * channel (axis 0 of [out, in] / [Cout, Cin/g, kh, kw]); groups run along the
+ * reduction dimension. */
+#ifndef QB_QCONFIG_H
+#define QB_QCONFIG_H
+
+#include <stddef.h>
+
+#include "qb_error.h"
+#include "qb_tensor_quant.h"
+
+typedef enum { QB_WORKFLOW_WEIGHT_ONLY, QB_WORKFLOW_DYNAMIC, QB_WORKFLOW_STATIC } qb_workflow;
+
+typedef struct {
+  qb_tensor_qspec weight;
+  qb_tensor_qspec act;
+  qb_workflow workflow;
+} qb_qconfig;
+
+/* Defaults: w8 symmetric signed per-channel minmax, a8 affine unsigned per-tensor
+ * minmax, static. */
+qb_qconfig qb_qconfig_default(void);
+int qb_qconfig_parse(const char* text, qb_qconfig* out, qb_error* err);
+/* The canonical text (every token spelled out); parses back to the same config. */
+const char* qb_qconfig_str(const qb_qconfig* c, char* buf, size_t len);
+const char* qb_workflow_name(qb_workflow w);
+
+#endif

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# qbench eval end to end: a small MLP trained for one epoch on 2,000 images (qbench
+# train), evaluated on 500 test images in fp32 and quantized; fp32 / QDQ export and
+# re-evaluation; .npy data; usage errors and bad input.
+qbench=$1 dir=$2
+source "$(dirname "$0")/test_cli_common.sh"
+rm -rf "$dir" && mkdir -p "$dir"
+expect_exit 0 "eval --help" -- "$qbench" eval --help
+expect_in "--qconfig" "help lists --qconfig"
+expect_exit 2 "eval without model" -- "$qbench" eval
+expect_exit 2 "eval missing model file" -- "$qbench" eval "$dir/none.onnx"
+expect_in "none.onnx" "missing file named"
+printf 'not a model' >"$dir/garbage.onnx"
+expect_exit 2 "eval garbage model" -- "$qbench" eval "$dir/garbage.onnx"
+expect_in "garbage.onnx" "garbage file named"
+expect_exit 0 "train a small mlp" -- "$qbench" train mlp --limit 2000 --epochs 1 --out "$dir/mlp.onnx"
+expect_exit 2 "bad qconfig" -- "$qbench" eval "$dir/mlp.onnx" --qconfig w9/a8
+expect_in "bits" "bad qconfig explained"
+expect_exit 2 "bad backend" -- "$qbench" eval "$dir/mlp.onnx" --backend avx9
+expect_in "avx9" "bad backend named"
+expect_exit 2 "bad limit" -- "$qbench" eval "$dir/mlp.onnx" --limit 0
+expect_exit 2 "npy without labels" -- "$qbench" eval "$dir/mlp.onnx" --data "$dir/x.npy"
+expect_exit 0 "fp32 eval + export" -- "$qbench" eval "$dir/mlp.onnx" --limit 500 --export "$dir/mlp_fp32.onnx"
+fp32=$(sed -n 's/^top-1 fp32: *\([0-9.]*\)%.*/\1/p' <<<"$out")
+expect_cmp "$fp32" ">" 50 "one-epoch mlp beats 50 % top-1"
+expect_in "activation arena" "arena reported"
+expect_exit 0 "exported fp32 model evaluates" -- "$qbench" eval "$dir/mlp_fp32.onnx" --limit 500
+again=$(sed -n 's/^top-1 fp32: *\([0-9.]*\)%.*/\1/p' <<<"$out")
+expect_cmp "$again" "==" "$fp32" "fp32 export keeps the accuracy"
+expect_exit 0 "static w8a8 eval + QDQ export" -- "$qbench" eval "$dir/mlp.onnx" --limit 500 --calib-limit 500 \
+  --qconfig w8-sym-channel-minmax/a8-aff-tensor-minmax/static --backend scalar --layers --export-qdq "$dir/mlp_qdq.onnx"
+sim=$(sed -n 's/^top-1 simulated: *\([0-9.]*\)%.*/\1/p' <<<"$out")
+int=$(sed -n 's/^top-1 integer: *\([0-9.]*\)%.*/\1/p' <<<"$out")
+expect_in "qb_qu8_qs8_qs32_gemm__scalar" "scalar backend kernels listed per layer"
+expect_cmp "$(awk -v a="$fp32" -v b="$int" 'BEGIN { d = a - b; print d < 0 ? -d : d }')" "<" 2 "w8a8 within 2 points of fp32"
+expect_exit 0 "QDQ model evaluates in fp32" -- "$qbench" eval "$dir/mlp_qdq.onnx" --limit 500
+qdq=$(sed -n 's/^top-1 fp32: *\([0-9.]*\)%.*/\1/p' <<<"$out")
+expect_cmp "$qdq" "==" "$sim" "QDQ file reproduces the simulated accuracy"
+expect_exit 0 "weight-only run" -- "$qbench" eval "$dir/mlp.onnx" --limit 200 --qconfig w4-sym-group:32-mse/weight-only --layers
+expect_in "fp32-dequantized-weights" "weight-only layers named" 
+expect_exit 1 "per-group QDQ export refused" -- "$qbench" eval "$dir/mlp.onnx" --limit 100 \
+  --qconfig w4-sym-group:32/weight-only --export-qdq "$dir/bad.onnx"
+expect_in "opset 21" "reason given"
+finish
