@@ -27,6 +27,28 @@ int qb_cmd_tensor(int argc, char** argv);
 void qb_cmd_tensor_help(void);
 int qb_cmd_demo(int argc, char** argv);
 void qb_cmd_demo_help(void);
+int qb_cmd_train(int argc, char** argv);
+void qb_cmd_train_help(void);
+int qb_cmd_qat(int argc, char** argv);
+void qb_cmd_qat_help(void);
+int qb_cmd_sweep(int argc, char** argv);
+void qb_cmd_sweep_help(void);
+int qb_cmd_info(int argc, char** argv);
+void qb_cmd_info_help(void);
+int qb_cmd_bench(int argc, char** argv);
+void qb_cmd_bench_help(void);
+int qb_cmd_eval(int argc, char** argv);
+void qb_cmd_eval_help(void);
+int qb_cmd_compare(int argc, char** argv);
+void qb_cmd_compare_help(void);
+int qb_cmd_report(int argc, char** argv);
+void qb_cmd_report_help(void);
+int qb_cmd_recommend(int argc, char** argv);
+void qb_cmd_recommend_help(void);
+int qb_cmd_history(int argc, char** argv);
+void qb_cmd_history_help(void);
+int qb_cmd_hardware(int argc, char** argv);
+void qb_cmd_hardware_help(void);
 
 /* Prints "qbench CMD: error: MESSAGE" to stderr and returns QB_EXIT_USAGE. */
 int qb_cli_usage_error(const char* cmd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
