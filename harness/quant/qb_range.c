@@ -352,6 +352,13 @@ static int kl_histogram_init(kl_histogram* k, const float* x, size_t n, float am
     const size_t b = (size_t)(fabs((double)x[i]) / (double)amax * (double)nbins);
     k->hist[b < nbins ? b : nbins - 1] += 1.0;
   }
+  /* The first bin holds the exact zeros of ReLU outputs and padding (half of a
+   * ReLU tensor): every grid represents 0 exactly, yet that spike dominates P and
+   * drags T down (ReLU of N(0,1) at u8: T = 1.6 sigma, 6 % of values clipped).
+   * As NVIDIA's calibrator does, the bin takes its neighbour's count instead. */
+  if (nbins > 1) k->hist[0] = k->hist[1];
+  k->total = 0.0;
+  for (size_t j = 0; j < nbins; j++) k->total += k->hist[j];
   for (size_t j = 0; j < nbins; j++) {
     const double h = k->hist[j];
     k->count[j + 1] = k->count[j] + h;
@@ -392,22 +399,26 @@ static double kl_for_threshold(const kl_histogram* k, size_t i) {
   return acc / n;
 }
 
-/* Threshold bin index minimizing KL over i in {target, target + stride, ...} plus
- * nbins, stride = ceil((nbins - target) / 256) so at most ~257 candidates. Scanned
- * from i = nbins down, replacing on strictly smaller KL: ties keep the widest. */
+/* Threshold bin index minimizing KL over i in {first, first + stride, ...} plus
+ * nbins, first = max(target, nbins / 16) (TensorRT's start bin 128 of 2048: T is
+ * never below amax / 16, which at 2-4 bits would otherwise win on a histogram
+ * this coarse), stride = ceil((nbins - first) / 256) so at most ~257 candidates.
+ * Scanned from i = nbins down, replacing on strictly smaller KL: ties keep the
+ * widest. */
 static size_t best_threshold_bin(const kl_histogram* k) {
-  const size_t nbins = k->nbins, target = k->target, span = nbins - target;
+  const size_t nbins = k->nbins, target = k->target;
+  const size_t first = target > nbins / 16 ? target : nbins / 16, span = nbins - first;
   size_t best_i = nbins;
   double best = kl_for_threshold(k, nbins);
   const size_t stride = span > QB_KL_MAX_CANDIDATES
                             ? (span + QB_KL_MAX_CANDIDATES - 1) / QB_KL_MAX_CANDIDATES : 1;
-  for (size_t i = target + ((span - 1) / stride) * stride;; i -= stride) {
+  for (size_t i = first + ((span - 1) / stride) * stride;; i -= stride) {
     const double kl = kl_for_threshold(k, i);
     if (kl < best) {
       best = kl;
       best_i = i;
     }
-    if (i == target) break;
+    if (i == first) break;
   }
   return best_i;
 }

@@ -17,8 +17,10 @@
  *                   each threshold T (a bin edge), P = histogram clipped to T with
  *                   the tail folded into the last bin, Q = P merged into as many
  *                   bins as the grid has levels on that side and expanded back over
- *                   P's non-empty bins; T minimizes KL(P || Q). Range [-T, T]
- *                   intersected with [min, max] (so all-non-negative data gives [0, T]).
+ *                   P's non-empty bins; T minimizes KL(P || Q), T >= amax / 16.
+ *                   As NVIDIA's calibrator, the zero bin takes its neighbour's count
+ *                   (ReLU zeros are exact on every grid). Range [-T, T] intersected
+ *                   with [min, max] (so all-non-negative data gives [0, T]).
  *   crossentropy    for logits: choose alpha as for mse, minimizing the mean over
  *                   rows of the cross-entropy H(softmax(x), softmax(fq(x))) along
  *                   rows of `row_len` consecutive values.

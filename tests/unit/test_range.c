@@ -344,11 +344,12 @@ static float entropy_t(const qb_qscheme* s, const float* x, size_t n, float min,
 }
 
 /* KL calibration worked by hand on 4 bins of width 1 (amax = 4). |x| histogram
- * h = [8, 4, 2, 1]; a symmetric 2-bit grid has 2 levels a side, so thresholds
- * i = 2, 3, 4 bins are tried (P, Q unnormalized, then each divided by its sum):
- *   i=4: P = [8,4,2,1]/15, Q = [6,6,1.5,1.5]/15 (chunks {0,1},{2,3})  KL = 0.05663
- *   i=3: P = [8,4,3]/15,   Q = [8,3,3]/14     (chunks {0},{1,2})      KL = 0.00772
- *   i=2: P = [8,7]/15,     Q = [8,4]/12       (chunks {0},{1})        KL = 0.03801
+ * [8, 4, 2, 1], whose zero bin takes its neighbour's count: h = [4, 4, 2, 1], N = 11.
+ * A symmetric 2-bit grid has 2 levels a side, so thresholds i = 2, 3, 4 bins are
+ * tried (P, Q unnormalized, then each divided by its sum):
+ *   i=4: P = [4,4,2,1]/11, Q = [4,4,1.5,1.5]/11 (chunks {0,1},{2,3})  KL = 0.01545
+ *   i=3: P = [4,4,3]/11,   Q = [4,3,3]/10       (chunks {0},{1,2})    KL = 0.00930
+ *   i=2: P = [4,7]/11,     Q = [4,4]/8          (chunks {0},{1})      KL = 0.03767
  * so T = 3 and the range is [max(min, -3), min(max, 3)]. */
 static void test_entropy_by_hand(void) {
   const float x[] = {-0.5f, -0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.5f, 0.5f,
@@ -427,6 +428,12 @@ static void test_entropy_one_sided(void) {
   const qb_qscheme u8 = scheme(8, false, QB_AFFINE, QB_ROUND_DIV);
   choose(&r, &u8, x, n, 0, &lo, &hi);
   QB_CHECK_MSG(lo >= 0.0f && hi > 0.0f && hi <= max, "relu: [%g, %g]", (double)lo, (double)hi);
+  /* The zero spike does not drive T: only the far tail is clipped (T was 1.6 when
+   * the zero bin counted, clipping 6 % of the values), at 4 bits as well. */
+  QB_CHECK_MSG(hi > 3.0f, "relu u8: T %g, amax %g", (double)hi, (double)max);
+  float lo4, hi4;
+  choose(&r, &(qb_qscheme){4, false, false, QB_AFFINE, QB_ROUND_DIV}, x, n, 0, &lo4, &hi4);
+  QB_CHECK_MSG(hi4 > 2.5f && hi4 <= max, "relu u4: T %g, amax %g", (double)hi4, (double)max);
   /* Levels on the data's side decide the merge: an affine u4 grid puts all 16
    * levels on [0, max] for one-sided data, as many as a symmetric s5 grid has on
    * one side, so the two searches are identical (s4 has 8). */
