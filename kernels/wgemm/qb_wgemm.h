@@ -54,6 +54,12 @@ extern "C" {
 QB_W4A8_DECLARE(1x4, sse41)
 QB_W4A8_DECLARE(1x4, avx2)
 QB_W4A8_DECLARE(1x8, avx512vnni)
+/* 1x16 pairs with qb_f32_qs8_rowquantize__avx512vnni (G % 32 == 0 or G >= K; other
+ * shapes run the 1x8 kernel). */
+void qb_qs8_q4_f32_wgemm_1x16__avx512vnni(size_t M, size_t N, size_t K, size_t G,
+                                          const int8_t* xq, const float* sx, const uint8_t* w,
+                                          const float* scale, const int8_t* zero_point, float* y,
+                                          size_t ldy);
 QB_W4A32_DECLARE(1x4, sse41)
 QB_W4A32_DECLARE(1x8, avx2)
 QB_W4A32_DECLARE(1x16, avx512vnni)
