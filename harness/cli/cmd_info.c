@@ -23,7 +23,7 @@ void qb_cmd_info_help(void) {
       "options:\n"
       "  --json        one JSON object instead of text\n"
       "  --isa LIST    allow only these backends (comma-separated: scalar, sse41,\n"
-      "                avx2, avx2-sat, avx512vnni, neon, neondot); overrides the\n"
+      "                avx2, avx2-sat, avx512vnni, neon, neondot, i8mm); overrides the\n"
       "                QB_ISA_MASK environment variable. scalar is always usable.\n"
       "  -h, --help    this help\n");
 }

@@ -10,7 +10,7 @@
  *   item_id        text  the plan item's stable id (see qb_sweep_plan.h)
  *   model          text  model name (reference name or file stem)
  *   layer          text  ONNX node name, or "<model>" for end to end
- *   backend        text  scalar, sse41, avx2, avx2-sat, avx512vnni, neon, neondot
+ *   backend        text  scalar, sse41, avx2, avx2-sat, avx512vnni, neon, neondot, i8mm
  *   kernel         text  kernel that ran (e.g. qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni), "" if none
  *   workflow       text  weight-only, dynamic, static
  *   w_bits         int   weight bits
