@@ -1,5 +1,6 @@
 /* Running one quantized layer (Gemm / MatMul / Conv with constant weights), in
- * simulation or on the integer kernels. See qb_model_quant.h for the equations. */
+ * simulation or on the integer kernels of the backend's dispatch table (the int4
+ * paths are in qb_model_w4.c). See qb_model_quant.h for the equations. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,14 @@ static void run_simulated(const qb_quant_state* q, const qb_model* m, const qb_n
   memcpy(in2, in, sizeof in2); /* callers pass QB_NODE_MAX_INPUTS pointers */
   float* xf = NULL;
   qb_qparams px;
-  if (q->cfg.workflow != QB_WORKFLOW_WEIGHT_ONLY && input_qparams(q, L, in[0], x->numel, &px) == 0 &&
-      (xf = malloc((x->numel ? x->numel : 1) * sizeof *xf))) {
+  if (L->path == QB_QPATH_W4A8) {
+    /* The W4A8 kernel's own activation grid (see qb_model_quant.h). */
+    if (!(xf = malloc((x->numel ? x->numel : 1) * sizeof *xf))) abort();
+    qb_w4a8_fake_quant(in[0], x->numel / L->K, L->K, xf);
+    in2[0] = xf;
+  } else if (q->cfg.workflow != QB_WORKFLOW_WEIGHT_ONLY &&
+             input_qparams(q, L, in[0], x->numel, &px) == 0 &&
+             (xf = malloc((x->numel ? x->numel : 1) * sizeof *xf))) {
     fake_quant(&q->cfg.act.scheme, px, in[0], x->numel, xf);
     in2[0] = xf;
   }
@@ -53,19 +60,32 @@ static void run_simulated(const qb_quant_state* q, const qb_model* m, const qb_n
   free(xf);
 }
 
+/* Static: requantize an int32 block to the output grid with per-column bias and
+ * scale (the table's fp32 requantize kernel) into u8 scratch (rows x cols, dense). */
+static void requantize_block(const qb_quant_state* q, const qb_qlayer* L, const int32_t* acc,
+                             size_t rows, size_t cols, size_t acc_rs, const int32_t* bias,
+                             const float* scale, uint8_t* scratch) {
+  const qb_qscheme* s = &q->cfg.act.scheme;
+  q->table->qs32_q8_requantize_fp32->qs32_qu8(rows, cols, acc, acc_rs, bias, scale,
+                                              q->act_qp[L->out_value].zero_point,
+                                              qb_qscheme_qmin(s), qb_qscheme_qmax(s), scratch, cols);
+}
+
 /* Turns an int32 block (rows x cols, element (r, c) at acc[r*acc_rs + c], output
  * channel c0 + c) into float outputs y[r*y_rs + c*y_cs]:
- *   static:  requantize (reference kernel) to the output grid, then dequantize;
+ *   static:  requantize to the output grid, then dequantize (table kernels);
  *   dynamic: acc * (sx * sw[c]) + b[c] in fp32. */
 static void finish_block(const qb_quant_state* q, const qb_qlayer* L, qb_qparams px,
                          const int32_t* acc, size_t rows, size_t cols, size_t acc_rs, size_t c0,
                          float* y, size_t y_rs, size_t y_cs, uint8_t* scratch) {
   if (q->cfg.workflow == QB_WORKFLOW_STATIC) {
-    const qb_qscheme* s = &q->cfg.act.scheme;
     const qb_qparams py = q->act_qp[L->out_value];
-    qb_qs32_qu8_requantize_fp32__scalar(rows, cols, acc, acc_rs, L->bias_q + c0,
-                                        L->requant_scale + c0, py.zero_point, qb_qscheme_qmin(s),
-                                        qb_qscheme_qmax(s), scratch, cols);
+    requantize_block(q, L, acc, rows, cols, acc_rs, L->bias_q + c0, L->requant_scale + c0, scratch);
+    if (y_cs == 1 && y_rs == cols) {
+      q->table->q8_f32_dequantize->qu8_f32(rows * cols, scratch, py.scale, py.zero_point, y);
+      return;
+    }
+    /* Same arithmetic as the dequantize kernels: (float)(q - zp) * scale. */
     for (size_t r = 0; r < rows; r++)
       for (size_t c = 0; c < cols; c++)
         y[r * y_rs + c * y_cs] = (float)((int32_t)scratch[r * cols + c] - py.zero_point) * py.scale;
@@ -84,9 +104,40 @@ static void run_integer_gemm(const qb_quant_state* q, const qb_qlayer* L, qb_qpa
   int32_t* acc = malloc(at_least1(M * N) * sizeof *acc);
   uint8_t* scratch = malloc(at_least1(M * N));
   if (!acc || !scratch) abort();
-  q->table->qu8_qs8_qs32_gemm->run(M, N, K, xq, K, px.zero_point, L->packed, acc, N);
+  qb_gemm_threaded_run(&L->packed[0], q->pool, M, xq, K, px.zero_point, acc, N);
   finish_block(q, L, px, acc, M, N, N, 0, y, N, 1, scratch);
   free(acc), free(scratch);
+}
+
+/* Depthwise: the table's dwconv gives acc[b][c][p]. Static: each channel is one
+ * row of P outputs sharing one bias and scale, requantized as a 1 x P block with
+ * the channel's values repeated (so the kernels run along P, not 1 x 1 blocks). */
+static void run_integer_dwconv(const qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
+                               qb_qparams px, const uint8_t* xq, float* y) {
+  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), C = s->out_channels;
+  int32_t* acc = malloc(at_least1(s->batch * C * P) * sizeof *acc);
+  uint8_t* scratch = malloc(at_least1(P));
+  int32_t* bias = malloc(at_least1(P) * sizeof *bias);
+  float* scale = malloc(at_least1(P) * sizeof *scale);
+  if (!acc || !scratch || !bias || !scale) abort();
+  q->table->qu8_qs8_qs32_dwconv2d->run(s, xq, px.zero_point, L->w_s8, L->w_zp, acc);
+  const bool static_q = q->cfg.workflow == QB_WORKFLOW_STATIC;
+  const qb_qparams py = static_q ? q->act_qp[L->out_value] : px;
+  for (size_t c = 0; c < C; c++) {
+    if (static_q)
+      for (size_t p = 0; p < P; p++) bias[p] = L->bias_q[c], scale[p] = L->requant_scale[c];
+    for (size_t b = 0; b < s->batch; b++) {
+      const int32_t* a = acc + (b * C + c) * P;
+      float* yc = y + (b * C + c) * P;
+      if (!static_q) {
+        finish_block(q, L, px, a, P, 1, 1, c, yc, 1, 0, scratch);
+        continue;
+      }
+      requantize_block(q, L, a, 1, P, P, bias, scale, scratch);
+      q->table->q8_f32_dequantize->qu8_f32(P, scratch, py.scale, py.zero_point, yc);
+    }
+  }
+  free(acc), free(scratch), free(bias), free(scale);
 }
 
 static void run_integer_conv(const qb_quant_state* q, const qb_model* m, const qb_node* n,
@@ -96,14 +147,7 @@ static void run_integer_conv(const qb_quant_state* q, const qb_model* m, const q
   const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
   const size_t og = C / s.groups, K = L->K, image = s.in_channels * s.in_h * s.in_w;
   if (L->depthwise) {
-    int32_t* acc = malloc(at_least1(s.batch * C * P) * sizeof *acc);
-    uint8_t* scratch = malloc(P ? P : 1);
-    if (!acc || !scratch) abort();
-    qb_qu8_qs8_qs32_dwconv2d__scalar(&s, xq, px.zero_point, L->w_s8, L->w_zp, acc);
-    for (size_t b = 0; b < s.batch; b++)
-      for (size_t c = 0; c < C; c++)
-        finish_block(q, L, px, acc + (b * C + c) * P, P, 1, 1, c, y + (b * C + c) * P, 1, 0, scratch);
-    free(acc), free(scratch);
+    run_integer_dwconv(q, L, &s, px, xq, y);
     return;
   }
   uint8_t* cols = malloc(at_least1(P * K));
@@ -113,8 +157,7 @@ static void run_integer_conv(const qb_quant_state* q, const qb_model* m, const q
   for (size_t b = 0; b < s.batch; b++)
     for (size_t g = 0; g < s.groups; g++) {
       qb_qu8_im2col__scalar(&s, xq + b * image, g, (uint8_t)px.zero_point, cols);
-      q->table->qu8_qs8_qs32_gemm->run(P, og, K, cols, K, px.zero_point,
-                                       (const char*)L->packed + g * L->packed_group_bytes, acc, og);
+      qb_gemm_threaded_run(&L->packed[g], q->pool, P, cols, K, px.zero_point, acc, og);
       finish_block(q, L, px, acc, P, og, og, g * og, y + (b * C + g * og) * P, 1, P, scratch);
     }
   free(cols), free(acc), free(scratch);
@@ -123,14 +166,19 @@ static void run_integer_conv(const qb_quant_state* q, const qb_model* m, const q
 static bool run_integer(const qb_quant_state* q, const qb_model* m, const qb_node* n,
                         const qb_qlayer* L, const float* const* in) {
   const qb_value *x = qb_in(m, n, 0), *y = &m->values[n->out[0]];
+  if (L->path == QB_QPATH_W4A32 || L->path == QB_QPATH_W4A8) {
+    if (qb_check_finite(in[0], x->numel, NULL)) return false;
+    qb_w4_run(q, L, in[0], x->numel / L->K, y->data);
+    return true;
+  }
   qb_qparams px;
   if (input_qparams(q, L, in[0], x->numel, &px)) return false;
   if (q->cfg.workflow == QB_WORKFLOW_STATIC && !L->bias_q) return false;
   uint8_t* xq = malloc(x->numel ? x->numel : 1);
   if (!xq) abort();
   const qb_qscheme* s = &q->cfg.act.scheme;
-  qb_f32_qu8_quantize__scalar(x->numel, in[0], px.scale, px.zero_point, qb_qscheme_qmin(s),
-                              qb_qscheme_qmax(s), s->rounding, xq);
+  q->table->f32_q8_quantize->f32_qu8(x->numel, in[0], px.scale, px.zero_point, qb_qscheme_qmin(s),
+                                     qb_qscheme_qmax(s), s->rounding, xq);
   if (L->kind == QB_QLAYER_GEMM) run_integer_gemm(q, L, px, xq, x->numel / L->K, y->data);
   else run_integer_conv(q, m, n, L, px, xq, y->data);
   free(xq);

@@ -82,23 +82,50 @@ static int quantize_weights(qb_quant_state* q, const qb_model* m, const qb_node*
   return 0;
 }
 
-/* int8 weights packed per group (a Conv with groups packs each group's rows). */
+/* int8 weights packed per group (a Conv with groups packs each group's rows), in
+ * q->threads column slices for the threaded GEMM (qb_gemm_threaded.h). */
+static int pack_groups(qb_quant_state* q, qb_qlayer* L, qb_error* err) {
+  const size_t og = L->N / L->packed_groups;
+  for (size_t g = 0; g < L->packed_groups; g++)
+    if (qb_gemm_threaded_pack(q->table->qu8_qs8_qs32_gemm, og, L->K, L->w_s8 + g * og * L->K, L->K,
+                              L->w_zp + g * og, 0, q->threads, &L->packed[g], err))
+      return -1;
+  return 0;
+}
+
+static size_t layer_groups(const qb_node* n, const qb_qlayer* L) {
+  return L->kind == QB_QLAYER_CONV ? (size_t)n->a.group : 1;
+}
+
+static void free_packed(qb_qlayer* L, size_t groups) {
+  for (size_t g = 0; L->packed && g < groups; g++) qb_gemm_threaded_free(&L->packed[g]);
+  free(L->packed);
+  L->packed = NULL;
+}
+
 static int pack_weights(qb_quant_state* q, const qb_node* n, qb_qlayer* L, qb_error* err) {
   const size_t N = L->N, K = L->K;
   L->w_s8 = malloc(N * K);
   if (!L->w_s8) return qb_fail(err, "out of memory");
   for (size_t i = 0; i < N * K; i++) L->w_s8[i] = (int8_t)L->wq.q[i];
-  if (L->depthwise) return 0; /* the dwconv reference reads w_s8 directly */
-  const size_t groups = L->kind == QB_QLAYER_CONV ? (size_t)n->a.group : 1;
-  const size_t og = N / groups;
-  const qb_qu8_qs8_qs32_gemm_entry* e = q->table->qu8_qs8_qs32_gemm;
-  L->packed_group_bytes = e->info.packed_size(og, K);
-  L->packed = malloc(groups * L->packed_group_bytes + 1);
+  if (L->depthwise) return 0; /* the dwconv kernels read w_s8 directly */
+  L->packed = calloc(layer_groups(n, L), sizeof *L->packed);
   if (!L->packed) return qb_fail(err, "out of memory");
-  for (size_t g = 0; g < groups; g++)
-    e->pack(og, K, L->w_s8 + g * og * K, K, L->w_zp + g * og, 0,
-            (char*)L->packed + g * L->packed_group_bytes);
-  return 0;
+  L->packed_groups = layer_groups(n, L);
+  return pack_groups(q, L, err);
+}
+
+/* The integer path of a layer (see qb_qpath). <= 4-bit Gemm weights go to the int4
+ * families, as the sweep plan's rules `subbyte-weights-kernel` and
+ * `weight-group-kernel` expect (per-group included: the W4 kernels rescale per group). */
+static qb_qpath choose_path(const qb_qconfig* c, const qb_qlayer* L) {
+  const qb_tensor_qspec *w = &c->weight, *a = &c->act;
+  if (L->kind == QB_QLAYER_GEMM && w->scheme.bits <= 4) {
+    if (c->workflow == QB_WORKFLOW_WEIGHT_ONLY) return QB_QPATH_W4A32;
+    if (c->workflow == QB_WORKFLOW_DYNAMIC && a->scheme.bits == 8) return QB_QPATH_W4A8;
+  }
+  return int_kernel_applies(c) && c->workflow != QB_WORKFLOW_WEIGHT_ONLY ? QB_QPATH_Q8
+                                                                         : QB_QPATH_SIMULATED;
 }
 
 static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error* err) {
@@ -115,11 +142,19 @@ static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error*
     L->depthwise = n->a.group > 1 && (size_t)n->a.group == x->dims[1];
   }
   if (quantize_weights(q, m, n, L, err)) return -1;
-  L->int_ok = int_kernel_applies(&q->cfg) && q->cfg.workflow != QB_WORKFLOW_WEIGHT_ONLY;
-  if (L->int_ok && pack_weights(q, n, L, err)) return -1;
+  L->path = choose_path(&q->cfg, L);
+  if (L->path == QB_QPATH_W4A32 || L->path == QB_QPATH_W4A8) {
+    const int rc = qb_w4_pack(L, &q->cfg, err);
+    if (rc < 0) return -1;
+    if (rc > 0) L->path = QB_QPATH_SIMULATED; /* values outside the nibble range */
+  }
+  if (L->path == QB_QPATH_Q8 && pack_weights(q, n, L, err)) return -1;
+  L->int_ok = L->path != QB_QPATH_SIMULATED;
   if (!L->int_ok) L->kernel = q->cfg.workflow == QB_WORKFLOW_WEIGHT_ONLY
                                   ? "fp32-dequantized-weights" : "fp32-simulated";
-  else if (L->depthwise) L->kernel = "qb_qu8_qs8_qs32_dwconv2d__scalar";
+  else if (L->path == QB_QPATH_W4A32) L->kernel = q->table->f32_q4_f32_wgemm->info.name;
+  else if (L->path == QB_QPATH_W4A8) L->kernel = q->table->qs8_q4_f32_wgemm->info.name;
+  else if (L->depthwise) L->kernel = q->table->qu8_qs8_qs32_dwconv2d->info.name;
   else L->kernel = q->table->qu8_qs8_qs32_gemm->info.name;
   /* Static: the layer's input and output need calibrated qparams. */
   if (q->cfg.workflow == QB_WORKFLOW_STATIC) {
@@ -143,6 +178,7 @@ int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend
     return qb_fail(err, "backend '%s' is not usable on this machine", name ? name : "?");
   }
   q->backend = q->table->backend;
+  q->threads = 1;
   q->nnodes = m->nnodes, q->nvalues = m->nvalues;
   q->layers = calloc(m->nnodes ? m->nnodes : 1, sizeof *q->layers);
   q->stats = calloc(m->nvalues ? m->nvalues : 1, sizeof *q->stats);
@@ -168,15 +204,40 @@ void qb_quant_free(qb_quant_state* q) {
   for (size_t k = 0; k < q->nnodes && q->layers; k++) {
     qb_qlayer* L = &q->layers[k];
     qb_quantized_tensor_free(&L->wq);
-    free(L->w_fq), free(L->w_scale), free(L->w_zp), free(L->w_s8), free(L->packed);
+    free(L->w_fq), free(L->w_scale), free(L->w_zp), free(L->w_s8);
+    free_packed(L, L->packed_groups);
+    qb_w4_free(&L->w4);
     free(L->bias_q), free(L->bias_fq), free(L->requant_scale);
   }
   for (size_t v = 0; v < q->nvalues && q->stats; v++) {
     free(q->stats[v].batch_min), free(q->stats[v].batch_max), free(q->stats[v].sample);
   }
   free(q->layers), free(q->stats), free(q->act_qp), free(q->act_has);
+  qb_thread_pool_destroy(q->pool);
   free(q);
 }
+
+int qb_quant_set_threads(qb_quant_state* q, size_t threads, qb_error* err) {
+  if (threads < 1 || threads > QB_THREAD_POOL_MAX)
+    return qb_fail(err, "threads: %zu is outside 1..%d", threads, QB_THREAD_POOL_MAX);
+  if (threads == q->threads) return 0;
+  qb_thread_pool* pool = NULL;
+  if (threads > 1 && !(pool = qb_thread_pool_create(threads, false, err))) return -1;
+  qb_thread_pool_destroy(q->pool);
+  q->pool = pool, q->threads = threads;
+  /* Repack every int8 GEMM in one column slice per thread. */
+  for (size_t k = 0; k < q->nnodes; k++) {
+    qb_qlayer* L = &q->layers[k];
+    if (!L->packed) continue;
+    const size_t groups = L->packed_groups;
+    for (size_t g = 0; g < groups; g++) qb_gemm_threaded_free(&L->packed[g]);
+    memset(L->packed, 0, groups * sizeof *L->packed);
+    if (pack_groups(q, L, err)) return -1;
+  }
+  return 0;
+}
+
+size_t qb_quant_threads(const qb_quant_state* q) { return q->threads; }
 
 const char* qb_quant_backend_name(const qb_quant_state* q) { return qb_backend_name(q->backend); }
 

@@ -16,6 +16,17 @@
  * per tensor or per channel; anything else (per-group weights, signed or 16-bit
  * activations, Gemm with alpha/beta/transA) runs the simulated layer instead, and
  * the layer's kernel name says so ("fp32-simulated").
+ * Every kernel comes from the backend's dispatch table: int8 GEMM (im2col for
+ * Conv), dwconv for depthwise Conv, quantize / requantize / dequantize between.
+ *
+ * Gemm / MatMul with weights of at most 4 bits (any granularity, per group
+ * included) use the int4 families instead (qb_model_w4.c):
+ *   weight-only:              W4A32, qb_f32_q4_f32_wgemm (fp32 activations);
+ *   dynamic, 8-bit activations: W4A8, row quantization + qb_qs8_q4_f32_wgemm. Its
+ *     activation grid is the kernel's (per row, symmetric -127..127, amax / 127),
+ *     not the qconfig's; the simulated layer rounds the same way.
+ * Integer and simulated then differ only by fp32 summation order. Conv layers
+ * with such weights keep the paths above (weight-only Conv: dequantized weights).
  *
  * Calibration: run the fp32 model with exec.mode = QB_EXEC_CALIBRATE over the
  * calibration batches; every value that needs activation qparams records its
@@ -64,6 +75,14 @@ typedef struct {
 
 void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* info);
 const char* qb_quant_backend_name(const qb_quant_state* q);
+
+/* Threads of the INTEGER run (1..QB_THREAD_POOL_MAX; 1 after create): int8 GEMMs
+ * run through qb_gemm_threaded (weights repacked in one column slice per thread),
+ * the int4 wgemm kernels split output channels. Every output element is computed
+ * by the same kernel call sequence whatever the count, so results are
+ * bit-identical for any number of threads. Returns 0 or -1 with err. */
+int qb_quant_set_threads(qb_quant_state* q, size_t threads, qb_error* err);
+size_t qb_quant_threads(const qb_quant_state* q);
 
 /* Used by qb_model_run (not for callers): */
 void qb_quant_observe(qb_quant_state* q, const qb_model* m, int value);

@@ -37,7 +37,7 @@ expect_exit 0 "QDQ model evaluates in fp32" -- "$qbench" eval "$dir/mlp_qdq.onnx
 qdq=$(sed -n 's/^top-1 fp32: *\([0-9.]*\)%.*/\1/p' <<<"$out")
 expect_cmp "$qdq" "==" "$sim" "QDQ file reproduces the simulated accuracy"
 expect_exit 0 "weight-only run" -- "$qbench" eval "$dir/mlp.onnx" --limit 200 --qconfig w4-sym-group:32-mse/weight-only --layers
-expect_in "fp32-dequantized-weights" "weight-only layers named" 
+expect_in "qb_f32_q4_f32_wgemm" "weight-only layers run the W4A32 kernels"
 expect_exit 1 "per-group QDQ export refused" -- "$qbench" eval "$dir/mlp.onnx" --limit 100 \
   --qconfig w4-sym-group:32/weight-only --export-qdq "$dir/bad.onnx"
 expect_in "opset 21" "reason given"

@@ -3,7 +3,7 @@
  *   - integer vs simulated, per quantized layer, within one output quantization
  *     step (static w8/a8, per-channel and per-tensor weights);
  *   - every usable exact backend gives bit-identical integer outputs;
- *   - weight-only: integer == simulated; dynamic: close to fp32;
+ *   - weight-only and dynamic: integer close to simulated, simulated close to fp32;
  *   - calibration statistics reused with another range strategy;
  *   - export: fp32 -> import gives identical outputs; QDQ -> import, run in fp32,
  *     reproduces the simulation;
@@ -231,13 +231,16 @@ static void check_workflows(qb_model* m, const qb_dataset* d, const char* what) 
   capture fp = {{0}, {0}}, a = {{0}, {0}}, b = {{0}, {0}};
   QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_FP32, NULL, &fp) == 0);
   const size_t last = m->nnodes - 1, n = fp.numel[last];
-  /* Weight-only: the integer path is the simulated path. */
+  /* Weight-only: Gemm layers run W4A32 (fp32 sums in another order: within float
+   * noise of the simulation), Conv layers the simulated path itself. */
   qb_quant_state* q = quantize(m, "w4-sym-channel-mse/weight-only", QB_BACKEND_COUNT, d);
   QB_CHECK(q != NULL);
   if (q) {
     QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &a) == 0);
     QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &b) == 0);
-    QB_CHECK(memcmp(a.out[last], b.out[last], n * sizeof(float)) == 0);
+    double largest = 0;
+    for (size_t i = 0; i < n; i++) largest = fmax(largest, fabs((double)a.out[last][i]));
+    QB_CHECK(max_abs_diff(a.out[last], b.out[last], n) <= 1e-5 * largest);
     QB_CHECK(max_abs_diff(a.out[last], fp.out[last], n) > 0); /* 4-bit weights change something */
     qb_quant_free(q);
   }

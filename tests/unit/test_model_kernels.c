@@ -1,0 +1,270 @@
+/* The integer run uses every kernel family of the backend's dispatch table, and
+ * that changes no output bit:
+ *   - a CNN with a depthwise Conv (multiplier 2, 9x9 maps: SIMD tails), static w8/a8:
+ *     the depthwise layer names the table's dwconv kernel;
+ *   - an MLP (Gemm transB + MatMul, K = 20 and 37: short last groups, odd K) with
+ *     <= 4-bit weights: weight-only runs W4A32 (qb_f32_q4_f32_wgemm), dynamic runs
+ *     W4A8 (qb_qs8_q4_f32_wgemm), per channel and per group, symmetric and affine;
+ * For each: logits bit-identical on every usable exact backend and for 1, 2 and 3
+ * threads; integer vs simulated within one output step per layer (static) or
+ * within fp32 summation-order noise (the W4 paths, which have no output grid). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qb_dataset.h"
+#include "qb_model.h"
+#include "qb_model_eval.h"
+#include "qb_model_quant.h"
+#include "qb_onnx_builder.h"
+#include "qb_test.h"
+
+enum { BATCH = 32, MAX_NODES = 32 };
+
+static void add_rand(qb_onnx_builder* b, const char* name, int ndim, const size_t* dims, float scale) {
+  qb_tensor t;
+  qb_tensor_alloc(&t, QB_F32, ndim, dims, NULL);
+  float* v = t.data;
+  for (size_t i = 0; i < qb_tensor_numel(&t); i++) v[i] = scale * qb_rand_normal();
+  qb_onnx_builder_initializer(b, name, &t);
+  qb_tensor_free(&t);
+}
+
+static int save_load(qb_onnx_builder* b, qb_model* m) {
+  char path[64];
+  qb_error err;
+  close(mkstemp(strcpy(path, "/tmp/qb_model_kernels_XXXXXX")));
+  int rc = qb_onnx_builder_save(b, path, &err);
+  qb_onnx_builder_free(b);
+  if (!rc) rc = qb_model_load_onnx(path, m, &err);
+  if (rc) fprintf(stderr, "%s\n", err.msg);
+  unlink(path);
+  return rc;
+}
+
+/* x[N,20] -> fc1 (Gemm transB, 20->37) -> Relu -> fc2 (MatMul 37x10) -> + bias */
+static int build_mlp(qb_model* m) {
+  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
+  qb_onnx_builder_input(b, "x", QB_F32, 2, (int64_t[]){-1, 20});
+  add_rand(b, "fc1.weight", 2, (size_t[]){37, 20}, 0.3f);
+  add_rand(b, "fc1.bias", 1, (size_t[]){37}, 0.1f);
+  add_rand(b, "fc2.weight", 2, (size_t[]){37, 10}, 0.3f);
+  add_rand(b, "fc2.bias", 1, (size_t[]){10}, 0.1f);
+  qb_onnx_node* n = qb_onnx_builder_node(b, "Gemm", "fc1", 3, (const char*[]){"x", "fc1.weight", "fc1.bias"},
+                                         1, (const char*[]){"h"});
+  qb_onnx_node_attr_int(n, "transB", 1);
+  qb_onnx_builder_node(b, "Relu", "relu1", 1, (const char*[]){"h"}, 1, (const char*[]){"r"});
+  qb_onnx_builder_node(b, "MatMul", "fc2", 2, (const char*[]){"r", "fc2.weight"}, 1, (const char*[]){"mm"});
+  qb_onnx_builder_node(b, "Add", "fc2.bias_add", 2, (const char*[]){"mm", "fc2.bias"}, 1,
+                       (const char*[]){"logits"});
+  qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
+  return save_load(b, m);
+}
+
+/* x[N,3,9,9] -> conv1 (3->8, 3x3, pad 1) -> Relu -> dw (8 groups, 8->16, 3x3, pad 1)
+ * -> Relu -> Flatten -> fc (1296->10) */
+static int build_cnn(qb_model* m) {
+  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
+  qb_onnx_builder_input(b, "x", QB_F32, 4, (int64_t[]){-1, 3, 9, 9});
+  add_rand(b, "conv1.weight", 4, (size_t[]){8, 3, 3, 3}, 0.3f);
+  add_rand(b, "conv1.bias", 1, (size_t[]){8}, 0.1f);
+  add_rand(b, "dw.weight", 4, (size_t[]){16, 1, 3, 3}, 0.4f);
+  add_rand(b, "dw.bias", 1, (size_t[]){16}, 0.1f);
+  add_rand(b, "fc.weight", 2, (size_t[]){10, 1296}, 0.05f);
+  add_rand(b, "fc.bias", 1, (size_t[]){10}, 0.1f);
+  qb_onnx_node* n = qb_onnx_builder_node(b, "Conv", "conv1", 3,
+                                         (const char*[]){"x", "conv1.weight", "conv1.bias"}, 1,
+                                         (const char*[]){"c1"});
+  qb_onnx_node_attr_ints(n, "pads", 4, (int64_t[]){1, 1, 1, 1});
+  qb_onnx_builder_node(b, "Relu", "relu1", 1, (const char*[]){"c1"}, 1, (const char*[]){"r1"});
+  n = qb_onnx_builder_node(b, "Conv", "dw", 3, (const char*[]){"r1", "dw.weight", "dw.bias"}, 1,
+                           (const char*[]){"c2"});
+  qb_onnx_node_attr_ints(n, "pads", 4, (int64_t[]){1, 1, 1, 1});
+  qb_onnx_node_attr_int(n, "group", 8);
+  qb_onnx_builder_node(b, "Relu", "relu2", 1, (const char*[]){"c2"}, 1, (const char*[]){"r2"});
+  n = qb_onnx_builder_node(b, "Flatten", "flat", 1, (const char*[]){"r2"}, 1, (const char*[]){"f"});
+  qb_onnx_node_attr_int(n, "axis", 1);
+  n = qb_onnx_builder_node(b, "Gemm", "fc", 3, (const char*[]){"f", "fc.weight", "fc.bias"}, 1,
+                           (const char*[]){"logits"});
+  qb_onnx_node_attr_int(n, "transB", 1);
+  qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
+  return save_load(b, m);
+}
+
+static void rand_data(qb_dataset* d, size_t count, size_t per) {
+  memset(d, 0, sizeof *d);
+  d->count = count, d->sample_numel = per, d->num_classes = 10;
+  d->x = malloc(count * per * sizeof *d->x);
+  d->labels = malloc(count * sizeof *d->labels);
+  for (size_t i = 0; i < count * per; i++) d->x[i] = qb_rand_uniform(-1.0f, 2.0f);
+  for (size_t i = 0; i < count; i++) d->labels[i] = (int32_t)qb_rand_below(10);
+}
+
+/* Every node's output of one run. */
+typedef struct {
+  float* out[MAX_NODES];
+  size_t numel[MAX_NODES];
+} capture;
+
+static void capture_hook(void* ctx, const qb_model* m, size_t node, const qb_value* out) {
+  (void)m;
+  capture* c = ctx;
+  if (node >= MAX_NODES) return;
+  free(c->out[node]);
+  c->out[node] = malloc((out->numel ? out->numel : 1) * sizeof(float));
+  memcpy(c->out[node], out->data, out->numel * sizeof(float));
+  c->numel[node] = out->numel;
+}
+
+static void capture_free(capture* c) {
+  for (int i = 0; i < MAX_NODES; i++) free(c->out[i]), c->out[i] = NULL;
+}
+
+static int run(qb_model* m, const float* x, qb_exec_mode mode, qb_quant_state* q, capture* c) {
+  qb_error err;
+  const qb_model_exec e = {mode, q, capture_hook, c};
+  if (qb_model_prepare(m, BATCH, &err) || qb_model_run(m, &x, &e, &err)) {
+    fprintf(stderr, "run: %s\n", err.msg);
+    return -1;
+  }
+  return 0;
+}
+
+static qb_quant_state* quantize(qb_model* m, const char* qconfig, qb_backend backend,
+                                const qb_dataset* calib) {
+  qb_qconfig cfg;
+  qb_error err;
+  qb_quant_state* q = NULL;
+  if (qb_qconfig_parse(qconfig, &cfg, &err) || qb_model_prepare(m, 8, &err) ||
+      qb_quant_create(m, &cfg, backend, &q, &err) ||
+      (cfg.workflow == QB_WORKFLOW_STATIC && qb_model_calibrate(m, q, calib, 0, 16, &err))) {
+    fprintf(stderr, "%s: %s\n", qconfig, err.msg);
+    qb_quant_free(q);
+    return NULL;
+  }
+  return q;
+}
+
+/* The kernel the table of `be` holds for the family a layer's kernel name belongs to. */
+static const char* table_kernel(qb_backend be, const char* kernel) {
+  const qb_dispatch_table* t = qb_dispatch_get(be);
+  if (!strncmp(kernel, "qb_f32_q4_f32_wgemm", 19)) return t->f32_q4_f32_wgemm->info.name;
+  if (!strncmp(kernel, "qb_qs8_q4_f32_wgemm", 19)) return t->qs8_q4_f32_wgemm->info.name;
+  if (!strncmp(kernel, "qb_qu8_qs8_qs32_dwconv2d", 24)) return t->qu8_qs8_qs32_dwconv2d->info.name;
+  if (!strncmp(kernel, "qb_qu8_qs8_qs32_gemm", 20)) return t->qu8_qs8_qs32_gemm->info.name;
+  return "";
+}
+
+/* Integer vs simulated, per quantized layer: static layers within one output step;
+ * W4 layers within fp32 rounding noise of the layer's largest output. Every
+ * quantized layer must run a kernel of `family` or the int8 GEMM family. */
+static void check_int_vs_sim(qb_model* m, qb_quant_state* q, const float* x, const char* what,
+                             const char* family, size_t want_family_layers) {
+  capture sim = {{0}, {0}}, in = {{0}, {0}};
+  QB_CHECK(run(m, x, QB_EXEC_SIMULATED, q, &sim) == 0);
+  QB_CHECK(run(m, x, QB_EXEC_INTEGER, q, &in) == 0);
+  size_t family_layers = 0;
+  for (size_t k = 0; k < m->nnodes && k < MAX_NODES; k++) {
+    qb_quant_layer_info li;
+    qb_quant_layer(q, k, &li);
+    if (!li.quantized) continue;
+    QB_CHECK_MSG(strncmp(li.kernel, "fp32", 4) != 0, "%s: layer %s runs %s", what,
+                 m->nodes[k].name, li.kernel);
+    family_layers += strstr(li.kernel, family) != NULL;
+    double worst = 0, largest = 0;
+    for (size_t i = 0; i < sim.numel[k]; i++) {
+      worst = fmax(worst, fabs((double)sim.out[k][i] - in.out[k][i]));
+      largest = fmax(largest, fabs((double)sim.out[k][i]));
+    }
+    const double bound = li.has_out_qparams ? li.out_scale * (1.0 + 1e-3) : 1e-5 * largest;
+    printf("  %s layer %-4s %-42s max |int - sim| = %.3g (bound %.3g)\n", what, m->nodes[k].name,
+           li.kernel, worst, bound);
+    QB_CHECK_MSG(worst <= bound, "%s layer %s: |int - sim| = %.3g > %.3g", what, m->nodes[k].name,
+                 worst, bound);
+    QB_CHECK_MSG(largest > 0, "%s layer %s: all-zero output", what, m->nodes[k].name);
+  }
+  QB_CHECK_MSG(family_layers == want_family_layers, "%s: %zu layers of %s, want %zu", what,
+               family_layers, family, want_family_layers);
+  capture_free(&sim), capture_free(&in);
+}
+
+/* Logits on every usable exact backend and 1..3 threads, against scalar 1 thread. */
+static void check_backends_threads(qb_model* m, const qb_dataset* d, const char* qconfig,
+                                   const char* family, size_t family_layers) {
+  float* ref = NULL;
+  size_t numel = 0, compared = 0;
+  char what[200];
+  for (qb_backend be = QB_BACKEND_SCALAR; be < QB_BACKEND_COUNT; be++) {
+    if (be == QB_BACKEND_AVX2_SAT || !qb_isa_usable(be)) continue;
+    qb_quant_state* q = quantize(m, qconfig, be, d);
+    QB_CHECK_MSG(q != NULL, "%s on %s", qconfig, qb_backend_name(be));
+    if (!q) continue;
+    snprintf(what, sizeof what, "%s %s", qconfig, qb_backend_name(be));
+    check_int_vs_sim(m, q, d->x, what, family, family_layers);
+    /* The layers name the kernel of this backend's table, not the reference. */
+    for (size_t k = 0; k < m->nnodes; k++) {
+      qb_quant_layer_info li;
+      qb_quant_layer(q, k, &li);
+      if (li.quantized)
+        QB_CHECK_MSG(!strcmp(li.kernel, table_kernel(be, li.kernel)), "%s: %s is not the table's %s",
+                     what, li.kernel, table_kernel(be, li.kernel));
+    }
+    for (size_t threads = 1; threads <= 3; threads++) {
+      qb_error err;
+      QB_CHECK(qb_quant_set_threads(q, threads, &err) == 0);
+      QB_CHECK(qb_quant_threads(q) == threads);
+      capture c = {{0}, {0}};
+      QB_CHECK(run(m, d->x, QB_EXEC_INTEGER, q, &c) == 0);
+      const qb_value* y = qb_model_output(m, 0);
+      if (!ref) {
+        numel = y->numel;
+        ref = malloc(numel * sizeof *ref);
+        memcpy(ref, y->data, numel * sizeof *ref);
+      } else {
+        QB_CHECK_MSG(numel == y->numel && memcmp(ref, y->data, numel * sizeof *ref) == 0,
+                     "%s, %zu threads: logits differ from scalar, 1 thread", what, threads);
+        compared++;
+      }
+      capture_free(&c);
+    }
+    qb_quant_free(q);
+  }
+  printf("  %s: %zu (backend, threads) runs bit-identical to scalar, 1 thread\n", qconfig, compared);
+  QB_CHECK(compared >= 2); /* scalar with 2 and 3 threads at least */
+  free(ref);
+}
+
+static void check_bad_threads(qb_model* m, const qb_dataset* d) {
+  qb_quant_state* q = quantize(m, "w4/weight-only", QB_BACKEND_COUNT, d);
+  QB_CHECK(q != NULL);
+  if (!q) return;
+  qb_error err = {{0}};
+  QB_CHECK(qb_quant_set_threads(q, 0, &err) != 0 && strstr(err.msg, "threads"));
+  QB_CHECK(qb_quant_threads(q) == 1);
+  qb_quant_free(q);
+}
+
+int main(void) {
+  qb_test_seed(20261202);
+  qb_model mlp, cnn;
+  QB_CHECK(build_mlp(&mlp) == 0);
+  QB_CHECK(build_cnn(&cnn) == 0);
+  qb_dataset dm, dc;
+  rand_data(&dm, 64, 20);
+  rand_data(&dc, 64, 3 * 9 * 9);
+  check_backends_threads(&cnn, &dc, "w8-sym-channel-minmax/a8-aff-tensor-minmax/static",
+                         "qb_qu8_qs8_qs32_dwconv2d", 1);
+  check_backends_threads(&cnn, &dc, "w8/a8/dynamic", "qb_qu8_qs8_qs32_dwconv2d", 1);
+  check_backends_threads(&mlp, &dm, "w4-sym-channel-mse/weight-only", "qb_f32_q4_f32_wgemm", 2);
+  check_backends_threads(&mlp, &dm, "w4-sym-group:8-minmax/weight-only", "qb_f32_q4_f32_wgemm", 2);
+  check_backends_threads(&mlp, &dm, "w4-aff-group:8-minmax/weight-only", "qb_f32_q4_f32_wgemm", 2);
+  check_backends_threads(&mlp, &dm, "w3-sym-tensor-minmax/weight-only", "qb_f32_q4_f32_wgemm", 2);
+  check_backends_threads(&mlp, &dm, "w4-sym-channel-minmax/a8/dynamic", "qb_qs8_q4_f32_wgemm", 2);
+  check_backends_threads(&mlp, &dm, "w4-aff-group:8-minmax/a8/dynamic", "qb_qs8_q4_f32_wgemm", 2);
+  check_bad_threads(&mlp, &dm);
+  qb_dataset_free(&dm), qb_dataset_free(&dc);
+  qb_model_free(&mlp), qb_model_free(&cnn);
+  return qb_test_finish("test_model_kernels");
+}
