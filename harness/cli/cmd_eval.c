@@ -36,6 +36,8 @@ void qb_cmd_eval_help(void) {
       "  --calib-limit N   calibrate on the first N of the 5,000 calibration images\n"
       "                    (the LAST 5,000 Fashion-MNIST training images; default all)\n"
       "  --batch N         batch size (default 100)\n"
+      "  --threads N       threads of the integer run (int8 GEMM and int4 kernels;\n"
+      "                    results are identical for any count; default 1)\n"
       "  --layers          print the per-layer table (kernel, activation qparams)\n"
       "  --export F.onnx   write the fp32 graph as loaded (BatchNormalization folded)\n"
       "  --export-qdq F.onnx  write the quantized model in QDQ form (static or\n"
@@ -46,7 +48,7 @@ void qb_cmd_eval_help(void) {
 
 typedef struct {
   const char *model, *data, *labels, *fmnist_dir, *qconfig, *backend, *export_fp32, *export_qdq;
-  long limit, calib_limit, batch;
+  long limit, calib_limit, batch, threads;
   bool layers;
 } eval_args;
 
@@ -66,9 +68,10 @@ static int parse_args(int argc, char** argv, eval_args* a) {
       {"calib-limit", required_argument, 0, 'c'}, {"batch", required_argument, 0, 'B'},
       {"layers", no_argument, 0, 'L'},       {"help", no_argument, 0, 'h'},
       {"export", required_argument, 0, 'e'}, {"export-qdq", required_argument, 0, 'E'},
-      {0, 0, 0, 0}};
+      {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
   a->data = "fashion-mnist", a->fmnist_dir = QB_FASHION_MNIST, a->backend = "best", a->batch = 100;
+  a->threads = 1;
   optind = 1;
   int c;
   while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -89,6 +92,10 @@ static int parse_args(int argc, char** argv, eval_args* a) {
       case 'B':
         if (!qb_cli_parse_long(optarg, 1, 65536, &a->batch))
           return qb_cli_usage_error("eval", "--batch '%s': expected 1..65536", optarg);
+        break;
+      case 't':
+        if (!qb_cli_parse_long(optarg, 1, 64, &a->threads))
+          return qb_cli_usage_error("eval", "--threads '%s': expected 1..64", optarg);
         break;
       case 'L': a->layers = true; break;
       case 'e': a->export_fp32 = optarg; break;
@@ -156,6 +163,7 @@ static int run_quantized(const eval_args* a, qb_model* m, const qb_dataset* test
   if (qb_quant_create(m, &cfg, backend, &q, err)) return QB_EXIT_FAILURE;
   const bool tty = isatty(2);
   int rc = QB_EXIT_FAILURE;
+  if (qb_quant_set_threads(q, (size_t)a->threads, err)) goto done;
   qb_eval_result sim = {0}, integer = {0};
   if (cfg.workflow == QB_WORKFLOW_STATIC &&
       qb_model_calibrate(m, q, calib, (size_t)a->calib_limit, (size_t)a->batch, err))

@@ -33,6 +33,10 @@ sim=$(sed -n 's/^top-1 simulated: *\([0-9.]*\)%.*/\1/p' <<<"$out")
 int=$(sed -n 's/^top-1 integer: *\([0-9.]*\)%.*/\1/p' <<<"$out")
 expect_in "qb_qu8_qs8_qs32_gemm__scalar" "scalar backend kernels listed per layer"
 expect_cmp "$(awk -v a="$fp32" -v b="$int" 'BEGIN { d = a - b; print d < 0 ? -d : d }')" "<" 2 "w8a8 within 2 points of fp32"
+expect_exit 0 "the same run on 3 threads" -- "$qbench" eval "$dir/mlp.onnx" --limit 500 --calib-limit 500 \
+  --qconfig w8-sym-channel-minmax/a8-aff-tensor-minmax/static --backend scalar --threads 3
+expect_cmp "$(sed -n 's/^top-1 integer: *\([0-9.]*\)%.*/\1/p' <<<"$out")" "==" "$int" "threads do not change the integer accuracy"
+expect_exit 2 "bad thread count" -- "$qbench" eval "$dir/mlp.onnx" --threads 0
 expect_exit 0 "QDQ model evaluates in fp32" -- "$qbench" eval "$dir/mlp_qdq.onnx" --limit 500
 qdq=$(sed -n 's/^top-1 fp32: *\([0-9.]*\)%.*/\1/p' <<<"$out")
 expect_cmp "$qdq" "==" "$sim" "QDQ file reproduces the simulated accuracy"
