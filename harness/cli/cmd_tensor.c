@@ -8,15 +8,36 @@
 #include "qb_cli.h"
 #include "qb_metrics.h"
 #include "qb_npy.h"
+#include "qb_onnx.h"
 #include "qb_tensor_quant.h"
 
 #define MAX_LIST 16
 
+/* FILE.npy, or MODEL.onnx:NAME for an initializer (the weights users care about
+ * live in models; this spares them an export step). */
+static int read_tensor(const char* path, qb_tensor* x, qb_error* err) {
+  const char* sep = strstr(path, ".onnx:");
+  if (!sep) return qb_npy_read(path, x, err);
+  char model_path[4096];
+  const size_t len = (size_t)(sep - path) + strlen(".onnx");
+  if (len >= sizeof model_path) return qb_fail(err, "%s: path too long", path);
+  memcpy(model_path, path, len);
+  model_path[len] = '\0';
+  qb_onnx_model m;
+  if (qb_onnx_model_read(model_path, &m, err)) return -1;
+  const int rc = qb_onnx_initializer(m.graph, sep + strlen(".onnx:"), x, err);
+  qb_onnx_model_free(&m);
+  return rc;
+}
+
 void qb_cmd_tensor_help(void) {
   printf(
-      "usage: qbench tensor FILE.npy [options]\n\n"
-      "Quantize a float32 C-order .npy tensor and print, per combination of the list\n"
-      "options, every scale and zero point and the error of the dequantized tensor.\n\n"
+      "usage: qbench tensor FILE.npy [options]\n"
+      "       qbench tensor MODEL.onnx:INITIALIZER [options]\n\n"
+      "Quantize a float32 C-order .npy tensor, or a float32 initializer of an ONNX\n"
+      "model (e.g. harness/models/reference/cnn.onnx:conv2.weight), and print, per\n"
+      "combination of the list options, every scale and zero point and the error of\n"
+      "the dequantized tensor.\n\n"
       "options (lists are comma-separated or repeated; one row per combination):\n"
       "  --bits N[,N..]          bit width 2..8 or 16 (default 8)\n"
       "  --scheme S[,S..]        affine | symmetric (default affine)\n"
@@ -268,7 +289,7 @@ int qb_cmd_tensor(int argc, char** argv) {
           }
   qb_error err;
   qb_tensor x;
-  if (qb_npy_read(o.path, &x, &err)) {
+  if (read_tensor(o.path, &x, &err)) {
     free(specs);
     fprintf(stderr, "qbench tensor: error: %s\n", err.msg);
     return QB_EXIT_USAGE;

@@ -95,4 +95,12 @@ expect_in "crossentropy" "crossentropy error explains"
 expect_exit 2 "axis out of range" -- "$qbench" tensor "$f" --granularity channel --axis 5
 expect_exit 2 "no file" -- "$qbench" tensor
 expect_exit 2 "option without value" -- "$qbench" tensor "$f" --bits
+
+# An initializer of a committed reference model, read straight from the ONNX file.
+cnn=$(dirname "$0")/../../harness/models/reference/cnn.onnx
+expect_exit 0 "onnx initializer" -- "$qbench" tensor "$cnn:conv2.weight" --granularity channel --json
+expect_in '"shape":[32,16,3,3]' "conv weight shape"
+expect_exit 2 "unknown initializer" -- "$qbench" tensor "$cnn:nope"
+expect_in "no initializer named 'nope'" "missing initializer named"
+expect_exit 2 "not a model" -- "$qbench" tensor "$f.onnx:x"
 finish
