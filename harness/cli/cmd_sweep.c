@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "qb_cli.h"
 #include "qb_sweep_config.h"
+#include "qb_sweep_eval.h"
 #include "qb_sweep_plan.h"
 #include "qb_sweep_run.h"
 
@@ -23,6 +25,10 @@ void qb_cmd_sweep_help(void) {
       "                      incomplete ones run again\n"
       "  --output DIR        override the config's output folder\n"
       "  --db FILE           SQLite history (default <output>/qbench.db)\n"
+      "  --shard I/N         run only items I, I+N, I+2N... (1-based) of the plan: a\n"
+      "                      deterministic slice for a scheduler; combine the shards'\n"
+      "                      run folders with qbench merge\n"
+      "  --fmnist-dir DIR    Fashion-MNIST IDX folder (default " QB_FASHION_MNIST ")\n"
       "  -h, --help          this help\n\n"
       "SIGINT/SIGTERM finish the item in flight, record it, and stop; a second signal\n"
       "stops at once (that item is then redone by --resume).\n"
@@ -35,14 +41,26 @@ typedef struct {
   const char* resume;
   const char* output;
   const char* db;
+  const char* fmnist_dir;
+  long shard, nshards; /* 1-based shard of nshards; 0 = the whole plan */
   bool dry_run, list_skips;
 } sweep_opts;
+
+/* "I/N" with 1 <= I <= N <= 100000. */
+static int parse_shard(const char* text, sweep_opts* o) {
+  char tail;
+  if (sscanf(text, "%ld/%ld%c", &o->shard, &o->nshards, &tail) != 2 || o->nshards < 1 ||
+      o->nshards > 100000 || o->shard < 1 || o->shard > o->nshards)
+    return qb_cli_usage_error("sweep", "--shard '%s': expected I/N with 1 <= I <= N", text);
+  return 0;
+}
 
 static int parse_opts(int argc, char** argv, sweep_opts* o) {
   static const struct option longopts[] = {
       {"dry-run", no_argument, 0, 'n'},      {"list-skips", no_argument, 0, 'l'},
       {"resume", required_argument, 0, 'r'}, {"output", required_argument, 0, 'o'},
       {"db", required_argument, 0, 'd'},     {"help", no_argument, 0, 'h'},
+      {"shard", required_argument, 0, 's'},  {"fmnist-dir", required_argument, 0, 'f'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   opterr = 0;
@@ -55,6 +73,10 @@ static int parse_opts(int argc, char** argv, sweep_opts* o) {
       case 'r': o->resume = optarg; break;
       case 'o': o->output = optarg; break;
       case 'd': o->db = optarg; break;
+      case 'f': o->fmnist_dir = optarg; break;
+      case 's':
+        if (parse_shard(optarg, o)) return QB_EXIT_USAGE;
+        break;
       case 'h': qb_cmd_sweep_help(); return -1;
       case ':': return qb_cli_usage_error("sweep", "option %s needs a value", argv[optind - 1]);
       default:
@@ -88,23 +110,72 @@ static void print_plan(const qb_sweep_config* cfg, const qb_plan* plan, bool lis
       printf("  skip %s  (%s)\n", plan->skips[i].id, plan->skips[i].rule->name);
 }
 
+/* Keeps items shard-1, shard-1+n, ... of the plan (round robin over the model-major
+ * order, so every shard gets a similar mix of models and backends). */
+static void keep_shard(qb_plan* plan, long shard, long n) {
+  size_t kept = 0;
+  for (size_t i = 0; i < plan->nitems; i++)
+    if ((long)(i % (size_t)n) == shard - 1) plan->items[kept++] = plan->items[i];
+  plan->nitems = kept;
+}
+
+/* Progress on stderr around the real evaluator: done/total, elapsed, ETA. */
+typedef struct {
+  qb_sweep_evaluator* ev;
+  const qb_plan* plan;
+  size_t evaluated;
+  double start;
+} progress;
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int eval_with_progress(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
+                              qb_result_rows* rows, qb_error* err) {
+  progress* p = ctx;
+  const int rc = qb_sweep_eval_item(p->ev, cfg, item, rows, err);
+  p->evaluated++;
+  /* Items after this one in plan order are what is left (on resume an upper bound). */
+  const size_t index = (size_t)(item - p->plan->items), left = p->plan->nitems - index - 1;
+  const double elapsed = seconds_now() - p->start;
+  fprintf(stderr, "  progress %zu/%zu  elapsed %.1f s  ETA %.1f s\n", index + 1, p->plan->nitems,
+          elapsed, elapsed / (double)p->evaluated * (double)left);
+  return rc;
+}
+
 static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* plan) {
   char run_dir[1024], db[1024];
   if (o->resume) snprintf(run_dir, sizeof run_dir, "%s", o->resume);
   else qb_sweep_new_run_dir(cfg, run_dir, sizeof run_dir);
+  if (!o->resume && o->nshards > 1) {
+    const size_t len = strlen(run_dir);
+    snprintf(run_dir + len, sizeof run_dir - len, "-shard%ldof%ld", o->shard, o->nshards);
+  }
   if (o->db) snprintf(db, sizeof db, "%s", o->db);
   else snprintf(db, sizeof db, "%s/qbench.db", cfg->output);
-  qb_sweep_options opt = {run_dir, db, o->resume != NULL, true, qb_sweep_eval_unavailable, NULL,
-                          stderr};
+  const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr};
+  progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now()};
+  if (!prog.ev) return QB_EXIT_FAILURE;
+  qb_sweep_options opt = {run_dir, db, o->resume != NULL, true, eval_with_progress, &prog, stderr};
   qb_sweep_install_signal_handlers();
   qb_sweep_summary sum;
   qb_error err;
   fprintf(stderr, "qbench sweep: %s: %zu items -> %s (history %s)\n", cfg->file, plan->nitems,
           run_dir, db);
-  if (qb_sweep_run(cfg, plan, &opt, &sum, &err)) {
+  const int rc = qb_sweep_run(cfg, plan, &opt, &sum, &err);
+  const size_t high_cv = qb_sweep_evaluator_high_cv(prog.ev);
+  qb_sweep_evaluator_free(prog.ev);
+  if (high_cv)
+    fprintf(stderr, "qbench sweep: warning: %zu items had an end-to-end latency CV above 5 %% "
+                    "(a busy machine? more repetitions?)\n", high_cv);
+  if (rc) {
     fprintf(stderr, "qbench sweep: error: %s\n", err.msg);
     return QB_EXIT_FAILURE;
   }
+  fprintf(stderr, "qbench sweep: wall time %.1f s\n", seconds_now() - prog.start);
   printf("%s: %zu items done now, %zu done before, %zu failed, %zu rows%s\n", run_dir, sum.done,
          sum.already_done, sum.failed, sum.rows, sum.interrupted ? ", interrupted" : "");
   if (sum.dropped_csv_rows)
@@ -135,6 +206,7 @@ int qb_cmd_sweep(int argc, char** argv) {
     fprintf(stderr, "qbench sweep: error: %s\n", err.msg);
     rc = QB_EXIT_USAGE;
   } else {
+    if (o.nshards > 1) keep_shard(&plan, o.shard, o.nshards);
     if (o.dry_run) {
       print_plan(cfg, &plan, o.list_skips);
       rc = QB_EXIT_OK;

@@ -19,6 +19,8 @@ static const qb_command commands[] = {
      qb_cmd_qat_help},
     {"sweep", "run a sweep config: plan, evaluate, record results, resume", qb_cmd_sweep,
      qb_cmd_sweep_help},
+    {"merge", "combine the run folders of a sharded sweep (--shard I/N) into one", qb_cmd_merge,
+     qb_cmd_merge_help},
     {"info", "describe this machine, its ISA, backends and the kernels chosen", qb_cmd_info,
      qb_cmd_info_help},
     {"bench", "benchmark the int8 GEMM kernels (and oneDNN, OpenBLAS) with Google Benchmark",

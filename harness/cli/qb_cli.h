@@ -33,6 +33,8 @@ int qb_cmd_qat(int argc, char** argv);
 void qb_cmd_qat_help(void);
 int qb_cmd_sweep(int argc, char** argv);
 void qb_cmd_sweep_help(void);
+int qb_cmd_merge(int argc, char** argv);
+void qb_cmd_merge_help(void);
 int qb_cmd_info(int argc, char** argv);
 void qb_cmd_info_help(void);
 int qb_cmd_bench(int argc, char** argv);

@@ -23,9 +23,9 @@ for c in quick nightly hardware; do
   expect_in "plan $src/configs/$c.yaml: " "$c plan header"
 done
 expect_exit 0 "quick dry run" -- "$qbench" sweep "$src/configs/quick.yaml" --dry-run --list-skips
-expect_in "  mlp/static/w8-sym-channel-minmax/a8-aff-tensor-minmax/scalar" "quick plans the int8 scalar item"
+expect_in "  mlp/static/w8-sym-channel-minmax/a8-sym-tensor-minmax/scalar" "quick plans the int8 scalar item"
 expect_in "weight-only-activations" "skips are counted by rule"
-expect_in "  skip mlp/weight-only/w8-sym-channel-minmax/a8-aff-tensor-percentile99.99/scalar  (weight-only-activations)" "--list-skips lists each skip"
+expect_in "  skip mlp/weight-only/w8-sym-channel-minmax/a8-sym-tensor-percentile99/scalar  (weight-only-activations)" "--list-skips lists each skip"
 
 printf 'models: [{name: mlp}]\nweights:\n  bits: [8, 9]\n' >bad.yaml
 expect_exit 2 "bits out of range" -- "$qbench" sweep bad.yaml --dry-run

@@ -1,0 +1,179 @@
+/* The sweep evaluator: one plan item -> result rows (see qb_sweep_eval.h). */
+#include "qb_sweep_eval.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "qb_metrics.h"
+#include "qb_model_probe.h"
+#include "qb_sweep_eval_internal.h"
+
+qb_sweep_evaluator* qb_sweep_evaluator_new(const qb_sweep_eval_options* opt) {
+  qb_sweep_evaluator* ev = calloc(1, sizeof *ev);
+  if (!ev) return NULL;
+  if (opt) ev->opt = *opt;
+  qb_result_rows_init(&ev->reuse);
+  return ev;
+}
+
+size_t qb_sweep_evaluator_high_cv(const qb_sweep_evaluator* ev) { return ev->high_cv; }
+
+void qb_sweep_evaluator_free(qb_sweep_evaluator* ev) {
+  if (!ev) return;
+  qb_eval_model_free(&ev->model);
+  qb_result_rows_free(&ev->reuse);
+  free(ev);
+}
+
+int qb_eval_row(qb_eval_item* it, const char* layer, const char* kernel, int threads,
+                const char* metric, double value, const char* unit, qb_error* err) {
+  if (!qb_result_rows_add(it->rows, layer, kernel, threads, metric, value, unit))
+    return qb_fail(err, "out of memory adding result rows");
+  return 0;
+}
+
+/* End to end: the integer run on the item's backend against the fp32 run. */
+static int eval_accuracy(qb_eval_item* it, qb_error* err) {
+  qb_eval_model* em = it->em;
+  qb_eval_result r;
+  if (qb_eval_model_run(em, it->q, em->eval_count, &r, err)) return -1;
+  const qb_eval_result* f = &em->fp32;
+  const char* name = it->model_name;
+  const double acc = 100 * r.top1, acc32 = 100 * f->top1;
+  int rc = qb_eval_row(it, name, "", 1, "accuracy", acc, "%", err) ||
+           qb_eval_row(it, name, "", 1, "accuracy_fp32", acc32, "%", err) ||
+           qb_eval_row(it, name, "", 1, "drop", acc32 - acc, "%", err) ||
+           qb_eval_row(it, name, "", 1, "agreement",
+                       100 * qb_top1_agreement(f->logits, r.logits, r.count, r.classes), "%", err) ||
+           qb_eval_row(it, name, "", 1, "kl",
+                       qb_kl_divergence_logits(f->logits, r.logits, r.count, r.classes), "", err);
+  qb_eval_result_free(&r);
+  return rc ? -1 : 0;
+}
+
+/* The activation part of a qconfig's text: what its static ranges depend on. */
+static void act_key(const qb_qconfig* qc, char* key, size_t size) {
+  char text[400];
+  qb_qconfig_str(qc, text, sizeof text);
+  const char* a = strchr(text, '/');
+  snprintf(key, size, "%s", a ? a + 1 : text);
+}
+
+/* Static: ranges for this activation spec, from the cache or chosen now (from the
+ * model's one calibration) and cached. */
+static int static_ranges(qb_eval_item* it, const qb_qconfig* qc, qb_error* err) {
+  qb_eval_model* em = it->em;
+  char key[sizeof em->ranges[0].key];
+  act_key(qc, key, sizeof key);
+  for (size_t i = 0; i < em->nranges; i++)
+    if (!strcmp(em->ranges[i].key, key))
+      return qb_probe_set_act_qparams(it->q, em->ranges[i].qp, em->ranges[i].has, err);
+  if (qb_probe_copy_calibration(it->q, em->calibration, err)) return -1;
+  if (em->nranges == QB_EVAL_RANGE_CACHE) return 0;
+  const size_t nv = qb_probe_nvalues(it->q);
+  qb_eval_ranges* r = &em->ranges[em->nranges];
+  r->qp = malloc((nv ? nv : 1) * sizeof *r->qp);
+  r->has = malloc((nv ? nv : 1) * sizeof *r->has);
+  if (!r->qp || !r->has) {
+    free(r->qp), free(r->has);
+    return qb_fail(err, "out of memory");
+  }
+  qb_probe_get_act_qparams(it->q, r->qp, r->has);
+  snprintf(r->key, sizeof r->key, "%s", key);
+  em->nranges++;
+  return 0;
+}
+
+/* The item's quantization state: weights for its backend, and (static) ranges chosen
+ * from the model's one calibration with the item's range strategy. */
+static int make_state(qb_eval_item* it, qb_error* err) {
+  const qb_qconfig qc = qb_plan_item_qconfig(it->item);
+  if (!it->em->m.prepared && qb_model_prepare(&it->em->m, 1, err)) return -1;
+  if (qb_quant_create(&it->em->m, &qc, it->item->backend, &it->q, err)) return -1;
+  return qc.workflow == QB_WORKFLOW_STATIC ? static_ranges(it, &qc, err) : 0;
+}
+
+static void warn_threads(qb_sweep_evaluator* ev, const qb_sweep_config* cfg) {
+  if (ev->warned_threads || !ev->opt.log) return;
+  for (size_t i = 0; i < cfg->nthreads; i++)
+    if (cfg->threads[i] != 1) {
+      fprintf(ev->opt.log, "qbench sweep: note: threads %d not measured: the model runtime "
+                           "runs single-threaded (speed rows have threads = 1)\n", cfg->threads[i]);
+      ev->warned_threads = true;
+    }
+}
+
+/* True when no layer of the item runs an integer kernel (weight-only, per-group
+ * weights, ...): every backend then runs the very same fp32 code, and the accuracy
+ * and error rows of one backend are those of every other. */
+static bool backend_independent(const qb_eval_item* it) {
+  for (size_t k = 0; k < it->em->m.nnodes; k++)
+    if (qb_probe_runs_integer(it->q, k)) return false;
+  return true;
+}
+
+/* The item id without its backend (the last component). */
+static void reuse_key_of(const qb_plan_item* item, char* key, size_t size) {
+  snprintf(key, size, "%s", item->id);
+  char* slash = strrchr(key, '/');
+  if (slash) *slash = 0;
+}
+
+/* Copies the cached rows under this item's identity (backend and item id). */
+static int reuse_rows(qb_sweep_evaluator* ev, qb_result_rows* rows, qb_error* err) {
+  for (size_t i = 0; i < ev->reuse.count; i++) {
+    const qb_result_row* c = &ev->reuse.rows[i];
+    if (!qb_result_rows_add(rows, c->layer, c->kernel, c->threads, c->metric, c->value, c->unit))
+      return qb_fail(err, "out of memory");
+  }
+  return 0;
+}
+
+static int remember_rows(qb_sweep_evaluator* ev, const char* key, const qb_result_rows* rows,
+                         qb_error* err) {
+  qb_result_rows_clear(&ev->reuse);
+  for (size_t i = 0; i < rows->count; i++) {
+    const qb_result_row* c = &rows->rows[i];
+    if (!qb_result_rows_add(&ev->reuse, c->layer, c->kernel, c->threads, c->metric, c->value,
+                            c->unit))
+      return qb_fail(err, "out of memory");
+  }
+  snprintf(ev->reuse_key, sizeof ev->reuse_key, "%s", key);
+  return 0;
+}
+
+/* Accuracy, per-layer errors and sensitivity: measured, or taken from the previous
+ * backend of the same qconfig when both run only backend-independent fp32 code (the
+ * plan puts backends innermost, so they are consecutive). Speed is always measured. */
+static int eval_numerics(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err) {
+  char key[QB_PLAN_ID_MAX];
+  reuse_key_of(it->item, key, sizeof key);
+  const bool independent = backend_independent(it);
+  if (independent && !strcmp(key, ev->reuse_key)) return reuse_rows(ev, it->rows, err);
+  const unsigned ms = it->cfg->measure;
+  int rc = 0;
+  if (!rc && (ms & QB_MEASURE_ACCURACY)) rc = eval_accuracy(it, err);
+  if (!rc && (ms & QB_MEASURE_PER_LAYER)) rc = qb_eval_layers(it, err);
+  if (!rc && (ms & QB_MEASURE_SENSITIVITY)) rc = qb_eval_sensitivity(it, err);
+  ev->reuse_key[0] = 0;
+  if (!rc && independent) rc = remember_rows(ev, key, it->rows, err);
+  return rc;
+}
+
+int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
+                       qb_result_rows* rows, qb_error* err) {
+  qb_sweep_evaluator* ev = ctx;
+  if (qb_eval_model_ensure(ev, cfg, item->model, err)) return -1;
+  qb_eval_item it = {cfg,  item, &ev->model, NULL, rows, cfg->models[item->model].name,
+                     ev->opt.log, &ev->high_cv};
+  int rc = make_state(&it, err);
+  const unsigned ms = cfg->measure;
+  if (!rc) rc = eval_numerics(ev, &it, err);
+  if (!rc && (ms & QB_MEASURE_SPEED)) {
+    warn_threads(ev, cfg);
+    rc = qb_eval_speed(&it, err);
+  }
+  if (!rc && (ms & QB_MEASURE_MEMORY)) rc = qb_eval_memory(&it, err);
+  qb_quant_free(it.q);
+  return rc;
+}

@@ -1,0 +1,70 @@
+/* The sweep evaluator: what `qbench sweep` measures for one plan item
+ * (model x workflow x qconfig x backend), as result rows (qb_result.h).
+ *
+ * Per model, once (cached while consecutive items use it; the plan is model-major):
+ *   load the ONNX model, its evaluation and calibration data; the fp32 run over the
+ *   evaluation subset (logits, accuracy); the fp32 output of every quantized layer on
+ *   the probe batch (the first `probe` evaluation samples); for static items one
+ *   calibration run whose statistics every qconfig reuses (ranges are re-chosen per
+ *   range strategy and bit width without running the model again).
+ * Per item:
+ *   accuracy    accuracy, accuracy_fp32, drop, agreement, kl (integer run on the
+ *               item's backend over the evaluation subset; layers without an integer
+ *               kernel run simulated, as the runtime does)
+ *   per-layer   weight error (weight_sqnr, weight_mse, weight_clipped); activation
+ *               error of the quantized run vs the float run (sqnr, mse, cosine,
+ *               norm_l2, max_abs_err, p95_abs_err, clipped = probe inputs outside the
+ *               layer's input grid); shadow error (the layer fed the float model's
+ *               input: shadow_sqnr, shadow_mse); simulation vs kernel on the same float
+ *               input (simkernel_max_abs_err, simkernel_mse, simkernel_mismatch =
+ *               fraction of outputs that differ): 0 on exact backends
+ *   sensitivity sensitivity_only / sensitivity_float: accuracy drop (pp) with only
+ *               this layer quantized / only this layer in float, over the first
+ *               QB_SWEEP_SENS_LIMIT evaluation samples
+ *   speed       batch-1 latency: end to end and per layer (node time between hook
+ *               calls), `repetitions` samples (latency_sample), latency_median,
+ *               latency_cv; the runtime is single-threaded, so threads = 1 only
+ *   memory      bytes_weights (integer values at their bit width + scale and zero
+ *               point per unit + int32 bias), effective_bits (bytes_weights * 8 /
+ *               weights), bytes_arena (activation arena at batch 1), peak_rss
+ *               (process high-water mark so far)
+ * Items whose layers all run backend-independent fp32 code (weight-only, per-group
+ * weights: kernel "fp32-dequantized-weights" / "fp32-simulated" on every layer) take
+ * the accuracy, per-layer and sensitivity rows of the previous backend of the same
+ * qconfig (same numbers by construction: the same code runs); speed and memory are
+ * measured per backend. Items with any integer layer are measured on each backend,
+ * so a backend that is not bit-exact shows. */
+#ifndef QB_SWEEP_EVAL_H
+#define QB_SWEEP_EVAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "qb_result.h"
+#include "qb_sweep_config.h"
+#include "qb_sweep_plan.h"
+
+enum {
+  QB_SWEEP_PROBE_DEFAULT = 32,  /* probe batch for per-layer errors */
+  QB_SWEEP_SENS_LIMIT = 1000,   /* evaluation samples for sensitivity runs */
+  QB_SWEEP_BATCH = 100,         /* evaluation batch */
+};
+
+typedef struct {
+  const char* fmnist_dir; /* NULL: QB_FASHION_MNIST */
+  size_t probe;           /* 0: QB_SWEEP_PROBE_DEFAULT */
+  FILE* log;              /* warnings (high CV, ignored thread counts); NULL = quiet */
+} qb_sweep_eval_options;
+
+typedef struct qb_sweep_evaluator qb_sweep_evaluator;
+
+qb_sweep_evaluator* qb_sweep_evaluator_new(const qb_sweep_eval_options* opt);
+void qb_sweep_evaluator_free(qb_sweep_evaluator* ev);
+/* Items so far whose end-to-end latency CV exceeded 5 % (the first few are logged). */
+size_t qb_sweep_evaluator_high_cv(const qb_sweep_evaluator* ev);
+
+/* A qb_sweep_eval_fn: ctx is a qb_sweep_evaluator. */
+int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
+                       qb_result_rows* rows, qb_error* err);
+
+#endif

@@ -1,0 +1,81 @@
+/* Shared by the evaluator's files (not a public API): the per-model cache and the
+ * measurement steps of one item. */
+#ifndef QB_SWEEP_EVAL_INTERNAL_H
+#define QB_SWEEP_EVAL_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "qb_dataset.h"
+#include "qb_model.h"
+#include "qb_model_eval.h"
+#include "qb_model_quant.h"
+#include "qb_sweep_eval.h"
+
+/* Activation ranges chosen for one activation spec (static), reused by every weight
+ * config of the model. */
+enum { QB_EVAL_RANGE_CACHE = 16 };
+typedef struct {
+  char key[400]; /* the activation part of the qconfig text, e.g. "a8-sym-...-percentile:99" */
+  qb_qparams* qp;
+  bool* has;
+} qb_eval_ranges;
+
+typedef struct {
+  bool loaded;
+  size_t index;              /* cfg->models[index] */
+  qb_model m;
+  qb_dataset test, calib;
+  size_t eval_count;         /* samples of the evaluation subset */
+  qb_eval_result fp32;       /* over the evaluation subset */
+  qb_eval_result fp32_sens;  /* over the sensitivity subset (a prefix of it) */
+  size_t probe;              /* probe batch size */
+  float** probe_fp32;        /* per node: fp32 output on the probe batch (layers only) */
+  qb_quant_state* calibration; /* static: calibrated once, reused by every qconfig */
+  qb_eval_ranges ranges[QB_EVAL_RANGE_CACHE];
+  size_t nranges;
+} qb_eval_model;
+
+struct qb_sweep_evaluator {
+  qb_sweep_eval_options opt;
+  qb_eval_model model;
+  bool warned_threads;
+  size_t high_cv;
+  /* Accuracy / per-layer / sensitivity rows of the last item whose layers all run
+   * backend-independent fp32 code, keyed by its id without the backend. */
+  char reuse_key[QB_PLAN_ID_MAX];
+  qb_result_rows reuse;
+};
+
+/* The item's context during its measurements. */
+typedef struct {
+  const qb_sweep_config* cfg;
+  const qb_plan_item* item;
+  qb_eval_model* em;
+  qb_quant_state* q;
+  qb_result_rows* rows;
+  const char* model_name;
+  FILE* log;
+  size_t* high_cv; /* items with an end-to-end latency CV above 5 % so far */
+} qb_eval_item;
+
+/* qb_sweep_eval_model.c */
+int qb_eval_model_ensure(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index,
+                         qb_error* err);
+void qb_eval_model_free(qb_eval_model* em);
+/* Quantized evaluation of the first `limit` samples (batch QB_SWEEP_BATCH). */
+int qb_eval_model_run(qb_eval_model* em, qb_quant_state* q, size_t limit, qb_eval_result* out,
+                      qb_error* err);
+
+/* One row (identity from rows->identity); -1 when out of memory. */
+int qb_eval_row(qb_eval_item* it, const char* layer, const char* kernel, int threads,
+                const char* metric, double value, const char* unit, qb_error* err);
+
+/* qb_sweep_eval_layers.c: weight, activation, shadow, simulation-vs-kernel errors. */
+int qb_eval_layers(qb_eval_item* it, qb_error* err);
+/* qb_sweep_eval_sens.c */
+int qb_eval_sensitivity(qb_eval_item* it, qb_error* err);
+/* qb_sweep_eval_perf.c: latency and memory. */
+int qb_eval_speed(qb_eval_item* it, qb_error* err);
+int qb_eval_memory(qb_eval_item* it, qb_error* err);
+
+#endif

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# qbench sweep --shard I/N + qbench merge: the merged shards hold exactly the rows of
+# the unsharded run (timings and RSS aside, which vary run to run), and bad shard
+# arguments / overlapping shards are usage errors. Runs the mlp reference model on
+# 200 images (a few seconds).
+# usage: test_cli_sweep_shard.sh QBENCH SOURCE_DIR WORK_DIR
+qbench=$1 src=$2 work=$3
+source "$(dirname "$0")/test_cli_common.sh"
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+if [[ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]]; then
+  echo "Fashion-MNIST not installed: skipped"; exit 77
+fi
+cat >t.yaml <<'YAML'
+name: t
+output: out
+seed: 1
+models:
+  - {name: mlp}
+eval: {limit: 200, calibration: 100}
+weights:
+  bits: [8, 4]
+  scheme: [symmetric]
+  granularity: [channel]
+  range: [minmax]
+activations:
+  bits: [8]
+  scheme: [affine]
+  granularity: [tensor]
+  range: [minmax]
+workflow: [weight-only, static]
+backends: [scalar, avx2]
+measure: [accuracy, per-layer, speed, memory]
+repetitions: 2
+threads: [1]
+YAML
+export QB_MODELS_DIR="$src/harness/models/reference"
+expect_exit 2 "--shard 0/2" -- "$qbench" sweep t.yaml --shard 0/2
+expect_in "expected I/N" "bad shard message"
+expect_exit 2 "--shard 3/2" -- "$qbench" sweep t.yaml --shard 3/2
+expect_exit 0 "dry run of shard 1/2" -- "$qbench" sweep t.yaml --shard 1/2 --dry-run
+n1=$(grep -c '^  mlp/' <<<"$out")
+expect_exit 0 "dry run of shard 2/2" -- "$qbench" sweep t.yaml --shard 2/2 --dry-run
+n2=$(grep -c '^  mlp/' <<<"$out")
+expect_exit 0 "dry run, unsharded" -- "$qbench" sweep t.yaml --dry-run
+n=$(grep -c '^  mlp/' <<<"$out")
+expect_cmp "$((n1 + n2))" == "$n" "shards partition the plan"
+
+expect_exit 0 "unsharded run" -- "$qbench" sweep t.yaml --output full
+expect_in "progress" "progress lines on stderr"
+expect_in "ETA" "progress shows the ETA"
+expect_exit 0 "shard 1/2" -- "$qbench" sweep t.yaml --shard 1/2 --output shards
+expect_exit 0 "shard 2/2" -- "$qbench" sweep t.yaml --shard 2/2 --output shards
+s1=$(ls -d shards/t-*-shard1of2) s2=$(ls -d shards/t-*-shard2of2)
+expect_exit 0 "merge" -- "$qbench" merge --out merged "$s1" "$s2"
+expect_exit 2 "merge of overlapping shards" -- "$qbench" merge --out merged2 "$s1" "$s1"
+expect_in "also in an earlier shard" "overlap message"
+expect_exit 2 "merge into a run folder" -- "$qbench" merge --out merged "$s1" "$s2"
+expect_exit 2 "merge without --out" -- "$qbench" merge "$s1"
+
+# Rows without run_id (column 1), timings and RSS, sorted: identical.
+strip() { grep -v -e ',latency_' -e ',peak_rss,' "$1" | cut -d, -f2- | sort; }
+full_csv=$(ls full/t-*/results.csv)
+if diff <(strip "$full_csv") <(strip merged/results.csv) >/dev/null; then
+  pass "merged shards == unsharded run ($(strip merged/results.csv | wc -l) rows)"
+else
+  fail "merged shards differ from the unsharded run"
+fi
+if grep -q "\"run_id\": \"merged\"" merged/run.json && [[ -f merged/results.json ]]; then pass "merged run.json (run_id merged) and results.json"; else fail "merged folder incomplete"; fi
+expect_exit 0 "report of the merged run" -- "$qbench" report merged --no-plots
+finish

@@ -1,0 +1,243 @@
+/* The sweep evaluator end to end on the mlp reference model (200 images): the rows'
+ * schema and consistency, exact backends agreeing with scalar, a layer kept in
+ * float costing nothing, and resume after an interrupted run giving the rows of an
+ * uninterrupted one. (Shard + merge: tests/cli/test_cli_sweep_shard.sh.) */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qb_model_eval.h"
+#include "qb_model_probe.h"
+#include "qb_results_files.h"
+#include "qb_sweep_eval.h"
+#include "qb_sweep_run.h"
+#include "qb_test.h"
+
+static char g_tmp[256];
+static const int kReps = 2;
+
+static const char* kConfig =
+    "name: t\n"
+    "output: /tmp\n"
+    "seed: 1\n"
+    "models:\n"
+    "  - {name: mlp}\n"
+    "eval: {limit: 200, calibration: 100}\n"
+    "weights:\n"
+    "  bits: [8]\n"
+    "  scheme: [symmetric]\n"
+    "  granularity: [channel]\n"
+    "  range: [minmax]\n"
+    "activations:\n"
+    "  bits: [8]\n"
+    "  scheme: [affine]\n"
+    "  granularity: [tensor]\n"
+    "  range: [minmax]\n"
+    "workflow: [weight-only, static]\n"
+    "backends: [all]\n"
+    "measure: [accuracy, per-layer, sensitivity, speed, memory]\n"
+    "repetitions: 2\n"
+    "threads: [1]\n";
+
+static const char* kLayers[] = {"fc1", "fc2", "fc3"};
+static const char* kLayerMetrics[] = {
+    "weight_sqnr", "sqnr",       "mse",          "cosine",        "norm_l2",
+    "max_abs_err", "p95_abs_err", "shadow_sqnr", "simkernel_mismatch", "sensitivity_only",
+    "sensitivity_float", "bytes_weights", "latency_median"};
+
+/* The value of (item, layer, metric), NaN if absent; *count = how many rows match. */
+static double find(const qb_result_rows* r, const char* item, const char* layer,
+                   const char* metric, size_t* count) {
+  double v = NAN;
+  size_t n = 0;
+  for (size_t i = 0; i < r->count; i++) {
+    const qb_result_row* row = &r->rows[i];
+    if (!strcmp(row->item_id, item) && !strcmp(row->layer, layer) && !strcmp(row->metric, metric))
+      v = row->value, n++;
+  }
+  if (count) *count = n;
+  return v;
+}
+
+/* Wraps the evaluator; stops the sweep after `stop_after` items (a simulated kill). */
+typedef struct {
+  qb_sweep_evaluator* ev;
+  size_t evaluated, stop_after;
+} stopper;
+
+static int eval_then_stop(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
+                          qb_result_rows* rows, qb_error* err) {
+  stopper* s = ctx;
+  const int rc = qb_sweep_eval_item(s->ev, cfg, item, rows, err);
+  if (++s->evaluated == s->stop_after) qb_sweep_request_stop();
+  return rc;
+}
+
+static int run_sweep(const qb_sweep_config* cfg, const qb_plan* plan, const char* dir, bool resume,
+                     size_t stop_after, qb_sweep_summary* sum) {
+  char db[400];
+  snprintf(db, sizeof db, "%s/history.db", g_tmp);
+  stopper st = {qb_sweep_evaluator_new(NULL), 0, stop_after};
+  const qb_sweep_options opt = {dir, db, resume, false, eval_then_stop, &st, NULL};
+  qb_error err = {{0}};
+  const int rc = qb_sweep_run(cfg, plan, &opt, sum, &err);
+  if (rc) fprintf(stderr, "sweep: %s\n", err.msg);
+  qb_sweep_evaluator_free(st.ev);
+  return rc;
+}
+
+static void read_rows(const char* dir, qb_result_rows* rows) {
+  char csv[400];
+  snprintf(csv, sizeof csv, "%s/results.csv", dir);
+  bool torn = false;
+  qb_error err = {{0}};
+  qb_result_rows_init(rows);
+  QB_CHECK_MSG(qb_results_csv_read(csv, rows, &torn, &err) == 0, "%s", err.msg);
+  QB_CHECK(!torn);
+}
+
+static void check_schema(const qb_plan* plan, const qb_result_rows* r) {
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const char* id = plan->items[i].id;
+    size_t n;
+    const double acc = find(r, id, "mlp", "accuracy", &n);
+    QB_CHECK_MSG(n == 1, "%s: %zu accuracy rows", id, n);
+    const double acc32 = find(r, id, "mlp", "accuracy_fp32", NULL);
+    const double drop = find(r, id, "mlp", "drop", NULL);
+    QB_CHECK_MSG(fabs(drop - (acc32 - acc)) < 1e-9, "%s: drop %g != %g - %g", id, drop, acc32, acc);
+    const double agree = find(r, id, "mlp", "agreement", NULL);
+    QB_CHECK(agree > 50 && agree <= 100);
+    QB_CHECK(find(r, id, "mlp", "kl", NULL) >= 0);
+    find(r, id, "mlp", "latency_sample", &n);
+    QB_CHECK_EQ_INT((int)n, kReps);
+    /* 8-bit weights: a byte each plus scales, zero points and bias: a little over 8 bits. */
+    const double eb = find(r, id, "mlp", "effective_bits", NULL);
+    QB_CHECK_MSG(eb > 8.0 && eb < 8.5, "%s: effective bits %g", id, eb);
+    for (size_t l = 0; l < 3; l++)
+      for (size_t m = 0; m < sizeof kLayerMetrics / sizeof *kLayerMetrics; m++) {
+        find(r, id, kLayers[l], kLayerMetrics[m], &n);
+        QB_CHECK_MSG(n == 1, "%s %s %s: %zu rows", id, kLayers[l], kLayerMetrics[m], n);
+      }
+    /* The activation error of the first layer is its own (shadow) error: same input. */
+    QB_CHECK_EQ_F32((float)find(r, id, "fc1", "sqnr", NULL), (float)find(r, id, "fc1", "shadow_sqnr", NULL));
+  }
+}
+
+/* Exact backends give the scalar backend's accuracy and per-layer errors exactly. */
+static void check_exact_backends(const qb_plan* plan, const qb_result_rows* r) {
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const qb_plan_item* it = &plan->items[i];
+    if (it->backend == QB_BACKEND_SCALAR || it->backend == QB_BACKEND_AVX2_SAT) continue;
+    char scalar_id[QB_PLAN_ID_MAX];
+    snprintf(scalar_id, sizeof scalar_id, "%s", it->id);
+    char* slash = strrchr(scalar_id, '/');
+    snprintf(slash + 1, sizeof scalar_id - (size_t)(slash + 1 - scalar_id), "scalar");
+    QB_CHECK_MSG(find(r, it->id, "mlp", "accuracy", NULL) == find(r, scalar_id, "mlp", "accuracy", NULL),
+                 "%s: accuracy differs from scalar", it->id);
+    for (size_t l = 0; l < 3; l++) {
+      QB_CHECK(find(r, it->id, kLayers[l], "sqnr", NULL) == find(r, scalar_id, kLayers[l], "sqnr", NULL));
+      QB_CHECK(find(r, it->id, kLayers[l], "simkernel_mismatch", NULL) ==
+               find(r, scalar_id, kLayers[l], "simkernel_mismatch", NULL));
+    }
+  }
+}
+
+/* Deterministic rows (speed and RSS vary run to run) of two runs are identical. */
+static bool timing_metric(const char* m) { return !strncmp(m, "latency_", 8) || !strcmp(m, "peak_rss"); }
+
+static void check_same_rows(const qb_result_rows* a, const qb_result_rows* b) {
+  size_t i = 0, j = 0, compared = 0;
+  for (;;) {
+    while (i < a->count && timing_metric(a->rows[i].metric)) i++;
+    while (j < b->count && timing_metric(b->rows[j].metric)) j++;
+    if (i == a->count || j == b->count) break;
+    const qb_result_row *x = &a->rows[i++], *y = &b->rows[j++];
+    const bool same = !strcmp(x->item_id, y->item_id) && !strcmp(x->layer, y->layer) &&
+                      !strcmp(x->metric, y->metric) &&
+                      (x->value == y->value || (isnan(x->value) && isnan(y->value)));
+    QB_CHECK_MSG(same, "row %zu: %s %s %s %g vs %s %s %s %g", compared, x->item_id, x->layer,
+                 x->metric, x->value, y->item_id, y->layer, y->metric, y->value);
+    if (!same) return;
+    compared++;
+  }
+  QB_CHECK(i == a->count && j == b->count);
+  QB_CHECK(compared > 0);
+}
+
+/* Keeping every layer in float is the fp32 model (bit for bit); sensitivity of a
+ * layer kept in float is then zero by construction. */
+static void test_float_kept_layers(void) {
+  qb_model m;
+  qb_error err = {{0}};
+  char path[600];
+  snprintf(path, sizeof path, "%s/mlp.onnx", qb_reference_models_dir());
+  if (qb_model_load_onnx(path, &m, &err)) {
+    QB_CHECK_MSG(0, "%s", err.msg);
+    return;
+  }
+  QB_CHECK(qb_model_prepare(&m, 4, &err) == 0);
+  float x[4 * 784];
+  for (size_t i = 0; i < 4 * 784; i++) x[i] = qb_rand_uniform(-0.8f, 2.8f);
+  const float* in = x;
+  QB_CHECK(qb_model_run(&m, &in, NULL, &err) == 0);
+  float ref[40], q_all[40];
+  memcpy(ref, qb_model_output(&m, 0)->data, sizeof ref);
+  qb_qconfig qc;
+  QB_CHECK(qb_qconfig_parse("w4-sym-tensor-minmax/a8/dynamic", &qc, &err) == 0);
+  qb_quant_state* q;
+  QB_CHECK(qb_quant_create(&m, &qc, QB_BACKEND_SCALAR, &q, &err) == 0);
+  const qb_model_exec exec = {QB_EXEC_INTEGER, q, NULL, NULL};
+  QB_CHECK(qb_model_run(&m, &in, &exec, &err) == 0);
+  memcpy(q_all, qb_model_output(&m, 0)->data, sizeof q_all);
+  QB_CHECK(memcmp(q_all, ref, sizeof ref) != 0); /* 4-bit weights do change the logits */
+  bool all_float[64];
+  for (size_t k = 0; k < m.nnodes && k < 64; k++) all_float[k] = true;
+  qb_probe_mask* saved = qb_probe_keep_float(q, all_float);
+  QB_CHECK(qb_model_run(&m, &in, &exec, &err) == 0);
+  QB_CHECK(memcmp(qb_model_output(&m, 0)->data, ref, sizeof ref) == 0);
+  qb_probe_restore(q, saved);
+  QB_CHECK(qb_model_run(&m, &in, &exec, &err) == 0);
+  QB_CHECK(memcmp(qb_model_output(&m, 0)->data, q_all, sizeof q_all) == 0); /* restored */
+  qb_quant_free(q);
+  qb_model_free(&m);
+}
+
+int main(void) {
+  qb_test_seed(1);
+  if (access(QB_FASHION_MNIST "/t10k-images-idx3-ubyte.gz", R_OK))
+    qb_test_skip("Fashion-MNIST is not installed");
+  snprintf(g_tmp, sizeof g_tmp, "/tmp/qb_test_sweep_eval_XXXXXX");
+  if (!mkdtemp(g_tmp)) return perror("mkdtemp"), 1;
+  test_float_kept_layers();
+
+  qb_sweep_config cfg;
+  qb_plan plan;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(qb_sweep_config_parse(kConfig, strlen(kConfig), "t.yaml", &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK_MSG(qb_plan_build(&cfg, qb_isa_usable_set(), &plan, &err) == 0, "%s", err.msg);
+  char full[300], part[300];
+  snprintf(full, sizeof full, "%s/full", g_tmp);
+  snprintf(part, sizeof part, "%s/part", g_tmp);
+  qb_sweep_summary sum;
+  QB_CHECK(run_sweep(&cfg, &plan, full, false, 0, &sum) == 0);
+  QB_CHECK(sum.done == plan.nitems && sum.failed == 0);
+  qb_result_rows a, b;
+  read_rows(full, &a);
+  check_schema(&plan, &a);
+  check_exact_backends(&plan, &a);
+
+  /* Interrupted after 2 items, then resumed: the same rows as the full run. */
+  QB_CHECK(run_sweep(&cfg, &plan, part, false, 2, &sum) == 0);
+  QB_CHECK(sum.interrupted && sum.done == 2);
+  QB_CHECK(run_sweep(&cfg, &plan, part, true, 0, &sum) == 0);
+  QB_CHECK(!sum.interrupted && sum.already_done == 2 && sum.done == plan.nitems - 2);
+  read_rows(part, &b);
+  check_same_rows(&a, &b);
+
+  qb_result_rows_free(&a), qb_result_rows_free(&b);
+  qb_plan_free(&plan);
+  qb_sweep_config_free(&cfg);
+  return qb_test_finish("test_sweep_eval");
+}
