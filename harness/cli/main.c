@@ -11,8 +11,6 @@
 static const qb_command commands[] = {
     {"tensor", "quantize a .npy tensor under given schemes and print qparams and errors",
      qb_cmd_tensor, qb_cmd_tensor_help},
-    {"demo", "the current main job: train a small real model, quantize it, compare",
-     qb_cmd_demo, qb_cmd_demo_help},
     {"train", "train a reference model (mlp, cnn, dwnet, vit) and save it as ONNX",
      qb_cmd_train, qb_cmd_train_help},
     {"qat", "quantization-aware fine-tuning of a trained model; exports QDQ ONNX", qb_cmd_qat,

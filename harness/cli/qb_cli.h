@@ -25,8 +25,6 @@ typedef struct {
 
 int qb_cmd_tensor(int argc, char** argv);
 void qb_cmd_tensor_help(void);
-int qb_cmd_demo(int argc, char** argv);
-void qb_cmd_demo_help(void);
 int qb_cmd_train(int argc, char** argv);
 void qb_cmd_train_help(void);
 int qb_cmd_qat(int argc, char** argv);

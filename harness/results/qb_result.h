@@ -30,8 +30,13 @@
  *   drop (%)              accuracy_fp32 - accuracy (percentage points)
  *   agreement (%)         top-1 agreement with the float model
  *   kl ()                 KL(fp32 || quantized) of the output distribution
- *   sqnr (dB), mse (), cosine (), norm_l2 (), max_abs_err (), clipped ()   per layer
- *   shadow_sqnr (dB)      the layer fed the float input (its own error)
+ *   weight_sqnr (dB), weight_mse (), weight_clipped ()   float vs dequantized weights
+ *   sqnr (dB), mse (), cosine (), norm_l2 (), max_abs_err (), p95_abs_err (), clipped ()
+ *                         per layer: the quantized run's activation vs the float run's
+ *   shadow_sqnr (dB), shadow_mse ()   the layer fed the float input (its own error)
+ *   simkernel_max_abs_err (), simkernel_mse (), simkernel_mismatch ()   integer kernel
+ *                         vs fake-quant simulation of the layer on the same input
+ *                         (mismatch: fraction of outputs that differ)
  *   sensitivity_only (%)  accuracy drop with only this layer quantized
  *   sensitivity_float (%) accuracy drop with only this layer left in float
  *   latency_median (ns), latency_cv ()      over `repetitions` runs, per thread count

@@ -93,16 +93,6 @@ static int make_state(qb_eval_item* it, qb_error* err) {
   return qc.workflow == QB_WORKFLOW_STATIC ? static_ranges(it, &qc, err) : 0;
 }
 
-static void warn_threads(qb_sweep_evaluator* ev, const qb_sweep_config* cfg) {
-  if (ev->warned_threads || !ev->opt.log) return;
-  for (size_t i = 0; i < cfg->nthreads; i++)
-    if (cfg->threads[i] != 1) {
-      fprintf(ev->opt.log, "qbench sweep: note: threads %d not measured: the model runtime "
-                           "runs single-threaded (speed rows have threads = 1)\n", cfg->threads[i]);
-      ev->warned_threads = true;
-    }
-}
-
 /* True when no layer of the item runs an integer kernel (weight-only, per-group
  * weights, ...): every backend then runs the very same fp32 code, and the accuracy
  * and error rows of one backend are those of every other. */
@@ -169,10 +159,7 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
   int rc = make_state(&it, err);
   const unsigned ms = cfg->measure;
   if (!rc) rc = eval_numerics(ev, &it, err);
-  if (!rc && (ms & QB_MEASURE_SPEED)) {
-    warn_threads(ev, cfg);
-    rc = qb_eval_speed(&it, err);
-  }
+  if (!rc && (ms & QB_MEASURE_SPEED)) rc = qb_eval_speed(&it, err);
   if (!rc && (ms & QB_MEASURE_MEMORY)) rc = qb_eval_memory(&it, err);
   qb_quant_free(it.q);
   return rc;

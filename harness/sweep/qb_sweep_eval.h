@@ -23,7 +23,8 @@
  *               QB_SWEEP_SENS_LIMIT evaluation samples
  *   speed       batch-1 latency: end to end and per layer (node time between hook
  *               calls), `repetitions` samples (latency_sample), latency_median,
- *               latency_cv; the runtime is single-threaded, so threads = 1 only
+ *               latency_cv, once per thread count of the config (the integer run's
+ *               GEMMs are threaded; outputs are identical for any count)
  *   memory      bytes_weights (integer values at their bit width + scale and zero
  *               point per unit + int32 bias), effective_bits (bytes_weights * 8 /
  *               weights), bytes_arena (activation arena at batch 1), peak_rss

@@ -38,7 +38,6 @@ typedef struct {
 struct qb_sweep_evaluator {
   qb_sweep_eval_options opt;
   qb_eval_model model;
-  bool warned_threads;
   size_t high_cv;
   /* Accuracy / per-layer / sensitivity rows of the last item whose layers all run
    * backend-independent fp32 code, keyed by its id without the backend. */

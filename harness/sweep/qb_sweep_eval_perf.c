@@ -43,24 +43,27 @@ static int run_once(qb_eval_item* it, timing* t, qb_error* err) {
   return qb_model_run(&it->em->m, &x, &exec, err);
 }
 
-static int latency_rows(qb_eval_item* it, const char* layer, const char* kernel, const double* v,
-                        size_t n, qb_error* err) {
+static int latency_rows(qb_eval_item* it, const char* layer, const char* kernel, int threads,
+                        const double* v, size_t n, qb_error* err) {
   for (size_t r = 0; r < n; r++)
-    if (qb_eval_row(it, layer, kernel, 1, "latency_sample", v[r], "ns", err)) return -1;
+    if (qb_eval_row(it, layer, kernel, threads, "latency_sample", v[r], "ns", err)) return -1;
   const double cv = n > 1 ? qb_cv(v, n) : 0.0;
   /* The first few high-CV items by name; the total at the end of the sweep. */
   if (cv > 0.05 && !strcmp(layer, it->model_name) && ++*it->high_cv <= CV_WARNINGS && it->log)
     fprintf(it->log, "%s: warning: end-to-end latency CV %.1f%% over %zu repetitions (noisy "
             "machine?)%s\n", it->item->id, 100 * cv, n,
             *it->high_cv == CV_WARNINGS ? "; further items counted, not listed" : "");
-  return qb_eval_row(it, layer, kernel, 1, "latency_median", qb_median(v, n), "ns", err) ||
-                 qb_eval_row(it, layer, kernel, 1, "latency_cv", cv, "", err)
+  return qb_eval_row(it, layer, kernel, threads, "latency_median", qb_median(v, n), "ns", err) ||
+                 qb_eval_row(it, layer, kernel, threads, "latency_cv", cv, "", err)
              ? -1
              : 0;
 }
 
-int qb_eval_speed(qb_eval_item* it, qb_error* err) {
+/* Batch-1 latency of the integer run on `threads` threads (the int8 GEMM and int4
+ * kernels are threaded; results are identical for any count, only time changes). */
+static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
   qb_model* m = &it->em->m;
+  if (qb_quant_set_threads(it->q, (size_t)threads, err)) return -1;
   if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
   const size_t nn = m->nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
   timing t = {0, calloc(nn ? nn : 1, sizeof(double))};
@@ -84,16 +87,23 @@ int qb_eval_speed(qb_eval_item* it, qb_error* err) {
     e2e[r] = (now_ns() - start) / (double)inner;
     for (size_t k = 0; k < nn; k++) layer[k * reps + r] = t.node_ns[k] / (double)inner;
   }
-  rc = latency_rows(it, it->model_name, "", e2e, reps, err);
+  rc = latency_rows(it, it->model_name, "", threads, e2e, reps, err);
   for (size_t k = 0; !rc && k < nn; k++) {
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
-    rc = latency_rows(it, m->nodes[k].name, li.kernel, layer + k * reps, reps, err);
+    rc = latency_rows(it, m->nodes[k].name, li.kernel, threads, layer + k * reps, reps, err);
   }
 done:
   free(t.node_ns), free(e2e), free(layer);
   return rc;
+}
+
+int qb_eval_speed(qb_eval_item* it, qb_error* err) {
+  const size_t n = it->cfg->nthreads ? it->cfg->nthreads : 1;
+  for (size_t i = 0; i < n; i++)
+    if (eval_speed_threads(it, it->cfg->nthreads ? it->cfg->threads[i] : 1, err)) return -1;
+  return qb_quant_set_threads(it->q, 1, err);
 }
 
 int qb_eval_memory(qb_eval_item* it, qb_error* err) {
