@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "qb_cli.h"
 #include "qb_sweep_config.h"
@@ -125,7 +126,8 @@ typedef struct {
   qb_sweep_evaluator* ev;
   const qb_plan* plan;
   size_t evaluated;
-  double start;
+  double start, last_print;
+  bool tty, open_line; /* open_line: the terminal's progress line has no newline yet */
 } progress;
 
 static double seconds_now(void) {
@@ -141,9 +143,14 @@ static int eval_with_progress(void* ctx, const qb_sweep_config* cfg, const qb_pl
   p->evaluated++;
   /* Items after this one in plan order are what is left (on resume an upper bound). */
   const size_t index = (size_t)(item - p->plan->items), left = p->plan->nitems - index - 1;
-  const double elapsed = seconds_now() - p->start;
-  fprintf(stderr, "  progress %zu/%zu  elapsed %.1f s  ETA %.1f s\n", index + 1, p->plan->nitems,
-          elapsed, elapsed / (double)p->evaluated * (double)left);
+  const double now = seconds_now(), elapsed = now - p->start;
+  /* A terminal gets one line rewritten in place; a log file a line every 10 s. */
+  if (!p->tty && left > 0 && now - p->last_print < 10.0) return rc;
+  p->last_print = now;
+  fprintf(stderr, "%s  progress %zu/%zu  elapsed %.1f s  ETA %.1f s  %s%s", p->tty ? "\r\033[K" : "",
+          index + 1, p->plan->nitems, elapsed, elapsed / (double)p->evaluated * (double)left,
+          item->id, p->tty && left > 0 ? "" : "\n");
+  p->open_line = p->tty && left > 0;
   return rc;
 }
 
@@ -158,7 +165,7 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   if (o->db) snprintf(db, sizeof db, "%s", o->db);
   else snprintf(db, sizeof db, "%s/qbench.db", cfg->output);
   const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr};
-  progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now()};
+  progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now(), 0.0, isatty(2), false};
   if (!prog.ev) return QB_EXIT_FAILURE;
   qb_sweep_options opt = {run_dir, db, o->resume != NULL, true, eval_with_progress, &prog, stderr};
   qb_sweep_install_signal_handlers();
@@ -167,6 +174,7 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   fprintf(stderr, "qbench sweep: %s: %zu items -> %s (history %s)\n", cfg->file, plan->nitems,
           run_dir, db);
   const int rc = qb_sweep_run(cfg, plan, &opt, &sum, &err);
+  if (prog.open_line) fputc('\n', stderr);
   const size_t high_cv = qb_sweep_evaluator_high_cv(prog.ev);
   qb_sweep_evaluator_free(prog.ev);
   if (high_cv)

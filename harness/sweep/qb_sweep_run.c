@@ -304,9 +304,6 @@ static int run_items(sweep* s, const qb_plan* plan, qb_sweep_summary* sum, qb_er
     if (record_item(s, it, err)) return -1;
     sum->done++;
     sum->rows += s->item.count;
-    if (s->opt->log)
-      fprintf(s->opt->log, "[%zu/%zu] %s: %zu rows\n", i + 1, plan->nitems, it->id,
-              s->item.count);
   }
   if (s->opt->log && s->repeats)
     fprintf(s->opt->log, "  (%zu more items failed with the same error)\n", s->repeats);
