@@ -1,5 +1,7 @@
 #include "qb_metrics.h"
 
+#include "qb_metrics_select.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -44,8 +46,8 @@ int qb_metrics_compute(const float* x, const float* y, size_t n, qb_error_metric
   if (sxx == 0 && syy == 0) m->cosine = 1.0;
   else if (sxx == 0 || syy == 0) m->cosine = 0.0;
   else m->cosine = fmax(-1.0, fmin(1.0, sxy / sqrt(sxx * syy))); /* |cos| <= 1 (Cauchy-Schwarz) */
-  m->p95_abs = qb_quantile_sorted_inplace(abs_err, n, 0.95);
-  m->median_abs = qb_quantile_sorted_inplace(abs_err, n, 0.5); /* already sorted: cheap */
+  m->p95_abs = qb_quantile_select(abs_err, n, 0.95);
+  m->median_abs = qb_quantile_select(abs_err, n, 0.5);
   free(abs_err);
   return 0;
 }

@@ -56,34 +56,3 @@ double qb_quantile_select(double* v, size_t n, double q) {
   const double frac = pos - (double)lo;
   return v[lo] + (next - v[lo]) * frac;
 }
-
-int qb_metrics_compute_select(const float* x, const float* y, size_t n, qb_error_metrics* m,
-                              qb_error* err) {
-  if (n == 0) return qb_fail(err, "error metrics of an empty tensor are undefined");
-  double* abs_err = malloc(n * sizeof *abs_err);
-  if (!abs_err) return qb_fail(err, "out of memory computing metrics over %zu values", n);
-  double sxx = 0, syy = 0, sxy = 0, see = 0, max_abs = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double a = x[i], b = y[i], e = a - b;
-    sxx += a * a, syy += b * b, sxy += a * b, see += e * e;
-    abs_err[i] = fabs(e);
-    if (abs_err[i] > max_abs) max_abs = abs_err[i];
-  }
-  m->n = n;
-  m->mse = see / (double)n;
-  m->max_abs = max_abs;
-  if (see == 0) {
-    m->sqnr_db = INFINITY;
-    m->norm_l2 = 0;
-  } else {
-    m->sqnr_db = sxx > 0 ? 10.0 * log10(sxx / see) : -INFINITY;
-    m->norm_l2 = sxx > 0 ? sqrt(see / sxx) : INFINITY;
-  }
-  if (sxx == 0 && syy == 0) m->cosine = 1.0;
-  else if (sxx == 0 || syy == 0) m->cosine = 0.0;
-  else m->cosine = fmax(-1.0, fmin(1.0, sxy / sqrt(sxx * syy)));
-  m->p95_abs = qb_quantile_select(abs_err, n, 0.95);
-  m->median_abs = qb_quantile_select(abs_err, n, 0.5);
-  free(abs_err);
-  return 0;
-}

@@ -1,8 +1,8 @@
-/* qb_metrics_compute (qb_metrics.h) in linear time: the quantiles of |x - y| by
- * selection (quickselect) instead of sorting. Same definitions, same results bit for
- * bit (tests/unit/test_metrics_select.c); the sweep computes three metric sets per
- * layer on probe activations of up to millions of values, where sorting dominated
- * the run time. */
+/* Quantiles by selection (quickselect) instead of sorting: what qb_metrics_compute
+ * uses for the median and p95 of |x - y|. Same definition as sorting, same result
+ * bit for bit (tests/unit/test_metrics_select.c); the sweep computes three metric
+ * sets per layer on probe activations of up to millions of values, where sorting
+ * dominated the run time. */
 #ifndef QB_METRICS_SELECT_H
 #define QB_METRICS_SELECT_H
 
@@ -14,8 +14,5 @@
  * reordered. NaN for n = 0. Average O(n); falls back to sorting after too many
  * unbalanced partitions (introselect), so never worse than O(n log n). */
 double qb_quantile_select(double* v, size_t n, double q);
-
-int qb_metrics_compute_select(const float* x, const float* y, size_t n, qb_error_metrics* m,
-                              qb_error* err);
 
 #endif

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "qb_metrics.h"
-#include "qb_metrics_select.h"
 #include "qb_model_probe.h"
 #include "qb_sweep_eval_internal.h"
 
@@ -38,7 +37,7 @@ static void activation_hook(void* ctx, const qb_model* m, size_t k, const qb_val
   const float* ref = h->it->em->probe_fp32[k];
   if (!ref || h->failed) return;
   layer_errors* e = &h->e[k];
-  if (qb_metrics_compute_select(ref, out->data, out->numel, &e->act, &h->err)) {
+  if (qb_metrics_compute(ref, out->data, out->numel, &e->act, &h->err)) {
     h->failed = 1;
     return;
   }
@@ -76,8 +75,8 @@ static void shadow_hook(void* ctx, const qb_model* m, size_t k, const qb_value* 
   size_t differ = 0;
   for (size_t i = 0; i < n; i++) differ += yi[i] != out->data[i];
   e->mismatch = n ? (double)differ / (double)n : 0.0;
-  if (qb_metrics_compute_select(f, yi, n, &e->shadow, &h->err) ||
-      qb_metrics_compute_select(out->data, yi, n, &e->simkernel, &h->err))
+  if (qb_metrics_compute(f, yi, n, &e->shadow, &h->err) ||
+      qb_metrics_compute(out->data, yi, n, &e->simkernel, &h->err))
     h->failed = 1;
   memcpy(out->data, f, n * sizeof *f);
   free(f), free(yi);
@@ -101,7 +100,7 @@ static int weight_rows(qb_eval_item* it, size_t k, const char* kernel, qb_error*
   size_t clipped = 0;
   const float* wq = qb_probe_dequant_weights(it->q, k, &clipped);
   qb_error_metrics wm;
-  if (qb_metrics_compute_select(w->constant.data, wq, qb_tensor_numel(&w->constant), &wm, err)) return -1;
+  if (qb_metrics_compute(w->constant.data, wq, qb_tensor_numel(&w->constant), &wm, err)) return -1;
   const char* name = m->nodes[k].name;
   return qb_eval_row(it, name, kernel, 1, "weight_sqnr", wm.sqnr_db, "dB", err) ||
                  qb_eval_row(it, name, kernel, 1, "weight_mse", wm.mse, "", err) ||
