@@ -7,6 +7,7 @@
 
 #include "qb_cli.h"
 #include "qb_recommend.h"
+#include "qb_recommend_verify.h"
 
 void qb_cmd_recommend_help(void) {
   printf(
@@ -15,9 +16,13 @@ void qb_cmd_recommend_help(void) {
       "most X percentage points, ranked by the measured objective; the Pareto front (drop\n"
       "vs objective); and a mixed-precision plan - per layer a measured qconfig or float,\n"
       "chosen greedily from measured per-layer sensitivity (sensitivity_only) and per-layer\n"
-      "latency or bytes. The plan's drop is PREDICTED (sum of per-layer sensitivities):\n"
-      "the model runtime cannot run per-layer mixed configurations yet, so the plan is\n"
-      "printed as 'verification pending'. The ranked qconfigs are measured.\n\n"
+      "latency or bytes. The plan's drop is PREDICTED (sum of per-layer sensitivities)\n"
+      "and printed as 'verification pending' unless --verify runs the mixed configuration\n"
+      "end to end: the run's model and data (run.json's config), its evaluation limit and\n"
+      "calibration count, the plan's backend, the integer path; measured top-1 drop from\n"
+      "fp32 printed next to the prediction. If the measured drop exceeds the budget, the\n"
+      "most sensitive quantized layer goes to float and the plan is re-run (up to 3 rounds).\n"
+      "The ranked qconfigs are measured.\n\n"
       "options:\n"
       "  --model M                 model name as in the run (required)\n"
       "  --max-drop X              accuracy budget in percentage points (required)\n"
@@ -27,9 +32,13 @@ void qb_cmd_recommend_help(void) {
       "  --config FILE             also write a sweep config (YAML) of the best qconfig,\n"
       "                            with the mixed plan as comments: qbench sweep FILE\n"
       "                            re-measures it; its header has the qbench eval --qconfig\n"
+      "  --verify                  run the mixed plan end to end (needs the run folder)\n"
+      "  --fmnist-dir DIR          Fashion-MNIST IDX folder for --verify (default: the\n"
+      "                            installed data set)\n"
       "  --db FILE                 history for run ids (default results/qbench.db)\n"
       "  -h, --help                this help\n\n"
-      "exit status: 0 a qconfig meets the budget, 1 none does, 2 usage error or unreadable run\n");
+      "exit status: 0 a qconfig meets the budget (and, with --verify, the verified plan\n"
+      "too), 1 otherwise, 2 usage error, unreadable run or verification impossible\n");
 }
 
 int qb_cmd_recommend(int argc, char** argv) {
@@ -37,10 +46,13 @@ int qb_cmd_recommend(int argc, char** argv) {
       {"model", required_argument, 0, 'm'},   {"max-drop", required_argument, 0, 'x'},
       {"backend", required_argument, 0, 'b'}, {"objective", required_argument, 0, 'o'},
       {"config", required_argument, 0, 'c'},  {"db", required_argument, 0, 'd'},
+      {"verify", no_argument, 0, 'V'},        {"fmnist-dir", required_argument, 0, 'F'},
       {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
   qb_recommend_query q = {NULL, NAN, NULL, QB_OBJECTIVE_LATENCY};
   const char* config = NULL;
   const char* db = "results/qbench.db";
+  bool verify = false;
+  qb_verify_options vopt = {NULL, 3, stderr};
   optind = 1;
   int c;
   char* end;
@@ -60,6 +72,8 @@ int qb_cmd_recommend(int argc, char** argv) {
         break;
       case 'c': config = optarg; break;
       case 'd': db = optarg; break;
+      case 'V': verify = true; break;
+      case 'F': vopt.fmnist_dir = optarg; break;
       case 'h': qb_cmd_recommend_help(); return QB_EXIT_OK;
       default: return qb_cli_usage_error("recommend", "see qbench recommend --help");
     }
@@ -81,9 +95,12 @@ int qb_cmd_recommend(int argc, char** argv) {
   } else {
     if (qb_recommend(&run, &idx, &q, &r, &err)) {
       qb_cli_usage_error("recommend", "%s: %s", argv[optind], err.msg);
+    } else if (verify && qb_recommend_verify(&run, &idx, &q, &vopt, &r, &err)) {
+      qb_cli_usage_error("recommend", "--verify: %s", err.msg);
+      qb_recommendation_free(&r);
     } else {
       qb_recommend_write_text(stdout, &r, &idx, &q);
-      rc = r.nranked ? QB_EXIT_OK : QB_EXIT_FAILURE;
+      rc = r.nranked && (!verify || r.plan_within_budget) ? QB_EXIT_OK : QB_EXIT_FAILURE;
       if (config) {
         FILE* f = fopen(config, "w");
         if (!f) rc = qb_cli_usage_error("recommend", "--config: cannot write '%s'", config);

@@ -282,13 +282,26 @@ void qb_recommend_write_text(FILE* f, const qb_recommendation* r, const qb_run_i
     if (L->option >= 0) qb_qconfig_cli_text(&r->options[L->option]->id, t, sizeof t);
     if (r->cost_is_bits && L->option >= 0) snprintf(c, sizeof c, "%.0f bits", L->cost);
     else format_cost(L->cost, q->objective, c, sizeof c);
-    fprintf(f, "  %-24s %-52s sensitivity %.2f pp, cost %s\n", L->layer, t, L->sensitivity, c);
+    fprintf(f, "  %-24s %-52s sensitivity %.2f pp, cost %s%s\n", L->layer, t, L->sensitivity, c,
+            L->fallback ? " (to float after verification)" : "");
   }
-  fprintf(f, "  predicted drop: %.2f pp (sum of per-layer sensitivities; %s the %.2f pp budget)%s\n",
-          r->predicted_drop, r->plan_within_budget ? "within" : "OVER", q->max_drop,
+  fprintf(f, "  predicted drop: %.2f pp (sum of per-layer sensitivities)%s\n", r->predicted_drop,
           r->cost_is_bits ? "\n  cost: no per-layer latency/bytes rows in this run, weight bits used instead" : "");
-  fputs("  VERIFICATION PENDING: the accuracy above is predicted, not measured. The model runtime\n"
-        "  cannot run a per-layer mixed configuration yet; verify the plan end to end before\n"
+  if (r->verified) {
+    fprintf(f,
+            "  VERIFIED end to end on %s (%zu samples, %zu calibration, integer path): fp32 %.2f%%, "
+            "plan %.2f%%,\n  measured drop %.2f pp (predicted %.2f pp): %s the %.2f pp budget\n",
+            r->verify_backend, r->verify_samples, r->verify_calibration, r->fp32_top1, r->measured_top1,
+            r->measured_drop, r->predicted_drop, r->plan_within_budget ? "within" : "OVER", q->max_drop);
+    if (r->fallback_rounds)
+      fprintf(f, "  the plan as searched measured %.2f pp (predicted %.2f pp); %d layer(s) moved to float,\n"
+                 "  then re-measured\n",
+              r->first_measured_drop, r->first_predicted_drop, r->fallback_rounds);
+    return;
+  }
+  fprintf(f, "  (%s the %.2f pp budget as predicted)\n", r->plan_within_budget ? "within" : "OVER", q->max_drop);
+  fputs("  VERIFICATION PENDING: the accuracy above is predicted, not measured. Run\n"
+        "  qbench recommend ... --verify to run the mixed configuration end to end before\n"
         "  deploying it. The single qconfigs above are measured.\n", f);
 }
 
@@ -328,12 +341,19 @@ void qb_recommend_write_yaml(FILE* f, const qb_recommendation* r, const qb_run_i
   fprintf(f, "workflow: [%s]\nbackends: [%s]\nmeasure: [accuracy, per-layer, memory, speed]\n",
           id->workflow, best->backend >= 0 ? idx->backends[best->backend] : "all");
   if (r->plan_note[0] || !r->nlayers) return;
-  fprintf(f, "# Mixed-precision plan (VERIFICATION PENDING: predicted drop %.2f pp, %s budget;\n"
-             "# the runtime cannot run per-layer mixed configurations yet):\n",
-          r->predicted_drop, r->plan_within_budget ? "within" : "OVER");
+  if (r->verified)
+    fprintf(f, "# Mixed-precision plan, VERIFIED end to end on %s (%zu samples): fp32 %.2f%%, plan %.2f%%,\n"
+               "# measured drop %.2f pp (predicted %.2f pp), %s budget%s:\n",
+            r->verify_backend, r->verify_samples, r->fp32_top1, r->measured_top1, r->measured_drop,
+            r->predicted_drop, r->plan_within_budget ? "within" : "OVER",
+            r->fallback_rounds ? " after moving layers to float" : "");
+  else
+    fprintf(f, "# Mixed-precision plan (VERIFICATION PENDING: predicted drop %.2f pp, %s budget;\n"
+               "# run qbench recommend --verify to measure it):\n",
+            r->predicted_drop, r->plan_within_budget ? "within" : "OVER");
   for (size_t l = 0; l < r->nlayers; l++) {
     char o[160] = "float";
     if (r->layers[l].option >= 0) qb_qconfig_cli_text(&r->options[r->layers[l].option]->id, o, sizeof o);
-    fprintf(f, "#   %s: %s\n", r->layers[l].layer, o);
+    fprintf(f, "#   %s: %s%s\n", r->layers[l].layer, o, r->layers[l].fallback ? " (float after verification)" : "");
   }
 }

@@ -14,8 +14,9 @@
  *     assumption, optimistic when errors compound) exceeds the budget, the move with
  *     the most drop saved per unit of added cost is taken (float last).
  *     The plan's accuracy is a prediction until the mixed configuration is run end to
- *     end; the model runtime cannot run per-layer mixed configurations yet, so the
- *     plan is reported as "verification pending". */
+ *     end: qb_recommend_verify (qb_recommend_verify.c) runs it (harness/model/
+ *     qb_model_mixed.h) and records the measured accuracy; until then the plan is
+ *     reported as "verification pending". */
 #ifndef QB_RECOMMEND_H
 #define QB_RECOMMEND_H
 
@@ -47,6 +48,7 @@ typedef struct {
   int option;         /* index into options, -1 = keep in float */
   double sensitivity; /* of the chosen option (0 for float) */
   double cost;        /* of the chosen option (NaN for float: not measured) */
+  bool fallback;      /* moved to float by verification (measured drop over budget) */
 } qb_plan_layer;
 
 typedef struct {
@@ -63,6 +65,15 @@ typedef struct {
   bool plan_within_budget;
   bool cost_is_bits; /* no per-layer cost rows: weight bits stood in */
   char plan_note[256]; /* why there is no plan, or "" */
+  /* verification (qb_recommend_verify): the plan run end to end */
+  bool verified;
+  double fp32_top1, measured_top1; /* % on the same samples */
+  double measured_drop;            /* pp, of the final plan (after any fallback) */
+  double first_measured_drop;      /* pp, of the plan as searched (before fallback) */
+  double first_predicted_drop;     /* pp, its prediction (predicted_drop follows fallback) */
+  int fallback_rounds;
+  size_t verify_samples, verify_calibration;
+  char verify_backend[32];
 } qb_recommendation;
 
 int qb_recommend(const qb_run_data* run, const qb_run_index* idx, const qb_recommend_query* q,
@@ -74,7 +85,8 @@ void qb_recommendation_free(qb_recommendation* r);
 void qb_qconfig_cli_text(const qb_result_row* r, char* buf, size_t size);
 
 /* Text report and the YAML sweep config (one qconfig: the best ranked; the mixed plan
- * as comments, marked verification pending). */
+ * as comments, with its measured accuracy when verified, else marked verification
+ * pending). */
 void qb_recommend_write_text(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
                              const qb_recommend_query* q);
 void qb_recommend_write_yaml(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
