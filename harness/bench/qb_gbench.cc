@@ -6,7 +6,11 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -28,9 +32,125 @@ benchmark::TimeUnit ToUnit(qb_gbench_time_unit unit) {
   return benchmark::kNanosecond;
 }
 
+// Passes every repetition to a C callback and the whole run to a JSONReporter that
+// writes into a string (the display reporter of a run: nothing on the console).
+class CollectingReporter : public benchmark::BenchmarkReporter {
+ public:
+  CollectingReporter(qb_gbench_repetition_fn fn, void* user) : fn_(fn), user_(user) {
+    json_.SetOutputStream(&out_);
+    json_.SetErrorStream(&out_);
+  }
+  bool ReportContext(const Context& context) override { return json_.ReportContext(context); }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.run_type != Run::RT_Iteration) continue;
+      const std::string name = r.benchmark_name();
+      const double iters = r.iterations > 0 ? static_cast<double>(r.iterations) : 1.0;
+      const qb_gbench_repetition rep = {
+          name.c_str(), static_cast<int>(r.repetition_index > 0 ? r.repetition_index : 0),
+          static_cast<int64_t>(r.iterations), 1e9 * r.real_accumulated_time / iters,
+          r.error_occurred};
+      repetitions_++;
+      if (fn_) fn_(&rep, user_);
+    }
+    json_.ReportRuns(runs);
+  }
+  void Finalize() override { json_.Finalize(); }
+  std::string Text() const { return out_.str(); }
+  int Repetitions() const { return repetitions_; }
+
+ private:
+  qb_gbench_repetition_fn fn_;
+  void* user_;
+  std::ostringstream out_;
+  benchmark::JSONReporter json_;
+  int repetitions_ = 0;
+};
+
+// A Google Benchmark JSON document as its head (`{ "context": {...}, "benchmarks": [`)
+// and the text of its entries, so that runs can be appended and the whole rewritten.
+struct JsonDocument {
+  std::string path, head, entries;
+  bool dirty = false;
+  std::chrono::steady_clock::time_point written;
+};
+JsonDocument g_doc;
+
+const char kBenchmarksKey[] = "\"benchmarks\": [";
+
+// Splits a JSONReporter document at its benchmarks array; false if it is not one.
+bool SplitDocument(const std::string& text, std::string* head, std::string* entries) {
+  const size_t open = text.find(kBenchmarksKey);
+  const size_t close = text.rfind(']');
+  if (open == std::string::npos || close == std::string::npos || close < open) return false;
+  const size_t from = open + sizeof kBenchmarksKey - 1;
+  *head = text.substr(0, from);
+  const size_t first = text.find_first_not_of(" \n", from);
+  const size_t last = text.find_last_not_of(" \n", close - 1);
+  *entries = first < close && last != std::string::npos && last >= first
+                 ? text.substr(first, last - first + 1)
+                 : std::string();
+  return true;
+}
+
+bool ReadFile(const std::string& path, std::string* text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  *text = s.str();
+  return true;
+}
+
+// Writes g_doc to its path atomically (temporary file + rename).
+int WriteDocument() {
+  const std::string tmp = g_doc.path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << g_doc.head << "\n" << g_doc.entries << "\n  ]\n}\n";
+    if (!out.flush()) {
+      std::fprintf(stderr, "%s: cannot write\n", tmp.c_str());
+      return -1;
+    }
+  }
+  if (std::rename(tmp.c_str(), g_doc.path.c_str()) != 0) {
+    std::fprintf(stderr, "%s: cannot rename to %s\n", tmp.c_str(), g_doc.path.c_str());
+    return -1;
+  }
+  g_doc.dirty = false;
+  g_doc.written = std::chrono::steady_clock::now();
+  return 0;
+}
+
+// Appends one run's document to g_doc (adopting the file's entries on first use of
+// a path) and rewrites the file atomically.
+int AppendJson(const char* path, const std::string& run_text) {
+  std::string head, entries;
+  if (!SplitDocument(run_text, &head, &entries)) {
+    std::fprintf(stderr, "qb_gbench_run_collect: unexpected Google Benchmark JSON\n");
+    return -1;
+  }
+  if (g_doc.path != path) {
+    if (g_doc.dirty && WriteDocument()) return -1; /* the previous document's tail */
+    g_doc = JsonDocument();
+    g_doc.path = path;
+    g_doc.head = head;
+    std::string old, old_head;
+    if (ReadFile(path, &old)) SplitDocument(old, &old_head, &g_doc.entries);
+  }
+  if (!entries.empty()) g_doc.entries += (g_doc.entries.empty() ? "  " : ",\n  ") + entries;
+  g_doc.dirty = true;
+  // The whole document is rewritten, so at most every 2 s (a sweep appends per item;
+  // rewriting each time costs O(items^2) bytes); qb_gbench_flush_json writes the rest.
+  if (std::chrono::steady_clock::now() - g_doc.written < std::chrono::seconds(2)) return 0;
+  return WriteDocument();
+}
+
 }  // namespace
 
 extern "C" {
+
+int qb_gbench_flush_json(void) { return g_doc.dirty ? WriteDocument() : 0; }
 
 qb_gbench_options qb_gbench_default_options(void) {
   qb_gbench_options o = {};
@@ -122,6 +242,19 @@ void qb_gbench_initialize(int* argc, char** argv) { benchmark::Initialize(argc, 
 
 int qb_gbench_run_specified(void) {
   return static_cast<int>(benchmark::RunSpecifiedBenchmarks());
+}
+
+int qb_gbench_run_collect(const char* json_path, qb_gbench_repetition_fn on_repetition,
+                          void* user_data) {
+  // Set by benchmark::Initialize, which a program that is not a benchmark never
+  // calls; the JSON context prints it.
+  if (!benchmark::BenchmarkReporter::Context::executable_name)
+    benchmark::BenchmarkReporter::Context::executable_name = "qbench";
+  CollectingReporter reporter(on_repetition, user_data);
+  benchmark::RunSpecifiedBenchmarks(&reporter, ".");
+  benchmark::ClearRegisteredBenchmarks();
+  if (json_path && AppendJson(json_path, reporter.Text())) return -1;
+  return reporter.Repetitions();
 }
 
 int qb_gbench_run(int* argc, char** argv) {

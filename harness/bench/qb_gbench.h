@@ -131,6 +131,34 @@ int qb_gbench_run_specified(void);
  * benchmark ran, 1 if the filter selected none. */
 int qb_gbench_run(int* argc, char** argv);
 
+/* --- driven from a program that is not a benchmark (qbench sweep) ------------------ */
+
+/* One repetition of one benchmark as Google Benchmark measured it (not the
+ * aggregates). real_ns_per_iteration is wall time per iteration. */
+typedef struct {
+  const char* name;     /* the registered name; valid during the callback only */
+  int repetition;       /* 0-based */
+  int64_t iterations;
+  double real_ns_per_iteration;
+  bool error;           /* the benchmark called qb_gbench_skip_with_error */
+} qb_gbench_repetition;
+
+typedef void (*qb_gbench_repetition_fn)(const qb_gbench_repetition* rep, void* user_data);
+
+/* Runs every registered benchmark without reading flags and without console output,
+ * calls `on_repetition` (may be NULL) for each repetition in order, then forgets the
+ * registrations (benchmark::ClearRegisteredBenchmarks) so the next call runs only
+ * what was registered after it. With `json_path`, the run's Google Benchmark JSON
+ * entries are appended to the document at that path, rewritten whole (temporary
+ * file + rename) at most every 2 s, so the file is always valid JSON and lags by at
+ * most 2 s of entries until qb_gbench_flush_json; the first call for a path takes
+ * over the entries already in the file (a resumed run keeps them). Returns how many
+ * repetitions ran, or -1 (message on stderr) if the JSON cannot be written. */
+int qb_gbench_run_collect(const char* json_path, qb_gbench_repetition_fn on_repetition,
+                          void* user_data);
+/* Writes the entries qb_gbench_run_collect has not written yet; 0 or -1. */
+int qb_gbench_flush_json(void);
+
 #ifdef __cplusplus
 }
 #endif

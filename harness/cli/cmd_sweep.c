@@ -164,7 +164,9 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   }
   if (o->db) snprintf(db, sizeof db, "%s", o->db);
   else snprintf(db, sizeof db, "%s/qbench.db", cfg->output);
-  const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr};
+  char gbench_json[1100];
+  snprintf(gbench_json, sizeof gbench_json, "%s/gbench.json", run_dir);
+  const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr, gbench_json};
   progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now(), 0.0, isatty(2), false};
   if (!prog.ev) return QB_EXIT_FAILURE;
   qb_sweep_options opt = {run_dir, db, o->resume != NULL, true, eval_with_progress, &prog, stderr};

@@ -109,6 +109,8 @@ int qb_run_data_parse_gbench(const char* path, const char* text, size_t len, qb_
       return qb_fail(err, "%s: a benchmark entry has no name", path);
     qb_json_scan_string(o, n, "run_type", type, sizeof type);
     if (strcmp(type, "iteration")) continue; /* aggregates are recomputed from samples */
+    /* A sweep's model latencies: results.csv holds them (latency rows), not a kernel. */
+    if (!strncmp(name, "model/", 6)) continue;
     if (!qb_json_scan_number(o, n, "real_time", &t))
       return qb_fail(err, "%s: benchmark %s: expected a number for real_time", path, name);
     qb_json_scan_string(o, n, "time_unit", unit, sizeof unit);

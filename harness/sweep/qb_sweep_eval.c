@@ -6,6 +6,7 @@
 
 #include "qb_metrics.h"
 #include "qb_model_probe.h"
+#include "qb_gbench.h"
 #include "qb_sweep_eval_internal.h"
 
 qb_sweep_evaluator* qb_sweep_evaluator_new(const qb_sweep_eval_options* opt) {
@@ -20,6 +21,7 @@ size_t qb_sweep_evaluator_high_cv(const qb_sweep_evaluator* ev) { return ev->hig
 
 void qb_sweep_evaluator_free(qb_sweep_evaluator* ev) {
   if (!ev) return;
+  qb_gbench_flush_json(); /* the last items' Google Benchmark entries */
   qb_eval_model_free(&ev->model);
   qb_result_rows_free(&ev->reuse);
   free(ev);
@@ -155,7 +157,7 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
   qb_sweep_evaluator* ev = ctx;
   if (qb_eval_model_ensure(ev, cfg, item->model, err)) return -1;
   qb_eval_item it = {cfg,  item, &ev->model, NULL, rows, cfg->models[item->model].name,
-                     ev->opt.log, &ev->high_cv};
+                     ev->opt.log, &ev->high_cv, ev->opt.gbench_json};
   int rc = make_state(&it, err);
   const unsigned ms = cfg->measure;
   if (!rc) rc = eval_numerics(ev, &it, err);

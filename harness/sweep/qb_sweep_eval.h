@@ -21,7 +21,9 @@
  *   sensitivity sensitivity_only / sensitivity_float: accuracy drop (pp) with only
  *               this layer quantized / only this layer in float, over the first
  *               QB_SWEEP_SENS_LIMIT evaluation samples
- *   speed       batch-1 latency: end to end and per layer (node time between hook
+ *   speed       batch-1 latency: end to end (Google Benchmark through the shim, one
+ *               benchmark `model/<item id>/threads:<T>` per thread count, its JSON
+ *               appended to options.gbench_json) and per layer (node time between hook
  *               calls), `repetitions` samples (latency_sample), latency_median,
  *               latency_cv, once per thread count of the config (the integer run's
  *               GEMMs are threaded; outputs are identical for any count)
@@ -55,6 +57,7 @@ typedef struct {
   const char* fmnist_dir; /* NULL: QB_FASHION_MNIST */
   size_t probe;           /* 0: QB_SWEEP_PROBE_DEFAULT */
   FILE* log;              /* warnings (high CV, ignored thread counts); NULL = quiet */
+  const char* gbench_json; /* speed: Google Benchmark JSON appended here; NULL = none */
 } qb_sweep_eval_options;
 
 typedef struct qb_sweep_evaluator qb_sweep_evaluator;

@@ -55,6 +55,7 @@ typedef struct {
   const char* model_name;
   FILE* log;
   size_t* high_cv; /* items with an end-to-end latency CV above 5 % so far */
+  const char* gbench_json; /* Google Benchmark JSON of the latency runs; NULL = none */
 } qb_eval_item;
 
 /* qb_sweep_eval_model.c */

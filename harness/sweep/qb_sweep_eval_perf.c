@@ -1,21 +1,29 @@
 /* Speed and memory of one item.
  *
- * Latency is measured at batch 1 (one image, the deployment case) with a plain
- * CLOCK_MONOTONIC loop: each repetition runs the model `inner` times (enough for
- * ~2 ms, so the clock's resolution does not matter) and records the mean time per
- * inference; per-layer times are the intervals between consecutive node hooks (a
- * layer's time includes the hook's clock read, ~20 ns). One warm-up run first. */
+ * Latency is measured at batch 1 (one image, the deployment case) by Google Benchmark
+ * through the shim (harness/bench/qb_gbench.h): one benchmark per item and thread
+ * count, `model/<item id>/threads:<T>`, real time, `repetitions` repetitions of at
+ * least GBENCH_MIN_TIME_S each (Google Benchmark sizes the iteration count on the
+ * first repetition, which also warms up, and reuses it). Each repetition's wall time
+ * per inference is a latency_sample; its JSON goes to the run's gbench.json.
+ * Per-layer times are the intervals between consecutive node hooks, summed over the
+ * iterations of a repetition and divided by their count (a layer's time includes the
+ * hook's clock read, ~20 ns). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
+#include "qb_gbench.h"
 #include "qb_model_probe.h"
 #include "qb_mann_whitney.h" /* qb_median, qb_cv */
 #include "qb_sweep_eval_internal.h"
 
-enum { TARGET_NS_PER_REP = 2000000, MAX_INNER = 1000, CV_WARNINGS = 5 };
+enum { CV_WARNINGS = 5 };
+/* Short: the quick sweep times ~550 items; 5 ms is ~50 runs of a small model. */
+static const double GBENCH_MIN_TIME_S = 0.005;
 
 static double now_ns(void) {
   struct timespec t;
@@ -23,26 +31,58 @@ static double now_ns(void) {
   return 1e9 * (double)t.tv_sec + (double)t.tv_nsec;
 }
 
+/* One benchmark (item x thread count) while Google Benchmark runs it. */
 typedef struct {
-  double last;
-  double* node_ns; /* per node, accumulated over a repetition */
-} timing;
+  qb_eval_item* it;
+  size_t nn, reps;
+  double last;     /* clock at the previous hook */
+  double* node_ns; /* per node, summed over the current call's iterations */
+  double* layer;   /* [node][slot]: per-iteration node time of the last `reps` calls */
+  size_t calls;    /* calls of the benchmark function (sizing runs + repetitions) */
+  double* e2e;     /* per repetition, from Google Benchmark */
+  size_t ne2e;
+  bool failed;
+  qb_error run_err;
+} bench;
 
 static void time_hook(void* ctx, const qb_model* m, size_t k, const qb_value* out) {
-  timing* t = ctx;
+  bench* b = ctx;
   (void)m, (void)out;
   const double now = now_ns();
-  t->node_ns[k] += now - t->last;
-  t->last = now;
+  b->node_ns[k] += now - b->last;
+  b->last = now;
 }
 
-static int run_once(qb_eval_item* it, timing* t, qb_error* err) {
-  const qb_model_exec exec = {QB_EXEC_INTEGER, it->q, time_hook, t};
-  const float* x = it->em->test.x;
-  t->last = now_ns();
-  return qb_model_run(&it->em->m, &x, &exec, err);
+static int run_once(bench* b, qb_error* err) {
+  const qb_model_exec exec = {QB_EXEC_INTEGER, b->it->q, time_hook, b};
+  const float* x = b->it->em->test.x;
+  b->last = now_ns();
+  return qb_model_run(&b->it->em->m, &x, &exec, err);
 }
 
+/* The benchmark function. Google Benchmark reports the last call of each repetition
+ * (the first repetition's earlier calls size the iteration count), so the node times
+ * of the last `reps` calls, kept in a ring, are those of the reported repetitions. */
+static void bm_model(qb_gbench_state* st, void* user) {
+  bench* b = user;
+  memset(b->node_ns, 0, b->nn * sizeof *b->node_ns);
+  while (qb_gbench_keep_running(st))
+    if (run_once(b, &b->run_err)) {
+      b->failed = true;
+      qb_gbench_skip_with_error(st, b->run_err.msg);
+      break;
+    }
+  const int64_t n = qb_gbench_iterations(st);
+  const size_t slot = b->calls++ % b->reps;
+  for (size_t k = 0; k < b->nn; k++)
+    b->layer[k * b->reps + slot] = n > 0 ? b->node_ns[k] / (double)n : 0.0;
+}
+
+static void on_repetition(const qb_gbench_repetition* rep, void* user) {
+  bench* b = user;
+  if (rep->error) b->failed = true;
+  if (b->ne2e < b->reps) b->e2e[b->ne2e++] = rep->real_ns_per_iteration;
+}
 static int latency_rows(qb_eval_item* it, const char* layer, const char* kernel, int threads,
                         const double* v, size_t n, qb_error* err) {
   for (size_t r = 0; r < n; r++)
@@ -59,6 +99,39 @@ static int latency_rows(qb_eval_item* it, const char* layer, const char* kernel,
              : 0;
 }
 
+/* Rotates the ring of bm_model so that [node][r] is repetition r. */
+static void order_layers(bench* b) {
+  const size_t first = b->calls % b->reps; /* slot of the oldest kept call */
+  double* tmp = malloc(b->reps * sizeof *tmp);
+  if (!tmp) return;
+  for (size_t k = 0; k < b->nn; k++) {
+    double* row = b->layer + k * b->reps;
+    for (size_t r = 0; r < b->reps; r++) tmp[r] = row[(first + r) % b->reps];
+    memcpy(row, tmp, b->reps * sizeof *tmp);
+  }
+  free(tmp);
+}
+
+/* Registers and runs the item's benchmark on `threads` threads. */
+static int run_benchmark(bench* b, int threads, qb_error* err) {
+  char name[QB_PLAN_ID_MAX + 64];
+  snprintf(name, sizeof name, "model/%s/threads:%d", b->it->item->id, threads);
+  qb_gbench_options o = qb_gbench_default_options();
+  o.min_time_s = GBENCH_MIN_TIME_S;
+  o.repetitions = (int)b->reps;
+  o.use_real_time = true;
+  o.threads = threads;
+  if (qb_gbench_register(name, bm_model, b, &o)) return qb_fail(err, "%s: cannot register", name);
+  if (qb_gbench_run_collect(b->it->gbench_json, on_repetition, b) < 0)
+    return qb_fail(err, "%s: cannot write %s", name, b->it->gbench_json);
+  if (b->failed)
+    return qb_fail(err, "%s: %s", name, b->run_err.msg[0] ? b->run_err.msg : "benchmark failed");
+  if (b->ne2e != b->reps || b->calls < b->reps)
+    return qb_fail(err, "%s: %zu of %zu repetitions reported", name, b->ne2e, b->reps);
+  order_layers(b);
+  return 0;
+}
+
 /* Batch-1 latency of the integer run on `threads` threads (the int8 GEMM and int4
  * kernels are threaded; results are identical for any count, only time changes). */
 static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
@@ -66,36 +139,27 @@ static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
   if (qb_quant_set_threads(it->q, (size_t)threads, err)) return -1;
   if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
   const size_t nn = m->nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
-  timing t = {0, calloc(nn ? nn : 1, sizeof(double))};
-  double* e2e = calloc(reps, sizeof *e2e);
-  double* layer = calloc((nn ? nn : 1) * reps, sizeof *layer); /* [node][rep] */
+  bench b = {.it = it,
+             .nn = nn,
+             .reps = reps,
+             .node_ns = calloc(nn ? nn : 1, sizeof(double)),
+             .layer = calloc((nn ? nn : 1) * reps, sizeof(double)),
+             .e2e = calloc(reps, sizeof(double))};
   int rc = -1;
-  if (!t.node_ns || !e2e || !layer) {
+  if (!b.node_ns || !b.layer || !b.e2e) {
     qb_fail(err, "out of memory");
     goto done;
   }
-  const double t0 = now_ns();
-  if (run_once(it, &t, err)) goto done; /* warm-up, and the inner count */
-  const double one = now_ns() - t0;
-  size_t inner = one > 0 ? (size_t)(TARGET_NS_PER_REP / one) + 1 : MAX_INNER;
-  if (inner > MAX_INNER) inner = MAX_INNER;
-  for (size_t r = 0; r < reps; r++) {
-    memset(t.node_ns, 0, nn * sizeof *t.node_ns);
-    const double start = now_ns();
-    for (size_t i = 0; i < inner; i++)
-      if (run_once(it, &t, err)) goto done;
-    e2e[r] = (now_ns() - start) / (double)inner;
-    for (size_t k = 0; k < nn; k++) layer[k * reps + r] = t.node_ns[k] / (double)inner;
-  }
-  rc = latency_rows(it, it->model_name, "", threads, e2e, reps, err);
+  if (run_benchmark(&b, threads, err)) goto done;
+  rc = latency_rows(it, it->model_name, "", threads, b.e2e, reps, err);
   for (size_t k = 0; !rc && k < nn; k++) {
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
-    rc = latency_rows(it, m->nodes[k].name, li.kernel, threads, layer + k * reps, reps, err);
+    rc = latency_rows(it, m->nodes[k].name, li.kernel, threads, b.layer + k * reps, reps, err);
   }
 done:
-  free(t.node_ns), free(e2e), free(layer);
+  free(b.node_ns), free(b.layer), free(b.e2e);
   return rc;
 }
 

@@ -48,6 +48,28 @@ expect_cmp "$((n1 + n2))" == "$n" "shards partition the plan"
 expect_exit 0 "unsharded run" -- "$qbench" sweep t.yaml --output full
 expect_in "progress" "progress lines on stderr"
 expect_in "ETA" "progress shows the ETA"
+# Google Benchmark timed each item x thread count: one benchmark each, named after
+# the item, `repetitions` iteration entries each, the CSV's samples = its times.
+full_gb=$(ls full/t-*/gbench.json)
+gb=$(python3 - "$full_gb" "$(ls full/t-*/results.csv)" <<'PY'
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+runs = [b for b in d["benchmarks"] if b["run_type"] == "iteration"]
+names = {b["run_name"].split("/threads:")[0] + "/threads:" + b["run_name"].split("/threads:")[1].split("/")[0] for b in runs}
+per = {n: sum(1 for b in runs if b["run_name"].startswith(n + "/")) for n in names}
+csv_ns = sorted(float(r["value"]) for r in csv.DictReader(open(sys.argv[2]))
+                if r["metric"] == "latency_sample" and r["layer"] == r["model"])
+gb_ns = sorted(b["real_time"] for b in runs)
+same = len(csv_ns) == len(gb_ns) and all(abs(a - b) <= 1e-9 * b for a, b in zip(csv_ns, gb_ns))
+print(len(names), min(per.values()), max(per.values()), int(same))
+PY
+)
+read -r gb_names gb_min gb_max gb_same <<<"$gb"
+expect_cmp "${gb_names:-0}" == "$n" "gbench.json: one benchmark per item x thread count"
+if [[ "$gb_min" == 2 && "$gb_max" == 2 ]]; then pass "gbench.json: 2 repetitions each"; else fail "gbench.json repetitions: $gb"; fi
+expect_cmp "${gb_same:-0}" == 1 "end-to-end latency_sample rows are Google Benchmark's repetition times"
+expect_exit 0 "report of the unsharded run (reads its gbench.json)" -- "$qbench" report "$(dirname "$full_gb")" --no-plots
+if grep -q 'model/' "$(dirname "$full_gb")/report.md"; then fail "model latencies listed as kernel benchmarks"; else pass "model latencies kept out of the kernel table"; fi
 expect_exit 0 "shard 1/2" -- "$qbench" sweep t.yaml --shard 1/2 --output shards
 expect_exit 0 "shard 2/2" -- "$qbench" sweep t.yaml --shard 2/2 --output shards
 s1=$(ls -d shards/t-*-shard1of2) s2=$(ls -d shards/t-*-shard2of2)

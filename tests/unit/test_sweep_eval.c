@@ -11,6 +11,7 @@
 #include "qb_model_eval.h"
 #include "qb_model_probe.h"
 #include "qb_results_files.h"
+#include "qb_run_data.h"
 #include "qb_sweep_eval.h"
 #include "qb_sweep_run.h"
 #include "qb_test.h"
@@ -79,13 +80,47 @@ static int run_sweep(const qb_sweep_config* cfg, const qb_plan* plan, const char
                      size_t stop_after, qb_sweep_summary* sum) {
   char db[400];
   snprintf(db, sizeof db, "%s/history.db", g_tmp);
-  stopper st = {qb_sweep_evaluator_new(NULL), 0, stop_after};
+  char gbench[400];
+  snprintf(gbench, sizeof gbench, "%s/gbench.json", dir);
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, gbench};
+  stopper st = {qb_sweep_evaluator_new(&eo), 0, stop_after};
   const qb_sweep_options opt = {dir, db, resume, false, eval_then_stop, &st, NULL};
   qb_error err = {{0}};
   const int rc = qb_sweep_run(cfg, plan, &opt, sum, &err);
   if (rc) fprintf(stderr, "sweep: %s\n", err.msg);
   qb_sweep_evaluator_free(st.ev);
   return rc;
+}
+
+/* The run's gbench.json: a complete Google Benchmark document with, for every item
+ * (threads 1), `kReps` repetitions of `model/<item id>/threads:1`, and no others
+ * (a resumed run keeps the entries of the items run before the interruption). */
+static void check_gbench_json(const char* dir, const qb_plan* plan) {
+  char path[400];
+  snprintf(path, sizeof path, "%s/gbench.json", dir);
+  FILE* f = fopen(path, "rb");
+  QB_CHECK_MSG(f != NULL, "%s: missing", path);
+  if (!f) return;
+  static char text[1 << 20];
+  const size_t len = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[len] = 0;
+  qb_run_data run;
+  memset(&run, 0, sizeof run);
+  qb_error err = {{0}};
+  QB_CHECK_MSG(qb_run_data_parse_gbench(path, text, len, &run, &err) == 0, "%s", err.msg);
+  qb_run_data_free(&run);
+  size_t iterations = 0;
+  for (const char* p = text; (p = strstr(p, "\"run_type\": \"iteration\"")); p++) iterations++;
+  QB_CHECK_MSG(iterations == plan->nitems * (size_t)kReps, "%s: %zu repetitions, expected %zu",
+               path, iterations, plan->nitems * (size_t)kReps);
+  for (size_t i = 0; i < plan->nitems; i++) {
+    char key[QB_PLAN_ID_MAX + 64];
+    snprintf(key, sizeof key, "\"run_name\": \"model/%s/threads:1/", plan->items[i].id);
+    size_t n = 0;
+    for (const char* p = text; (p = strstr(p, key)); p++) n++;
+    QB_CHECK_MSG(n >= (size_t)kReps, "%s: %zu entries for %s", path, n, plan->items[i].id);
+  }
 }
 
 static void read_rows(const char* dir, qb_result_rows* rows) {
@@ -221,20 +256,24 @@ int main(void) {
   snprintf(full, sizeof full, "%s/full", g_tmp);
   snprintf(part, sizeof part, "%s/part", g_tmp);
   qb_sweep_summary sum;
+  /* Interrupted after 2 items (resumed below, after the full run, so that the
+   * resumed run has to take the first 2 items' gbench.json entries from the file). */
+  QB_CHECK(run_sweep(&cfg, &plan, part, false, 2, &sum) == 0);
+  QB_CHECK(sum.interrupted && sum.done == 2);
   QB_CHECK(run_sweep(&cfg, &plan, full, false, 0, &sum) == 0);
   QB_CHECK(sum.done == plan.nitems && sum.failed == 0);
   qb_result_rows a, b;
   read_rows(full, &a);
   check_schema(&plan, &a);
   check_exact_backends(&plan, &a);
+  check_gbench_json(full, &plan);
 
-  /* Interrupted after 2 items, then resumed: the same rows as the full run. */
-  QB_CHECK(run_sweep(&cfg, &plan, part, false, 2, &sum) == 0);
-  QB_CHECK(sum.interrupted && sum.done == 2);
+  /* The interrupted run resumed: the same rows as the full run. */
   QB_CHECK(run_sweep(&cfg, &plan, part, true, 0, &sum) == 0);
   QB_CHECK(!sum.interrupted && sum.already_done == 2 && sum.done == plan.nitems - 2);
   read_rows(part, &b);
   check_same_rows(&a, &b);
+  check_gbench_json(part, &plan);
 
   qb_result_rows_free(&a), qb_result_rows_free(&b);
   qb_plan_free(&plan);
