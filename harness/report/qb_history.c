@@ -59,8 +59,10 @@ static void on_row(const qb_result_row* r, const qb_run_record* run, void* user)
   /* One series per machine too: speed on two machines is not one curve. */
   char threads[24] = "";
   if (r->threads > 1) snprintf(threads, sizeof threads, " threads:%d", r->threads);
-  snprintf(label, sizeof label, "%s %s %s %s%s [machine %.16s]", r->model, r->layer, r->backend, t,
-           threads, run->machine_fingerprint);
+  /* End-to-end rows carry the model's name as their layer: name it once. */
+  const bool e2e = !strcmp(r->layer, r->model);
+  snprintf(label, sizeof label, "%s%s%s %s %s%s [machine %.16s]", r->model, e2e ? "" : " ",
+           e2e ? "" : r->layer, r->backend, t, threads, run->machine_fingerprint);
   qb_history_series* s = series_for(c->h, label, r->unit);
   if (!s) {
     c->oom = true;

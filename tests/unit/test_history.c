@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   QB_CHECK_EQ_INT(h.nseries, 1);
   if (h.nseries == 1) {
     const qb_history_series* s = &h.series[0];
-    QB_CHECK(strstr(s->label, "mlp mlp avx2 w8-sym-channel-minmax/a8-aff-tensor-minmax/static") == s->label);
+    QB_CHECK(strstr(s->label, "mlp avx2 w8-sym-channel-minmax/a8-aff-tensor-minmax/static") == s->label);
     QB_CHECK_EQ_INT(s->npoints, 3);
     if (s->npoints == 3) {
       /* ordered by start time although inserted 2, 0, 1; medians 1010, 1010, 1212 */
