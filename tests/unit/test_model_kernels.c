@@ -20,60 +20,21 @@
 #include "qb_model_quant.h"
 #include "qb_onnx_builder.h"
 #include "qb_test.h"
+#include "qb_test_model.h"
 
 enum { BATCH = 32, MAX_NODES = 32 };
-
-static void add_rand(qb_onnx_builder* b, const char* name, int ndim, const size_t* dims, float scale) {
-  qb_tensor t;
-  qb_tensor_alloc(&t, QB_F32, ndim, dims, NULL);
-  float* v = t.data;
-  for (size_t i = 0; i < qb_tensor_numel(&t); i++) v[i] = scale * qb_rand_normal();
-  qb_onnx_builder_initializer(b, name, &t);
-  qb_tensor_free(&t);
-}
-
-static int save_load(qb_onnx_builder* b, qb_model* m) {
-  char path[64];
-  qb_error err;
-  close(mkstemp(strcpy(path, "/tmp/qb_model_kernels_XXXXXX")));
-  int rc = qb_onnx_builder_save(b, path, &err);
-  qb_onnx_builder_free(b);
-  if (!rc) rc = qb_model_load_onnx(path, m, &err);
-  if (rc) fprintf(stderr, "%s\n", err.msg);
-  unlink(path);
-  return rc;
-}
-
-/* x[N,20] -> fc1 (Gemm transB, 20->37) -> Relu -> fc2 (MatMul 37x10) -> + bias */
-static int build_mlp(qb_model* m) {
-  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
-  qb_onnx_builder_input(b, "x", QB_F32, 2, (int64_t[]){-1, 20});
-  add_rand(b, "fc1.weight", 2, (size_t[]){37, 20}, 0.3f);
-  add_rand(b, "fc1.bias", 1, (size_t[]){37}, 0.1f);
-  add_rand(b, "fc2.weight", 2, (size_t[]){37, 10}, 0.3f);
-  add_rand(b, "fc2.bias", 1, (size_t[]){10}, 0.1f);
-  qb_onnx_node* n = qb_onnx_builder_node(b, "Gemm", "fc1", 3, (const char*[]){"x", "fc1.weight", "fc1.bias"},
-                                         1, (const char*[]){"h"});
-  qb_onnx_node_attr_int(n, "transB", 1);
-  qb_onnx_builder_node(b, "Relu", "relu1", 1, (const char*[]){"h"}, 1, (const char*[]){"r"});
-  qb_onnx_builder_node(b, "MatMul", "fc2", 2, (const char*[]){"r", "fc2.weight"}, 1, (const char*[]){"mm"});
-  qb_onnx_builder_node(b, "Add", "fc2.bias_add", 2, (const char*[]){"mm", "fc2.bias"}, 1,
-                       (const char*[]){"logits"});
-  qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
-  return save_load(b, m);
-}
 
 /* x[N,3,9,9] -> conv1 (3->8, 3x3, pad 1) -> Relu -> dw (8 groups, 8->16, 3x3, pad 1)
  * -> Relu -> Flatten -> fc (1296->10) */
 static int build_cnn(qb_model* m) {
   qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
   qb_onnx_builder_input(b, "x", QB_F32, 4, (int64_t[]){-1, 3, 9, 9});
-  add_rand(b, "conv1.weight", 4, (size_t[]){8, 3, 3, 3}, 0.3f);
-  add_rand(b, "conv1.bias", 1, (size_t[]){8}, 0.1f);
-  add_rand(b, "dw.weight", 4, (size_t[]){16, 1, 3, 3}, 0.4f);
-  add_rand(b, "dw.bias", 1, (size_t[]){16}, 0.1f);
-  add_rand(b, "fc.weight", 2, (size_t[]){10, 1296}, 0.05f);
-  add_rand(b, "fc.bias", 1, (size_t[]){10}, 0.1f);
+  qb_test_add_random_initializer(b, "conv1.weight", 4, (size_t[]){8, 3, 3, 3}, 0.3f);
+  qb_test_add_random_initializer(b, "conv1.bias", 1, (size_t[]){8}, 0.1f);
+  qb_test_add_random_initializer(b, "dw.weight", 4, (size_t[]){16, 1, 3, 3}, 0.4f);
+  qb_test_add_random_initializer(b, "dw.bias", 1, (size_t[]){16}, 0.1f);
+  qb_test_add_random_initializer(b, "fc.weight", 2, (size_t[]){10, 1296}, 0.05f);
+  qb_test_add_random_initializer(b, "fc.bias", 1, (size_t[]){10}, 0.1f);
   qb_onnx_node* n = qb_onnx_builder_node(b, "Conv", "conv1", 3,
                                          (const char*[]){"x", "conv1.weight", "conv1.bias"}, 1,
                                          (const char*[]){"c1"});
@@ -90,7 +51,7 @@ static int build_cnn(qb_model* m) {
                            (const char*[]){"logits"});
   qb_onnx_node_attr_int(n, "transB", 1);
   qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
-  return save_load(b, m);
+  return qb_test_save_and_load(b, m);
 }
 
 static void rand_data(qb_dataset* d, size_t count, size_t per) {
@@ -249,7 +210,7 @@ static void check_bad_threads(qb_model* m, const qb_dataset* d) {
 int main(void) {
   qb_test_seed(20261202);
   qb_model mlp, cnn;
-  QB_CHECK(build_mlp(&mlp) == 0);
+  QB_CHECK(qb_test_build_mlp(&mlp, 20, 37) /* odd K */ == 0);
   QB_CHECK(build_cnn(&cnn) == 0);
   qb_dataset dm, dc;
   rand_data(&dm, 64, 20);

@@ -18,45 +18,12 @@
 #include "qb_model_quant.h"
 #include "qb_onnx_builder.h"
 #include "qb_test.h"
+#include "qb_test_model.h"
 
 #define NSAMPLES 64
 #define BATCH 16
 #define W8 "w8-sym-channel-minmax/a8-aff-tensor-minmax/static"
 #define W4 "w4-sym-channel-minmax/a8-aff-tensor-minmax/static"
-
-static void add_rand(qb_onnx_builder* b, const char* name, int ndim, const size_t* dims, float scale) {
-  qb_tensor t;
-  qb_tensor_alloc(&t, QB_F32, ndim, dims, NULL);
-  float* v = t.data;
-  for (size_t i = 0; i < qb_tensor_numel(&t); i++) v[i] = scale * qb_rand_normal();
-  qb_onnx_builder_initializer(b, name, &t);
-  qb_tensor_free(&t);
-}
-
-static int build_mlp(qb_model* m) {
-  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
-  qb_onnx_builder_input(b, "x", QB_F32, 2, (int64_t[]){-1, 16});
-  add_rand(b, "fc1.weight", 2, (size_t[]){24, 16}, 0.3f);
-  add_rand(b, "fc1.bias", 1, (size_t[]){24}, 0.1f);
-  add_rand(b, "fc2.weight", 2, (size_t[]){24, 10}, 0.3f);
-  add_rand(b, "fc2.bias", 1, (size_t[]){10}, 0.1f);
-  qb_onnx_node* n = qb_onnx_builder_node(b, "Gemm", "fc1", 3, (const char*[]){"x", "fc1.weight", "fc1.bias"},
-                                         1, (const char*[]){"h"});
-  qb_onnx_node_attr_int(n, "transB", 1);
-  qb_onnx_builder_node(b, "Relu", "relu1", 1, (const char*[]){"h"}, 1, (const char*[]){"r"});
-  qb_onnx_builder_node(b, "MatMul", "fc2", 2, (const char*[]){"r", "fc2.weight"}, 1, (const char*[]){"mm"});
-  qb_onnx_builder_node(b, "Add", "fc2.bias_add", 2, (const char*[]){"mm", "fc2.bias"}, 1, (const char*[]){"logits"});
-  qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
-  char path[64];
-  qb_error err;
-  close(mkstemp(strcpy(path, "/tmp/qb_model_mixed_XXXXXX")));
-  int rc = qb_onnx_builder_save(b, path, &err);
-  qb_onnx_builder_free(b);
-  if (!rc) rc = qb_model_load_onnx(path, m, &err);
-  if (rc) fprintf(stderr, "%s\n", err.msg);
-  unlink(path);
-  return rc;
-}
 
 static void rand_data(qb_dataset* d) {
   memset(d, 0, sizeof *d);
@@ -117,7 +84,7 @@ static int run_fc1(qb_model* m, qb_quant_state* q, const qb_dataset* d, fc1_out*
 int main(void) {
   qb_test_seed(20261202);
   qb_model m;
-  QB_CHECK(build_mlp(&m) == 0);
+  QB_CHECK(qb_test_build_mlp(&m, 16, 24) == 0);
   qb_dataset d;
   rand_data(&d);
   qb_error err;

@@ -11,8 +11,8 @@
 #include "qb_model.h"
 #include "qb_onnx_builder.h"
 #include "qb_test.h"
+#include "qb_test_model.h"
 
-static char tmp_path[64];
 
 static qb_tensor f32(int ndim, const size_t* dims, const float* v) {
   qb_tensor t;
@@ -31,19 +31,6 @@ static qb_tensor i64(size_t n, const int64_t* v) {
 static void add_init(qb_onnx_builder* b, const char* name, qb_tensor t) {
   qb_onnx_builder_initializer(b, name, &t);
   qb_tensor_free(&t);
-}
-
-/* Saves, frees the builder, loads. */
-static int load(qb_onnx_builder* b, qb_model* m) {
-  qb_error err;
-  const int fd = mkstemp(strcpy(tmp_path, "/tmp/qb_model_ops_XXXXXX"));
-  close(fd);
-  int rc = qb_onnx_builder_save(b, tmp_path, &err);
-  qb_onnx_builder_free(b);
-  if (!rc) rc = qb_model_load_onnx(tmp_path, m, &err);
-  if (rc) fprintf(stderr, "load: %s\n", err.msg);
-  unlink(tmp_path);
-  return rc;
 }
 
 static const float* run1(qb_model* m, size_t batch, const float* x) {
@@ -69,7 +56,7 @@ static void test_gemm_relu(void) {
   qb_onnx_builder_node(b, "Relu", "relu", 1, (const char*[]){"h"}, 1, (const char*[]){"y"});
   qb_onnx_builder_output(b, "y", QB_F32, 2, (int64_t[]){-1, 2});
   qb_model m;
-  QB_CHECK(load(b, &m) == 0);
+  QB_CHECK(qb_test_save_and_load(b, &m) == 0);
   const float x[6] = {1, 1, 1, 2, -1, 4};
   const float* y = run1(&m, 2, x);
   QB_CHECK(y != NULL);
@@ -101,7 +88,7 @@ static void test_conv_pool(void) {
   qb_onnx_builder_output(b, "p", QB_F32, 4, (int64_t[]){-1, 1, 1, 1});
   qb_onnx_builder_output(b, "g", QB_F32, 4, (int64_t[]){-1, 1, 1, 1});
   qb_model m;
-  QB_CHECK(load(b, &m) == 0);
+  QB_CHECK(qb_test_save_and_load(b, &m) == 0);
   const float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   const float* c = run1(&m, 1, x);
   QB_CHECK(c != NULL);
@@ -138,7 +125,7 @@ static void test_tensor_ops(void) {
   const char* outs[] = {"s", "l", "t", "c", "sl_out"};
   for (int i = 0; i < 5; i++) qb_onnx_builder_output(b, outs[i], QB_F32, 0, NULL);
   qb_model m;
-  QB_CHECK(load(b, &m) == 0);
+  QB_CHECK(qb_test_save_and_load(b, &m) == 0);
   const float x[4] = {1, 2, 3, 4};
   QB_CHECK(run1(&m, 1, x) != NULL);
   const float* s = qb_model_output(&m, 0)->data;
@@ -175,7 +162,7 @@ static void test_batchnorm_fold(void) {
   qb_onnx_node_attr_float(n, "epsilon", 0.0f);
   qb_onnx_builder_output(b, "y", QB_F32, 4, (int64_t[]){-1, 2, 2, 2});
   qb_model m;
-  QB_CHECK(load(b, &m) == 0);
+  QB_CHECK(qb_test_save_and_load(b, &m) == 0);
   QB_CHECK_EQ_INT(m.folded_batchnorms, 1);
   QB_CHECK_EQ_INT(m.nnodes, 1);
   const float x[4] = {1, 2, -3, 0.5f};
@@ -202,7 +189,7 @@ static void test_arena(void) {
   }
   qb_onnx_builder_output(b, "v6", QB_F32, 2, (int64_t[]){-1, 64});
   qb_model m;
-  QB_CHECK(load(b, &m) == 0);
+  QB_CHECK(qb_test_save_and_load(b, &m) == 0);
   float x[128];
   for (int i = 0; i < 128; i++) x[i] = (float)i - 64;
   const float* y = run1(&m, 2, x);

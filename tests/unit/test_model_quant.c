@@ -22,50 +22,7 @@
 #include "qb_model_quant.h"
 #include "qb_onnx_builder.h"
 #include "qb_test.h"
-
-static qb_tensor rand_f32(int ndim, const size_t* dims, float scale) {
-  qb_tensor t;
-  qb_tensor_alloc(&t, QB_F32, ndim, dims, NULL);
-  float* v = t.data;
-  for (size_t i = 0; i < qb_tensor_numel(&t); i++) v[i] = scale * qb_rand_normal();
-  return t;
-}
-
-static void add_rand(qb_onnx_builder* b, const char* name, int ndim, const size_t* dims, float scale) {
-  qb_tensor t = rand_f32(ndim, dims, scale);
-  qb_onnx_builder_initializer(b, name, &t);
-  qb_tensor_free(&t);
-}
-
-static int save_load(qb_onnx_builder* b, qb_model* m) {
-  char path[64];
-  qb_error err;
-  close(mkstemp(strcpy(path, "/tmp/qb_model_quant_XXXXXX")));
-  int rc = qb_onnx_builder_save(b, path, &err);
-  qb_onnx_builder_free(b);
-  if (!rc) rc = qb_model_load_onnx(path, m, &err);
-  if (rc) fprintf(stderr, "%s\n", err.msg);
-  unlink(path);
-  return rc;
-}
-
-/* x[N,16] -> fc1 (Gemm 16->24) -> Relu -> fc2 (MatMul 24x10, + bias Add) */
-static int build_mlp(qb_model* m) {
-  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
-  qb_onnx_builder_input(b, "x", QB_F32, 2, (int64_t[]){-1, 16});
-  add_rand(b, "fc1.weight", 2, (size_t[]){24, 16}, 0.3f);
-  add_rand(b, "fc1.bias", 1, (size_t[]){24}, 0.1f);
-  add_rand(b, "fc2.weight", 2, (size_t[]){24, 10}, 0.3f);
-  add_rand(b, "fc2.bias", 1, (size_t[]){10}, 0.1f);
-  qb_onnx_node* n = qb_onnx_builder_node(b, "Gemm", "fc1", 3, (const char*[]){"x", "fc1.weight", "fc1.bias"},
-                                         1, (const char*[]){"h"});
-  qb_onnx_node_attr_int(n, "transB", 1);
-  qb_onnx_builder_node(b, "Relu", "relu1", 1, (const char*[]){"h"}, 1, (const char*[]){"r"});
-  qb_onnx_builder_node(b, "MatMul", "fc2", 2, (const char*[]){"r", "fc2.weight"}, 1, (const char*[]){"mm"});
-  qb_onnx_builder_node(b, "Add", "fc2.bias_add", 2, (const char*[]){"mm", "fc2.bias"}, 1, (const char*[]){"logits"});
-  qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
-  return save_load(b, m);
-}
+#include "qb_test_model.h"
 
 /* x[N,2,8,8] -> conv1 (2->4, 3x3, pad 1) -> Relu -> dw (`groups` groups: 4 is
  * depthwise, 2 the grouped im2col path; 3x3, stride 2, pad 1) -> Relu -> Flatten
@@ -73,12 +30,12 @@ static int build_mlp(qb_model* m) {
 static int build_cnn(qb_model* m, int groups) {
   qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
   qb_onnx_builder_input(b, "x", QB_F32, 4, (int64_t[]){-1, 2, 8, 8});
-  add_rand(b, "conv1.weight", 4, (size_t[]){4, 2, 3, 3}, 0.3f);
-  add_rand(b, "conv1.bias", 1, (size_t[]){4}, 0.1f);
-  add_rand(b, "dw.weight", 4, (size_t[]){4, 4 / (size_t)groups, 3, 3}, 0.4f);
-  add_rand(b, "dw.bias", 1, (size_t[]){4}, 0.1f);
-  add_rand(b, "fc.weight", 2, (size_t[]){10, 64}, 0.2f);
-  add_rand(b, "fc.bias", 1, (size_t[]){10}, 0.1f);
+  qb_test_add_random_initializer(b, "conv1.weight", 4, (size_t[]){4, 2, 3, 3}, 0.3f);
+  qb_test_add_random_initializer(b, "conv1.bias", 1, (size_t[]){4}, 0.1f);
+  qb_test_add_random_initializer(b, "dw.weight", 4, (size_t[]){4, 4 / (size_t)groups, 3, 3}, 0.4f);
+  qb_test_add_random_initializer(b, "dw.bias", 1, (size_t[]){4}, 0.1f);
+  qb_test_add_random_initializer(b, "fc.weight", 2, (size_t[]){10, 64}, 0.2f);
+  qb_test_add_random_initializer(b, "fc.bias", 1, (size_t[]){10}, 0.1f);
   qb_onnx_node* n = qb_onnx_builder_node(b, "Conv", "conv1", 3, (const char*[]){"x", "conv1.weight", "conv1.bias"},
                                          1, (const char*[]){"c1"});
   qb_onnx_node_attr_ints(n, "pads", 4, (int64_t[]){1, 1, 1, 1});
@@ -94,7 +51,7 @@ static int build_cnn(qb_model* m, int groups) {
                            (const char*[]){"logits"});
   qb_onnx_node_attr_int(n, "transB", 1);
   qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
-  return save_load(b, m);
+  return qb_test_save_and_load(b, m);
 }
 
 static void rand_data(qb_dataset* d, size_t count, size_t per) {
@@ -338,7 +295,7 @@ int main(void) {
   qb_test_seed(20261201);
   check_qconfig_text();
   qb_model mlp, cnn, gcnn;
-  QB_CHECK(build_mlp(&mlp) == 0);
+  QB_CHECK(qb_test_build_mlp(&mlp, 16, 24) == 0);
   QB_CHECK(build_cnn(&cnn, 4) == 0);
   QB_CHECK(build_cnn(&gcnn, 2) == 0);
   qb_dataset dm, dc;
