@@ -15,17 +15,8 @@
 #include "qb_cli.h"
 #include "qb_gbench.h"
 #include "qb_roofline.h"
+#include "qb_run_info.h"
 #include "qb_thread_pool.h"
-
-#ifndef QB_BENCH_GIT_REVISION
-#define QB_BENCH_GIT_REVISION "unknown"
-#endif
-#ifndef QB_BENCH_C_FLAGS
-#define QB_BENCH_C_FLAGS "unknown"
-#endif
-#ifndef QB_BENCH_BUILD_TYPE
-#define QB_BENCH_BUILD_TYPE "unknown"
-#endif
 
 enum { MAX_THREAD_COUNTS = 16, MAX_IMPLS = 64 };
 
@@ -168,10 +159,15 @@ static void add_context(const qb_machine* m, const qb_roofline* r, const char* p
   qb_gbench_add_context("isa_mask", buf);
   qb_catalog_backend_list(qb_isa_usable_set(), buf, sizeof buf);
   qb_gbench_add_context("isa_usable", buf);
-  qb_gbench_add_context("compiler", "gcc " __VERSION__);
-  qb_gbench_add_context("build_type", QB_BENCH_BUILD_TYPE);
-  qb_gbench_add_context("c_flags", QB_BENCH_C_FLAGS " (kernel ISA flags per file suffix)");
-  qb_gbench_add_context("git_revision", QB_BENCH_GIT_REVISION);
+  /* The same build facts a sweep's run.json records (git revision read now). */
+  qb_run_info build;
+  qb_error err;
+  qb_run_info_collect(&build, "bench", false, &err);
+  qb_gbench_add_context("compiler", build.compiler);
+  qb_gbench_add_context("build_type", build.build_type);
+  snprintf(buf, sizeof buf, "%s (kernel ISA flags per file suffix)", build.c_flags);
+  qb_gbench_add_context("c_flags", buf);
+  qb_gbench_add_context("git_revision", build.git_revision);
   qb_gbench_add_context("peers", peers);
   if (r) {
     snprintf(buf, sizeof buf, "%s (probe v%d, %d threads, measured %s%s)",
