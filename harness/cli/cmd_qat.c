@@ -17,14 +17,16 @@ void qb_cmd_qat_help(void) {
   printf(
       "usage: qbench qat MODEL.onnx [options]\n\n"
       "Fine-tune an fp32 model written by `qbench train` (mlp or cnn) with fake-quantized\n"
-      "weights (per-channel symmetric, restricted range, scale = max|w| / qmax) and inputs\n"
-      "of every Gemm / Conv (per-tensor affine unsigned, moving-average min-max), using the\n"
-      "straight-through estimator. Prints fp32, PTQ (calibrated, not fine-tuned) and QAT\n"
-      "top-1 on the 10,000 test images, and writes a QDQ ONNX model (QuantizeLinear /\n"
-      "DequantizeLinear; weights stored as int8 codes with per-axis scales) and F.json.\n\n"
+      "weights and inputs of every Gemm / Conv, using the straight-through estimator.\n"
+      "Weights are fake-quantized on the qconfig's own grid (scheme, granularity, range,\n"
+      "recomputed every step), inputs per tensor with the qconfig's activation scheme and a\n"
+      "moving-average min-max observer. Prints fp32, PTQ (calibrated, not fine-tuned) and\n"
+      "QAT top-1 on the 10,000 test images, and writes a QDQ ONNX model (QuantizeLinear /\n"
+      "DequantizeLinear; weights as int8 codes with per-axis scales, per-group grids as\n"
+      "their fake-quantized float values) and F.json.\n\n"
       "options:\n"
-      "  --wbits N      weight bits, 2..8 (default 4)\n"
-      "  --abits N      activation bits, 2..8 (default 8)\n"
+      "  --qconfig Q    the grid to fine-tune for, static workflow (default\n"
+      "                 w4-sym-channel-restricted/a8-aff-tensor; see qbench eval --help)\n"
       "  --epochs N     fine-tuning epochs (default 2)\n"
       "  --lr X         peak learning rate, cosine decay (default 0.005, SGD momentum 0.9)\n"
       "  --calib N      calibration images from the calibration split (default 2000)\n"
@@ -37,13 +39,15 @@ void qb_cmd_qat_help(void) {
 
 typedef struct {
   const char *model, *out, *data;
-  long wbits, abits, epochs, calib, seed, limit;
+  qb_qconfig qc;
+  char qc_text[256];
+  long epochs, calib, seed, limit;
   float lr;
 } qat_opts;
 
 static int parse_qat_opts(int argc, char** argv, qat_opts* o) {
   static const struct option longopts[] = {
-      {"wbits", required_argument, 0, 'w'}, {"abits", required_argument, 0, 'a'},
+      {"qconfig", required_argument, 0, 'q'},
       {"epochs", required_argument, 0, 'e'}, {"lr", required_argument, 0, 'r'},
       {"calib", required_argument, 0, 'c'}, {"seed", required_argument, 0, 's'},
       {"limit", required_argument, 0, 'l'}, {"out", required_argument, 0, 'o'},
@@ -55,14 +59,12 @@ static int parse_qat_opts(int argc, char** argv, qat_opts* o) {
   char* end;
   while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
     switch (c) {
-      case 'w':
-        if (!qb_cli_parse_long(optarg, 2, 8, &o->wbits))
-          return qb_cli_usage_error("qat", "--wbits '%s': expected 2..8", optarg);
+      case 'q': {
+        qb_error e;
+        if (qb_qconfig_parse(optarg, &o->qc, &e))
+          return qb_cli_usage_error("qat", "--qconfig: %s", e.msg);
         break;
-      case 'a':
-        if (!qb_cli_parse_long(optarg, 2, 8, &o->abits))
-          return qb_cli_usage_error("qat", "--abits '%s': expected 2..8", optarg);
-        break;
+      }
       case 'e':
         if (!qb_cli_parse_long(optarg, 0, 100, &o->epochs))
           return qb_cli_usage_error("qat", "--epochs '%s': expected 0..100", optarg);
@@ -107,11 +109,9 @@ static int write_qat_json(const char* path, const qat_opts* o, float fp32, float
   if (!f) return qb_fail(err, "%s: cannot open for writing", path);
   fprintf(f, "{\n  \"source\": ");
   qb_json_string(f, o->model);
-  fprintf(f, ",\n  \"weights\": \"per-channel symmetric signed restricted, %ld bits, "
-          "max-abs\",\n", o->wbits);
-  fprintf(f, "  \"activations\": \"per-tensor affine unsigned, %ld bits, moving-average "
-          "min-max (0.01)\",\n", o->abits);
-  fprintf(f, "  \"rounding\": \"round half to even of x / scale\",\n");
+  fprintf(f, ",\n  \"qconfig\": ");
+  qb_json_string(f, o->qc_text);
+  fprintf(f, ",\n  \"activation_observer\": \"moving-average min-max (0.01)\",\n");
   fprintf(f, "  \"calibration_images\": %ld,\n  \"epochs\": %ld,\n  \"optimizer\": \"sgd\",\n"
           "  \"momentum\": 0.9,\n  \"lr\": %g,\n  \"schedule\": \"cosine decay to 0\",\n"
           "  \"seed\": %ld,\n", o->calib, o->epochs, (double)o->lr, o->seed);
@@ -130,31 +130,21 @@ static int run_qat(const qat_opts* o, const char* out, const char* json, qb_erro
     qb_net_free(net);
     return QB_EXIT_USAGE;
   }
-  int rc = 0;
   const float fp32 = qb_net_accuracy(net, d.test_x, d.test_y, d.ntest);
   printf("%s (%s): fp32 test accuracy %.2f %%\n", o->model, net->model, 100.0 * (double)fp32);
-  const size_t ncal = (size_t)o->calib < d.ncalib ? (size_t)o->calib : d.ncalib;
-  if (qb_qat_attach(net, (int)o->wbits, (int)o->abits, err) != 0 ||
-      qb_qat_calibrate(net, d.calib_x, ncal, err) != 0)
-    rc = -1;
-  const float ptq = rc ? 0.0f : qb_net_accuracy(net, d.test_x, d.test_y, d.ntest);
-  if (rc == 0)
-    printf("PTQ W%ldA%ld (per-channel weights, %zu calibration images): %.2f %%\n", o->wbits,
-           o->abits, ncal, 100.0 * (double)ptq);
-  qb_train_result r = {0, ptq, 0.0};
-  if (rc == 0 && o->epochs > 0) {
-    qb_train_recipe recipe = {.epochs = (int)o->epochs, .batch = 128, .seed = (uint64_t)o->seed,
-                              .opt = {.kind = QB_OPT_SGD, .momentum = 0.9f},
-                              .lr = o->lr, .warmup_steps = 0};
-    rc = qb_train_run(net, &d, &recipe, &r, stdout, err);
-  }
+  const qb_qat_recipe recipe = {o->qc, (int)o->epochs, o->lr, (size_t)o->calib,
+                                (uint64_t)o->seed};
+  float ptq = 0.0f;
+  qb_train_result r;
+  int rc = qb_qat_finetune(net, &d, &recipe, &ptq, &r, stdout, err);
   if (rc == 0) {
     const float drop = fp32 - ptq, recovered = r.test_accuracy - ptq;
-    printf("QAT W%ldA%ld after %ld epochs: %.2f %% (PTQ drop %.2f points, QAT recovers %.0f %% "
-           "of it)\n", o->wbits, o->abits, o->epochs, 100.0 * (double)r.test_accuracy,
-           100.0 * (double)drop, drop > 0 ? 100.0 * (double)(recovered / drop) : 100.0);
-    const char* meta[] = {"qbench.qat", "weights per-channel symmetric restricted; "
-                          "activations per-tensor affine u8 moving-average min-max", NULL};
+    printf("PTQ %s (%ld calibration images): %.2f %%\n", o->qc_text, o->calib,
+           100.0 * (double)ptq);
+    printf("QAT after %ld epochs: %.2f %% (PTQ drop %.2f points, QAT recovers %.0f %% of it)\n",
+           o->epochs, 100.0 * (double)r.test_accuracy, 100.0 * (double)drop,
+           drop > 0 ? 100.0 * (double)(recovered / drop) : 100.0);
+    const char* meta[] = {"qbench.qat", o->qc_text, NULL};
     rc = qb_net_export_onnx(net, out, 1, meta, err);
   }
   if (rc == 0) rc = write_qat_json(json, o, fp32, ptq, r.test_accuracy, r.seconds, err);
@@ -165,21 +155,23 @@ static int run_qat(const qat_opts* o, const char* out, const char* json, qb_erro
 }
 
 int qb_cmd_qat(int argc, char** argv) {
-  qat_opts o = {.data = QB_FASHION_MNIST, .wbits = 4, .abits = 8, .epochs = 2, .calib = 2000,
-                .seed = 1, .lr = 0.005f};
+  qat_opts o = {.data = QB_FASHION_MNIST, .epochs = 2, .calib = 2000, .seed = 1, .lr = 0.005f};
+  qb_error err;
+  if (qb_qconfig_parse("w4-sym-channel-restricted/a8-aff-tensor", &o.qc, &err)) return QB_EXIT_FAILURE;
   int rc = parse_qat_opts(argc, argv, &o);
   if (rc) return rc < 0 ? QB_EXIT_OK : rc;
+  qb_qconfig_str(&o.qc, o.qc_text, sizeof o.qc_text);
   char out[4096], json[4096];
   const size_t n = strlen(o.model);
   const int stem = n > 5 && strcmp(o.model + n - 5, ".onnx") == 0 ? (int)(n - 5) : (int)n;
   if (o.out)
     snprintf(out, sizeof out, "%s", o.out);
   else
-    snprintf(out, sizeof out, "%.*s-qat-w%lda%ld.onnx", stem, o.model, o.wbits, o.abits);
+    snprintf(out, sizeof out, "%.*s-qat-w%da%d.onnx", stem, o.model, o.qc.weight.scheme.bits,
+             o.qc.act.scheme.bits);
   const size_t m = strlen(out);
   snprintf(json, sizeof json, "%.*s.json",
            (int)(m > 5 && strcmp(out + m - 5, ".onnx") == 0 ? m - 5 : m), out);
-  qb_error err;
   rc = run_qat(&o, out, json, &err);
   if (rc != QB_EXIT_OK) fprintf(stderr, "qbench qat: error: %s\n", err.msg);
   return rc;

@@ -5,60 +5,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-static qb_fakequant* fq_alloc(size_t units, size_t capacity) {
+static qb_fakequant* fq_alloc(size_t capacity, qb_error* err) {
   qb_fakequant* fq = calloc(1, sizeof *fq);
-  if (!fq) return NULL;
-  fq->qp = calloc(units, sizeof *fq->qp);
-  fq->out = malloc((capacity ? capacity : 1) * sizeof *fq->out);
-  fq->mask = malloc(capacity ? capacity : 1);
-  fq->capacity = capacity;
-  fq->averaging = 0.01f;
-  if (!fq->qp || !fq->out || !fq->mask) {
+  if (fq) {
+    fq->out = malloc((capacity ? capacity : 1) * sizeof *fq->out);
+    fq->mask = malloc(capacity ? capacity : 1);
+    fq->capacity = capacity;
+    fq->averaging = 0.01f;
+  }
+  if (!fq || !fq->out || !fq->mask) {
     qb_fakequant_free(fq);
+    qb_fail(err, "out of memory for fake quantization");
     return NULL;
   }
   return fq;
 }
 
-qb_fakequant* qb_fakequant_new_weight(int bits, size_t channels, size_t count) {
-  qb_fakequant* fq = fq_alloc(channels, count);
+qb_fakequant* qb_fakequant_new_weight(const qb_tensor_qspec* spec, size_t rows, size_t count,
+                                      qb_error* err) {
+  if (rows == 0 || count % rows) {
+    qb_fail(err, "fake quantization: %zu weights do not split into %zu rows", count, rows);
+    return NULL;
+  }
+  if (qb_qscheme_check(&spec->scheme, err)) return NULL;
+  qb_fakequant* fq = fq_alloc(count, err);
   if (!fq) return NULL;
   fq->is_weight = 1;
-  fq->scheme = (qb_qscheme){.bits = bits, .is_signed = true, .restricted = true,
-                            .symmetry = QB_SYMMETRIC, .rounding = QB_ROUND_DIV};
-  fq->channels = channels;
-  fq->chunk = count / channels;
+  fq->spec = *spec;
+  /* As the runtime quantizes a weight: channels along rows, groups along the row. */
+  fq->spec.granularity.axis = spec->granularity.kind == QB_PER_GROUP ? 1 : 0;
+  fq->rows = rows;
+  fq->cols = count / rows;
   return fq;
 }
 
-qb_fakequant* qb_fakequant_new_act(int bits, size_t capacity) {
-  qb_fakequant* fq = fq_alloc(1, capacity);
+qb_fakequant* qb_fakequant_new_act(const qb_qscheme* scheme, size_t capacity, qb_error* err) {
+  if (qb_qscheme_check(scheme, err)) return NULL;
+  qb_fakequant* fq = fq_alloc(capacity, err);
   if (!fq) return NULL;
-  fq->scheme = (qb_qscheme){.bits = bits, .is_signed = false, .restricted = false,
-                            .symmetry = QB_AFFINE, .rounding = QB_ROUND_DIV};
-  fq->channels = 1;
+  fq->spec.scheme = *scheme;
+  fq->spec.granularity.kind = QB_PER_TENSOR;
+  fq->spec.range = qb_range_default(QB_RANGE_MOVAVG);
   return fq;
 }
 
 void qb_fakequant_free(qb_fakequant* fq) {
   if (!fq) return;
-  free(fq->qp), free(fq->out), free(fq->mask), free(fq);
+  qb_quantized_tensor_free(&fq->grid);
+  free(fq->out), free(fq->mask), free(fq);
 }
 
-/* round_half_even(x / scale) + zp, before clamping (rintf: the default rounding
- * mode is to nearest, ties to even). */
-static float code_of(float x, qb_qparams p) { return rintf(x / p.scale) + (float)p.zero_point; }
+/* The STE mask of one value: is round(x / scale) + zp inside [qmin, qmax]? */
+static uint8_t inside(float x, qb_qparams p, float qmin, float qmax) {
+  const float c = rintf(x / p.scale) + (float)p.zero_point;
+  return c >= qmin && c <= qmax;
+}
 
-static void fake_quantize_unit(const qb_fakequant* fq, qb_qparams p, const float* x, size_t n,
-                               float* out, uint8_t* mask) {
-  const float qmin = (float)qb_qscheme_qmin(&fq->scheme);
-  const float qmax = (float)qb_qscheme_qmax(&fq->scheme);
-  for (size_t i = 0; i < n; i++) {
-    const float c = code_of(x[i], p);
-    const float q = c < qmin ? qmin : (c > qmax ? qmax : c);
-    mask[i] = c >= qmin && c <= qmax;
-    out[i] = (q - (float)p.zero_point) * p.scale;
-  }
+static const float* weight_forward(qb_fakequant* fq, const float* x, size_t count) {
+  if (count != fq->rows * fq->cols) return NULL;
+  const size_t dims[2] = {fq->rows, fq->cols};
+  qb_tensor view = {.dtype = QB_F32, .ndim = 2, .dims = {dims[0], dims[1]}, .data = (void*)x};
+  qb_quantized_tensor_free(&fq->grid);
+  if (qb_quantize_tensor(&fq->spec, &view, &fq->grid, NULL)) return NULL;
+  const float qmin = (float)qb_qscheme_qmin(&fq->spec.scheme);
+  const float qmax = (float)qb_qscheme_qmax(&fq->spec.scheme);
+  memcpy(fq->out, fq->grid.dequant, count * sizeof *fq->out);
+  for (size_t i = 0; i < count; i++)
+    fq->mask[i] = inside(x[i], fq->grid.params[qb_unit_of(&fq->grid.layout, i)], qmin, qmax);
+  return fq->out;
 }
 
 static int observe_batch(qb_fakequant* fq, const float* x, size_t count) {
@@ -77,27 +91,25 @@ static int observe_batch(qb_fakequant* fq, const float* x, size_t count) {
   return 0;
 }
 
-const float* qb_fakequant_forward(qb_fakequant* fq, const float* x, size_t count, int observe) {
-  if (count > fq->capacity || count == 0) return NULL;
-  qb_error err;
-  if (fq->is_weight) {
-    if (count != fq->channels * fq->chunk) return NULL;
-    for (size_t c = 0; c < fq->channels; c++) {
-      const float* w = x + c * fq->chunk;
-      float amax = 0.0f;
-      for (size_t i = 0; i < fq->chunk; i++) amax = fabsf(w[i]) > amax ? fabsf(w[i]) : amax;
-      if (qb_qparams_from_range(&fq->scheme, -amax, amax, &fq->qp[c], &err) != 0) return NULL;
-      fake_quantize_unit(fq, fq->qp[c], w, fq->chunk, fq->out + c * fq->chunk,
-                         fq->mask + c * fq->chunk);
-    }
-    return fq->out;
-  }
+static const float* act_forward(qb_fakequant* fq, const float* x, size_t count, int observe) {
   if (observe && observe_batch(fq, x, count) != 0) return NULL;
   if (!fq->observed) return NULL; /* evaluating before any calibration */
-  if (qb_qparams_from_range(&fq->scheme, fq->run_min, fq->run_max, &fq->qp[0], &err) != 0)
-    return NULL;
-  fake_quantize_unit(fq, fq->qp[0], x, count, fq->out, fq->mask);
+  const qb_qscheme* s = &fq->spec.scheme;
+  if (qb_qparams_from_range(s, fq->run_min, fq->run_max, &fq->act_qp, NULL) != 0) return NULL;
+  const qb_qparams p = fq->act_qp;
+  const float qmin = (float)qb_qscheme_qmin(s), qmax = (float)qb_qscheme_qmax(s);
+  for (size_t i = 0; i < count; i++) {
+    const float c = rintf(x[i] / p.scale) + (float)p.zero_point;
+    const float q = c < qmin ? qmin : (c > qmax ? qmax : c);
+    fq->mask[i] = c >= qmin && c <= qmax;
+    fq->out[i] = (q - (float)p.zero_point) * p.scale;
+  }
   return fq->out;
+}
+
+const float* qb_fakequant_forward(qb_fakequant* fq, const float* x, size_t count, int observe) {
+  if (count > fq->capacity || count == 0) return NULL;
+  return fq->is_weight ? weight_forward(fq, x, count) : act_forward(fq, x, count, observe);
 }
 
 void qb_fakequant_backward(const qb_fakequant* fq, float* grad, size_t count) {
@@ -105,12 +117,8 @@ void qb_fakequant_backward(const qb_fakequant* fq, float* grad, size_t count) {
     if (!fq->mask[i]) grad[i] = 0.0f;
 }
 
-void qb_fakequant_codes(const qb_fakequant* fq, const float* x, size_t count, int32_t* q) {
-  const float qmin = (float)qb_qscheme_qmin(&fq->scheme);
-  const float qmax = (float)qb_qscheme_qmax(&fq->scheme);
-  const size_t chunk = fq->is_weight ? fq->chunk : count;
-  for (size_t i = 0; i < count; i++) {
-    const float c = code_of(x[i], fq->qp[fq->is_weight ? i / chunk : 0]);
-    q[i] = (int32_t)(c < qmin ? qmin : (c > qmax ? qmax : c));
-  }
+const float* qb_fakequant_backward_copy(qb_fakequant* fq, const float* grad, size_t count) {
+  if (count > fq->capacity) return NULL;
+  for (size_t i = 0; i < count; i++) fq->out[i] = fq->mask[i] ? grad[i] : 0.0f;
+  return fq->out;
 }

@@ -1,50 +1,60 @@
 /* Fake quantization for quantization-aware training (QAT).
  *
- * Forward: x -> (clamp(round_half_even(x / scale) + zp, qmin, qmax) - zp) * scale, the
- * value the integer model will see, kept in float. Backward: the straight-through
- * estimator — the rounding is treated as identity, so the gradient passes unchanged
- * where round(x / scale) + zp lies inside [qmin, qmax] and is 0 where it was clipped.
+ * Forward: x -> (clamp(round(x / scale) + zp, qmin, qmax) - zp) * scale, the value the
+ * integer model will see, kept in float. Backward: the straight-through estimator —
+ * the rounding is treated as identity, so the gradient passes unchanged where
+ * round(x / scale) + zp lies inside [qmin, qmax] and is 0 where it was clipped.
  *
- * Weights: per-channel (axis 0) symmetric signed, restricted range (-(2^(b-1)-1) ..
- * 2^(b-1)-1, e.g. -7..7 at 4 bits), scale = max|w_c| / qmax recomputed from the
- * current weights at every step (so no weight is clipped).
- * Activations: per-tensor affine unsigned 8-bit; the range is a moving average of the
- * batch min / max (run += 0.01 (batch - run), the first batch taken as is), as
- * PyTorch's MovingAverageMinMaxObserver. qparams come from the quantizer core
- * (qb_qparams_from_range), which includes 0 in the range. */
+ * Weights: the deployment grid itself. The weight is viewed as [rows, count / rows]
+ * (rows = output channels, as the model runtime views a Gemm or Conv weight) and
+ * quantized by the quantizer core (qb_quantize_tensor) with the qconfig's weight spec
+ * — scheme, granularity (tensor, channel, or groups along the reduction axis), range
+ * strategy — recomputed from the current weights at every step. So a weight trained
+ * here and quantized later by the runtime with the same spec lands on exactly the
+ * grid it was trained on.
+ * Activations: per tensor with the qconfig's activation scheme (bits, affine or
+ * symmetric); the range is a moving average of the batch min / max (run += 0.01
+ * (batch - run), the first batch taken as is), as PyTorch's
+ * MovingAverageMinMaxObserver; qparams from qb_qparams_from_range. */
 #ifndef QB_FAKEQUANT_H
 #define QB_FAKEQUANT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qb_error.h"
 #include "qb_qparams.h"
+#include "qb_tensor_quant.h"
 
 struct qb_fakequant {
   int is_weight;
-  qb_qscheme scheme;
-  size_t channels, chunk; /* weights: channels x chunk values; activations: 1 x any */
-  qb_qparams* qp;         /* one per channel (weights) or one (activations) */
-  float run_min, run_max; /* activation observer */
+  qb_tensor_qspec spec;      /* weights: as deployed; activations: scheme only */
+  size_t rows, cols;         /* weights: the [rows, cols] view */
+  qb_quantized_tensor grid;  /* weights: units, qparams and codes of the last forward */
+  qb_qparams act_qp;         /* activations: the current qparams */
+  float run_min, run_max;    /* activation observer */
   int observed;
-  float averaging;        /* 0.01 */
-  float* out;             /* fake-quantized values of the last forward */
-  uint8_t* mask;          /* 1 where the value was inside the grid (STE passes) */
+  float averaging;           /* 0.01 */
+  float* out;                /* fake-quantized values of the last forward */
+  uint8_t* mask;             /* 1 where the value was inside the grid (STE passes) */
   size_t capacity;
 };
 typedef struct qb_fakequant qb_fakequant;
 
-qb_fakequant* qb_fakequant_new_weight(int bits, size_t channels, size_t count);
-qb_fakequant* qb_fakequant_new_act(int bits, size_t capacity);
+/* NULL (err set) when the spec is invalid for the view or out of memory. */
+qb_fakequant* qb_fakequant_new_weight(const qb_tensor_qspec* spec, size_t rows, size_t count,
+                                      qb_error* err);
+qb_fakequant* qb_fakequant_new_act(const qb_qscheme* scheme, size_t capacity, qb_error* err);
 void qb_fakequant_free(qb_fakequant* fq);
 
-/* Fake-quantizes count values (weights: exactly channels * chunk). For activations,
+/* Fake-quantizes count values (weights: exactly rows * cols). For activations,
  * observe != 0 first updates the moving-average range with this batch. Returns
- * fq->out, or NULL when count exceeds the capacity or the range is not finite. */
+ * fq->out, or NULL when count exceeds the capacity or the values are not finite. */
 const float* qb_fakequant_forward(qb_fakequant* fq, const float* x, size_t count, int observe);
 /* grad[i] = 0 where the last forward clipped (the STE mask). */
 void qb_fakequant_backward(const qb_fakequant* fq, float* grad, size_t count);
-/* The integer codes of x under the current qparams (for QDQ export). */
-void qb_fakequant_codes(const qb_fakequant* fq, const float* x, size_t count, int32_t* q);
+/* The masked copy of a read-only gradient, in fq->out (so valid until the next
+ * forward: for an output fake-quant whose forward values were already copied out). */
+const float* qb_fakequant_backward_copy(qb_fakequant* fq, const float* grad, size_t count);
 
 #endif /* QB_FAKEQUANT_H */

@@ -48,6 +48,10 @@ int qb_conv2d_export_folded(qb_layer* conv, qb_layer* bn, qb_export_ctx* cx, con
 /* Shared by dense and conv: fake-quantized input / weight for QAT (or the float ones). */
 const float* qb_layer_quant_input(qb_layer* l, size_t n, const float* x, int training);
 const float* qb_layer_quant_weight(qb_layer* l, const qb_param* w, int training);
+/* The layer's output y (n samples) fake-quantized in place when l->oq is set; and the
+ * output gradient through the STE (dy itself when l->oq is not set). */
+int qb_layer_quant_output(qb_layer* l, size_t n, float* y, int training);
+const float* qb_layer_output_grad(qb_layer* l, size_t n, const float* dy);
 /* Writes `in` -> Q -> DQ into `qin` (when l->aq is set and cx->qdq), returns the
  * name the consumer must read; weights likewise (int8 initializer + DequantizeLinear). */
 const char* qb_layer_export_input(qb_layer* l, qb_export_ctx* cx, const char* in, char* buf,

@@ -1,5 +1,6 @@
 /* Flatten, dense, activations, max pool, global average pool; and the QAT plumbing
  * shared by the layers that carry weights. */
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +21,30 @@ const float* qb_layer_quant_weight(qb_layer* l, const qb_param* w, int training)
   return l->wq ? qb_fakequant_forward(l->wq, w->w, w->count, training) : w->w;
 }
 
+int qb_layer_quant_output(qb_layer* l, size_t n, float* y, int training) {
+  if (!l->oq) return 0;
+  const float* q = qb_fakequant_forward(l->oq, y, n * l->out_size, training);
+  if (!q) return -1;
+  memcpy(y, q, n * l->out_size * sizeof *y);
+  return 0;
+}
+
+const float* qb_layer_output_grad(qb_layer* l, size_t n, const float* dy) {
+  return l->oq ? qb_fakequant_backward_copy(l->oq, dy, n * l->out_size) : dy;
+}
+
 const char* qb_layer_export_input(qb_layer* l, qb_export_ctx* cx, const char* in, char* buf,
                                   size_t len) {
   if (!cx->qdq || !l->aq || !l->aq->observed) return in;
   char scale[NAME_LEN], zp[NAME_LEN], q[NAME_LEN], node[NAME_LEN];
-  const float s = l->aq->qp[0].scale;
-  const uint8_t z = (uint8_t)l->aq->qp[0].zero_point;
+  const float s = l->aq->act_qp.scale;
+  const int32_t z = l->aq->act_qp.zero_point;
+  const int8_t z8 = (int8_t)z;
+  const uint8_t zu8 = (uint8_t)z;
+  const bool is_signed = l->aq->spec.scheme.is_signed;
   qb_tensor ts = {.dtype = QB_F32, .ndim = 0, .data = (void*)&s};
-  qb_tensor tz = {.dtype = QB_U8, .ndim = 0, .data = (void*)&z};
+  qb_tensor tz = {.dtype = is_signed ? QB_I8 : QB_U8, .ndim = 0,
+                  .data = is_signed ? (void*)&z8 : (void*)&zu8};
   qb_onnx_builder_initializer(cx->b, qb_export_name(l, "input_scale", scale, sizeof scale), &ts);
   qb_onnx_builder_initializer(cx->b, qb_export_name(l, "input_zero_point", zp, sizeof zp), &tz);
   qb_export_name(l, "input_quantized", q, sizeof q);
@@ -40,35 +57,21 @@ const char* qb_layer_export_input(qb_layer* l, qb_export_ctx* cx, const char* in
   return buf;
 }
 
-const char* qb_layer_export_weight(qb_layer* l, qb_export_ctx* cx, const qb_param* w,
-                                   const float* data, int ndim, const size_t* dims, char* buf,
-                                   size_t len) {
-  if (!cx->qdq || !l->wq) {
-    qb_export_float_init(cx, w->name, data, ndim, dims);
-    return w->name;
+/* The weight as int8 codes with one scale and zero point per output channel (a
+ * per-tensor grid repeats its one pair); DequantizeLinear along axis 0. */
+static void export_weight_codes(qb_layer* l, qb_export_ctx* cx, const qb_quantized_tensor* g,
+                                int ndim, const size_t* dims, size_t count, size_t rows,
+                                int8_t* q8, float* scales, int8_t* zps, char* buf, size_t len) {
+  for (size_t i = 0; i < count; i++) q8[i] = (int8_t)g->q[i];
+  for (size_t c = 0; c < rows; c++) {
+    const qb_qparams p = g->params[g->layout.nunits == 1 ? 0 : c];
+    scales[c] = p.scale, zps[c] = (int8_t)p.zero_point;
   }
-  qb_fakequant* fq = l->wq;
-  if (!qb_fakequant_forward(fq, data, w->count, 0)) { /* refresh the per-channel qparams */
-    qb_export_float_init(cx, w->name, data, ndim, dims);
-    return w->name;
-  }
-  int32_t* codes = malloc(w->count * sizeof *codes);
-  int8_t* q8 = malloc(w->count);
-  float* scales = malloc(fq->channels * sizeof *scales);
-  int8_t* zps = calloc(fq->channels, 1);
-  if (!codes || !q8 || !scales || !zps) {
-    free(codes), free(q8), free(scales), free(zps);
-    qb_export_float_init(cx, w->name, data, ndim, dims);
-    return w->name;
-  }
-  qb_fakequant_codes(fq, data, w->count, codes);
-  for (size_t i = 0; i < w->count; i++) q8[i] = (int8_t)codes[i];
-  for (size_t c = 0; c < fq->channels; c++) scales[c] = fq->qp[c].scale;
   char qn[NAME_LEN], sn[NAME_LEN], zn[NAME_LEN], node[NAME_LEN];
   qb_tensor tq = {.dtype = QB_I8, .ndim = ndim, .data = q8};
   for (int i = 0; i < ndim; i++) tq.dims[i] = dims[i];
-  qb_tensor ts = {.dtype = QB_F32, .ndim = 1, .dims = {fq->channels}, .data = scales};
-  qb_tensor tz = {.dtype = QB_I8, .ndim = 1, .dims = {fq->channels}, .data = zps};
+  qb_tensor ts = {.dtype = QB_F32, .ndim = 1, .dims = {rows}, .data = scales};
+  qb_tensor tz = {.dtype = QB_I8, .ndim = 1, .dims = {rows}, .data = zps};
   qb_onnx_builder_initializer(cx->b, qb_export_name(l, "weight_quantized", qn, sizeof qn), &tq);
   qb_onnx_builder_initializer(cx->b, qb_export_name(l, "weight_scale", sn, sizeof sn), &ts);
   qb_onnx_builder_initializer(cx->b, qb_export_name(l, "weight_zero_point", zn, sizeof zn), &tz);
@@ -77,8 +80,35 @@ const char* qb_layer_export_weight(qb_layer* l, qb_export_ctx* cx, const qb_para
                                          qb_export_name(l, "weight_dq", node, sizeof node), 3,
                                          (const char*[]){qn, sn, zn}, 1, (const char*[]){buf});
   qb_onnx_node_attr_int(n, "axis", 0);
-  free(codes), free(q8), free(scales), free(zps);
-  return buf;
+}
+
+/* QDQ: int8 codes + per-axis DequantizeLinear where the grid has one scale per output
+ * channel or per tensor and signed storage; per-group grids (blocked DequantizeLinear
+ * is opset 21) and unsigned weights are written as their fake-quantized float values,
+ * the same numbers. */
+const char* qb_layer_export_weight(qb_layer* l, qb_export_ctx* cx, const qb_param* w,
+                                   const float* data, int ndim, const size_t* dims, char* buf,
+                                   size_t len) {
+  qb_fakequant* fq = l->wq;
+  if (!cx->qdq || !fq || !qb_fakequant_forward(fq, data, w->count, 0)) {
+    qb_export_float_init(cx, w->name, data, ndim, dims);
+    return w->name;
+  }
+  const qb_quantized_tensor* g = &fq->grid;
+  if (g->layout.kind == QB_PER_GROUP || !fq->spec.scheme.is_signed) {
+    qb_export_float_init(cx, w->name, g->dequant, ndim, dims);
+    return w->name;
+  }
+  int8_t* q8 = malloc(w->count);
+  float* scales = malloc(fq->rows * sizeof *scales);
+  int8_t* zps = malloc(fq->rows);
+  if (q8 && scales && zps)
+    export_weight_codes(l, cx, g, ndim, dims, w->count, fq->rows, q8, scales, zps, buf, len);
+  else
+    qb_export_float_init(cx, w->name, g->dequant, ndim, dims);
+  const bool done = q8 && scales && zps;
+  free(q8), free(scales), free(zps);
+  return done ? buf : w->name;
 }
 
 /* ---------------------------------------------------------------- flatten */
@@ -121,7 +151,8 @@ static int dense_forward(qb_layer* l, size_t n, const float* x, float* y, int tr
   const float* xin = qb_layer_quant_input(l, n, x, training);
   const float* W = qb_layer_quant_weight(l, d->W, training);
   if (!xin || !W) return -1;
-  return qb_train_dense_forward(n, l->in_size, l->out_size, xin, W, d->b->w, y);
+  if (qb_train_dense_forward(n, l->in_size, l->out_size, xin, W, d->b->w, y)) return -1;
+  return qb_layer_quant_output(l, n, y, training);
 }
 
 static int dense_backward(qb_layer* l, size_t n, const float* x, const float* y,
@@ -129,6 +160,7 @@ static int dense_backward(qb_layer* l, size_t n, const float* x, const float* y,
   dense_impl* d = l->impl;
   const float* xin = l->aq ? l->aq->out : x;
   const float* W = l->wq ? l->wq->out : d->W->w;
+  if (!(dy = qb_layer_output_grad(l, n, dy))) return -1;
   if (qb_train_dense_backward(n, l->in_size, l->out_size, xin, W, dy, dx, d->W->grad, d->b->grad))
     return -1;
   if (l->wq) qb_fakequant_backward(l->wq, d->W->grad, d->W->count);

@@ -21,7 +21,8 @@ static int conv_forward(qb_layer* l, size_t n, const float* x, float* y, int tra
   const float* xin = qb_layer_quant_input(l, n, x, training);
   const float* W = qb_layer_quant_weight(l, c->W, training);
   if (!xin || !W) return -1;
-  return qb_train_conv2d_forward(&c->s, n, xin, W, c->b ? c->b->w : NULL, y);
+  if (qb_train_conv2d_forward(&c->s, n, xin, W, c->b ? c->b->w : NULL, y)) return -1;
+  return qb_layer_quant_output(l, n, y, training);
 }
 
 static int conv_backward(qb_layer* l, size_t n, const float* x, const float* y,
@@ -29,6 +30,7 @@ static int conv_backward(qb_layer* l, size_t n, const float* x, const float* y,
   conv_impl* c = l->impl;
   const float* xin = l->aq ? l->aq->out : x;
   const float* W = l->wq ? l->wq->out : c->W->w;
+  if (!(dy = qb_layer_output_grad(l, n, dy))) return -1;
   if (qb_train_conv2d_backward(&c->s, n, xin, W, dy, dx, c->W->grad, c->b ? c->b->grad : NULL))
     return -1;
   if (l->wq) qb_fakequant_backward(l->wq, c->W->grad, c->W->count);

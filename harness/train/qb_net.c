@@ -37,6 +37,7 @@ void qb_net_free(qb_net* net) {
     if (l->ops->destroy) l->ops->destroy(l);
     qb_fakequant_free(l->wq);
     qb_fakequant_free(l->aq);
+    qb_fakequant_free(l->oq);
     free(l->impl);
     free(l);
   }

@@ -67,6 +67,7 @@ struct qb_layer {
   int nparams;
   qb_fakequant* wq; /* QAT: weight fake-quant (NULL when training in fp32) */
   qb_fakequant* aq; /* QAT: input activation fake-quant */
+  qb_fakequant* oq; /* QAT: output fake-quant (static quantization requantizes outputs) */
   void* impl;       /* the layer kind's own state */
 };
 

@@ -46,7 +46,7 @@ qb_net* qb_net_load_onnx(const char* path, size_t max_batch, qb_error* err) {
   if (!name) {
     qb_fail(err, "%s: no qbench.model metadata (expected a model written by qbench train)",
             path);
-  } else if (strcmp(name, "mlp") != 0 && strcmp(name, "cnn") != 0) {
+  } else if (!qb_qat_model_supported(name)) {
     qb_fail(err, "%s: model '%s' cannot be loaded for fine-tuning (its export folds or "
             "transposes parameters); QAT supports mlp and cnn", path, name);
   } else if ((net = qb_reference_model_build(name, max_batch, 0, err)) != NULL) {
@@ -61,14 +61,26 @@ qb_net* qb_net_load_onnx(const char* path, size_t max_batch, qb_error* err) {
   return net;
 }
 
-int qb_qat_attach(qb_net* net, int wbits, int abits, qb_error* err) {
+bool qb_qat_model_supported(const char* reference_name) {
+  return !strcmp(reference_name, "mlp") || !strcmp(reference_name, "cnn");
+}
+
+int qb_qat_attach(qb_net* net, const qb_qconfig* qc, qb_error* err) {
+  if (qc->workflow != QB_WORKFLOW_STATIC)
+    return qb_fail(err, "QAT fine-tunes for static quantization (weights and activations), "
+                   "not %s", qb_workflow_name(qc->workflow));
+  if (qc->act.granularity.kind != QB_PER_TENSOR)
+    return qb_fail(err, "QAT quantizes activations per tensor");
   for (int i = 0; i < net->nlayers; i++) {
     qb_layer* l = net->layers[i];
     if (!qb_layer_is_dense(l) && !qb_layer_is_conv2d(l)) continue;
     const qb_param* w = l->params[0]; /* weight first: [out, ...] */
-    l->wq = qb_fakequant_new_weight(wbits, w->dims[0], w->count);
-    l->aq = qb_fakequant_new_act(abits, net->max_batch * l->in_size);
-    if (!l->wq || !l->aq) return qb_fail(err, "out of memory attaching fake-quant");
+    l->wq = qb_fakequant_new_weight(&qc->weight, w->dims[0], w->count, err);
+    if (!l->wq) return -1;
+    l->aq = qb_fakequant_new_act(&qc->act.scheme, net->max_batch * l->in_size, err);
+    if (!l->aq) return -1;
+    l->oq = qb_fakequant_new_act(&qc->act.scheme, net->max_batch * l->out_size, err);
+    if (!l->oq) return -1;
   }
   return 0;
 }
@@ -81,4 +93,18 @@ int qb_qat_calibrate(qb_net* net, const float* x, size_t n, qb_error* err) {
       return qb_fail(err, "calibration forward failed (non-finite activations?)");
   }
   return 0;
+}
+
+int qb_qat_finetune(qb_net* net, const qb_train_data* d, const qb_qat_recipe* r,
+                    float* ptq_accuracy, qb_train_result* out, FILE* progress, qb_error* err) {
+  memset(out, 0, sizeof *out);
+  const size_t ncal = r->calib < d->ncalib ? r->calib : d->ncalib;
+  if (qb_qat_attach(net, &r->qc, err) || qb_qat_calibrate(net, d->calib_x, ncal, err)) return -1;
+  if (ptq_accuracy) *ptq_accuracy = qb_net_accuracy(net, d->test_x, d->test_y, d->ntest);
+  out->test_accuracy = ptq_accuracy ? *ptq_accuracy : 0.0f;
+  if (r->epochs <= 0) return 0;
+  const qb_train_recipe recipe = {.epochs = r->epochs, .batch = 128, .seed = r->seed,
+                                  .opt = {.kind = QB_OPT_SGD, .momentum = 0.9f},
+                                  .lr = r->lr, .warmup_steps = 0};
+  return qb_train_run(net, d, &recipe, out, progress, err);
 }

@@ -1,7 +1,8 @@
 /* Quantization-aware training on a qb_net: attach fake-quant to every dense and
- * convolution layer (weights per-channel symmetric, inputs per-tensor affine with a
- * moving-average min-max observer, see qb_fakequant.h), calibrate the observers,
- * fine-tune with the straight-through estimator, export QDQ ONNX.
+ * convolution layer (weights on the qconfig's deployment grid, inputs per tensor with
+ * the qconfig's activation scheme and a moving-average min-max observer, see
+ * qb_fakequant.h), calibrate the observers, fine-tune with the straight-through
+ * estimator, export QDQ or fp32 ONNX.
  *
  * The fp32 starting point is an ONNX file written by qbench train: its initializers
  * are loaded back by parameter name (same names, same layouts). Models whose export
@@ -12,16 +13,42 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
 #include "qb_error.h"
 #include "qb_net.h"
+#include "qb_qconfig.h"
+#include "qb_trainer.h"
 
 /* Reads `path`, builds the reference model named by its qbench.model metadata for
  * batches up to max_batch, and loads every parameter from the initializers. */
 qb_net* qb_net_load_onnx(const char* path, size_t max_batch, qb_error* err);
 
-/* Fake-quant on the weights (wbits) and inputs (abits) of every dense / conv layer. */
-int qb_qat_attach(qb_net* net, int wbits, int abits, qb_error* err);
+/* Can qb_net_load_onnx fine-tune this reference model? (mlp and cnn: their export
+ * keeps every parameter as trained.) */
+bool qb_qat_model_supported(const char* reference_name);
+
+/* Fake-quant on the weights (qc->weight) and inputs (qc->act.scheme, per tensor) of
+ * every dense / conv layer. The workflow must be static (weights and activations
+ * quantized) and activations per tensor. */
+int qb_qat_attach(qb_net* net, const qb_qconfig* qc, qb_error* err);
 /* Runs n samples through the observers (no weight update): static PTQ calibration. */
 int qb_qat_calibrate(qb_net* net, const float* x, size_t n, qb_error* err);
+
+typedef struct {
+  qb_qconfig qc;  /* the grid fine-tuned for (static; activations per tensor) */
+  int epochs;
+  float lr;       /* peak; cosine decay to 0, SGD with momentum 0.9, batch 128 */
+  size_t calib;   /* calibration images that initialize the activation observers */
+  uint64_t seed;  /* shuffling */
+} qb_qat_recipe;
+
+/* QAT from the net's current (fp32) weights: attach fake-quant for r->qc, calibrate
+ * on the calibration split, fine-tune on d's training images. ptq_accuracy (may be
+ * NULL) gets the test accuracy after calibration, before any step (needs d->ntest). */
+int qb_qat_finetune(qb_net* net, const qb_train_data* d, const qb_qat_recipe* r,
+                    float* ptq_accuracy, qb_train_result* out, FILE* progress, qb_error* err);
 
 #endif /* QB_QAT_H */

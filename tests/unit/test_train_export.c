@@ -98,7 +98,9 @@ static void test_qdq_export(const char* dir) {
   qb_error err;
   qb_net* net = qb_reference_model_build("cnn", 8, 1, &err);
   QB_CHECK(net != NULL);
-  QB_CHECK(qb_qat_attach(net, 4, 8, &err) == 0);
+  qb_qconfig qc;
+  QB_CHECK(qb_qconfig_parse("w4-sym-channel-restricted/a8", &qc, &err) == 0);
+  QB_CHECK(qb_qat_attach(net, &qc, &err) == 0);
   float* x = malloc(8 * 784 * sizeof *x);
   for (int i = 0; i < 8 * 784; i++) x[i] = qb_rand_normal();
   QB_CHECK(qb_qat_calibrate(net, x, 8, &err) == 0);
