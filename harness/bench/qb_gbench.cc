@@ -152,6 +152,25 @@ extern "C" {
 
 int qb_gbench_flush_json(void) { return g_doc.dirty ? WriteDocument() : 0; }
 
+int qb_gbench_merge_json(const char* out_path, const char* const* paths, size_t n) {
+  if (g_doc.dirty && WriteDocument()) return -1;
+  JsonDocument merged;
+  merged.path = out_path;
+  for (size_t i = 0; i < n; i++) {
+    std::string text, head, entries;
+    if (!ReadFile(paths[i], &text)) continue;
+    if (!SplitDocument(text, &head, &entries)) {
+      std::fprintf(stderr, "%s: not a Google Benchmark JSON document\n", paths[i]);
+      return -1;
+    }
+    if (merged.head.empty()) merged.head = head;
+    if (!entries.empty()) merged.entries += (merged.entries.empty() ? "  " : ",\n  ") + entries;
+  }
+  if (merged.head.empty()) return 0;
+  g_doc = merged;
+  return WriteDocument();
+}
+
 qb_gbench_options qb_gbench_default_options(void) {
   qb_gbench_options o = {};
   o.threads = 1;

@@ -37,6 +37,7 @@
 #define QB_GBENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -158,6 +159,11 @@ int qb_gbench_run_collect(const char* json_path, qb_gbench_repetition_fn on_repe
                           void* user_data);
 /* Writes the entries qb_gbench_run_collect has not written yet; 0 or -1. */
 int qb_gbench_flush_json(void);
+/* Writes to out_path one document: the first readable input's context and every
+ * input's benchmark entries, in order (qbench merge of sharded runs). Missing inputs
+ * are skipped; with none readable nothing is written. 0, or -1 (message on stderr)
+ * when an input is not a Google Benchmark document or the output cannot be written. */
+int qb_gbench_merge_json(const char* out_path, const char* const* paths, size_t n);
 
 #ifdef __cplusplus
 }

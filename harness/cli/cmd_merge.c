@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "qb_cli.h"
+#include "qb_gbench.h"
 #include "qb_result.h"
 #include "qb_results_files.h"
 
@@ -17,7 +18,8 @@ void qb_cmd_merge_help(void) {
       "usage: qbench merge --out DIR RUN_DIR...\n\n"
       "Combine the run folders of a sharded sweep (qbench sweep CONFIG --shard I/N, one\n"
       "per shard) into DIR: results.csv and results.json with every shard's rows (run_id\n"
-      "set to DIR's name) and run.json from the first shard. An item found in two shards\n"
+      "set to DIR's name), run.json from the first shard, and gbench.json with every\n"
+      "shard's Google Benchmark entries under the first shard's context. An item found in two shards\n"
       "is an error (the shards overlap). The shards' rows stay in the SQLite history\n"
       "under their own run ids.\n\n"
       "options:\n"
@@ -75,6 +77,23 @@ static int write_run_json(const char* path, const char* text, size_t len, const 
   return rc;
 }
 
+/* gbench.json: the first shard's context, every shard's benchmarks. */
+static int merge_gbench(const char* out, char* const* dirs, size_t n, qb_error* err) {
+  char(*paths)[1100] = calloc(n, sizeof *paths);
+  const char** list = calloc(n, sizeof *list);
+  int rc = paths && list ? 0 : qb_fail(err, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    snprintf(paths[i], sizeof paths[i], "%s/gbench.json", dirs[i]);
+    list[i] = paths[i];
+  }
+  char path[1100];
+  snprintf(path, sizeof path, "%s/gbench.json", out);
+  if (!rc && qb_gbench_merge_json(path, list, n))
+    rc = qb_fail(err, "%s: cannot merge the shards' Google Benchmark JSON", path);
+  free(paths), free(list);
+  return rc;
+}
+
 static const char* base_name(const char* path) {
   const char* s = strrchr(path, '/');
   return s && s[1] ? s + 1 : path;
@@ -127,6 +146,7 @@ int qb_cmd_merge(int argc, char** argv) {
     free(text);
     if (wrc) goto done;
   }
+  if (merge_gbench(out, argv + optind, (size_t)(argc - optind), &err)) goto done;
   printf("%s: %zu rows from %d shards\n", out, all.count, argc - optind);
   rc = QB_EXIT_OK;
 done:

@@ -87,6 +87,13 @@ if diff <(strip "$full_csv") <(strip merged/results.csv) >/dev/null; then
 else
   fail "merged shards differ from the unsharded run"
 fi
+# gbench.json: the shards' benchmark entries together == the unsharded run's names.
+names() { python3 -c 'import json,sys; print("\n".join(sorted(b["name"] for b in json.load(open(sys.argv[1]))["benchmarks"])))' "$1"; }
+if [[ -s merged/gbench.json ]] && diff <(names "$full_gb") <(names merged/gbench.json) >/dev/null; then
+  pass "merged gbench.json holds the unsharded run's $(names merged/gbench.json | wc -l) benchmark entries"
+else
+  fail "merged gbench.json differs from the unsharded run's benchmark entries"
+fi
 if grep -q "\"run_id\": \"merged\"" merged/run.json && [[ -f merged/results.json ]]; then pass "merged run.json (run_id merged) and results.json"; else fail "merged folder incomplete"; fi
 expect_exit 0 "report of the merged run" -- "$qbench" report merged --no-plots
 finish
