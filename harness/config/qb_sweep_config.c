@@ -16,7 +16,7 @@ static const char* const kReferenceModels[] = {"mlp", "cnn", "dwnet", "vit", NUL
 
 int qb_sweep_workflow_parse(const char* text, qb_workflow* out) {
   static const qb_workflow kAll[QB_SWEEP_WORKFLOWS] = {
-      QB_WORKFLOW_WEIGHT_ONLY, QB_WORKFLOW_DYNAMIC, QB_WORKFLOW_STATIC};
+      QB_WORKFLOW_WEIGHT_ONLY, QB_WORKFLOW_DYNAMIC, QB_WORKFLOW_STATIC, QB_WORKFLOW_QAT};
   for (int i = 0; i < QB_SWEEP_WORKFLOWS; i++)
     if (!strcmp(text, qb_workflow_name(kAll[i]))) {
       *out = kAll[i];
@@ -238,7 +238,7 @@ static int workflow_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char*
                          void* user) {
   qb_sweep_config* cfg = user;
   if (qb_sweep_workflow_parse(qb_yaml_scalar(n), &cfg->workflows[i]))
-    return qb_yaml_expected(c, n, path, "weight-only, dynamic or static");
+    return qb_yaml_expected(c, n, path, "weight-only, dynamic, static or qat");
   for (size_t j = 0; j < i; j++)
     if (cfg->workflows[j] == cfg->workflows[i])
       return qb_yaml_expected(c, n, path, "each workflow once");
@@ -299,9 +299,18 @@ static int eval_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* 
 }
 
 static const char* const kEvalKeys[] = {"limit", "calibration", NULL};
+
+static int qat_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
+                     const char* path, void* user) {
+  qb_sweep_config* cfg = user;
+  if (!strcmp(key, "epochs")) return qb_yaml_long(c, v, path, 1, 100, &cfg->qat_epochs);
+  return qb_yaml_long(c, v, path, 0, 55000, &cfg->qat_limit);
+}
+
+static const char* const kQatKeys[] = {"epochs", "limit", NULL};
 static const char* const kTopKeys[] = {
     "name",     "output",   "seed",     "models",  "eval",        "weights", "activations",
-    "workflow", "backends", "measure",  "repetitions", "threads", NULL};
+    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     NULL};
 
 static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                      const char* path, void* user) {
@@ -323,6 +332,7 @@ static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
   }
   if (!strcmp(key, "models")) return models_field(c, v, path, st);
   if (!strcmp(key, "eval")) return qb_yaml_each_field(c, v, path, kEvalKeys, eval_field, cfg);
+  if (!strcmp(key, "qat")) return qb_yaml_each_field(c, v, path, kQatKeys, qat_field, cfg);
   if (!strcmp(key, "weights") || !strcmp(key, "activations")) {
     qb_tensor_axes* ax = key[0] == 'w' ? &cfg->weights : &cfg->activations;
     /* Keys given replace the default axis; keys not given keep it. */
@@ -355,6 +365,7 @@ static void config_defaults(qb_sweep_config* cfg, const char* file) {
   snprintf(cfg->output, sizeof cfg->output, "results");
   cfg->seed = 1;
   cfg->calibration = 512;
+  cfg->qat_epochs = 1;
   axes_default(&cfg->weights, QB_SYMMETRIC, QB_PER_CHANNEL);
   axes_default(&cfg->activations, QB_AFFINE, QB_PER_TENSOR);
   cfg->workflows[0] = QB_WORKFLOW_STATIC;

@@ -7,6 +7,7 @@
  *   weights / activations:              axes, each a list; the plan is their product
  *       {bits, scheme, granularity, range}
  *   workflow, backends, measure, repetitions, threads
+ *   qat: {epochs, limit}                QAT fine-tuning: epochs, training images
  * A list-valued key also accepts a single scalar (bits: 8 == bits: [8]).
  *
  * Parsing is strict: an unknown key, a wrong type, an out-of-range value or a
@@ -39,10 +40,11 @@ typedef struct {
   int line, column;
 } qb_config_mark;
 
-/* Workflows are the model runtime's (harness/model/qb_qconfig.h: qb_workflow,
- * qb_workflow_name): weight-only, dynamic, static. */
-enum { QB_SWEEP_WORKFLOWS = 3 };
-/* "weight-only", "dynamic", "static" (the names qb_workflow_name prints). */
+/* Workflows (harness/model/qb_qconfig.h: qb_workflow, qb_workflow_name): the
+ * runtime's weight-only, dynamic, static, and qat (static quantization of the model
+ * fine-tuned with fake quantization for the item's grid; mlp and cnn). */
+enum { QB_SWEEP_WORKFLOWS = 4 };
+/* "weight-only", "dynamic", "static", "qat" (the names qb_workflow_name prints). */
 int qb_sweep_workflow_parse(const char* text, qb_workflow* out);
 
 typedef enum {
@@ -97,6 +99,8 @@ typedef struct {
   int repetitions;
   int threads[QB_SWEEP_MAX_THREADS];
   size_t nthreads;
+  long qat_epochs; /* fine-tuning epochs of qat items */
+  long qat_limit;  /* training images of qat items; 0 = all 55,000 */
 } qb_sweep_config;
 
 /* Parse `len` bytes of YAML; `file` names it in messages and resolves relative model

@@ -168,6 +168,8 @@ int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend
                     qb_quant_state** out, qb_error* err) {
   *out = NULL;
   if (!m->prepared) return qb_fail(err, "prepare the model before quantizing it");
+  if (cfg->workflow == QB_WORKFLOW_QAT)
+    return qb_fail(err, "qat is a sweep workflow: quantize the fine-tuned model as static");
   qb_quant_state* q = calloc(1, sizeof *q);
   if (!q) return qb_fail(err, "out of memory");
   q->cfg = *cfg;

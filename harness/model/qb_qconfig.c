@@ -22,6 +22,7 @@ const char* qb_workflow_name(qb_workflow w) {
   switch (w) {
     case QB_WORKFLOW_WEIGHT_ONLY: return "weight-only";
     case QB_WORKFLOW_DYNAMIC: return "dynamic";
+    case QB_WORKFLOW_QAT: return "qat";
     default: return "static";
   }
 }

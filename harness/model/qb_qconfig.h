@@ -38,7 +38,16 @@
 #include "qb_error.h"
 #include "qb_tensor_quant.h"
 
-typedef enum { QB_WORKFLOW_WEIGHT_ONLY, QB_WORKFLOW_DYNAMIC, QB_WORKFLOW_STATIC } qb_workflow;
+/* QB_WORKFLOW_QAT is a sweep workflow, not a runtime one: the sweep fine-tunes the
+ * model with fake quantization on the item's grid (harness/train/qb_qat.h), then the
+ * runtime quantizes the fine-tuned model exactly as static. qb_quant_create refuses
+ * it and qb_qconfig_parse does not accept it. */
+typedef enum {
+  QB_WORKFLOW_WEIGHT_ONLY,
+  QB_WORKFLOW_DYNAMIC,
+  QB_WORKFLOW_STATIC,
+  QB_WORKFLOW_QAT
+} qb_workflow;
 
 typedef struct {
   qb_tensor_qspec weight;

@@ -23,6 +23,7 @@ void qb_sweep_evaluator_free(qb_sweep_evaluator* ev) {
   if (!ev) return;
   qb_gbench_flush_json(); /* the last items' Google Benchmark entries */
   qb_eval_model_free(&ev->model);
+  qb_eval_model_free(&ev->tuned);
   qb_result_rows_free(&ev->reuse);
   free(ev);
 }
@@ -34,12 +35,13 @@ int qb_eval_row(qb_eval_item* it, const char* layer, const char* kernel, int thr
   return 0;
 }
 
-/* End to end: the integer run on the item's backend against the fp32 run. */
+/* End to end: the integer run on the item's backend against the config model's fp32
+ * run (for qat items too: the drop is what fine-tuning + quantizing costs in all). */
 static int eval_accuracy(qb_eval_item* it, qb_error* err) {
   qb_eval_model* em = it->em;
   qb_eval_result r;
   if (qb_eval_model_run(em, it->q, em->eval_count, &r, err)) return -1;
-  const qb_eval_result* f = &em->fp32;
+  const qb_eval_result* f = it->baseline;
   const char* name = it->model_name;
   const double acc = 100 * r.top1, acc32 = 100 * f->top1;
   int rc = qb_eval_row(it, name, "", 1, "accuracy", acc, "%", err) ||
@@ -155,9 +157,12 @@ static int eval_numerics(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err
 int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
                        qb_result_rows* rows, qb_error* err) {
   qb_sweep_evaluator* ev = ctx;
-  if (qb_eval_model_ensure(ev, cfg, item->model, err)) return -1;
-  qb_eval_item it = {cfg,  item, &ev->model, NULL, rows, cfg->models[item->model].name,
-                     ev->opt.log, &ev->high_cv, ev->opt.gbench_json};
+  const bool qat = item->workflow == QB_WORKFLOW_QAT;
+  if (qat ? qb_eval_tuned_ensure(ev, cfg, item, err) : qb_eval_model_ensure(ev, cfg, item->model, err))
+    return -1;
+  qb_eval_item it = {cfg,  item, qat ? &ev->tuned : &ev->model, &ev->model.fp32, NULL, rows,
+                     cfg->models[item->model].name, ev->opt.log, &ev->high_cv,
+                     ev->opt.gbench_json};
   int rc = make_state(&it, err);
   const unsigned ms = cfg->measure;
   if (!rc) rc = eval_numerics(ev, &it, err);

@@ -23,6 +23,7 @@ typedef struct {
 typedef struct {
   bool loaded;
   size_t index;              /* cfg->models[index] */
+  char path[QB_SWEEP_PATH_MAX + 64]; /* the ONNX file: the model's, or its qat fine-tune */
   qb_model m;
   qb_dataset test, calib;
   size_t eval_count;         /* samples of the evaluation subset */
@@ -37,7 +38,8 @@ typedef struct {
 
 struct qb_sweep_evaluator {
   qb_sweep_eval_options opt;
-  qb_eval_model model;
+  qb_eval_model model; /* the config's model: every item's fp32 baseline */
+  qb_eval_model tuned; /* qat items: the model fine-tuned for the current item's grid */
   size_t high_cv;
   /* Accuracy / per-layer / sensitivity rows of the last item whose layers all run
    * backend-independent fp32 code, keyed by its id without the backend. */
@@ -49,7 +51,8 @@ struct qb_sweep_evaluator {
 typedef struct {
   const qb_sweep_config* cfg;
   const qb_plan_item* item;
-  qb_eval_model* em;
+  qb_eval_model* em;                 /* the model quantized: ev->model, or ev->tuned (qat) */
+  const qb_eval_result* baseline;    /* the config model's fp32 run (accuracy, drop, ...) */
   qb_quant_state* q;
   qb_result_rows* rows;
   const char* model_name;
@@ -61,6 +64,10 @@ typedef struct {
 /* qb_sweep_eval_model.c */
 int qb_eval_model_ensure(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index,
                          qb_error* err);
+/* ev->model for the item's model, and ev->tuned for a qat item (fine-tuned, or taken
+ * from the cache: qb_sweep_qat.h). */
+int qb_eval_tuned_ensure(qb_sweep_evaluator* ev, const qb_sweep_config* cfg,
+                         const qb_plan_item* item, qb_error* err);
 void qb_eval_model_free(qb_eval_model* em);
 /* Quantized evaluation of the first `limit` samples (batch QB_SWEEP_BATCH). */
 int qb_eval_model_run(qb_eval_model* em, qb_quant_state* q, size_t limit, qb_eval_result* out,

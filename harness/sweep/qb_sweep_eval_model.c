@@ -1,11 +1,13 @@
 /* The evaluator's per-model cache: model, data, fp32 baseline, probe activations and
  * the one calibration every static qconfig reuses. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "qb_model_probe.h"
 #include "qb_sweep_eval_internal.h"
+#include "qb_sweep_qat.h"
 
 void qb_eval_model_free(qb_eval_model* em) {
   if (!em->loaded) return;
@@ -77,11 +79,12 @@ static int calibrate_once(qb_eval_model* em, const qb_sweep_config* cfg, qb_erro
                             QB_SWEEP_BATCH, err);
 }
 
-static int load(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index, qb_error* err) {
+static int load(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index,
+                const char* path, qb_eval_model* em, qb_error* err) {
   const qb_sweep_model* sm = &cfg->models[index];
-  qb_eval_model* em = &ev->model;
-  if (qb_model_load_onnx(sm->path, &em->m, err)) return -1;
+  if (qb_model_load_onnx(path, &em->m, err)) return -1;
   em->loaded = true, em->index = index;
+  snprintf(em->path, sizeof em->path, "%s", path);
   if (load_data(ev, sm, em, err)) return -1;
   const size_t n = em->test.count;
   em->eval_count = cfg->eval_limit > 0 && (size_t)cfg->eval_limit < n ? (size_t)cfg->eval_limit : n;
@@ -99,10 +102,22 @@ static int load(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index
   return probe_fp32(em, err);
 }
 
+/* load(), with the model named in the message and nothing left loaded on failure. */
+static int load_or_fail(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index,
+                        const char* path, qb_eval_model* em, qb_error* err) {
+  if (load(ev, cfg, index, path, em, err) == 0) return 0;
+  char inner[sizeof err->msg];
+  memcpy(inner, err->msg, sizeof inner);
+  inner[sizeof inner - 1] = 0;
+  qb_eval_model_free(em);
+  return qb_fail(err, "model %s (%s): %s", cfg->models[index].name, path, inner);
+}
+
 int qb_eval_model_ensure(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index,
                          qb_error* err) {
   if (ev->model.loaded && ev->model.index == index) return 0;
   qb_eval_model_free(&ev->model);
+  qb_eval_model_free(&ev->tuned);
   const qb_sweep_model* sm = &cfg->models[index];
   if (access(sm->path, R_OK))
     return qb_fail(err, "%s:%d:%d: model %s not found%s", cfg->file, sm->mark.line,
@@ -113,12 +128,18 @@ int qb_eval_model_ensure(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, siz
   if (strcmp(sm->data, "fashion-mnist") && access(sm->data, R_OK))
     return qb_fail(err, "%s:%d:%d: data file %s not found", cfg->file, sm->mark.line,
                    sm->mark.column, sm->data);
-  if (load(ev, cfg, index, err) == 0) return 0;
-  char inner[sizeof err->msg];
-  memcpy(inner, err->msg, sizeof inner);
-  inner[sizeof inner - 1] = 0;
-  qb_eval_model_free(&ev->model);
-  return qb_fail(err, "model %s (%s): %s", cfg->models[index].name, cfg->models[index].path, inner);
+  return load_or_fail(ev, cfg, index, sm->path, &ev->model, err);
+}
+
+int qb_eval_tuned_ensure(qb_sweep_evaluator* ev, const qb_sweep_config* cfg,
+                         const qb_plan_item* item, qb_error* err) {
+  if (qb_eval_model_ensure(ev, cfg, item->model, err)) return -1;
+  char path[sizeof ev->tuned.path];
+  if (qb_sweep_qat_model(cfg, item, ev->opt.fmnist_dir, ev->opt.log, path, sizeof path, err))
+    return -1;
+  if (ev->tuned.loaded && !strcmp(ev->tuned.path, path)) return 0;
+  qb_eval_model_free(&ev->tuned);
+  return load_or_fail(ev, cfg, item->model, path, &ev->tuned, err);
 }
 
 int qb_eval_model_run(qb_eval_model* em, qb_quant_state* q, size_t limit, qb_eval_result* out,

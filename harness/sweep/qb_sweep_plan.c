@@ -1,6 +1,7 @@
 #include "qb_sweep_plan.h"
 
 #include "qb_dispatch.h"
+#include "qb_qat.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,19 @@ static bool dynamic_non_minmax(const qb_plan_item* it, qb_backend_set usable) {
 }
 static void collapse_act_range_to_minmax(qb_plan_item* it) {
   it->activations.range = qb_range_default(QB_RANGE_MINMAX);
+}
+
+static bool qat_other_ranges(const qb_plan_item* it, qb_backend_set usable) {
+  return it->workflow == QB_WORKFLOW_QAT && (it->weights.range.kind != QB_RANGE_MINMAX ||
+                                             it->activations.range.kind != QB_RANGE_MOVAVG);
+}
+static void collapse_to_qat_ranges(qb_plan_item* it) {
+  it->weights.range = qb_range_default(QB_RANGE_MINMAX);
+  it->activations.range = qb_range_default(QB_RANGE_MOVAVG);
+}
+
+static bool qat_not_fine_tunable(const qb_plan_item* it, qb_backend_set usable) {
+  return it->workflow == QB_WORKFLOW_QAT && !it->fine_tunable;
 }
 
 static bool backend_unusable(const qb_plan_item* it, qb_backend_set usable) {
@@ -81,6 +95,15 @@ static const qb_plan_rule kRules[] = {
      "dynamic quantization takes activation ranges at run time with min-max: other "
      "activation range strategies do not apply",
      dynamic_non_minmax, collapse_act_range_to_minmax},
+    {"qat-ranges",
+     "qat fine-tunes against the grid it deploys: weights min-max (recomputed every step), "
+     "activations moving-average min-max (the observer it trains with); other range "
+     "strategies do not apply",
+     qat_other_ranges, collapse_to_qat_ranges},
+    {"qat-model",
+     "qat fine-tunes reference models whose ONNX export keeps every trained parameter "
+     "(mlp, cnn); dwnet folds batch norm and vit transposes its weights at export",
+     qat_not_fine_tunable, NULL},
     {"backend-not-usable",
      "the backend is not usable on this machine (not built, not detected, or masked by "
      "QB_ISA_MASK)",
@@ -129,7 +152,8 @@ static void apply_choice(const qb_tensor_choice* t, qb_tensor_qspec* spec) {
 
 qb_qconfig qb_plan_item_qconfig(const qb_plan_item* item) {
   qb_qconfig q = qb_qconfig_default();
-  q.workflow = item->workflow;
+  /* qat: the fine-tuned model is quantized as static. */
+  q.workflow = item->workflow == QB_WORKFLOW_QAT ? QB_WORKFLOW_STATIC : item->workflow;
   apply_choice(&item->weights, &q.weight);
   if (item->activations.bits) apply_choice(&item->activations, &q.act);
   return q;
@@ -341,6 +365,7 @@ int qb_plan_build(const qb_sweep_config* cfg, qb_backend_set usable, qb_plan* pl
             it.weights = axes_choice(&cfg->weights, wi);
             it.activations = axes_choice(&cfg->activations, ai);
             it.backend = backends[bi];
+            it.fine_tunable = cfg->models[m].reference && qb_qat_model_supported(cfg->models[m].name);
             consider(&b, cfg, it);
           }
   free(b.seen.slots);

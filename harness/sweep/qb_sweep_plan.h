@@ -9,7 +9,8 @@
  *
  * The rules are one table (qb_plan_rules), applied to each combination:
  *   1. collapse rules rewrite an axis that does not apply (weight-only has no
- *      activation quantization; dynamic always takes activation ranges with min-max).
+ *      activation quantization; dynamic always takes activation ranges with min-max;
+ *      qat trains against min-max weight grids and moving-average activation ranges).
  *      A rewritten combination equal to one already planned is skipped with the
  *      collapse rule's reason.
  *   2. skip rules drop combinations no backend can run as asked (see the table in
@@ -42,6 +43,7 @@ typedef struct {
   qb_workflow workflow;
   qb_tensor_choice weights, activations;
   qb_backend backend;
+  bool fine_tunable; /* the model can be fine-tuned for qat (qb_qat_model_supported) */
   char id[QB_PLAN_ID_MAX];
   const struct qb_plan_rule* collapsed_by; /* the collapse rule that rewrote it, or NULL */
 } qb_plan_item;

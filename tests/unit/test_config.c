@@ -114,6 +114,15 @@ static void test_defaults(void) {
   QB_CHECK_EQ_INT(cfg.weights.scheme[0], QB_SYMMETRIC);
   QB_CHECK_EQ_INT(cfg.weights.granularity[0].kind, QB_PER_CHANNEL);
   QB_CHECK_EQ_INT(cfg.measure, QB_MEASURE_ACCURACY);
+  QB_CHECK_EQ_INT(cfg.qat_epochs, 1);
+  QB_CHECK_EQ_INT(cfg.qat_limit, 0);
+  qb_sweep_config_free(&cfg);
+  QB_CHECK_MSG(parse("models: [{name: cnn}]\nworkflow: [static, qat]\nqat: {epochs: 3, limit: 5000}\n",
+                     &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK_EQ_INT(cfg.nworkflows, 2);
+  QB_CHECK_EQ_INT(cfg.workflows[1], QB_WORKFLOW_QAT);
+  QB_CHECK_EQ_INT(cfg.qat_epochs, 3);
+  QB_CHECK_EQ_INT(cfg.qat_limit, 5000);
   qb_sweep_config_free(&cfg);
 }
 
@@ -145,6 +154,10 @@ static void test_errors(void) {
                "expected all, scalar, sse41");
   expect_error("models: [{name: mlp}]\nworkflow: [static, static]\n", 2, 20, "each workflow once");
   expect_error("models: [{name: mlp}]\nmeasure: [speed, joy]\n", 2, 18, "got 'joy'");
+  expect_error("models: [{name: mlp}]\nworkflow: [qta]\n", 2, 12, "expected weight-only, dynamic, static or qat");
+  expect_error("models: [{name: mlp}]\nqat: {epochs: 0}\n", 2, 15, "qat.epochs: expected an integer in 1..100");
+  expect_error("models: [{name: mlp}]\nqat: {limit: 60000}\n", 2, 14, "in 0..55000, got '60000'");
+  expect_error("models: [{name: mlp}]\nqat: {lr: 0.1}\n", 2, 7, "qat: expected one of the keys epochs, limit");
   /* Models. */
   expect_error("models: [{name: resnet}]\n", 1, 17, "a reference model name: mlp, cnn, dwnet or vit");
   expect_error("models: [{name: mlp, path: a.onnx}]\n", 1, 10, "exactly one of 'name'");

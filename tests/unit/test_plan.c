@@ -131,6 +131,40 @@ static void test_dynamic_collapse(void) {
   done(&cfg, &plan);
 }
 
+/* qat: ranges collapse to the ones it trains with (weights min-max, activations
+ * moving-average), the item's runtime qconfig is static, and only mlp / cnn (reference
+ * models whose export keeps the trained parameters) are fine-tuned. */
+static void test_qat_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}, {name: dwnet}, {name: cnn}, {name: vit}]\n"
+            "workflow: [qat]\n"
+            "weights: {range: [mse, minmax]}\n"
+            "activations: {range: [percentile:99, minmax]}\n"
+            "backends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  QB_CHECK_EQ_INT(plan.ncombinations, 16);
+  QB_CHECK_EQ_INT(plan.nitems, 2);
+  QB_CHECK_EQ_INT(items_matching(&plan, "mlp/qat/w8-sym-channel-minmax/a8-aff-tensor-movavg/scalar"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "cnn/qat/w8-sym-channel-minmax/a8-aff-tensor-movavg/scalar"), 1);
+  QB_CHECK_EQ_INT(skips_by(&plan, "qat-ranges"), 6);
+  QB_CHECK_EQ_INT(skips_by(&plan, "qat-model"), 8);
+  for (size_t i = 0; i < plan.nitems; i++) {
+    const qb_qconfig q = qb_plan_item_qconfig(&plan.items[i]);
+    QB_CHECK_EQ_INT(q.workflow, QB_WORKFLOW_STATIC);
+    QB_CHECK_EQ_INT(q.act.range.kind, QB_RANGE_MOVAVG);
+  }
+  done(&cfg, &plan);
+  /* A model given by path is not a reference model: never fine-tuned. */
+  if (build("models: [{path: m.onnx, data: x.npy, labels: y.npy}]\nworkflow: [qat, static]\n"
+            "backends: [scalar]\n", kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  QB_CHECK_EQ_INT(plan.nitems, 1);
+  QB_CHECK_EQ_INT(skips_by(&plan, "qat-model"), 1);
+  done(&cfg, &plan);
+}
+
 static void test_backend_rules(void) {
   qb_sweep_config cfg;
   qb_plan plan;
@@ -264,6 +298,7 @@ int main(void) {
   test_product_and_ids();
   test_weight_only_collapse();
   test_dynamic_collapse();
+  test_qat_rules();
   test_backend_rules();
   test_activation_and_width_rules();
   test_duplicate_values();
