@@ -155,6 +155,11 @@ static void greedy(qb_recommendation* out, const option_value* v, double budget)
   out->plan_within_budget = total <= budget;
 }
 
+static bool mixable(const qb_run_data* run, const qb_cfg_summary* c, const char* layer) {
+  return strcmp(c->id.workflow, "qat") &&
+         isfinite(layer_value(run, &c->id, layer, "sensitivity_only", NULL));
+}
+
 static int plan(const qb_run_data* run, const qb_run_index* idx, const qb_model_summary* m,
                 const qb_recommend_query* q, qb_recommendation* out) {
   if (collect_layers(run, m->name, out)) return -1;
@@ -163,14 +168,13 @@ static int plan(const qb_run_data* run, const qb_run_index* idx, const qb_model_
              "no per-layer sensitivity in this run (sweep with measure: [sensitivity])");
     return 0;
   }
-  /* The activation side: that of the best-ranked qconfig with sensitivity rows. */
+  /* The activation side: that of the best-ranked qconfig with sensitivity rows. qat
+   * items are not mixed: their layers belong to a model fine-tuned for one grid. */
   const qb_cfg_summary* anchor = NULL;
   for (size_t i = 0; i < out->nranked && !anchor; i++)
-    if (isfinite(layer_value(run, &out->ranked[i].cfg->id, out->layers[0].layer, "sensitivity_only", NULL)))
-      anchor = out->ranked[i].cfg;
+    if (mixable(run, out->ranked[i].cfg, out->layers[0].layer)) anchor = out->ranked[i].cfg;
   for (size_t i = 0; i < m->ncfgs && !anchor; i++)
-    if (isfinite(layer_value(run, &m->cfgs[i].id, out->layers[0].layer, "sensitivity_only", NULL)))
-      anchor = &m->cfgs[i];
+    if (mixable(run, &m->cfgs[i], out->layers[0].layer)) anchor = &m->cfgs[i];
   if (!anchor) {
     snprintf(out->plan_note, sizeof out->plan_note, "no qconfig has per-layer sensitivity rows");
     return 0;

@@ -195,6 +195,55 @@ static void finding_backends(report* r, const qb_model_summary* m) {
   r->sum->findings++;
 }
 
+/* The static PTQ item a qat item is compared with: the same weights and activation
+ * grid, calibrated with the range qat deploys with (movavg) if the run has it, else
+ * with min-max (the usual PTQ baseline). */
+static const qb_cfg_summary* ptq_twin(const qb_model_summary* m, const qb_result_row* q) {
+  const qb_cfg_summary* minmax = NULL;
+  for (size_t i = 0; i < m->ncfgs; i++) {
+    const qb_result_row* s = &m->cfgs[i].id;
+    if (strcmp(s->workflow, "static") || s->w_bits != q->w_bits || s->a_bits != q->a_bits ||
+        strcmp(s->w_scheme, q->w_scheme) || strcmp(s->w_granularity, q->w_granularity) ||
+        strcmp(s->w_range, q->w_range) || strcmp(s->a_scheme, q->a_scheme) ||
+        !isfinite(m->cfgs[i].drop))
+      continue;
+    if (!strcmp(s->a_range, q->a_range)) return &m->cfgs[i];
+    if (!strcmp(s->a_range, "minmax")) minmax = &m->cfgs[i];
+  }
+  return minmax;
+}
+
+/* QAT against static PTQ on the same grid, where PTQ lost at least 0.5 pp: the share
+ * of the PTQ drop fine-tuning recovered (median), and the grid where PTQ lost most. */
+static void finding_qat(report* r, const qb_model_summary* m) {
+  enum { MAXQ = 64 };
+  double share[MAXQ];
+  int n = 0;
+  const qb_cfg_summary *worst = NULL, *worst_ptq = NULL;
+  for (size_t i = 0; i < m->ncfgs && n < MAXQ; i++) {
+    const qb_cfg_summary* q = &m->cfgs[i];
+    if (strcmp(q->id.workflow, "qat") || !isfinite(q->drop)) continue;
+    const qb_cfg_summary* p = ptq_twin(m, &q->id);
+    if (!p || p->drop < 0.5) continue;
+    share[n++] = (p->drop - q->drop) / p->drop;
+    if (!worst_ptq || p->drop > worst_ptq->drop) worst = q, worst_ptq = p;
+  }
+  if (!n) return;
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && share[j] < share[j - 1]; j--) {
+      const double t = share[j];
+      share[j] = share[j - 1], share[j - 1] = t;
+    }
+  const double median = n % 2 ? share[n / 2] : 0.5 * (share[n / 2 - 1] + share[n / 2]);
+  char label[128];
+  qb_qconfig_short(&worst->id, label, sizeof label);
+  fprintf(r->f, "- %s, QAT vs static PTQ on the same grid (%d grids where PTQ lost >= 0.5 pp): "
+          "recovers a median %.0f %% of the PTQ drop; largest PTQ drop `%s` (PTQ %s): "
+          "%.2f pp -> %.2f pp after QAT.\n",
+          m->name, n, 100 * median, label, worst_ptq->id.a_range, worst_ptq->drop, worst->drop);
+  r->sum->findings++;
+}
+
 static void section_summary(report* r) {
   fputs("\n## Summary\n\n", r->f);
   if (!r->idx->nmodels) fputs("This run has no result rows.\n", r->f);
@@ -206,6 +255,7 @@ static void section_summary(report* r) {
     finding_axis(r, m, "weight range strategy", attr_wrange);
     finding_axis(r, m, "activation range strategy", attr_arange);
     finding_axis(r, m, "workflow", attr_workflow);
+    finding_qat(r, m);
     finding_backends(r, m);
   }
 }

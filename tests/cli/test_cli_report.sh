@@ -30,7 +30,7 @@ expect_exit 0 "compare a run with itself" -- "$qbench" compare base same
 expect_in "**OK**: 0 regressions" "no regression on identical runs"
 expect_exit 1 "compare a 30 % slowdown" -- "$qbench" compare base slow --json cmp.json --md cmp.md
 md=$(cat cmp.md)
-[[ "$md" == *"**REGRESSION**: 27 regressions"* ]] && pass "27 latency series regressed (9 qconfigs x 3 backends)" || fail "regression count: $md"
+[[ "$md" == *"**REGRESSION**: 33 regressions"* ]] && pass "33 latency series regressed (11 qconfigs x 3 backends)" || fail "regression count: $md"
 [[ "$(cat cmp.json)" == *'"status": "regressed"'* ]] && pass "JSON names the regression" || fail "JSON status"
 expect_exit 0 "the same slowdown under a 50 % threshold" -- "$qbench" compare base slow --speed-threshold 50
 expect_exit 2 "compare a missing run" -- "$qbench" compare base nothere

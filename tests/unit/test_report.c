@@ -5,6 +5,7 @@
  * `test_report --write-run DIR` only writes the synthetic run (results.csv, run.json)
  * into DIR: the CLI test (tests/cli/test_cli_report.sh) drives qbench with it. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,17 @@ typedef struct {
   const char* w_gran;
   const char* a_range; /* NULL: weight-only */
   double drop;         /* planted end-to-end drop (pp) */
+  bool qat;            /* workflow qat (else static, or weight-only without a_range) */
 } cfg;
 
 static const cfg kCfgs[] = {
-    {8, "channel", "minmax", 0.20},  {8, "channel", "entropy", 0.20}, /* identical: planted */
-    {8, "tensor", "minmax", 0.60},   {8, "tensor", "entropy", 0.45},
-    {4, "channel", "minmax", 2.50},  {4, "channel", "entropy", 1.90},
-    {4, "tensor", "minmax", 9.00},   {4, "tensor", "entropy", 7.50},
-    {4, "group:32", NULL, 0.90},
+    {8, "channel", "minmax", 0.20, false},  {8, "channel", "entropy", 0.20, false}, /* identical: planted */
+    {8, "tensor", "minmax", 0.60, false},   {8, "tensor", "entropy", 0.45, false},
+    {4, "channel", "minmax", 2.50, false},  {4, "channel", "entropy", 1.90, false},
+    {4, "tensor", "minmax", 9.00, false},   {4, "tensor", "entropy", 7.50, false},
+    {4, "group:32", NULL, 0.90, false},
+    /* qat twins of the static w4 min-max items: recover 80 % and 40 % of their drop. */
+    {4, "tensor", "movavg", 1.80, true}, {4, "channel", "movavg", 1.50, true},
 };
 static const char* const kBackends[] = {"scalar", "avx2", "avx512vnni"};
 static const double kSpeedup[] = {1.0, 3.0, 5.0};
@@ -42,7 +46,8 @@ static void set_identity(qb_result_row* r, const cfg* c, const char* backend) {
   snprintf(r->run_id, sizeof r->run_id, "synthetic-20261201T000000Z");
   snprintf(r->model, sizeof r->model, "mlp");
   snprintf(r->backend, sizeof r->backend, "%s", backend);
-  snprintf(r->workflow, sizeof r->workflow, "%s", c->a_range ? "static" : "weight-only");
+  snprintf(r->workflow, sizeof r->workflow, "%s",
+           c->qat ? "qat" : c->a_range ? "static" : "weight-only");
   r->w_bits = c->w_bits;
   snprintf(r->w_scheme, sizeof r->w_scheme, "symmetric");
   snprintf(r->w_granularity, sizeof r->w_granularity, "%s", c->w_gran);
@@ -136,7 +141,7 @@ static void test_index(const char* dir) {
   QB_CHECK(qb_run_index_build(&run.rows, &idx, &err) == 0);
   QB_CHECK_EQ_INT(idx.nmodels, 1);
   QB_CHECK_EQ_INT(idx.nbackends, 3);
-  QB_CHECK_EQ_INT(idx.models[0].ncfgs, 9);
+  QB_CHECK_EQ_INT(idx.models[0].ncfgs, sizeof kCfgs / sizeof *kCfgs);
   QB_CHECK(idx.models[0].accuracy_fp32 == 88.0);
   const qb_cfg_summary* c = &idx.models[0].cfgs[0];
   QB_CHECK(fabs(c->drop - 0.2) < 1e-12);
@@ -171,8 +176,13 @@ static void test_report(const char* dir, bool render) {
   /* The best qconfig and the fastest one within 1 pp (w4 group:32 weight-only on avx512vnni). */
   QB_CHECK(strstr(md, "smallest drop 0.20 pp with `static w8 symmetric/channel/minmax a8 affine/tensor/minmax`") != NULL);
   QB_CHECK(strstr(md, "fastest qconfig within 1 pp of fp32: `weight-only w4 symmetric/group:32/minmax a-float` on avx512vnni") != NULL);
-  /* Axis findings with their means: w8 (0.2+0.2+0.6+0.45)/4 = 0.36; w4 (2.5+1.9+9+7.5+0.9)/5 = 4.36. */
-  QB_CHECK(strstr(md, "mlp, weight bits: mean drop w8 0.36 pp (n=4), w4 4.36 pp (n=5).") != NULL);
+  /* Axis findings with their means: w8 (0.2+0.2+0.6+0.45)/4 = 0.36;
+   * w4 (2.5+1.9+9+7.5+0.9+1.8+1.5)/7 = 3.59. */
+  QB_CHECK(strstr(md, "mlp, weight bits: mean drop w8 0.36 pp (n=4), w4 3.59 pp (n=7).") != NULL);
+  /* QAT vs its static min-max twin (no static movavg item): 80 % and 40 %, median 60 %. */
+  QB_CHECK(strstr(md, "mlp, QAT vs static PTQ on the same grid (2 grids where PTQ lost >= 0.5 pp): "
+                      "recovers a median 60 % of the PTQ drop; largest PTQ drop "
+                      "`qat w4s.t.minmax a8a.t.movavg` (PTQ minmax): 9.00 pp -> 1.80 pp after QAT.") != NULL);
   QB_CHECK(strstr(md, "avx512vnni 5.0") != NULL || strstr(md, "avx512vnni 4.9") != NULL);
   /* Table row, sorted by drop: the first row is a 0.20 pp config. */
   QB_CHECK(strstr(md, "| static w8 symmetric/channel/minmax a8 affine/tensor/minmax | 0.20 | 99.70 % |") != NULL);
