@@ -160,6 +160,7 @@ int qb_cmd_qat(int argc, char** argv) {
   if (qb_qconfig_parse("w4-sym-channel-restricted/a8-aff-tensor", &o.qc, &err)) return QB_EXIT_FAILURE;
   int rc = parse_qat_opts(argc, argv, &o);
   if (rc) return rc < 0 ? QB_EXIT_OK : rc;
+  o.qc.act.range = qb_range_default(QB_RANGE_MOVAVG); /* the observer it trains with */
   qb_qconfig_str(&o.qc, o.qc_text, sizeof o.qc_text);
   char out[4096], json[4096];
   const size_t n = strlen(o.model);

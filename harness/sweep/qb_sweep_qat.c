@@ -12,9 +12,8 @@
 #include "qb_qat.h"
 
 /* Bump when the fine-tuning changes what it computes: cached models then retrain. */
-#define QB_QAT_RECIPE_VERSION 1
+#define QB_QAT_RECIPE_VERSION 2
 #define QB_QAT_LR 0.005f
-#define QB_QAT_CALIB 2000
 #define QB_QAT_MAX_BATCH 128
 
 static uint64_t fnv1a(uint64_t h, const void* data, size_t n) {
@@ -42,9 +41,9 @@ static int cache_key(const qb_sweep_config* cfg, const qb_plan_item* item, char*
   qb_qconfig_str(&qc, text, sizeof text);
   snprintf(words, size,
            "model %s, qconfig %s, epochs %ld, training images %ld, seed %" PRIu64
-           ", lr %g, calibration %d, batch 128, recipe %d",
+           ", lr %g, calibration %ld, batch 128, recipe %d",
            cfg->models[item->model].name, text, cfg->qat_epochs, cfg->qat_limit, cfg->seed,
-           (double)QB_QAT_LR, QB_QAT_CALIB, QB_QAT_RECIPE_VERSION);
+           (double)QB_QAT_LR, cfg->calibration, QB_QAT_RECIPE_VERSION);
   *hash = 1469598103934665603ull;
   if (hash_file(cfg->models[item->model].path, hash, err)) return -1;
   *hash = fnv1a(*hash, words, strlen(words));
@@ -83,8 +82,10 @@ static int train(const qb_sweep_config* cfg, const qb_plan_item* item, const cha
   }
   qb_train_data train_only = d;
   train_only.ntest = 0; /* no test-set evaluation: the sweep measures the result */
+  /* Calibrated on the images the runtime calibrates the result on (the calibration
+   * split's first eval.calibration), in the same batches: see qb_qat.h. */
   const qb_qat_recipe r = {qb_plan_item_qconfig(item), (int)cfg->qat_epochs, QB_QAT_LR,
-                           QB_QAT_CALIB, cfg->seed};
+                           (size_t)cfg->calibration, cfg->seed};
   qb_train_result res;
   char qc_text[400];
   qb_qconfig_str(&r.qc, qc_text, sizeof qc_text);

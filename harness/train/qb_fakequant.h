@@ -34,7 +34,7 @@ struct qb_fakequant {
   qb_qparams act_qp;         /* activations: the current qparams */
   float run_min, run_max;    /* activation observer */
   int observed;
-  float averaging;           /* 0.01 */
+  float averaging;           /* 0.01; 0 freezes the range (qb_qat_calibrate) */
   float* out;                /* fake-quantized values of the last forward */
   uint8_t* mask;             /* 1 where the value was inside the grid (STE passes) */
   size_t capacity;

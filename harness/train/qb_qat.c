@@ -87,10 +87,16 @@ int qb_qat_attach(qb_net* net, const qb_qconfig* qc, qb_error* err) {
 
 int qb_qat_calibrate(qb_net* net, const float* x, size_t n, qb_error* err) {
   const size_t in = net->layers[0]->in_size;
-  for (size_t b = 0; b < n; b += net->max_batch) {
-    const size_t count = n - b < net->max_batch ? n - b : net->max_batch;
+  const size_t batch = QB_QAT_CALIB_BATCH < net->max_batch ? QB_QAT_CALIB_BATCH : net->max_batch;
+  for (size_t b = 0; b < n; b += batch) {
+    const size_t count = n - b < batch ? n - b : batch;
     if (!qb_net_forward(net, count, x + b * in, 1))
       return qb_fail(err, "calibration forward failed (non-finite activations?)");
+  }
+  for (int i = 0; i < net->nlayers; i++) {
+    qb_layer* l = net->layers[i];
+    if (l->aq) l->aq->averaging = 0.0f;
+    if (l->oq) l->oq->averaging = 0.0f;
   }
   return 0;
 }
