@@ -17,13 +17,14 @@ void qb_cmd_qat_help(void) {
   printf(
       "usage: qbench qat MODEL.onnx [options]\n\n"
       "Fine-tune an fp32 model written by `qbench train` (mlp or cnn) with fake-quantized\n"
-      "weights and inputs of every Gemm / Conv, using the straight-through estimator.\n"
-      "Weights are fake-quantized on the qconfig's own grid (scheme, granularity, range,\n"
-      "recomputed every step), inputs per tensor with the qconfig's activation scheme and a\n"
-      "moving-average min-max observer. Prints fp32, PTQ (calibrated, not fine-tuned) and\n"
-      "QAT top-1 on the 10,000 test images, and writes a QDQ ONNX model (QuantizeLinear /\n"
-      "DequantizeLinear; weights as int8 codes with per-axis scales, per-group grids as\n"
-      "their fake-quantized float values) and F.json.\n\n"
+      "weights and activations, using the straight-through estimator. Weights are\n"
+      "fake-quantized on the qconfig's own grid (scheme, granularity, recomputed every\n"
+      "step); inputs and outputs of every Gemm / Conv per tensor with its activation\n"
+      "scheme, ranges calibrated with its range strategy (minmax or movavg) on --calib\n"
+      "images in batches of 100 and then frozen. Prints fp32, PTQ (calibrated, not\n"
+      "fine-tuned) and QAT top-1 on the 10,000 test images, and writes a QDQ ONNX model\n"
+      "(QuantizeLinear / DequantizeLinear; weights as int8 codes with per-axis scales,\n"
+      "per-group grids as their fake-quantized float values) and F.json.\n\n"
       "options:\n"
       "  --qconfig Q    the grid to fine-tune for, static workflow (default\n"
       "                 w4-sym-channel-restricted/a8-aff-tensor; see qbench eval --help)\n"
@@ -111,7 +112,7 @@ static int write_qat_json(const char* path, const qat_opts* o, float fp32, float
   qb_json_string(f, o->model);
   fprintf(f, ",\n  \"qconfig\": ");
   qb_json_string(f, o->qc_text);
-  fprintf(f, ",\n  \"activation_observer\": \"moving-average min-max (0.01)\",\n");
+  fprintf(f, ",\n  \"activation_ranges\": \"calibrated, then frozen\",\n");
   fprintf(f, "  \"calibration_images\": %ld,\n  \"epochs\": %ld,\n  \"optimizer\": \"sgd\",\n"
           "  \"momentum\": 0.9,\n  \"lr\": %g,\n  \"schedule\": \"cosine decay to 0\",\n"
           "  \"seed\": %ld,\n", o->calib, o->epochs, (double)o->lr, o->seed);
@@ -160,7 +161,6 @@ int qb_cmd_qat(int argc, char** argv) {
   if (qb_qconfig_parse("w4-sym-channel-restricted/a8-aff-tensor", &o.qc, &err)) return QB_EXIT_FAILURE;
   int rc = parse_qat_opts(argc, argv, &o);
   if (rc) return rc < 0 ? QB_EXIT_OK : rc;
-  o.qc.act.range = qb_range_default(QB_RANGE_MOVAVG); /* the observer it trains with */
   qb_qconfig_str(&o.qc, o.qc_text, sizeof o.qc_text);
   char out[4096], json[4096];
   const size_t n = strlen(o.model);

@@ -37,13 +37,18 @@ static void collapse_act_range_to_minmax(qb_plan_item* it) {
   it->activations.range = qb_range_default(QB_RANGE_MINMAX);
 }
 
+static bool act_range_observable(qb_range_kind k) {
+  return k == QB_RANGE_MINMAX || k == QB_RANGE_MOVAVG;
+}
 static bool qat_other_ranges(const qb_plan_item* it, qb_backend_set usable) {
-  return it->workflow == QB_WORKFLOW_QAT && (it->weights.range.kind != QB_RANGE_MINMAX ||
-                                             it->activations.range.kind != QB_RANGE_MOVAVG);
+  return it->workflow == QB_WORKFLOW_QAT &&
+         (it->weights.range.kind != QB_RANGE_MINMAX ||
+          !act_range_observable(it->activations.range.kind));
 }
 static void collapse_to_qat_ranges(qb_plan_item* it) {
   it->weights.range = qb_range_default(QB_RANGE_MINMAX);
-  it->activations.range = qb_range_default(QB_RANGE_MOVAVG);
+  if (!act_range_observable(it->activations.range.kind))
+    it->activations.range = qb_range_default(QB_RANGE_MINMAX);
 }
 
 static bool qat_not_fine_tunable(const qb_plan_item* it, qb_backend_set usable) {
@@ -97,8 +102,8 @@ static const qb_plan_rule kRules[] = {
      dynamic_non_minmax, collapse_act_range_to_minmax},
     {"qat-ranges",
      "qat fine-tunes against the grid it deploys: weights min-max (recomputed every step), "
-     "activations moving-average min-max (the observer it trains with); other range "
-     "strategies do not apply",
+     "activation ranges calibrated with minmax or movavg and frozen; other range "
+     "strategies collapse to minmax",
      qat_other_ranges, collapse_to_qat_ranges},
     {"qat-model",
      "qat fine-tunes reference models whose ONNX export keeps every trained parameter "

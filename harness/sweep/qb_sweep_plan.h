@@ -10,7 +10,7 @@
  * The rules are one table (qb_plan_rules), applied to each combination:
  *   1. collapse rules rewrite an axis that does not apply (weight-only has no
  *      activation quantization; dynamic always takes activation ranges with min-max;
- *      qat trains against min-max weight grids and moving-average activation ranges).
+ *      qat trains against min-max weight grids and minmax / movavg activation ranges).
  *      A rewritten combination equal to one already planned is skipped with the
  *      collapse rule's reason.
  *   2. skip rules drop combinations no backend can run as asked (see the table in

@@ -11,7 +11,6 @@ static qb_fakequant* fq_alloc(size_t capacity, qb_error* err) {
     fq->out = malloc((capacity ? capacity : 1) * sizeof *fq->out);
     fq->mask = malloc(capacity ? capacity : 1);
     fq->capacity = capacity;
-    fq->averaging = 0.01f;
   }
   if (!fq || !fq->out || !fq->mask) {
     qb_fakequant_free(fq);
@@ -39,13 +38,19 @@ qb_fakequant* qb_fakequant_new_weight(const qb_tensor_qspec* spec, size_t rows, 
   return fq;
 }
 
-qb_fakequant* qb_fakequant_new_act(const qb_qscheme* scheme, size_t capacity, qb_error* err) {
+qb_fakequant* qb_fakequant_new_act(const qb_qscheme* scheme, qb_range_kind observer,
+                                   size_t capacity, qb_error* err) {
   if (qb_qscheme_check(scheme, err)) return NULL;
+  if (observer != QB_RANGE_MINMAX && observer != QB_RANGE_MOVAVG) {
+    qb_fail(err, "fake quantization observes activation ranges with minmax or movavg");
+    return NULL;
+  }
   qb_fakequant* fq = fq_alloc(capacity, err);
   if (!fq) return NULL;
   fq->spec.scheme = *scheme;
   fq->spec.granularity.kind = QB_PER_TENSOR;
-  fq->spec.range = qb_range_default(QB_RANGE_MOVAVG);
+  fq->spec.range = qb_range_default(observer);
+  fq->observer = observer;
   return fq;
 }
 
@@ -84,15 +89,19 @@ static int observe_batch(qb_fakequant* fq, const float* x, size_t count) {
   if (!isfinite(lo) || !isfinite(hi)) return -1;
   if (!fq->observed) {
     fq->run_min = lo, fq->run_max = hi, fq->observed = 1;
+  } else if (fq->observer == QB_RANGE_MINMAX) {
+    fq->run_min = lo < fq->run_min ? lo : fq->run_min;
+    fq->run_max = hi > fq->run_max ? hi : fq->run_max;
   } else {
-    fq->run_min += fq->averaging * (lo - fq->run_min);
-    fq->run_max += fq->averaging * (hi - fq->run_max);
+    const float c = fq->spec.range.movavg_constant; /* 0.01, as the runtime's movavg */
+    fq->run_min += c * (lo - fq->run_min);
+    fq->run_max += c * (hi - fq->run_max);
   }
   return 0;
 }
 
 static const float* act_forward(qb_fakequant* fq, const float* x, size_t count, int observe) {
-  if (observe && observe_batch(fq, x, count) != 0) return NULL;
+  if (observe && !fq->frozen && observe_batch(fq, x, count) != 0) return NULL;
   if (!fq->observed) return NULL; /* evaluating before any calibration */
   const qb_qscheme* s = &fq->spec.scheme;
   if (qb_qparams_from_range(s, fq->run_min, fq->run_max, &fq->act_qp, NULL) != 0) return NULL;

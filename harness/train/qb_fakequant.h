@@ -13,9 +13,11 @@
  * here and quantized later by the runtime with the same spec lands on exactly the
  * grid it was trained on.
  * Activations: per tensor with the qconfig's activation scheme (bits, affine or
- * symmetric); the range is a moving average of the batch min / max (run += 0.01
- * (batch - run), the first batch taken as is), as PyTorch's
- * MovingAverageMinMaxObserver; qparams from qb_qparams_from_range. */
+ * symmetric); the range comes from an observer of the batches seen: min-max (the
+ * running min / max, PyTorch's MinMaxObserver) or movavg (run += 0.01 (batch - run),
+ * the first batch taken as is, PyTorch's MovingAverageMinMaxObserver), the same
+ * statistics the runtime's static calibration takes with those range strategies;
+ * once frozen, forward no longer moves it. qparams from qb_qparams_from_range. */
 #ifndef QB_FAKEQUANT_H
 #define QB_FAKEQUANT_H
 
@@ -32,9 +34,10 @@ struct qb_fakequant {
   size_t rows, cols;         /* weights: the [rows, cols] view */
   qb_quantized_tensor grid;  /* weights: units, qparams and codes of the last forward */
   qb_qparams act_qp;         /* activations: the current qparams */
-  float run_min, run_max;    /* activation observer */
+  qb_range_kind observer;    /* activations: QB_RANGE_MINMAX or QB_RANGE_MOVAVG */
+  float run_min, run_max;    /* the observed range */
   int observed;
-  float averaging;           /* 0.01; 0 freezes the range (qb_qat_calibrate) */
+  int frozen;                /* 1: the range no longer moves (qb_qat_calibrate) */
   float* out;                /* fake-quantized values of the last forward */
   uint8_t* mask;             /* 1 where the value was inside the grid (STE passes) */
   size_t capacity;
@@ -44,11 +47,13 @@ typedef struct qb_fakequant qb_fakequant;
 /* NULL (err set) when the spec is invalid for the view or out of memory. */
 qb_fakequant* qb_fakequant_new_weight(const qb_tensor_qspec* spec, size_t rows, size_t count,
                                       qb_error* err);
-qb_fakequant* qb_fakequant_new_act(const qb_qscheme* scheme, size_t capacity, qb_error* err);
+/* observer: QB_RANGE_MINMAX or QB_RANGE_MOVAVG. */
+qb_fakequant* qb_fakequant_new_act(const qb_qscheme* scheme, qb_range_kind observer,
+                                   size_t capacity, qb_error* err);
 void qb_fakequant_free(qb_fakequant* fq);
 
 /* Fake-quantizes count values (weights: exactly rows * cols). For activations,
- * observe != 0 first updates the moving-average range with this batch. Returns
+ * observe != 0 first updates the observed range with this batch (unless frozen). Returns
  * fq->out, or NULL when count exceeds the capacity or the values are not finite. */
 const float* qb_fakequant_forward(qb_fakequant* fq, const float* x, size_t count, int observe);
 /* grad[i] = 0 where the last forward clipped (the STE mask). */

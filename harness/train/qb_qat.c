@@ -77,9 +77,10 @@ int qb_qat_attach(qb_net* net, const qb_qconfig* qc, qb_error* err) {
     const qb_param* w = l->params[0]; /* weight first: [out, ...] */
     l->wq = qb_fakequant_new_weight(&qc->weight, w->dims[0], w->count, err);
     if (!l->wq) return -1;
-    l->aq = qb_fakequant_new_act(&qc->act.scheme, net->max_batch * l->in_size, err);
+    const qb_range_kind obs = qc->act.range.kind;
+    l->aq = qb_fakequant_new_act(&qc->act.scheme, obs, net->max_batch * l->in_size, err);
     if (!l->aq) return -1;
-    l->oq = qb_fakequant_new_act(&qc->act.scheme, net->max_batch * l->out_size, err);
+    l->oq = qb_fakequant_new_act(&qc->act.scheme, obs, net->max_batch * l->out_size, err);
     if (!l->oq) return -1;
   }
   return 0;
@@ -95,8 +96,8 @@ int qb_qat_calibrate(qb_net* net, const float* x, size_t n, qb_error* err) {
   }
   for (int i = 0; i < net->nlayers; i++) {
     qb_layer* l = net->layers[i];
-    if (l->aq) l->aq->averaging = 0.0f;
-    if (l->oq) l->oq->averaging = 0.0f;
+    if (l->aq) l->aq->frozen = 1;
+    if (l->oq) l->oq->frozen = 1;
   }
   return 0;
 }

@@ -1,13 +1,13 @@
 /* Quantization-aware training on a qb_net: attach fake-quant to every dense and
  * convolution layer (weights on the qconfig's deployment grid; inputs and outputs per
- * tensor with the qconfig's activation scheme and a moving-average min-max observer,
- * see qb_fakequant.h), calibrate the observers, freeze them, fine-tune with the
- * straight-through estimator, export QDQ or fp32 ONNX.
+ * tensor with the qconfig's activation scheme and an observer of its activation range
+ * strategy, minmax or movavg, see qb_fakequant.h), calibrate the observers, freeze
+ * them, fine-tune with the straight-through estimator, export QDQ or fp32 ONNX.
  *
  * Why frozen: the calibration runs the calibration split in batches of
- * QB_QAT_CALIB_BATCH with the observer's moving average, exactly as the runtime's
- * static calibration with the movavg range does (qbench eval, the sweep), so the
- * network trains on the activation grid it will be deployed with. Observers that keep
+ * QB_QAT_CALIB_BATCH through the observers, exactly as the runtime's static
+ * calibration with that range strategy does (qbench eval, the sweep), so the network
+ * trains on the activation grid it will be deployed with. Observers that keep
  * moving train on ranges the deployment never uses (measured on mlp w4/a4, 1 epoch on
  * 20,000 images: 12 % of the PTQ drop recovered moving, 27 % frozen; cnn 49 / 57 %).
  *
@@ -39,7 +39,7 @@ bool qb_qat_model_supported(const char* reference_name);
 
 /* Fake-quant on the weights (qc->weight) and inputs (qc->act.scheme, per tensor) of
  * every dense / conv layer. The workflow must be static (weights and activations
- * quantized) and activations per tensor. */
+ * quantized), activations per tensor with range minmax or movavg. */
 int qb_qat_attach(qb_net* net, const qb_qconfig* qc, qb_error* err);
 /* The runtime's calibration batch (QB_SWEEP_BATCH, qbench eval --batch default). */
 #define QB_QAT_CALIB_BATCH 100

@@ -132,28 +132,32 @@ static void test_dynamic_collapse(void) {
 }
 
 /* qat: ranges collapse to the ones it trains with (weights min-max, activations
- * moving-average), the item's runtime qconfig is static, and only mlp / cnn (reference
- * models whose export keeps the trained parameters) are fine-tuned. */
+ * minmax or movavg), the item's runtime qconfig is static, and only mlp / cnn
+ * (reference models whose export keeps the trained parameters) are fine-tuned. */
 static void test_qat_rules(void) {
   qb_sweep_config cfg;
   qb_plan plan;
   if (build("models: [{name: mlp}, {name: dwnet}, {name: cnn}, {name: vit}]\n"
             "workflow: [qat]\n"
             "weights: {range: [mse, minmax]}\n"
-            "activations: {range: [percentile:99, minmax]}\n"
+            "activations: {range: [percentile:99, minmax, movavg]}\n"
             "backends: [scalar]\n",
             kX86, &cfg, &plan))
     { QB_CHECK(0); return; }
-  QB_CHECK_EQ_INT(plan.ncombinations, 16);
-  QB_CHECK_EQ_INT(plan.nitems, 2);
+  /* 4 models x 2 weight ranges x 3 activation ranges; per fine-tunable model the
+   * minmax and movavg activations survive, the other 4 collapse onto them. */
+  QB_CHECK_EQ_INT(plan.ncombinations, 24);
+  QB_CHECK_EQ_INT(plan.nitems, 4);
+  QB_CHECK_EQ_INT(items_matching(&plan, "mlp/qat/w8-sym-channel-minmax/a8-aff-tensor-minmax/scalar"), 1);
   QB_CHECK_EQ_INT(items_matching(&plan, "mlp/qat/w8-sym-channel-minmax/a8-aff-tensor-movavg/scalar"), 1);
-  QB_CHECK_EQ_INT(items_matching(&plan, "cnn/qat/w8-sym-channel-minmax/a8-aff-tensor-movavg/scalar"), 1);
-  QB_CHECK_EQ_INT(skips_by(&plan, "qat-ranges"), 6);
-  QB_CHECK_EQ_INT(skips_by(&plan, "qat-model"), 8);
+  QB_CHECK_EQ_INT(items_matching(&plan, "cnn/qat/w8-sym-channel-minmax/a8-aff-tensor-minmax/scalar"), 1);
+  QB_CHECK_EQ_INT(skips_by(&plan, "qat-ranges"), 8);
+  QB_CHECK_EQ_INT(skips_by(&plan, "qat-model"), 12);
   for (size_t i = 0; i < plan.nitems; i++) {
     const qb_qconfig q = qb_plan_item_qconfig(&plan.items[i]);
     QB_CHECK_EQ_INT(q.workflow, QB_WORKFLOW_STATIC);
-    QB_CHECK_EQ_INT(q.act.range.kind, QB_RANGE_MOVAVG);
+    QB_CHECK(q.act.range.kind == QB_RANGE_MINMAX || q.act.range.kind == QB_RANGE_MOVAVG);
+    QB_CHECK_EQ_INT(q.weight.range.kind, QB_RANGE_MINMAX);
   }
   done(&cfg, &plan);
   /* A model given by path is not a reference model: never fine-tuned. */

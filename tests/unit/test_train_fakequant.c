@@ -106,7 +106,7 @@ static void test_weight_tie_clipped(void) {
 static void test_activations(void) {
   const qb_qscheme u8 = {.bits = 8, .is_signed = false, .symmetry = QB_AFFINE,
                          .rounding = QB_ROUND_DIV};
-  qb_fakequant* fq = qb_fakequant_new_act(&u8, 64, NULL);
+  qb_fakequant* fq = qb_fakequant_new_act(&u8, QB_RANGE_MOVAVG, 64, NULL);
   QB_CHECK(fq != NULL);
   float x[64];
   for (int i = 0; i < 64; i++) x[i] = -1.0f + 4.0f * (float)i / 63.0f; /* [-1, 3] */
@@ -148,6 +148,31 @@ static void test_activations(void) {
   qb_fakequant_free(fq);
 }
 
+/* The min-max observer keeps the union of the ranges seen; frozen, nothing moves it
+ * and values outside are clamped. Other range strategies are refused. */
+static void test_minmax_observer_and_freeze(void) {
+  const qb_qscheme u8 = {.bits = 8, .is_signed = false, .symmetry = QB_AFFINE,
+                         .rounding = QB_ROUND_DIV};
+  QB_CHECK(qb_fakequant_new_act(&u8, QB_RANGE_MSE, 8, NULL) == NULL);
+  qb_fakequant* fq = qb_fakequant_new_act(&u8, QB_RANGE_MINMAX, 8, NULL);
+  QB_CHECK(fq != NULL);
+  if (!fq) return;
+  const float a[4] = {-1.0f, 0.5f, 2.0f, 0.0f}, b[4] = {-0.5f, 3.0f, 1.0f, 0.0f};
+  QB_CHECK(qb_fakequant_forward(fq, a, 4, 1) != NULL);
+  QB_CHECK(qb_fakequant_forward(fq, b, 4, 1) != NULL);
+  QB_CHECK_EQ_F32(fq->run_min, -1.0f);
+  QB_CHECK_EQ_F32(fq->run_max, 3.0f);
+  fq->frozen = 1;
+  const float wide[4] = {-8.0f, 9.0f, 1.0f, 0.0f};
+  const float* out = qb_fakequant_forward(fq, wide, 4, 1);
+  QB_CHECK_EQ_F32(fq->run_min, -1.0f);
+  QB_CHECK_EQ_F32(fq->run_max, 3.0f);
+  float lo, hi;
+  qb_qparams_representable(&fq->spec.scheme, fq->act_qp, &lo, &hi);
+  QB_CHECK(out && out[0] == lo && out[1] == hi);
+  qb_fakequant_free(fq);
+}
+
 int main(void) {
   qb_test_seed(17);
   test_weights(4);
@@ -155,5 +180,6 @@ int main(void) {
   test_weight_groups();
   test_weight_tie_clipped();
   test_activations();
+  test_minmax_observer_and_freeze();
   return qb_test_finish("test_train_fakequant");
 }
