@@ -99,13 +99,16 @@ static int train(const qb_sweep_config* cfg, const qb_plan_item* item, const cha
 
 int qb_sweep_qat_model(const qb_sweep_config* cfg, const qb_plan_item* item,
                        const char* fmnist_dir, FILE* log, char* path, size_t size, qb_error* err) {
-  char words[768], dir[QB_SWEEP_PATH_MAX + 16];
+  char words[768], top[QB_SWEEP_PATH_MAX + 16], dir[QB_SWEEP_PATH_MAX + 32];
   uint64_t hash;
   if (cache_key(cfg, item, words, sizeof words, &hash, err)) return -1;
-  snprintf(dir, sizeof dir, "%s/qat-cache", cfg->output);
+  snprintf(top, sizeof top, "%s/cache", cfg->output);
+  snprintf(dir, sizeof dir, "%s/qat", top);
   snprintf(path, size, "%s/%s-%016" PRIx64 ".onnx", dir, cfg->models[item->model].name, hash);
   if (access(path, R_OK) == 0) return 0;
-  if (mkdir_if_missing(cfg->output, err) || mkdir_if_missing(dir, err)) return -1;
+  if (mkdir_if_missing(cfg->output, err) || mkdir_if_missing(top, err) ||
+      mkdir_if_missing(dir, err))
+    return -1;
   if (log) fprintf(log, "qat: fine-tuning %s\n", words), fflush(log);
   char tmp[QB_SWEEP_PATH_MAX + 64], json[QB_SWEEP_PATH_MAX + 64];
   snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());

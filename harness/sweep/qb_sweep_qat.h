@@ -9,7 +9,7 @@
  * result) and then frozen, cfg->seed for the shuffling. Single-threaded and seeded: the same key trains the
  * same weights.
  *
- * Cache: <cfg->output>/qat-cache/<model>-<16 hex>.onnx (the fine-tuned fp32 model)
+ * Cache: <cfg->output>/cache/qat/<model>-<16 hex>.onnx (the fine-tuned fp32 model)
  * and .json beside it (the key in words, the training time), where the hex is the
  * FNV-1a hash of the key: the model file's bytes, the qconfig text, epochs, images,
  * calibration images, seed and the recipe version. Written to a temporary name and renamed, so an

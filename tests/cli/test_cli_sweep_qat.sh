@@ -35,8 +35,8 @@ write_config 1
 expect_exit 0 "sweep with qat items" -- "$qbench" sweep q.yaml
 expect_in "qat: fine-tuning model mlp" "fine-tuning is logged"
 if [[ $(grep -c "qat: fine-tuning" <<<"$out") == 1 ]]; then pass "one fine-tuning for both backends"; else fail "fine-tuned $(grep -c 'qat: fine-tuning' <<<"$out") times"; fi
-if [[ $(ls out/qat-cache/*.onnx | wc -l) == 1 && $(ls out/qat-cache/*.json | wc -l) == 1 ]]; then pass "one cached model + sidecar"; else fail "cache: $(ls out/qat-cache)"; fi
-if ls out/qat-cache/ | grep -q tmp; then fail "temporary file left in the cache"; else pass "no temporary file left"; fi
+if [[ $(ls out/cache/qat/*.onnx | wc -l) == 1 && $(ls out/cache/qat/*.json | wc -l) == 1 ]]; then pass "one cached model + sidecar"; else fail "cache: $(ls out/cache/qat)"; fi
+if ls out/cache/qat/ | grep -q tmp; then fail "temporary file left in the cache"; else pass "no temporary file left"; fi
 csv1=$(ls out/q-*/results.csv | head -n 1)
 s_fp32=$(value "mlp/static/" accuracy_fp32 "$csv1") q_fp32=$(value "mlp/qat/" accuracy_fp32 "$csv1")
 expect_cmp "$q_fp32" == "$s_fp32" "qat drop is against the original model's fp32 accuracy"
@@ -51,7 +51,7 @@ if grep -q "qat: fine-tuning" <<<"$out"; then fail "second sweep fine-tuned agai
 csv2=$(ls out/q-*/results.csv | tail -n 1)
 expect_cmp "$(value "mlp/qat/.*/scalar" accuracy "$csv2")" == "$q_scalar" "cached model, same accuracy"
 
-rm -rf out/qat-cache
+rm -rf out/cache/qat
 sleep 1
 expect_exit 0 "sweep after the cache was deleted" -- "$qbench" sweep q.yaml
 expect_in "qat: fine-tuning" "retrained"
@@ -62,5 +62,5 @@ write_config 2
 sleep 1
 expect_exit 0 "sweep with another seed" -- "$qbench" sweep q.yaml
 expect_in "seed 2" "the seed is part of the key"
-if [[ $(ls out/qat-cache/*.onnx | wc -l) == 2 ]]; then pass "a second cached model for seed 2"; else fail "cache after seed 2: $(ls out/qat-cache)"; fi
+if [[ $(ls out/cache/qat/*.onnx | wc -l) == 2 ]]; then pass "a second cached model for seed 2"; else fail "cache after seed 2: $(ls out/cache/qat)"; fi
 finish
