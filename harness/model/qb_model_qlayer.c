@@ -53,10 +53,14 @@ static void run_simulated(const qb_quant_state* q, const qb_model* m, const qb_n
     in2[0] = xf;
   }
   in2[1] = L->w_fq;
-  const bool static_q = q->cfg.workflow == QB_WORKFLOW_STATIC && L->bias_fq;
-  if (n->nin > 2 && in[2] && static_q) in2[2] = L->bias_fq;
+  /* Static: the int32 bias where there is one scale per output channel (not per
+   * group), and the output requantized onto its calibrated grid in every case, as
+   * the integer path does. */
+  const bool static_q = q->cfg.workflow == QB_WORKFLOW_STATIC;
+  if (n->nin > 2 && in[2] && static_q && L->bias_fq) in2[2] = L->bias_fq;
   qb_op_run_f32(m, n, in2);
-  if (static_q) fake_quant(&q->cfg.act.scheme, q->act_qp[L->out_value], y->data, y->numel, y->data);
+  if (static_q && q->act_has[L->out_value])
+    fake_quant(&q->cfg.act.scheme, q->act_qp[L->out_value], y->data, y->numel, y->data);
   free(xf);
 }
 

@@ -270,6 +270,35 @@ static void check_export(qb_model* m, const qb_dataset* d, const char* what) {
   unlink(path);
 }
 
+/* Static quantization requantizes every quantized layer's output, per-group weights
+ * included (they keep an fp32 bias: there is no one scale per output channel for an
+ * int32 bias): each output value sits on the layer's calibrated output grid. */
+static void check_static_outputs_on_grid(qb_model* m, const qb_dataset* d, const char* qconfig) {
+  qb_quant_state* q = quantize(m, qconfig, QB_BACKEND_COUNT, d);
+  QB_CHECK_MSG(q != NULL, "%s", qconfig);
+  if (!q) return;
+  capture c = {{0}, {0}};
+  QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &c) == 0);
+  size_t layers = 0;
+  for (size_t k = 0; k < m->nnodes; k++) {
+    qb_quant_layer_info li;
+    qb_quant_layer(q, k, &li);
+    if (!li.quantized || !c.out[k]) continue;
+    layers++;
+    QB_CHECK(li.has_out_qparams);
+    size_t off = 0;
+    for (size_t i = 0; i < c.numel[k]; i++) {
+      const double code = (double)c.out[k][i] / li.out_scale + li.out_zero_point;
+      off += fabs(code - nearbyint(code)) > 1e-3;
+    }
+    QB_CHECK_MSG(off == 0, "%s layer %s: %zu of %zu outputs off the grid", qconfig,
+                 m->nodes[k].name, off, c.numel[k]);
+  }
+  QB_CHECK(layers > 0);
+  capture_free(&c);
+  qb_quant_free(q);
+}
+
 static void check_qconfig_text(void) {
   const char* good[] = {"w8-sym-channel-minmax/a8-aff-tensor-minmax/static", "w8/a8",
                         "w4-sym-group:32-mse/weight-only", "w8/a8-percentile:99.9/dynamic",
@@ -311,6 +340,9 @@ int main(void) {
   check_backends(&cnn, &dc, "cnn");
   check_workflows(&mlp, &dm, "mlp");
   check_workflows(&cnn, &dc, "cnn");
+  check_static_outputs_on_grid(&mlp, &dm, "w4-sym-group:8-minmax/a4-aff-tensor-minmax/static");
+  check_static_outputs_on_grid(&mlp, &dm, "w8-sym-channel-minmax/a4-aff-tensor-minmax/static");
+  check_static_outputs_on_grid(&cnn, &dc, "w4-sym-group:8-minmax/a8-aff-tensor-minmax/static");
   check_recalibration(&mlp, &dm);
   check_export(&mlp, &dm, "mlp");
   check_export(&cnn, &dc, "cnn");
