@@ -5,12 +5,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "qb_json_scan.h"
 #include "qb_kernel_table.h"
 #include "qb_mann_whitney.h"
 #include "qb_report_plots.h"
+#include "qb_results_files.h"
 #include "qb_roofline_file.h"
 #include "qb_run_index.h"
 
@@ -563,17 +563,12 @@ static void section_howto(report* r) {
 
 /* ---- entry -------------------------------------------------------------------------- */
 
-static int mkdir_if_missing(const char* p, qb_error* err) {
-  if (mkdir(p, 0755) && errno != EEXIST) return qb_fail(err, "%s: cannot create: %s", p, strerror(errno));
-  return 0;
-}
-
 int qb_report_write(const qb_run_data* run, const char* out_dir, const qb_report_options* opt,
                     qb_report_summary* summary, qb_error* err) {
   memset(summary, 0, sizeof *summary);
   char plots_dir[1100], tmp[1200];
   snprintf(plots_dir, sizeof plots_dir, "%s/plots", out_dir);
-  if (mkdir_if_missing(out_dir, err) || mkdir_if_missing(plots_dir, err)) return -1;
+  if (qb_mkdir_p(plots_dir, err)) return -1;
   qb_run_index idx;
   if (qb_run_index_build(&run->rows, &idx, err)) return -1;
   snprintf(summary->path, sizeof summary->path, "%s/report.md", out_dir);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- writing helpers ------------------------------------------------------------- */
@@ -254,4 +255,19 @@ int qb_results_json_write(const char* path, const qb_result_row* rows, size_t co
   const int rc = qb_write_file_atomic(path, data, size, err);
   free(data);
   return rc;
+}
+
+int qb_mkdir_p(const char* path, qb_error* err) {
+  char tmp[1024];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char* p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0755) && errno != EEXIST)
+        return qb_fail(err, "%s: cannot create folder: %s", tmp, strerror(errno));
+      *p = '/';
+    }
+  if (mkdir(tmp, 0755) && errno != EEXIST)
+    return qb_fail(err, "%s: cannot create folder: %s", tmp, strerror(errno));
+  return 0;
 }

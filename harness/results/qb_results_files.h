@@ -35,4 +35,7 @@ int qb_results_json_write(const char* path, const qb_result_row* rows, size_t co
 /* Writes `size` bytes to path.tmp, fsyncs, renames over path. */
 int qb_write_file_atomic(const char* path, const char* data, size_t size, qb_error* err);
 
+/* Creates the folder and its missing parents ("PATH: cannot create folder: ..."). */
+int qb_mkdir_p(const char* path, qb_error* err);
+
 #endif

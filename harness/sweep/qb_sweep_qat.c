@@ -5,11 +5,11 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "qb_qat.h"
+#include "qb_results_files.h"
 
 /* Bump when the fine-tuning changes what it computes: cached models then retrain. */
 #define QB_QAT_RECIPE_VERSION 2
@@ -47,12 +47,6 @@ static int cache_key(const qb_sweep_config* cfg, const qb_plan_item* item, char*
   *hash = 1469598103934665603ull;
   if (hash_file(cfg->models[item->model].path, hash, err)) return -1;
   *hash = fnv1a(*hash, words, strlen(words));
-  return 0;
-}
-
-static int mkdir_if_missing(const char* p, qb_error* err) {
-  if (mkdir(p, 0755) && errno != EEXIST)
-    return qb_fail(err, "%s: cannot create: %s", p, strerror(errno));
   return 0;
 }
 
@@ -99,16 +93,13 @@ static int train(const qb_sweep_config* cfg, const qb_plan_item* item, const cha
 
 int qb_sweep_qat_model(const qb_sweep_config* cfg, const qb_plan_item* item,
                        const char* fmnist_dir, FILE* log, char* path, size_t size, qb_error* err) {
-  char words[768], top[QB_SWEEP_PATH_MAX + 16], dir[QB_SWEEP_PATH_MAX + 32];
+  char words[768], dir[QB_SWEEP_PATH_MAX + 16];
   uint64_t hash;
   if (cache_key(cfg, item, words, sizeof words, &hash, err)) return -1;
-  snprintf(top, sizeof top, "%s/cache", cfg->output);
-  snprintf(dir, sizeof dir, "%s/qat", top);
+  snprintf(dir, sizeof dir, "%s/cache/qat", cfg->output);
   snprintf(path, size, "%s/%s-%016" PRIx64 ".onnx", dir, cfg->models[item->model].name, hash);
   if (access(path, R_OK) == 0) return 0;
-  if (mkdir_if_missing(cfg->output, err) || mkdir_if_missing(top, err) ||
-      mkdir_if_missing(dir, err))
-    return -1;
+  if (qb_mkdir_p(dir, err)) return -1;
   if (log) fprintf(log, "qat: fine-tuning %s\n", words), fflush(log);
   char tmp[QB_SWEEP_PATH_MAX + 64], json[QB_SWEEP_PATH_MAX + 64];
   snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());

@@ -42,21 +42,6 @@ void qb_sweep_new_run_dir(const qb_sweep_config* cfg, char* buf, size_t size) {
   snprintf(buf, size, "%s/%s-%s", cfg->output, cfg->name, stamp);
 }
 
-static int mkdir_p(const char* path, qb_error* err) {
-  char tmp[1024];
-  snprintf(tmp, sizeof tmp, "%s", path);
-  for (char* p = tmp + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0755) && errno != EEXIST)
-        return qb_fail(err, "%s: cannot create folder: %s", tmp, strerror(errno));
-      *p = '/';
-    }
-  if (mkdir(tmp, 0755) && errno != EEXIST)
-    return qb_fail(err, "%s: cannot create folder: %s", tmp, strerror(errno));
-  return 0;
-}
-
 static bool file_exists(const char* path) {
   struct stat st;
   return stat(path, &st) == 0;
@@ -201,7 +186,7 @@ static int start_run(sweep* s, const qb_plan* plan, qb_sweep_summary* sum, qb_er
   } else if (file_exists(s->csv) || file_exists(s->runjson)) {
     return qb_fail(err, "%s: already holds a run (resume it with --resume)", opt->run_dir);
   }
-  if (mkdir_p(opt->run_dir, err) || lock_run_dir(s, err)) return -1;
+  if (qb_mkdir_p(opt->run_dir, err) || lock_run_dir(s, err)) return -1;
   if (qb_results_db_open(opt->db_path, &s->db, err)) return -1;
   if (opt->resume) warn_if_config_changed(s);
   qb_run_info* info = malloc(sizeof *info);
