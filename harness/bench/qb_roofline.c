@@ -424,11 +424,11 @@ int qb_roofline_measure(const qb_machine* m, const qb_roofline_options* opt_in,
 void qb_roofline_write_json(const qb_roofline* r, FILE* f) {
   fprintf(f, "{\n  \"qbench_roofline\": 1,\n  \"probe_version\": %d,\n  \"fingerprint\": ",
           r->probe_version);
-  qb_json_write_string(f, r->fingerprint);
+  qb_json_string(f, r->fingerprint);
   fputs(",\n  \"brand\": ", f);
-  qb_json_write_string(f, r->brand);
+  qb_json_string(f, r->brand);
   fputs(",\n  \"measured_at\": ", f);
-  qb_json_write_string(f, r->measured_at);
+  qb_json_string(f, r->measured_at);
   fprintf(f,
           ",\n  \"threads\": %d,\n  \"bound\": %s,\n  \"contended\": %s,\n"
           "  \"repetitions\": %d,\n"
@@ -436,14 +436,14 @@ void qb_roofline_write_json(const qb_roofline* r, FILE* f) {
           r->threads, r->bound ? "true" : "false", r->contended ? "true" : "false",
           r->repetitions, r->seconds,
           r->from_cache ? "true" : "false");
-  qb_json_write_string(f, r->cache_path);
+  qb_json_string(f, r->cache_path);
   fputs(",\n  \"entries\": [", f);
   for (int i = 0; i < r->n_entries; i++) {
     const qb_roofline_entry* e = &r->entries[i];
     fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-    qb_json_write_string(f, e->name);
+    qb_json_string(f, e->name);
     fputs(", \"backend\": ", f);
-    qb_json_write_string(f, e->backend);
+    qb_json_string(f, e->backend);
     fprintf(f, ", \"kind\": \"%s\", \"unit\": \"%s\", \"measured\": %s", kind_name(e->kind),
             e->unit, e->measured ? "true" : "false");
     fprintf(f, ", \"ws_t1\": %" PRId64 ", \"ws_tn\": %" PRId64, e->ws_t1, e->ws_tn);
@@ -452,7 +452,7 @@ void qb_roofline_write_json(const qb_roofline* r, FILE* f) {
             ", \"t1\": %.6g, \"t1_min\": %.6g, \"t1_max\": %.6g, \"tn\": %.6g, "
             "\"tn_min\": %.6g, \"tn_max\": %.6g, \"what\": ",
             e->t1, e->t1_min, e->t1_max, e->tn, e->tn_min, e->tn_max);
-    qb_json_write_string(f, e->what);
+    qb_json_string(f, e->what);
     fputc('}', f);
   }
   fputs("\n  ]\n}\n", f);

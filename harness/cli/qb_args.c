@@ -40,13 +40,3 @@ void qb_json_number(FILE* f, double v) {
   else fputs("null", f);
 }
 
-void qb_json_string(FILE* f, const char* s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    const unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
-  }
-  fputc('"', f);
-}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "qb_error.h"
+#include "qb_json.h"
 
 enum { QB_EXIT_OK = 0, QB_EXIT_FAILURE = 1, QB_EXIT_USAGE = 2 };
 
@@ -59,8 +60,7 @@ size_t qb_cli_split_list(char* text, char** items, size_t max);
 /* Strict integer parse: the whole string, within [lo, hi]. */
 bool qb_cli_parse_long(const char* text, long lo, long hi, long* out);
 
-/* JSON helpers: a double or null for non-finite values; a string with escapes. */
+/* JSON: a double, or null for non-finite values; strings: qb_json_string (qb_json.h). */
 void qb_json_number(FILE* f, double v);
-void qb_json_string(FILE* f, const char* s);
 
 #endif

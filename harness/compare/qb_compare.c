@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_json.h"
 #include "qb_mann_whitney.h"
 
 void qb_compare_options_default(qb_compare_options* o) {
@@ -338,17 +339,6 @@ void qb_compare_write_markdown(FILE* f, const qb_compare_result* r, const qb_run
   }
 }
 
-static void json_str(FILE* f, const char* s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    const unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
-  }
-  fputc('"', f);
-}
-
 static void json_num(FILE* f, double v) {
   if (isfinite(v)) fprintf(f, "%.17g", v);
   else fputs("null", f);
@@ -357,13 +347,13 @@ static void json_num(FILE* f, double v) {
 void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_data* base,
                            const qb_run_data* current, const qb_compare_options* opt) {
   fputs("{\n  \"base\": {\"run_id\": ", f);
-  json_str(f, base->run_id);
+  qb_json_string(f, base->run_id);
   fputs(", \"fingerprint\": ", f);
-  json_str(f, base->fingerprint);
+  qb_json_string(f, base->fingerprint);
   fputs("},\n  \"current\": {\"run_id\": ", f);
-  json_str(f, current->run_id);
+  qb_json_string(f, current->run_id);
   fputs(", \"fingerprint\": ", f);
-  json_str(f, current->fingerprint);
+  qb_json_string(f, current->fingerprint);
   fprintf(f, "},\n  \"options\": {\"alpha\": %g, \"speed_threshold\": %g, \"accuracy_pp\": %g, "
              "\"sqnr_db\": %g, \"any_machine\": %s},\n",
           opt->alpha, opt->speed_threshold, opt->accuracy_pp, opt->sqnr_db,
@@ -375,13 +365,13 @@ void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_dat
   for (size_t i = 0; i < r->count; i++) {
     const qb_compare_entry* e = &r->entries[i];
     fputs(i ? ",\n    {\"what\": " : "\n    {\"what\": ", f);
-    json_str(f, e->what);
+    qb_json_string(f, e->what);
     fputs(", \"metric\": ", f);
-    json_str(f, e->metric);
+    qb_json_string(f, e->metric);
     fputs(", \"kind\": ", f);
-    json_str(f, e->kind);
+    qb_json_string(f, e->kind);
     fputs(", \"unit\": ", f);
-    json_str(f, e->unit);
+    qb_json_string(f, e->unit);
     fputs(", \"base\": ", f);
     json_num(f, e->base);
     fputs(", \"current\": ", f);
@@ -391,7 +381,7 @@ void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_dat
     fputs(", \"p\": ", f);
     json_num(f, e->p);
     fprintf(f, ", \"n_base\": %zu, \"n_current\": %zu, \"status\": ", e->n_base, e->n_current);
-    json_str(f, qb_compare_status_name(e->status));
+    qb_json_string(f, qb_compare_status_name(e->status));
     fputs("}", f);
   }
   fputs(r->count ? "\n  ]\n}\n" : "]\n}\n", f);

@@ -1,5 +1,7 @@
 #include "qb_results_files.h"
 
+#include "qb_json.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -217,17 +219,6 @@ int qb_results_csv_read(const char* path, qb_result_rows* out, bool* torn, qb_er
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-static void json_string(FILE* f, const char* s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    const unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
-  }
-  fputc('"', f);
-}
-
 static void json_render(FILE* f, const qb_result_row* rows, size_t count, bool unused) {
   size_t n;
   const qb_result_column* cols = qb_result_columns(&n);
@@ -238,7 +229,7 @@ static void json_render(FILE* f, const qb_result_row* rows, size_t count, bool u
     for (size_t i = 0; i < n; i++) {
       fprintf(f, "%s\"%s\": ", i ? ", " : "", cols[i].name);
       qb_result_cell(&rows[r], &cols[i], cell, sizeof cell);
-      if (cols[i].type == QB_COL_TEXT) json_string(f, cell);
+      if (cols[i].type == QB_COL_TEXT) qb_json_string(f, cell);
       else if (cols[i].type == QB_COL_REAL && (!cell[0] || strstr(cell, "inf"))) fputs("null", f);
       else fputs(cell, f);
     }

@@ -94,32 +94,32 @@ const char* qb_run_info_fingerprint(const qb_run_info* info) {
 static void render(FILE* f, const qb_run_info* info, const char* config_file,
                    const char* config_text, size_t items, size_t skipped) {
   fputs("{\n  \"run_id\": ", f);
-  qb_json_write_string(f, info->run_id);
+  qb_json_string(f, info->run_id);
   fputs(",\n  \"started_utc\": ", f);
-  qb_json_write_string(f, info->started_utc);
+  qb_json_string(f, info->started_utc);
   fputs(",\n  \"git_revision\": ", f);
-  qb_json_write_string(f, info->git_revision);
+  qb_json_string(f, info->git_revision);
   fputs(",\n  \"compiler\": ", f);
-  qb_json_write_string(f, info->compiler);
+  qb_json_string(f, info->compiler);
   fputs(",\n  \"build_type\": ", f);
-  qb_json_write_string(f, info->build_type);
+  qb_json_string(f, info->build_type);
   fputs(",\n  \"c_flags\": ", f);
-  qb_json_write_string(f, info->c_flags);
+  qb_json_string(f, info->c_flags);
   fputs(",\n  \"backends_usable\": [", f);
   const qb_backend_set usable = qb_isa_usable_set();
   int n = 0;
   for (int b = 0; b < QB_BACKEND_COUNT; b++)
     if (usable & QB_BACKEND_BIT(b)) {
       fputs(n++ ? ", " : "", f);
-      qb_json_write_string(f, qb_backend_name((qb_backend)b));
+      qb_json_string(f, qb_backend_name((qb_backend)b));
     }
   fputs("],\n  \"machine\": ", f);
   if (info->have_machine) qb_machine_write_json(&info->machine, f);
   else fputs("null", f);
   fputs(",\n  \"config_file\": ", f);
-  qb_json_write_string(f, config_file);
+  qb_json_string(f, config_file);
   fputs(",\n  \"config_text\": ", f);
-  qb_json_write_string(f, config_text ? config_text : "");
+  qb_json_string(f, config_text ? config_text : "");
   fprintf(f, ",\n  \"plan\": {\"items\": %zu, \"skipped\": %zu, \"combinations\": %zu}\n}\n",
           items, skipped, items + skipped);
 }

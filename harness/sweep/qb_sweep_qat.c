@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qb_json.h"
 #include "qb_qat.h"
 #include "qb_results_files.h"
 
@@ -59,7 +60,9 @@ static double seconds_now(void) {
 static int write_sidecar(const char* path, const char* words, double seconds, qb_error* err) {
   FILE* f = fopen(path, "w");
   if (!f) return qb_fail(err, "%s: cannot write: %s", path, strerror(errno));
-  fprintf(f, "{\n  \"key\": \"%s\",\n  \"training_seconds\": %.1f\n}\n", words, seconds);
+  fputs("{\n  \"key\": ", f);
+  qb_json_string(f, words);
+  fprintf(f, ",\n  \"training_seconds\": %.1f\n}\n", seconds);
   return fclose(f) ? qb_fail(err, "%s: write error", path) : 0;
 }
 

@@ -233,25 +233,6 @@ int qb_machine_isa_disagreements(const qb_machine* m, char* buf, size_t size) {
 
 /* ---- output ---------------------------------------------------------------------- */
 
-void qb_json_write_string(FILE* f, const char* s) {
-  fputc('"', f);
-  for (const unsigned char* p = (const unsigned char*)(s ? s : ""); *p; p++) {
-    switch (*p) {
-      case '"': fputs("\\\"", f); break;
-      case '\\': fputs("\\\\", f); break;
-      case '\n': fputs("\\n", f); break;
-      case '\r': fputs("\\r", f); break;
-      case '\t': fputs("\\t", f); break;
-      default:
-        if (*p < 0x20)
-          fprintf(f, "\\u%04x", *p);
-        else
-          fputc(*p, f);
-    }
-  }
-  fputc('"', f);
-}
-
 static void write_isa_json(FILE* f, const qb_isa_view* v) {
   bool b[QB_ISA_VIEW_FLAGS];
   isa_flags(v, b);
@@ -263,25 +244,25 @@ static void write_isa_json(FILE* f, const qb_isa_view* v) {
 
 void qb_machine_write_json(const qb_machine* m, FILE* f) {
   fputs("{\n  \"fingerprint\": ", f);
-  qb_json_write_string(f, m->fingerprint);
+  qb_json_string(f, m->fingerprint);
   fputs(",\n  \"fingerprint_source\": ", f);
-  qb_json_write_string(f, m->fingerprint_source);
+  qb_json_string(f, m->fingerprint_source);
   fputs(",\n  \"os\": ", f);
-  qb_json_write_string(f, m->os);
+  qb_json_string(f, m->os);
   fprintf(f, ",\n  \"online_cpus\": %d,\n", m->online_cpus);
 
   fprintf(f, "  \"libcpuid\": {\"ok\": %s, \"version\": ", m->cpuid_ok ? "true" : "false");
-  qb_json_write_string(f, m->cpuid_version);
+  qb_json_string(f, m->cpuid_version);
   if (!m->cpuid_ok) {
     fputs(", \"error\": ", f);
-    qb_json_write_string(f, m->cpuid_error);
+    qb_json_string(f, m->cpuid_error);
   } else {
     fputs(",\n    \"vendor\": ", f);
-    qb_json_write_string(f, m->vendor);
+    qb_json_string(f, m->vendor);
     fputs(", \"brand\": ", f);
-    qb_json_write_string(f, m->brand);
+    qb_json_string(f, m->brand);
     fputs(", \"codename\": ", f);
-    qb_json_write_string(f, m->codename);
+    qb_json_string(f, m->codename);
     fprintf(f,
             ",\n    \"family\": %d, \"model\": %d, \"stepping\": %d, \"ext_family\": %d, "
             "\"ext_model\": %d,\n    \"cores\": %d, \"logical_cpus\": %d, "
@@ -294,10 +275,10 @@ void qb_machine_write_json(const qb_machine* m, FILE* f) {
   fputs("},\n", f);
 
   fprintf(f, "  \"hwloc\": {\"ok\": %s, \"api_version\": ", m->hwloc_ok ? "true" : "false");
-  qb_json_write_string(f, m->hwloc_version);
+  qb_json_string(f, m->hwloc_version);
   if (!m->hwloc_ok) {
     fputs(", \"error\": ", f);
-    qb_json_write_string(f, m->hwloc_error);
+    qb_json_string(f, m->hwloc_error);
   } else {
     fprintf(f,
             ",\n    \"packages\": %d, \"cores\": %d, \"pus\": %d, \"numa_nodes\": %d, "
@@ -330,7 +311,7 @@ void qb_machine_write_json(const qb_machine* m, FILE* f) {
       char one[256];
       snprintf(one, sizeof one, "%.*s", (int)n, p);
       fputs(first ? "" : ", ", f);
-      qb_json_write_string(f, one);
+      qb_json_string(f, one);
       first = 0;
       p += n + (e ? 2 : 0);
     }

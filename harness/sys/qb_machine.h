@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "qb_error.h"
+#include "qb_json.h"
 
 /* One view of the ISA features qbench cares about. */
 typedef struct {
@@ -110,8 +111,5 @@ int qb_machine_core_count(const qb_machine* m);
 void qb_machine_write_json(const qb_machine* m, FILE* f);
 void qb_machine_write_text(const qb_machine* m, FILE* f);
 
-/* Writes `s` as a JSON string literal (quotes and escapes). Shared with other
- * writers of the bench/sys layer. */
-void qb_json_write_string(FILE* f, const char* s);
 
 #endif

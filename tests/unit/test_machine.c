@@ -151,7 +151,7 @@ int main(void) {
   FILE* f = open_memstream(&out, &size);
   QB_CHECK(f != NULL);
   if (f) {
-    qb_json_write_string(f, "a\"b\\c\nd\x01");
+    qb_json_string(f, "a\"b\\c\nd\x01");
     fclose(f);
     QB_CHECK_MSG(strcmp(out, "\"a\\\"b\\\\c\\nd\\u0001\"") == 0, "%s", out);
     free(out);
