@@ -49,3 +49,52 @@ int qb_test_build_mlp(qb_model* m, size_t in, size_t hidden) {
   qb_onnx_builder_output(b, "logits", QB_F32, 2, (int64_t[]){-1, 10});
   return qb_test_save_and_load(b, m);
 }
+
+void qb_test_random_dataset(qb_dataset* d, size_t count, size_t per) {
+  memset(d, 0, sizeof *d);
+  d->count = count, d->sample_numel = per, d->num_classes = 10;
+  d->x = malloc(count * per * sizeof *d->x);
+  d->labels = malloc(count * sizeof *d->labels);
+  for (size_t i = 0; i < count * per; i++) d->x[i] = qb_rand_uniform(-1.0f, 2.0f);
+  for (size_t i = 0; i < count; i++) d->labels[i] = (int32_t)qb_rand_below(10);
+}
+
+static void capture_hook(void* ctx, const qb_model* m, size_t node, const qb_value* out) {
+  (void)m;
+  qb_test_capture* c = ctx;
+  if (node >= QB_TEST_MAX_NODES) return;
+  free(c->out[node]);
+  c->out[node] = malloc((out->numel ? out->numel : 1) * sizeof(float));
+  memcpy(c->out[node], out->data, out->numel * sizeof(float));
+  c->numel[node] = out->numel;
+}
+
+void qb_test_capture_free(qb_test_capture* c) {
+  for (int i = 0; i < QB_TEST_MAX_NODES; i++) free(c->out[i]), c->out[i] = NULL;
+}
+
+int qb_test_run_capture(qb_model* m, const float* x, size_t batch, qb_exec_mode mode,
+                        qb_quant_state* q, qb_test_capture* c) {
+  qb_error err;
+  const qb_model_exec e = {mode, q, capture_hook, c};
+  if (qb_model_prepare(m, batch, &err) || qb_model_run(m, &x, &e, &err)) {
+    fprintf(stderr, "run: %s\n", err.msg);
+    return -1;
+  }
+  return 0;
+}
+
+qb_quant_state* qb_test_quantize(qb_model* m, const char* qconfig, qb_backend backend,
+                                 const qb_dataset* calib) {
+  qb_qconfig cfg;
+  qb_error err;
+  qb_quant_state* q = NULL;
+  if (qb_qconfig_parse(qconfig, &cfg, &err) || qb_model_prepare(m, 8, &err) ||
+      qb_quant_create(m, &cfg, backend, &q, &err) ||
+      (cfg.workflow == QB_WORKFLOW_STATIC && qb_model_calibrate(m, q, calib, 0, 16, &err))) {
+    fprintf(stderr, "%s: %s\n", qconfig, err.msg);
+    qb_quant_free(q);
+    return NULL;
+  }
+  return q;
+}

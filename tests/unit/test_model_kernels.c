@@ -22,7 +22,7 @@
 #include "qb_test.h"
 #include "qb_test_model.h"
 
-enum { BATCH = 32, MAX_NODES = 32 };
+enum { BATCH = 32 };
 
 /* x[N,3,9,9] -> conv1 (3->8, 3x3, pad 1) -> Relu -> dw (8 groups, 8->16, 3x3, pad 1)
  * -> Relu -> Flatten -> fc (1296->10) */
@@ -54,60 +54,6 @@ static int build_cnn(qb_model* m) {
   return qb_test_save_and_load(b, m);
 }
 
-static void rand_data(qb_dataset* d, size_t count, size_t per) {
-  memset(d, 0, sizeof *d);
-  d->count = count, d->sample_numel = per, d->num_classes = 10;
-  d->x = malloc(count * per * sizeof *d->x);
-  d->labels = malloc(count * sizeof *d->labels);
-  for (size_t i = 0; i < count * per; i++) d->x[i] = qb_rand_uniform(-1.0f, 2.0f);
-  for (size_t i = 0; i < count; i++) d->labels[i] = (int32_t)qb_rand_below(10);
-}
-
-/* Every node's output of one run. */
-typedef struct {
-  float* out[MAX_NODES];
-  size_t numel[MAX_NODES];
-} capture;
-
-static void capture_hook(void* ctx, const qb_model* m, size_t node, const qb_value* out) {
-  (void)m;
-  capture* c = ctx;
-  if (node >= MAX_NODES) return;
-  free(c->out[node]);
-  c->out[node] = malloc((out->numel ? out->numel : 1) * sizeof(float));
-  memcpy(c->out[node], out->data, out->numel * sizeof(float));
-  c->numel[node] = out->numel;
-}
-
-static void capture_free(capture* c) {
-  for (int i = 0; i < MAX_NODES; i++) free(c->out[i]), c->out[i] = NULL;
-}
-
-static int run(qb_model* m, const float* x, qb_exec_mode mode, qb_quant_state* q, capture* c) {
-  qb_error err;
-  const qb_model_exec e = {mode, q, capture_hook, c};
-  if (qb_model_prepare(m, BATCH, &err) || qb_model_run(m, &x, &e, &err)) {
-    fprintf(stderr, "run: %s\n", err.msg);
-    return -1;
-  }
-  return 0;
-}
-
-static qb_quant_state* quantize(qb_model* m, const char* qconfig, qb_backend backend,
-                                const qb_dataset* calib) {
-  qb_qconfig cfg;
-  qb_error err;
-  qb_quant_state* q = NULL;
-  if (qb_qconfig_parse(qconfig, &cfg, &err) || qb_model_prepare(m, 8, &err) ||
-      qb_quant_create(m, &cfg, backend, &q, &err) ||
-      (cfg.workflow == QB_WORKFLOW_STATIC && qb_model_calibrate(m, q, calib, 0, 16, &err))) {
-    fprintf(stderr, "%s: %s\n", qconfig, err.msg);
-    qb_quant_free(q);
-    return NULL;
-  }
-  return q;
-}
-
 /* The kernel the table of `be` holds for the family a layer's kernel name belongs to. */
 static const char* table_kernel(qb_backend be, const char* kernel) {
   const qb_dispatch_table* t = qb_dispatch_get(be);
@@ -123,11 +69,11 @@ static const char* table_kernel(qb_backend be, const char* kernel) {
  * quantized layer must run a kernel of `family` or the int8 GEMM family. */
 static void check_int_vs_sim(qb_model* m, qb_quant_state* q, const float* x, const char* what,
                              const char* family, size_t want_family_layers) {
-  capture sim = {{0}, {0}}, in = {{0}, {0}};
-  QB_CHECK(run(m, x, QB_EXEC_SIMULATED, q, &sim) == 0);
-  QB_CHECK(run(m, x, QB_EXEC_INTEGER, q, &in) == 0);
+  qb_test_capture sim = {{0}, {0}}, in = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(m, x, BATCH, QB_EXEC_SIMULATED, q, &sim) == 0);
+  QB_CHECK(qb_test_run_capture(m, x, BATCH, QB_EXEC_INTEGER, q, &in) == 0);
   size_t family_layers = 0;
-  for (size_t k = 0; k < m->nnodes && k < MAX_NODES; k++) {
+  for (size_t k = 0; k < m->nnodes && k < QB_TEST_MAX_NODES; k++) {
     qb_quant_layer_info li;
     qb_quant_layer(q, k, &li);
     if (!li.quantized) continue;
@@ -148,7 +94,7 @@ static void check_int_vs_sim(qb_model* m, qb_quant_state* q, const float* x, con
   }
   QB_CHECK_MSG(family_layers == want_family_layers, "%s: %zu layers of %s, want %zu", what,
                family_layers, family, want_family_layers);
-  capture_free(&sim), capture_free(&in);
+  qb_test_capture_free(&sim), qb_test_capture_free(&in);
 }
 
 /* Logits on every usable exact backend and 1..3 threads, against scalar 1 thread. */
@@ -159,7 +105,7 @@ static void check_backends_threads(qb_model* m, const qb_dataset* d, const char*
   char what[200];
   for (qb_backend be = QB_BACKEND_SCALAR; be < QB_BACKEND_COUNT; be++) {
     if (be == QB_BACKEND_AVX2_SAT || !qb_isa_usable(be)) continue;
-    qb_quant_state* q = quantize(m, qconfig, be, d);
+    qb_quant_state* q = qb_test_quantize(m, qconfig, be, d);
     QB_CHECK_MSG(q != NULL, "%s on %s", qconfig, qb_backend_name(be));
     if (!q) continue;
     snprintf(what, sizeof what, "%s %s", qconfig, qb_backend_name(be));
@@ -176,8 +122,8 @@ static void check_backends_threads(qb_model* m, const qb_dataset* d, const char*
       qb_error err;
       QB_CHECK(qb_quant_set_threads(q, threads, &err) == 0);
       QB_CHECK(qb_quant_threads(q) == threads);
-      capture c = {{0}, {0}};
-      QB_CHECK(run(m, d->x, QB_EXEC_INTEGER, q, &c) == 0);
+      qb_test_capture c = {{0}, {0}};
+      QB_CHECK(qb_test_run_capture(m, d->x, BATCH, QB_EXEC_INTEGER, q, &c) == 0);
       const qb_value* y = qb_model_output(m, 0);
       if (!ref) {
         numel = y->numel;
@@ -188,7 +134,7 @@ static void check_backends_threads(qb_model* m, const qb_dataset* d, const char*
                      "%s, %zu threads: logits differ from scalar, 1 thread", what, threads);
         compared++;
       }
-      capture_free(&c);
+      qb_test_capture_free(&c);
     }
     qb_quant_free(q);
   }
@@ -198,7 +144,7 @@ static void check_backends_threads(qb_model* m, const qb_dataset* d, const char*
 }
 
 static void check_bad_threads(qb_model* m, const qb_dataset* d) {
-  qb_quant_state* q = quantize(m, "w4/weight-only", QB_BACKEND_COUNT, d);
+  qb_quant_state* q = qb_test_quantize(m, "w4/weight-only", QB_BACKEND_COUNT, d);
   QB_CHECK(q != NULL);
   if (!q) return;
   qb_error err = {{0}};
@@ -213,8 +159,8 @@ int main(void) {
   QB_CHECK(qb_test_build_mlp(&mlp, 20, 37) /* odd K */ == 0);
   QB_CHECK(build_cnn(&cnn) == 0);
   qb_dataset dm, dc;
-  rand_data(&dm, 64, 20);
-  rand_data(&dc, 64, 3 * 9 * 9);
+  qb_test_random_dataset(&dm, 64, 20);
+  qb_test_random_dataset(&dc, 64, 3 * 9 * 9);
   check_backends_threads(&cnn, &dc, "w8-sym-channel-minmax/a8-aff-tensor-minmax/static",
                          "qb_qu8_qs8_qs32_dwconv2d", 1);
   check_backends_threads(&cnn, &dc, "w8/a8/dynamic", "qb_qu8_qs8_qs32_dwconv2d", 1);

@@ -25,15 +25,6 @@
 #define W8 "w8-sym-channel-minmax/a8-aff-tensor-minmax/static"
 #define W4 "w4-sym-channel-minmax/a8-aff-tensor-minmax/static"
 
-static void rand_data(qb_dataset* d) {
-  memset(d, 0, sizeof *d);
-  d->count = NSAMPLES, d->sample_numel = 16, d->num_classes = 10;
-  d->x = malloc(NSAMPLES * 16 * sizeof *d->x);
-  d->labels = malloc(NSAMPLES * sizeof *d->labels);
-  for (size_t i = 0; i < NSAMPLES * 16; i++) d->x[i] = qb_rand_uniform(-1.0f, 2.0f);
-  for (size_t i = 0; i < NSAMPLES; i++) d->labels[i] = (int32_t)qb_rand_below(10);
-}
-
 static bool same_logits(const qb_eval_result* a, const qb_eval_result* b) {
   return a->count == b->count && a->classes == b->classes &&
          !memcmp(a->logits, b->logits, a->count * a->classes * sizeof(float));
@@ -86,7 +77,7 @@ int main(void) {
   qb_model m;
   QB_CHECK(qb_test_build_mlp(&m, 16, 24) == 0);
   qb_dataset d;
-  rand_data(&d);
+  qb_test_random_dataset(&d, NSAMPLES, 16);
   qb_error err;
   qb_qconfig cfgs[2];
   QB_CHECK(qb_qconfig_parse(W8, &cfgs[0], &err) == 0 && qb_qconfig_parse(W4, &cfgs[1], &err) == 0);

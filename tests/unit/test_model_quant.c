@@ -54,69 +54,14 @@ static int build_cnn(qb_model* m, int groups) {
   return qb_test_save_and_load(b, m);
 }
 
-static void rand_data(qb_dataset* d, size_t count, size_t per) {
-  memset(d, 0, sizeof *d);
-  d->count = count, d->sample_numel = per, d->num_classes = 10;
-  d->x = malloc(count * per * sizeof *d->x);
-  d->labels = malloc(count * sizeof *d->labels);
-  for (size_t i = 0; i < count * per; i++) d->x[i] = qb_rand_uniform(-1.0f, 2.0f);
-  for (size_t i = 0; i < count; i++) d->labels[i] = (int32_t)qb_rand_below(10);
-}
-
-/* Per-node output capture. */
-typedef struct {
-  float* out[64];
-  size_t numel[64];
-} capture;
-
-static void capture_hook(void* ctx, const qb_model* m, size_t node, const qb_value* out) {
-  (void)m;
-  capture* c = ctx;
-  if (node >= 64) return;
-  free(c->out[node]);
-  c->out[node] = malloc(out->numel * sizeof(float));
-  memcpy(c->out[node], out->data, out->numel * sizeof(float));
-  c->numel[node] = out->numel;
-}
-
-static void capture_free(capture* c) {
-  for (int i = 0; i < 64; i++) free(c->out[i]), c->out[i] = NULL;
-}
-
-static int run_capture(qb_model* m, const float* x, size_t batch, qb_exec_mode mode, qb_quant_state* q,
-                       capture* c) {
-  qb_error err;
-  const qb_model_exec e = {mode, q, capture_hook, c};
-  if (qb_model_prepare(m, batch, &err) || qb_model_run(m, &x, &e, &err)) {
-    fprintf(stderr, "run: %s\n", err.msg);
-    return -1;
-  }
-  return 0;
-}
-
-static qb_quant_state* quantize(qb_model* m, const char* qconfig, qb_backend backend,
-                                const qb_dataset* calib) {
-  qb_qconfig cfg;
-  qb_error err;
-  qb_quant_state* q = NULL;
-  if (qb_qconfig_parse(qconfig, &cfg, &err) || qb_model_prepare(m, 8, &err) ||
-      qb_quant_create(m, &cfg, backend, &q, &err) ||
-      (cfg.workflow == QB_WORKFLOW_STATIC && qb_model_calibrate(m, q, calib, 0, 16, &err))) {
-    fprintf(stderr, "%s: %s\n", qconfig, err.msg);
-    qb_quant_free(q);
-    return NULL;
-  }
-  return q;
-}
-
 /* Integer vs simulated per quantized layer, in output steps. */
 static void check_int_vs_sim(qb_model* m, const qb_dataset* d, const char* qconfig, const char* what) {
-  qb_quant_state* q = quantize(m, qconfig, QB_BACKEND_COUNT, d);
+  qb_quant_state* q = qb_test_quantize(m, qconfig, QB_BACKEND_COUNT, d);
   QB_CHECK_MSG(q != NULL, "%s %s", what, qconfig);
   if (!q) return;
-  capture sim = {{0}, {0}}, in = {{0}, {0}};
-  QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &sim) == 0);
-  QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &in) == 0);
+  qb_test_capture sim = {{0}, {0}}, in = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &sim) == 0);
+  QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &in) == 0);
   size_t integer_layers = 0;
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
@@ -137,16 +82,16 @@ static void check_int_vs_sim(qb_model* m, const qb_dataset* d, const char* qconf
   }
   QB_CHECK_MSG(integer_layers >= 2, "%s: the integer kernels ran (%zu layers)", what, integer_layers);
   /* And the quantized model is still the model: 8-bit logits close to fp32. */
-  capture fp = {{0}, {0}};
-  QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_FP32, NULL, &fp) == 0);
+  qb_test_capture fp = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_FP32, NULL, &fp) == 0);
   const size_t last = m->nnodes - 1;
   qb_error_metrics em;
   qb_error err;
   QB_CHECK(qb_metrics_compute(fp.out[last], in.out[last], fp.numel[last], &em, &err) == 0);
   printf("  %s %s logits integer vs fp32: SQNR %.1f dB\n", what, qconfig, em.sqnr_db);
   QB_CHECK(em.sqnr_db > 20 && em.sqnr_db < 80);
-  capture_free(&fp);
-  capture_free(&sim), capture_free(&in);
+  qb_test_capture_free(&fp);
+  qb_test_capture_free(&sim), qb_test_capture_free(&in);
   qb_quant_free(q);
 }
 
@@ -156,11 +101,11 @@ static void check_backends(qb_model* m, const qb_dataset* d, const char* what) {
   size_t numel = 0, compared = 0;
   for (qb_backend be = QB_BACKEND_SCALAR; be < QB_BACKEND_COUNT; be++) {
     if (be == QB_BACKEND_AVX2_SAT || !qb_isa_usable(be)) continue;
-    qb_quant_state* q = quantize(m, "w8-sym-channel/a8-aff/static", be, d);
+    qb_quant_state* q = qb_test_quantize(m, "w8-sym-channel/a8-aff/static", be, d);
     QB_CHECK(q != NULL);
     if (!q) continue;
-    capture c = {{0}, {0}};
-    QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &c) == 0);
+    qb_test_capture c = {{0}, {0}};
+    QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &c) == 0);
     const qb_value* y = qb_model_output(m, 0);
     if (!ref) {
       numel = y->numel;
@@ -171,7 +116,7 @@ static void check_backends(qb_model* m, const qb_dataset* d, const char* what) {
                    what, qb_backend_name(be));
       compared++;
     }
-    capture_free(&c);
+    qb_test_capture_free(&c);
     qb_quant_free(q);
   }
   printf("  %s: %zu backends bit-identical to scalar\n", what, compared);
@@ -185,16 +130,16 @@ static double max_abs_diff(const float* a, const float* b, size_t n) {
 }
 
 static void check_workflows(qb_model* m, const qb_dataset* d, const char* what) {
-  capture fp = {{0}, {0}}, a = {{0}, {0}}, b = {{0}, {0}};
-  QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_FP32, NULL, &fp) == 0);
+  qb_test_capture fp = {{0}, {0}}, a = {{0}, {0}}, b = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_FP32, NULL, &fp) == 0);
   const size_t last = m->nnodes - 1, n = fp.numel[last];
   /* Weight-only: Gemm layers run W4A32 (fp32 sums in another order: within float
    * noise of the simulation), Conv layers the simulated path itself. */
-  qb_quant_state* q = quantize(m, "w4-sym-channel-mse/weight-only", QB_BACKEND_COUNT, d);
+  qb_quant_state* q = qb_test_quantize(m, "w4-sym-channel-mse/weight-only", QB_BACKEND_COUNT, d);
   QB_CHECK(q != NULL);
   if (q) {
-    QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &a) == 0);
-    QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &b) == 0);
+    QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &a) == 0);
+    QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &b) == 0);
     double largest = 0;
     for (size_t i = 0; i < n; i++) largest = fmax(largest, fabs((double)a.out[last][i]));
     QB_CHECK(max_abs_diff(a.out[last], b.out[last], n) <= 1e-5 * largest);
@@ -202,11 +147,11 @@ static void check_workflows(qb_model* m, const qb_dataset* d, const char* what) 
     qb_quant_free(q);
   }
   /* Dynamic 8-bit: integer close to simulated (same grid, float sums differ). */
-  q = quantize(m, "w8/a8/dynamic", QB_BACKEND_COUNT, d);
+  q = qb_test_quantize(m, "w8/a8/dynamic", QB_BACKEND_COUNT, d);
   QB_CHECK(q != NULL);
   if (q) {
-    QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &a) == 0);
-    QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &b) == 0);
+    QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &a) == 0);
+    QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &b) == 0);
     const double d_int = max_abs_diff(a.out[last], b.out[last], n);
     const double d_fp = max_abs_diff(a.out[last], fp.out[last], n);
     printf("  %s dynamic: |int - sim| %.3g, |sim - fp32| %.3g\n", what, d_int, d_fp);
@@ -214,13 +159,13 @@ static void check_workflows(qb_model* m, const qb_dataset* d, const char* what) 
     QB_CHECK(d_fp > 0 && d_fp < 0.5);
     qb_quant_free(q);
   }
-  capture_free(&fp), capture_free(&a), capture_free(&b);
+  qb_test_capture_free(&fp), qb_test_capture_free(&a), qb_test_capture_free(&b);
 }
 
 /* Calibration statistics reused with another strategy: percentile clips, so the
  * input scale of the first layer shrinks (uniform data: the tails are cut). */
 static void check_recalibration(qb_model* m, const qb_dataset* d) {
-  qb_quant_state* q = quantize(m, "w8/a8-minmax/static", QB_BACKEND_COUNT, d);
+  qb_quant_state* q = qb_test_quantize(m, "w8/a8-minmax/static", QB_BACKEND_COUNT, d);
   QB_CHECK(q != NULL);
   if (!q) return;
   qb_quant_layer_info before, after;
@@ -238,35 +183,35 @@ static void check_export(qb_model* m, const qb_dataset* d, const char* what) {
   char path[64];
   qb_error err;
   close(mkstemp(strcpy(path, "/tmp/qb_model_export_XXXXXX")));
-  capture fp = {{0}, {0}}, again = {{0}, {0}};
-  QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_FP32, NULL, &fp) == 0);
+  qb_test_capture fp = {{0}, {0}}, again = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_FP32, NULL, &fp) == 0);
   const size_t last = m->nnodes - 1, n = fp.numel[last];
   qb_model m2;
   QB_CHECK(qb_model_export_onnx(m, path, &err) == 0);
   QB_CHECK(qb_model_load_onnx(path, &m2, &err) == 0);
-  QB_CHECK(run_capture(&m2, d->x, 32, QB_EXEC_FP32, NULL, &again) == 0);
+  QB_CHECK(qb_test_run_capture(&m2, d->x, 32, QB_EXEC_FP32, NULL, &again) == 0);
   QB_CHECK_MSG(memcmp(fp.out[last], again.out[m2.nnodes - 1], n * sizeof(float)) == 0,
                "%s: fp32 export round trip changes outputs", what);
   qb_model_free(&m2);
-  capture_free(&again);
+  qb_test_capture_free(&again);
   /* QDQ: the exported graph run in fp32 reproduces the simulation. */
-  qb_quant_state* q = quantize(m, "w8-sym-channel/a8-aff/static", QB_BACKEND_COUNT, d);
+  qb_quant_state* q = qb_test_quantize(m, "w8-sym-channel/a8-aff/static", QB_BACKEND_COUNT, d);
   QB_CHECK(q != NULL);
   if (q) {
-    capture sim = {{0}, {0}};
-    QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &sim) == 0);
+    qb_test_capture sim = {{0}, {0}};
+    QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_SIMULATED, q, &sim) == 0);
     QB_CHECK(qb_model_export_qdq(m, q, path, &err) == 0);
     QB_CHECK(qb_model_load_onnx(path, &m2, &err) == 0);
-    QB_CHECK(run_capture(&m2, d->x, 32, QB_EXEC_FP32, NULL, &again) == 0);
+    QB_CHECK(qb_test_run_capture(&m2, d->x, 32, QB_EXEC_FP32, NULL, &again) == 0);
     const double diff = max_abs_diff(sim.out[last], again.out[m2.nnodes - 1], n);
     printf("  %s QDQ export: %zu nodes, max |qdq - simulated| = %.3g\n", what, m2.nnodes, diff);
     QB_CHECK(m2.nnodes > m->nnodes);
     QB_CHECK(diff == 0);
     qb_model_free(&m2);
-    capture_free(&sim), capture_free(&again);
+    qb_test_capture_free(&sim), qb_test_capture_free(&again);
     qb_quant_free(q);
   }
-  capture_free(&fp);
+  qb_test_capture_free(&fp);
   unlink(path);
 }
 
@@ -274,11 +219,11 @@ static void check_export(qb_model* m, const qb_dataset* d, const char* what) {
  * included (they keep an fp32 bias: there is no one scale per output channel for an
  * int32 bias): each output value sits on the layer's calibrated output grid. */
 static void check_static_outputs_on_grid(qb_model* m, const qb_dataset* d, const char* qconfig) {
-  qb_quant_state* q = quantize(m, qconfig, QB_BACKEND_COUNT, d);
+  qb_quant_state* q = qb_test_quantize(m, qconfig, QB_BACKEND_COUNT, d);
   QB_CHECK_MSG(q != NULL, "%s", qconfig);
   if (!q) return;
-  capture c = {{0}, {0}};
-  QB_CHECK(run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &c) == 0);
+  qb_test_capture c = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(m, d->x, 32, QB_EXEC_INTEGER, q, &c) == 0);
   size_t layers = 0;
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
@@ -295,7 +240,7 @@ static void check_static_outputs_on_grid(qb_model* m, const qb_dataset* d, const
                  m->nodes[k].name, off, c.numel[k]);
   }
   QB_CHECK(layers > 0);
-  capture_free(&c);
+  qb_test_capture_free(&c);
   qb_quant_free(q);
 }
 
@@ -328,8 +273,8 @@ int main(void) {
   QB_CHECK(build_cnn(&cnn, 4) == 0);
   QB_CHECK(build_cnn(&gcnn, 2) == 0);
   qb_dataset dm, dc;
-  rand_data(&dm, 64, 16);
-  rand_data(&dc, 64, 2 * 8 * 8);
+  qb_test_random_dataset(&dm, 64, 16);
+  qb_test_random_dataset(&dc, 64, 2 * 8 * 8);
   check_int_vs_sim(&mlp, &dm, "w8-sym-channel-minmax/a8-aff-tensor-minmax/static", "mlp");
   check_int_vs_sim(&mlp, &dm, "w8-sym-tensor-minmax/a8-aff-tensor-mse/static", "mlp");
   check_int_vs_sim(&cnn, &dc, "w8-sym-channel-minmax/a8-aff-tensor-minmax/static", "cnn");
