@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "isa/qb_isa.h"
+#include "qb_catalog.h"
 #include "qb_results_files.h"
 
 #ifndef QB_SOURCE_DIR
@@ -49,18 +50,6 @@ static void git_revision(char* buf, size_t size) {
   snprintf(buf, size, "%s%s", rev, dirty[0] ? "-dirty" : "");
 }
 
-static void set_cpuid_view(qb_machine* m) {
-  const qb_isa_features* f = qb_isa_features_get();
-  qb_isa_view v = {.sse41 = f->x86_sse41,
-                   .avx2 = f->x86_avx2,
-                   .fma = f->x86_fma,
-                   .avx512f = f->x86_avx512f,
-                   .avx512bw = f->x86_avx512bw,
-                   .avx512vl = f->x86_avx512vl,
-                   .avx512vnni = f->x86_avx512_vnni};
-  qb_machine_set_cpuid_view(m, &v);
-}
-
 int qb_run_info_collect(qb_run_info* info, const char* run_id, bool describe_machine,
                         qb_error* err) {
   memset(info, 0, sizeof *info);
@@ -80,8 +69,7 @@ int qb_run_info_collect(qb_run_info* info, const char* run_id, bool describe_mac
   snprintf(info->build_type, sizeof info->build_type, "%s", QB_BUILD_TYPE);
   snprintf(info->c_flags, sizeof info->c_flags, "%s", QB_C_FLAGS);
   if (describe_machine) {
-    if (qb_machine_describe(&info->machine, err)) return -1;
-    set_cpuid_view(&info->machine);
+    if (qb_catalog_machine_describe(&info->machine, err)) return -1;
     info->have_machine = true;
   }
   return 0;
