@@ -28,3 +28,13 @@ finish() {
   echo "$checks checks, $failures failed"
   [[ $failures -eq 0 ]]
 }
+# usable_backends QBENCH: the backends this machine can run now (QB_ISA_MASK applied),
+# comma-separated, best last as `qbench info` lists them.
+usable_backends() {
+  "$1" info --json | python3 -c 'import json,sys; print(",".join(json.load(sys.stdin)["backends"]["usable"]))'
+}
+# exact_simd_backend QBENCH: one usable SIMD backend that is exact by design (not
+# avx2-sat), empty on a scalar-only host. Tests compare it with scalar when present.
+exact_simd_backend() {
+  usable_backends "$1" | tr ',' '\n' | grep -v -e '^scalar$' -e '^avx2-sat$' | tail -n 1
+}

@@ -10,7 +10,9 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 if [[ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]]; then
   echo "Fashion-MNIST not installed: skipped"; exit 77
 fi
-cat >t.yaml <<'YAML'
+simd=$(exact_simd_backend "$qbench")
+backends="scalar${simd:+, $simd}"
+cat >t.yaml <<YAML
 name: t
 output: out
 seed: 1
@@ -28,7 +30,7 @@ activations:
   granularity: [tensor]
   range: [minmax]
 workflow: [weight-only, static]
-backends: [scalar, avx2]
+backends: [$backends]
 measure: [accuracy, per-layer, speed, memory]
 repetitions: 2
 threads: [1]

@@ -98,9 +98,10 @@ static void check_int_vs_sim(qb_model* m, const qb_dataset* d, const char* qconf
 /* Integer outputs are bit-identical on every usable exact backend. */
 static void check_backends(qb_model* m, const qb_dataset* d, const char* what) {
   float* ref = NULL;
-  size_t numel = 0, compared = 0;
+  size_t numel = 0, compared = 0, expected = 0;
   for (qb_backend be = QB_BACKEND_SCALAR; be < QB_BACKEND_COUNT; be++) {
     if (be == QB_BACKEND_AVX2_SAT || !qb_isa_usable(be)) continue;
+    if (be != QB_BACKEND_SCALAR) expected++;
     qb_quant_state* q = qb_test_quantize(m, "w8-sym-channel/a8-aff/static", be, d);
     QB_CHECK(q != NULL);
     if (!q) continue;
@@ -119,6 +120,8 @@ static void check_backends(qb_model* m, const qb_dataset* d, const char* what) {
     qb_test_capture_free(&c);
     qb_quant_free(q);
   }
+  /* Every usable exact backend took part (none but scalar on a scalar-only host). */
+  QB_CHECK_MSG(compared == expected, "%s: %zu backends compared, %zu usable", what, compared, expected);
   printf("  %s: %zu backends bit-identical to scalar\n", what, compared);
   free(ref);
 }
