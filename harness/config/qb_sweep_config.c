@@ -1,6 +1,8 @@
 /* Sweep config schema on top of qb_yaml_walk: one handler per key. */
 #include "qb_sweep_config.h"
 
+#include "qb_file.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +91,7 @@ static int granularity_item(const qb_yaml_ctx* c, const yaml_node_t* n, const ch
   qb_tensor_axes* ax = user;
   qb_error perr;
   if (qb_granularity_parse(qb_yaml_scalar(n), &ax->granularity[i], &perr))
-    return qb_yaml_expected(c, n, path, "tensor, channel or group:G with G >= 1");
+    return qb_yaml_expected(c, n, path, "tensor, channel or group:G with G in 1..1048576");
   ax->ngranularity = i + 1;
   return 0;
 }
@@ -389,9 +391,48 @@ static int parse_document(yaml_document_t* doc, parse_state* st, qb_error* err) 
   return 0;
 }
 
+/* Bounds checked before libyaml sees the text: libyaml's scanner keeps one pending
+ * simple key per flow level and rescans them all on every token, so thousands of
+ * nested '[' take minutes to reject. The depth count is conservative: brackets inside
+ * quoted scalars and comments are skipped, any other '[' '{' counts. */
+static int check_yaml_bounds(const char* text, size_t len, const char* file, qb_error* err) {
+  if (len > QB_SWEEP_CONFIG_MAX_BYTES)
+    return qb_fail(err, "%s: %zu bytes; a sweep config has at most %d", file, len,
+                   QB_SWEEP_CONFIG_MAX_BYTES);
+  size_t line = 1, col = 0;
+  int depth = 0;
+  char quote = 0;
+  bool comment = false;
+  for (size_t i = 0; i < len; i++) {
+    const char ch = text[i];
+    col++;
+    if (ch == '\n') {
+      line++, col = 0, comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (ch == '\\' && quote == '"') i++, col++;
+      else if (ch == quote) quote = 0;
+    } else if (ch == '"' || ch == '\'') {
+      quote = ch;
+    } else if (ch == '#' && (col == 1 || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+      comment = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > QB_SWEEP_CONFIG_MAX_DEPTH)
+        return qb_fail(err, "%s:%zu:%zu: expected flow collections nested at most %d deep, got "
+                       "deeper", file, line, col, QB_SWEEP_CONFIG_MAX_DEPTH);
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return 0;
+}
+
 int qb_sweep_config_parse(const char* text, size_t len, const char* file, qb_sweep_config* cfg,
                           qb_error* err) {
   config_defaults(cfg, file);
+  if (check_yaml_bounds(text, len, file, err)) return -1;
   parse_state st = {cfg, "", false};
   const char* slash = strrchr(file, '/');
   if (slash) snprintf(st.dir, sizeof st.dir, "%.*s", (int)(slash - file), file);
@@ -421,8 +462,8 @@ int qb_sweep_config_parse(const char* text, size_t len, const char* file, qb_swe
 
 int qb_sweep_config_load(const char* file, qb_sweep_config* cfg, qb_error* err) {
   memset(cfg, 0, sizeof *cfg);
-  FILE* f = fopen(file, "rb");
-  if (!f) return qb_fail(err, "%s: cannot read: %s", file, strerror(errno));
+  FILE* f = qb_open_input(file, QB_SWEEP_CONFIG_MAX_BYTES, NULL, err);
+  if (!f) return -1;
   char* buf = NULL;
   size_t len = 0, cap = 0;
   for (;;) {

@@ -33,6 +33,8 @@ enum {
   QB_SWEEP_MAX_THREADS = 8,
   QB_SWEEP_PATH_MAX = 512,
   QB_SWEEP_NAME_MAX = 64,
+  QB_SWEEP_CONFIG_MAX_BYTES = 1 << 20, /* a config file of more is refused */
+  QB_SWEEP_CONFIG_MAX_DEPTH = 32,      /* '[' / '{' nesting (libyaml is quadratic in it) */
 };
 
 /* Where a value came from (1-based), for errors raised after parsing. */

@@ -10,6 +10,10 @@
 
 #include "qb_error.h"
 
+/* Largest IDX payload read (256 MiB; Fashion-MNIST's training images are 47 MB):
+ * a header announcing more, or more than its file can hold, is an error. */
+#define QB_IDX_MAX_BYTES ((size_t)256 << 20)
+
 typedef struct {
   size_t count, rows, cols;
   uint8_t* pixels; /* count x rows x cols */

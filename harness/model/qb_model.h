@@ -34,6 +34,10 @@
 #define QB_NODE_MAX_OUTPUTS 3
 /* Largest activation accepted by shape inference, in elements (2^31). */
 #define QB_MODEL_MAX_ELEMENTS ((int64_t)1 << 31)
+/* Limits of prepare (errors, not crashes or hangs, for absurd models): the activation
+ * arena (1 GiB) and the work of one Conv/pool node per sample (2^30 multiply-adds). */
+#define QB_MODEL_MAX_ARENA_BYTES ((size_t)1 << 30)
+#define QB_MODEL_MAX_NODE_WORK ((int64_t)1 << 30)
 
 typedef enum {
   QB_OP_GEMM, QB_OP_MATMUL, QB_OP_CONV, QB_OP_BATCHNORM,

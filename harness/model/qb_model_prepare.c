@@ -162,7 +162,15 @@ static int plan(qb_model* m, qb_error* err) {
   m->arena_bytes = plan_arena(m, iv, n);
   free(m->arena);
   m->arena = NULL;
-  if (m->arena_bytes && !(m->arena = aligned_alloc(64, m->arena_bytes))) {
+  if (m->arena_bytes > QB_MODEL_MAX_ARENA_BYTES) {
+    free(iv);
+    return qb_fail(err, "the activation arena would take %zu bytes, more than the limit of "
+                   "%zu MiB (an input or intermediate shape is too large)",
+                   m->arena_bytes, QB_MODEL_MAX_ARENA_BYTES >> 20);
+  }
+  /* Never a NULL arena, even when every activation is empty: value pointers are
+   * arena + offset, and NULL + 0 is undefined. */
+  if (!(m->arena = aligned_alloc(64, m->arena_bytes ? m->arena_bytes : 64))) {
     free(iv);
     return qb_fail(err, "out of memory allocating a %zu-byte activation arena", m->arena_bytes);
   }

@@ -153,6 +153,12 @@ static int infer_qdq(qb_model* m, qb_node* n, qb_error* err) {
   size_t o, l, i;
   if (qdq_geometry(m, n, &o, &l, &i))
     return fail_node(err, n, "scale / zero_point must be scalars or 1-D along the axis");
+  /* Zero points become int32: a constant of integers exact in float (|zp| <= 2^24). */
+  const qb_value* z = qb_in(m, n, 2);
+  if (z && (z->kind != QB_VALUE_CONST || !z->data)) return fail_node(err, n, "zero_point must be a constant");
+  for (size_t k = 0; z && k < z->numel; k++)
+    if (!(fabsf(z->data[k]) <= 16777216.0f) || z->data[k] != nearbyintf(z->data[k]))
+      return fail_node(err, n, "zero_point must hold integers of magnitude at most 2^24");
   const qb_value* x = qb_in(m, n, 0);
   return qb_value_set_shape(qb_out(m, n, 0), x->ndim, x->dims, n, err);
 }
@@ -176,7 +182,10 @@ static void run_qdq(const qb_model* m, const qb_node* n, const float* const* in)
       const int32_t zp = in[2] ? (int32_t)in[2][a] : 0;
       const size_t base = (o * len + a) * inner;
       if (n->op == QB_OP_DEQUANTIZE) {
-        for (size_t i = 0; i < inner; i++) y[base + i] = (float)((int32_t)in[0][base + i] - zp) * scale;
+        /* (float)(q - zp) * scale for integer q; in double so that a float input that
+         * is not an int32 (a fuzzed graph's NaN or 1e30) converts without UB. */
+        for (size_t i = 0; i < inner; i++)
+          y[base + i] = (float)((double)in[0][base + i] - (double)zp) * scale;
         continue;
       }
       for (size_t i = 0; i < inner; i += 256) { /* the reference quantize kernel, x / scale */

@@ -202,7 +202,11 @@ void qb_node_conv_shape(const qb_model* m, const qb_node* n, qb_conv2d_shape* s)
   conv_shape_of(x, n, w->dims[0], w->dims[2], w->dims[3], s);
 }
 
-static int infer_spatial(qb_model* m, qb_node* n, size_t cout, qb_error* err) {
+/* `window` = multiply-adds (or compares) per output element: kh * kw, times the
+ * group's input channels for Conv. A node may do at most QB_MODEL_MAX_NODE_WORK of
+ * them per sample: a 152-byte model must not ask for a 2000x2000 pool over a padded
+ * 28x28 input (10^13 operations) and hang the run. */
+static int infer_spatial(qb_model* m, qb_node* n, size_t cout, size_t window, qb_error* err) {
   const qb_value* x = qb_in(m, n, 0);
   size_t dims[4] = {x->dims[0], cout, 0, 0};
   for (int i = 0; i < 2; i++) {
@@ -211,6 +215,13 @@ static int infer_spatial(qb_model* m, qb_node* n, size_t cout, qb_error* err) {
                                   &n->a.pads[2 + i], n->a.ceil_mode != 0);
     if (o < 1) return fail_node(err, n, "the kernel is larger than the padded input");
     dims[2 + i] = (size_t)o;
+  }
+  const double work = (double)cout * (double)dims[2] * (double)dims[3] * (double)window;
+  if (work > (double)QB_MODEL_MAX_NODE_WORK) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%.3g operations per sample exceed the limit of 2^30 (kernel, "
+             "padding or input too large)", work);
+    return fail_node(err, n, msg);
   }
   return qb_value_set_shape(qb_out(m, n, 0), 4, dims, n, err);
 }
@@ -227,7 +238,7 @@ static int infer_conv(qb_model* m, qb_node* n, qb_error* err) {
   n->a.kernel[0] = (int64_t)w->dims[2], n->a.kernel[1] = (int64_t)w->dims[3];
   if (b && (b->ndim != 1 || b->dims[0] != w->dims[0]))
     return fail_node(err, n, "bias must be 1-D with one value per output channel");
-  return infer_spatial(m, n, w->dims[0], err);
+  return infer_spatial(m, n, w->dims[0], w->dims[1] * w->dims[2] * w->dims[3], err);
 }
 
 /* Caffe-style im2col: rows (c, kh, kw) of the group's input channels, columns the
@@ -278,7 +289,11 @@ static void run_conv(const qb_model* m, const qb_node* n, const float* const* in
 static int infer_pool(qb_model* m, qb_node* n, qb_error* err) {
   const qb_value* x = qb_in(m, n, 0);
   if (x->ndim != 4) return fail_node(err, n, "only 2-D pooling (NCHW input) is supported");
-  return infer_spatial(m, n, x->dims[1], err);
+  /* As the ONNX spec and onnxruntime: a window made only of padding has no value. */
+  for (int i = 0; i < 2; i++)
+    if (n->a.pads[i] >= n->a.kernel[i] || n->a.pads[2 + i] >= n->a.kernel[i])
+      return fail_node(err, n, "pads must be smaller than kernel_shape");
+  return infer_spatial(m, n, x->dims[1], (size_t)(n->a.kernel[0] * n->a.kernel[1]), err);
 }
 
 static void run_pool(const qb_model* m, const qb_node* n, const float* const* in) {

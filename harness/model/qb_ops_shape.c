@@ -195,8 +195,15 @@ static int slice_resolve(const qb_model* m, const qb_node* n, size_t* dims, slic
     if (norm_axis(ax ? ax[i] : (int64_t)i, x->ndim, false, &a) || seen[a])
       return fail_node(err, n, "axes out of range or repeated");
     seen[a] = true;
-    const int64_t step = sp ? sp[i] : 1, len = (int64_t)x->dims[a];
+    const int64_t len = (int64_t)x->dims[a];
+    int64_t step = sp ? sp[i] : 1;
     if (step == 0) return fail_node(err, n, "a step is 0");
+    /* A step longer than the axis takes at most one element, as a step of exactly the
+     * axis length does: clamping keeps -step and step * stride from overflowing
+     * (step may be INT64_MIN). */
+    const int64_t most = len > 1 ? len : 1;
+    if (step > most) step = most;
+    if (step < -most) step = -most;
     int64_t s = st[i], e = en[i];
     if (s < 0) s += len;
     if (e < 0) e += len;

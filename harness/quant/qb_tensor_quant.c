@@ -1,5 +1,6 @@
 #include "qb_tensor_quant.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,11 @@ int qb_granularity_parse(const char* text, qb_granularity* out, qb_error* err) {
   }
   if (strncmp(text, "group:", 6) == 0) {
     char* end;
+    errno = 0;
     const long g = strtol(text + 6, &end, 10);
-    if (end == text + 6 || *end || g < 1)
-      return qb_fail(err, "granularity '%s': group size must be a positive integer (group:G)",
-                     text);
+    if (end == text + 6 || *end || errno || g < 1 || g > QB_GROUP_SIZE_MAX)
+      return qb_fail(err, "granularity '%s': group size must be an integer in 1..%d (group:G)",
+                     text, QB_GROUP_SIZE_MAX);
     out->kind = QB_PER_GROUP;
     out->axis = -1;
     out->group_size = (size_t)g;

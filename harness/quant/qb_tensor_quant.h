@@ -30,8 +30,11 @@ typedef struct {
   size_t group_size; /* per-group: G >= 1 */
 } qb_granularity;
 
-/* Parse "tensor", "channel", "group:G"; the axis is set separately (default: 0 for
- * channel, -1 for group). */
+/* Largest group size G of group:G (2^20; larger is a typo or an overflow). */
+#define QB_GROUP_SIZE_MAX (1 << 20)
+
+/* Parse "tensor", "channel", "group:G" (G in 1..QB_GROUP_SIZE_MAX); the axis is set
+ * separately (default: 0 for channel, -1 for group). */
 int qb_granularity_parse(const char* text, qb_granularity* out, qb_error* err);
 const char* qb_granularity_str(const qb_granularity* g, char* buf, unsigned len);
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_file.h"
+
 /* Position just after `"key"` followed by optional spaces and a colon, or NULL. */
 static const char* find_value(const char* text, size_t len, const char* key) {
   const size_t klen = strlen(key);
@@ -88,7 +90,8 @@ bool qb_json_next_object(const char* text, size_t len, size_t* pos, size_t* star
 }
 
 char* qb_read_text_file(const char* path, size_t* len) {
-  FILE* f = fopen(path, "rb");
+  qb_error err;
+  FILE* f = qb_open_input(path, QB_INPUT_MAX_BYTES, NULL, &err);
   if (!f) return NULL;
   char* data = NULL;
   size_t size = 0, cap = 0;

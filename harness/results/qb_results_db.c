@@ -54,6 +54,35 @@ static int create_schema(qb_results_db* db, qb_error* err) {
   return exec(db, sql, err);
 }
 
+/* One integer query (the first column of the first row), -1 on error. */
+static long long query_int(qb_results_db* db, const char* sql) {
+  sqlite3_stmt* st;
+  if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+  const long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Only a qbench history gets qbench's tables: an empty database (new file) is made
+ * one, and is marked with PRAGMA application_id = QB_RESULTS_DB_APPLICATION_ID; a
+ * marked one is ours; an unmarked one is ours only if it holds the three tables of a
+ * history made before the mark (it is then marked). Anything else is refused before
+ * a single table is created in it. */
+static int claim_history(qb_results_db* db, qb_error* err) {
+  const long long id = query_int(db, "PRAGMA application_id");
+  const long long objects = query_int(db, "SELECT count(*) FROM sqlite_master");
+  if (id < 0 || objects < 0) return db_fail(db, err, "not a readable SQLite database");
+  if (id == QB_RESULTS_DB_APPLICATION_ID) return 0;
+  const long long ours = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                       "AND name IN ('runs', 'items', 'results')");
+  if (id != 0 || (objects != 0 && ours != 3))
+    return qb_fail(err, "%s: an SQLite database that is not a qbench history (application_id "
+                   "%lld, %lld schema objects); choose another --db file", db->path, id, objects);
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA application_id = %d", QB_RESULTS_DB_APPLICATION_ID);
+  return exec(db, sql, err);
+}
+
 int qb_results_db_open(const char* path, qb_results_db** out, qb_error* err) {
   *out = NULL;
   qb_results_db* db = calloc(1, sizeof *db);
@@ -68,7 +97,8 @@ int qb_results_db_open(const char* path, qb_results_db** out, qb_error* err) {
   }
   /* Other processes (a report, a second sweep) may hold the file briefly. */
   sqlite3_busy_timeout(db->db, 10000);
-  if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err) ||
+  if (claim_history(db, err) ||
+      exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err) ||
       create_schema(db, err)) {
     qb_results_db_close(db);
     return -1;

@@ -34,6 +34,11 @@ typedef struct {
   const char* build_type;
 } qb_run_record;
 
+/* PRAGMA application_id of a qbench history ("qbhi"). */
+#define QB_RESULTS_DB_APPLICATION_ID 0x71626869
+
+/* Opens (creating if needed) a history. A file that is an SQLite database but not a
+ * qbench history (other tables, another application_id) is refused untouched. */
 int qb_results_db_open(const char* path, qb_results_db** out, qb_error* err);
 void qb_results_db_close(qb_results_db* db);
 

@@ -1,5 +1,7 @@
 #include "qb_results_files.h"
 
+#include "qb_file.h"
+
 #include "qb_json.h"
 
 #include <errno.h>
@@ -192,11 +194,8 @@ static int check_header(const char* path, char* line, qb_error* err) {
 
 int qb_results_csv_read(const char* path, qb_result_rows* out, bool* torn, qb_error* err) {
   *torn = false;
-  FILE* f = fopen(path, "rb");
-  if (!f) {
-    if (errno == ENOENT) return 0;
-    return qb_fail(err, "%s: cannot read: %s", path, strerror(errno));
-  }
+  FILE* f = qb_open_input(path, QB_INPUT_MAX_BYTES, NULL, err);
+  if (!f) return errno == ENOENT ? 0 : -1;
   char* line = NULL;
   size_t cap = 0;
   ssize_t len;

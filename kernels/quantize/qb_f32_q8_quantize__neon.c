@@ -32,7 +32,7 @@ static quantize_params make_params(float scale, int32_t zp, int32_t qmin, int32_
 static inline int32x4_t quantize4(const quantize_params* p, float32x4_t x) {
   float32x4_t q = p->divide ? vdivq_f32(x, p->divisor_or_factor)
                             : vmulq_f32(x, p->divisor_or_factor);
-  q = vminq_f32(vmaxq_f32(q, p->lo), p->hi);
+  q = vminq_f32(vmaxnmq_f32(q, p->lo), p->hi); /* FMAXNM: NaN -> lo, as the reference */
   return vaddq_s32(vcvtnq_s32_f32(q), p->zero_point);
 }
 

@@ -17,13 +17,16 @@ static inline float qb_round_half_even(float x) { return nearbyintf(x); }
  *   q = clamp(round_half_even(x / scale) + zp, qmin, qmax)
  * The clamp happens on the rounded quotient in float (q - zp range is exact in
  * float since |qmin|,|qmax|,|zp| < 2^24), so huge x saturate instead of
- * overflowing an int conversion. */
+ * overflowing an int conversion. A NaN quotient (x NaN, or 0/0 with scale 0)
+ * quantizes to qmin, as -inf does: the lower clamp is written so that NaN fails
+ * it, as x86's MAXPS(q, lo) returns lo and AArch64's FMAXNM the number; converting
+ * NaN to an integer would be undefined behaviour. */
 static inline int32_t qb_quantize_one(float x, float scale, float inv_scale, int32_t zp,
                                       int32_t qmin, int32_t qmax, qb_round_mode mode) {
   const float quotient = (mode == QB_ROUND_DIV) ? x / scale : x * inv_scale;
   float r = qb_round_half_even(quotient);
   const float lo = (float)(qmin - zp), hi = (float)(qmax - zp);
-  r = r < lo ? lo : r;
+  r = r >= lo ? r : lo;
   r = r > hi ? hi : r;
   return (int32_t)r + zp;
 }

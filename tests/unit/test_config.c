@@ -2,7 +2,10 @@
  * bad input with its exact FILE:LINE:COL, and every shipped configs/ YAML file. */
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "qb_sweep_config.h"
 #include "qb_sweep_plan.h"
@@ -136,7 +139,7 @@ static void test_errors(void) {
                "weights.bits: expected bits in 2..8 or 16, got '9'");
   expect_error("models: [{name: mlp}]\nweights: {bits: [1]}\n", 2, 18, "got '1'");
   expect_error("models: [{name: mlp}]\nweights:\n  granularity: [tensor, group:0]\n", 3, 25,
-               "expected tensor, channel or group:G with G >= 1, got 'group:0'");
+               "expected tensor, channel or group:G with G in 1..1048576, got 'group:0'");
   expect_error("models: [{name: mlp}]\nactivations:\n  range:\n    - minmax\n    - kl\n", 5, 7,
                "activations.range: expected minmax, movavg, percentile:P");
   expect_error("models: [{name: mlp}]\nweights: {range: [percentile:101]}\n", 2, 19,
@@ -201,6 +204,56 @@ static void test_shipped_configs(void) {
   QB_CHECK_MSG(parsed >= 3, "expected quick, nightly and hardware configs, parsed %d", parsed);
 }
 
+/* Inputs that once crashed, hung or were silently misread (issue 12). */
+static void test_hostile_inputs(void) {
+  /* group:G beyond long: strtol's overflow is an error at the value's position, not
+   * group:LONG_MAX. */
+  expect_error("models: [{name: mlp}]\nweights: {granularity: [group:99999999999999999999]}\n", 2,
+               25, "group:G with G in 1..1048576, got 'group:99999999999999999999'");
+  expect_error("models: [{name: mlp}]\nweights: {granularity: [group:1048577]}\n", 2, 25,
+               "got 'group:1048577'");
+  /* 100,000 nested '[' are refused at the 33rd, without handing them to libyaml
+   * (which took a minute to reject them). */
+  const size_t deep = 100000;
+  char* yaml = malloc(deep + 16);
+  QB_CHECK(yaml != NULL);
+  if (yaml) {
+    memcpy(yaml, "models: ", 8);
+    memset(yaml + 8, '[', deep);
+    yaml[8 + deep] = '\0';
+    expect_error(yaml, 1, 8 + QB_SWEEP_CONFIG_MAX_DEPTH + 1, "nested at most 32 deep");
+    free(yaml);
+  }
+  /* Brackets in quoted scalars and comments do not count. */
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  const char* quoted = "output: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                       "[[[[[[\nmodels: [{name: mlp}] # {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\n";
+  QB_CHECK_MSG(parse(quoted, &cfg, &err) == 0, "%s", err.msg);
+  qb_sweep_config_free(&cfg);
+  /* Size bound. */
+  const size_t big = (size_t)QB_SWEEP_CONFIG_MAX_BYTES + 1;
+  char* huge = malloc(big + 1);
+  QB_CHECK(huge != NULL);
+  if (huge) {
+    memset(huge, '#', big);
+    huge[big] = '\0';
+    QB_CHECK(qb_sweep_config_parse(huge, big, "cfg/t.yaml", &cfg, &err) == -1);
+    QB_CHECK_MSG(strstr(err.msg, "a sweep config has at most") != NULL, "%s", err.msg);
+    free(huge);
+  }
+  /* A FIFO as the config is refused instead of blocking the reader. */
+  char fifo[] = "/tmp/qb_test_config_fifo.XXXXXX";
+  QB_CHECK(mkdtemp(fifo) != NULL);
+  char path[64];
+  snprintf(path, sizeof path, "%s/c.yaml", fifo);
+  QB_CHECK(mkfifo(path, 0600) == 0);
+  QB_CHECK(qb_sweep_config_load(path, &cfg, &err) == -1);
+  QB_CHECK_MSG(strstr(err.msg, "not a regular file") != NULL, "%s", err.msg);
+  unlink(path);
+  rmdir(fifo);
+}
+
 static void test_load_missing(void) {
   qb_sweep_config cfg;
   qb_error err = {{0}};
@@ -214,5 +267,6 @@ int main(void) {
   test_errors();
   test_shipped_configs();
   test_load_missing();
+  test_hostile_inputs();
   return qb_test_finish("test_config");
 }

@@ -1,0 +1,43 @@
+#include "qb_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+FILE* qb_open_input(const char* path, size_t max_bytes, size_t* size, qb_error* err) {
+  /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
+  const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    qb_fail(err, "%s: cannot read: %s", path, strerror(e));
+    errno = e;
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    qb_fail(err, "%s: not a regular file", path);
+    errno = EINVAL;
+    return NULL;
+  }
+  if ((unsigned long long)st.st_size > (unsigned long long)max_bytes) {
+    close(fd);
+    qb_fail(err, "%s: %lld bytes, more than the limit of %zu MiB", path, (long long)st.st_size,
+            max_bytes >> 20);
+    errno = EFBIG;
+    return NULL;
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  FILE* f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+  if (!f) {
+    const int e = errno;
+    close(fd);
+    qb_fail(err, "%s: cannot open: %s", path, strerror(e));
+    errno = e;
+    return NULL;
+  }
+  if (size) *size = (size_t)st.st_size;
+  return f;
+}
