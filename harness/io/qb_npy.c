@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "qb_file.h"
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
@@ -74,15 +75,11 @@ static int parse_header(const char* path, const char* header, qb_dtype* dtype, i
 
 int qb_npy_read(const char* path, qb_tensor* out, qb_error* err) {
   memset(out, 0, sizeof *out);
-  FILE* f = fopen(path, "rb");
-  if (!f) return qb_fail(err, "%s: cannot open: %s", path, strerror(errno));
   /* The header is trusted only as far as the file goes: the payload it announces must
    * be there before anything is allocated for it (a FIFO or a device is refused). */
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fclose(f);
-    return qb_fail(err, "%s: not a regular file", path);
-  }
+  size_t file_size = 0;
+  FILE* f = qb_open_input(path, SIZE_MAX, &file_size, err);
+  if (!f) return -1;
   unsigned char pre[10];
   char* header = NULL;
   int rc = -1;
@@ -123,7 +120,7 @@ int qb_npy_read(const char* path, qb_tensor* out, qb_error* err) {
     if (dims[i] != 0 && need > SIZE_MAX / dims[i]) goto truncated;
     need *= dims[i];
   }
-  if (here < 0 || need > (size_t)st.st_size - (size_t)here) goto truncated;
+  if (here < 0 || need > file_size - (size_t)here) goto truncated;
   if (qb_tensor_alloc(out, dtype, ndim, dims, err)) goto done;
   size_t bytes = qb_tensor_bytes(out);
   if (fread(out->data, 1, bytes, f) != bytes) {

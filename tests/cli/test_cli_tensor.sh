@@ -69,7 +69,7 @@ expect_exit 2 "out-dequant with several combinations" -- "$qbench" tensor "$f" -
 
 # Bad input: a clear message and exit 2, never a crash.
 expect_exit 2 "missing file" -- "$qbench" tensor "$dir/nope.npy"
-expect_in "cannot open" "missing file message"
+expect_in "cannot read" "missing file message"
 expect_exit 2 "truncated npy" -- "$qbench" tensor "$dir/truncated.npy"
 expect_in "truncated" "truncated message"
 expect_exit 2 "float64 npy" -- "$qbench" tensor "$dir/f64.npy"

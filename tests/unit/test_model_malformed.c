@@ -2,6 +2,8 @@
  * wrong: truncated and bit-flipped files, random bytes, undefined inputs,
  * cycles, unsupported ops, wrong attribute types, shape errors, huge shapes.
  * (Run under ASan/UBSan in the sanitizer build.) */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,12 @@ static void expect_error(const char* what, const char* needle1, const char* need
     QB_CHECK_MSG(strstr(msg, needle1) != NULL, "%s: '%s' not in: %s", what, needle1, msg);
     if (needle2) QB_CHECK_MSG(strstr(msg, needle2) != NULL, "%s: '%s' not in: %s", what, needle2, msg);
   }
+}
+
+static void expect_ok_and_free(const char* what) {
+  qb_error err = {{0}};
+  const char* msg = try_load(&err);
+  QB_CHECK_MSG(msg == NULL, "%s rejected: %s", what, msg);
 }
 
 static qb_onnx_builder* base(void) {
@@ -194,9 +202,118 @@ static void test_corrupted_bytes(void) {
   }
 }
 
+/* Loads the saved model and prepares it for `batch`; NULL model pointer on error. */
+static bool load_prepared(qb_model* m, size_t batch, qb_error* err) {
+  int rc = qb_model_load_onnx(path, m, err);
+  if (!rc && (rc = qb_model_prepare(m, batch, err))) qb_model_free(m);
+  unlink(path);
+  return rc == 0;
+}
+
+static void add_pool(const char* op, int64_t kernel, int64_t pad) {
+  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
+  qb_onnx_builder_input(b, "x", QB_F32, 4, (int64_t[]){-1, 1, 28, 28});
+  qb_onnx_node* n = qb_onnx_builder_node(b, op, "pool", 1, (const char*[]){"x"}, 1, (const char*[]){"y"});
+  qb_onnx_node_attr_ints(n, "kernel_shape", 2, (int64_t[]){kernel, kernel});
+  qb_onnx_node_attr_ints(n, "pads", 4, (int64_t[]){pad, pad, pad, pad});
+  qb_onnx_builder_output(b, "y", QB_F32, 4, (int64_t[]){-1, 1, -1, -1});
+  save(b);
+}
+
+/* What fuzzing found (issue 12): models whose prepare or run hung, allocated from a
+ * header, or hit undefined behaviour. Each is now an error at prepare or a defined
+ * result. */
+static void test_hostile_models(void) {
+  /* A 152-byte model: 2000x2000 pooling with pads 2000 on 28x28 ran for minutes. */
+  add_pool("MaxPool", 2000, 2000);
+  expect_error("pool pads >= kernel", "'pool'", "pads must be smaller than kernel_shape");
+  add_pool("AveragePool", 2000, 1999);
+  expect_error("pool work", "'pool'", "exceed the limit of 2^30");
+  add_pool("MaxPool", 3, 1);
+  expect_ok_and_free("small pool");
+
+  /* An input of [1, 2^31 - 1] asked for a 16 GB arena. */
+  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
+  qb_onnx_builder_input(b, "x", QB_F32, 2, (int64_t[]){1, ((int64_t)1 << 31) - 1});
+  qb_onnx_builder_node(b, "Relu", "r", 1, (const char*[]){"x"}, 1, (const char*[]){"y"});
+  qb_onnx_builder_output(b, "y", QB_F32, 2, (int64_t[]){1, -1});
+  save(b);
+  expect_error("huge input", "activation arena", "limit of 1024 MiB");
+
+  /* Every activation empty: the arena is still a real allocation (no NULL + 0). */
+  b = qb_onnx_builder_new("test", 17);
+  qb_onnx_builder_input(b, "x", QB_F32, 2, (int64_t[]){-1, 0});
+  qb_onnx_builder_node(b, "Relu", "r", 1, (const char*[]){"x"}, 1, (const char*[]){"y"});
+  qb_onnx_builder_output(b, "y", QB_F32, 2, (int64_t[]){-1, 0});
+  save(b);
+  qb_model m;
+  qb_error err = {{0}};
+  bool ok = load_prepared(&m, 2, &err);
+  QB_CHECK_MSG(ok, "%s", err.msg);
+  if (ok) {
+    QB_CHECK(m.arena != NULL && qb_model_output(&m, 0)->data != NULL);
+    const float* none[1] = {m.values[m.inputs[0]].data};
+    QB_CHECK(qb_model_run(&m, none, NULL, &err) == 0);
+    qb_model_free(&m);
+  }
+
+  /* Slice with step INT64_MIN (was negated): takes one element, the start. */
+  b = base();
+  add_i64(b, "st", 1, (int64_t[]){3});
+  add_i64(b, "en", 1, (int64_t[]){-100});
+  add_i64(b, "ax", 1, (int64_t[]){1});
+  add_i64(b, "sp", 1, (int64_t[]){INT64_MIN});
+  qb_onnx_builder_node(b, "Slice", "sl", 5, (const char*[]){"x", "st", "en", "ax", "sp"}, 1,
+                       (const char*[]){"y"});
+  qb_onnx_builder_output(b, "y", QB_F32, 2, (int64_t[]){-1, 1});
+  save(b);
+  ok = load_prepared(&m, 2, &err);
+  QB_CHECK_MSG(ok, "%s", err.msg);
+  if (ok) {
+    const qb_value* y = qb_model_output(&m, 0);
+    QB_CHECK(y->ndim == 2 && y->dims[0] == 2 && y->dims[1] == 1);
+    const float x[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    const float* xs = x;
+    QB_CHECK(qb_model_run(&m, &xs, NULL, &err) == 0);
+    QB_CHECK(y->data[0] == 3.0f && y->data[1] == 7.0f);
+    qb_model_free(&m);
+  }
+
+  /* QuantizeLinear with scale 0 (x/0: +-inf, and NaN for 0) and of NaN input: NaN
+   * quantizes to qmin (was a NaN -> int conversion, garbage in release). */
+  b = base();
+  qb_tensor scale;
+  qb_tensor_alloc(&scale, QB_F32, 0, NULL, NULL);
+  qb_onnx_builder_initializer(b, "s", &scale);
+  qb_tensor_free(&scale);
+  qb_tensor zp;
+  qb_tensor_alloc(&zp, QB_U8, 0, NULL, NULL);
+  ((uint8_t*)zp.data)[0] = 128;
+  qb_onnx_builder_initializer(b, "zp", &zp);
+  qb_tensor_free(&zp);
+  qb_onnx_builder_node(b, "QuantizeLinear", "q", 3, (const char*[]){"x", "s", "zp"}, 1,
+                       (const char*[]){"y"});
+  qb_onnx_builder_output(b, "y", QB_U8, 2, (int64_t[]){-1, 4});
+  save(b);
+  ok = load_prepared(&m, 2, &err);
+  QB_CHECK_MSG(ok, "%s", err.msg);
+  if (ok) {
+    const float x[8] = {1.0f, -1.0f, 0.0f, NAN, 1e30f, -1e30f, INFINITY, -INFINITY};
+    const float want[8] = {255, 0, 0, 0, 255, 0, 255, 0};
+    const float* xs = x;
+    QB_CHECK(qb_model_run(&m, &xs, NULL, &err) == 0);
+    const qb_value* y = qb_model_output(&m, 0);
+    for (int i = 0; i < 8; i++)
+      QB_CHECK_MSG(y->data[i] == want[i], "x=%g: q=%g, want %g", (double)x[i], (double)y->data[i],
+                   (double)want[i]);
+    qb_model_free(&m);
+  }
+}
+
 int main(void) {
   qb_test_seed(77);
   test_graph_errors();
   test_corrupted_bytes();
+  test_hostile_models();
   return qb_test_finish("test_model_malformed");
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "qb_npy.h"
@@ -86,7 +87,17 @@ int main(void) {
   QB_CHECK(read_fixture("v9.npy", &t, &err) != 0 && strstr(err.msg, "version 9"));
   write_file("cut.npy", "\x93NUMPY\x01\x00\x40\x00{'descr'", 18);
   QB_CHECK(read_fixture("cut.npy", &t, &err) != 0 && strstr(err.msg, "truncated"));
-  QB_CHECK(read_fixture("missing.npy", &t, &err) != 0 && strstr(err.msg, "cannot open"));
+  QB_CHECK(read_fixture("missing.npy", &t, &err) != 0 && strstr(err.msg, "cannot read"));
+  /* A header announcing 1 TB in a file of ~80 bytes: refused before any allocation
+   * (the old reader tried to calloc it). */
+  write_npy("tera.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (1099511627776,), }\n", "x", 1);
+  QB_CHECK_MSG(read_fixture("tera.npy", &t, &err) != 0 && strstr(err.msg, "truncated"), "%s", err.msg);
+  /* A FIFO is refused instead of blocking the reader. */
+  char fifo[300];
+  snprintf(fifo, sizeof fifo, "%s/fifo.npy", dir);
+  QB_CHECK(mkfifo(fifo, 0600) == 0);
+  QB_CHECK_MSG(read_fixture("fifo.npy", &t, &err) != 0 && strstr(err.msg, "not a regular file"),
+               "%s", err.msg);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) return 1;
