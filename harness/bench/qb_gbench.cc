@@ -150,7 +150,13 @@ int AppendJson(const char* path, const std::string& run_text) {
 
 extern "C" {
 
-int qb_gbench_flush_json(void) { return g_doc.dirty ? WriteDocument() : 0; }
+int qb_gbench_flush_json(void) {
+  const int rc = g_doc.dirty ? WriteDocument() : 0;
+  // The file is the truth from now on: a later run on the same path (a resume in
+  // this process) adopts its entries as the resume left them.
+  g_doc = JsonDocument();
+  return rc;
+}
 
 int qb_gbench_merge_json(const char* out_path, const char* const* paths, size_t n) {
   if (g_doc.dirty && WriteDocument()) return -1;

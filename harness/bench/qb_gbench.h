@@ -157,7 +157,8 @@ typedef void (*qb_gbench_repetition_fn)(const qb_gbench_repetition* rep, void* u
  * repetitions ran, or -1 (message on stderr) if the JSON cannot be written. */
 int qb_gbench_run_collect(const char* json_path, qb_gbench_repetition_fn on_repetition,
                           void* user_data);
-/* Writes the entries qb_gbench_run_collect has not written yet; 0 or -1. */
+/* Writes the entries qb_gbench_run_collect has not written yet and forgets the
+ * document (the next collect on that path reads the file again); 0 or -1. */
 int qb_gbench_flush_json(void);
 /* Writes to out_path one document: the first readable input's context and every
  * input's benchmark entries, in order (qbench merge of sharded runs). Missing inputs

@@ -2,6 +2,8 @@
  * takes medians, caches the result per machine. See qb_roofline.h. */
 #include "qb_roofline.h"
 
+#include "qb_results_files.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -554,7 +556,7 @@ int qb_roofline_load(const char* path, qb_roofline* out, qb_error* err) {
   return 0;
 }
 
-/* mkdir -p of the directory part of `path`. */
+/* mkdir -p of the directory part of `path` (qb_mkdir_p, results files). */
 static int make_parent_dirs(const char* path, qb_error* err) {
   char dir[PATH_MAX];
   if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
@@ -562,16 +564,7 @@ static int make_parent_dirs(const char* path, qb_error* err) {
   char* slash = strrchr(dir, '/');
   if (!slash || slash == dir) return 0;
   *slash = '\0';
-  for (char* p = dir + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-      return qb_fail(err, "cannot create %s: %s", dir, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-    return qb_fail(err, "cannot create %s: %s", dir, strerror(errno));
-  return 0;
+  return qb_mkdir_p(dir, err);
 }
 
 int qb_roofline_save(const qb_roofline* r, const char* path, qb_error* err) {

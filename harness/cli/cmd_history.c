@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "qb_cli.h"
+#include "qb_qconfig.h"
 #include "qb_gnuplot.h"
 #include "qb_history.h"
 
@@ -59,6 +60,9 @@ int qb_cmd_history(int argc, char** argv) {
     return qb_cli_usage_error("history", "--plot '%s': expected a file name ending in .png", plot);
   qb_history h;
   qb_error err;
+  qb_qconfig parsed;
+  if (q.qconfig && qb_qconfig_parse(q.qconfig, &parsed, &err))
+    return qb_cli_usage_error("history", "--qconfig '%s': %s", q.qconfig, err.msg);
   if (qb_history_query_db(&q, &h, &err)) return qb_cli_usage_error("history", "%s", err.msg);
   if (!h.nseries) {
     fprintf(stderr, "qbench history: no %s rows match in %s\n", q.metric, q.db_path);

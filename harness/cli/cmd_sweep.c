@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,8 +155,28 @@ static int eval_with_progress(void* ctx, const qb_sweep_config* cfg, const qb_pl
   return rc;
 }
 
+/* The command that continues an interrupted run: the same config, history, shard
+ * and fmnist folder (without --db a resume would record into <output>/qbench.db of
+ * the config's output, another history, and without --shard run the whole plan). */
+static void print_resume_hint(const sweep_opts* o, const qb_sweep_config* cfg, const char* db,
+                              const char* run_dir) {
+  fprintf(stderr, "qbench sweep: interrupted; continue with: qbench sweep %s --output %s --db %s",
+          cfg->file, cfg->output, db);
+  if (o->nshards > 1) fprintf(stderr, " --shard %ld/%ld", o->shard, o->nshards);
+  if (o->fmnist_dir) fprintf(stderr, " --fmnist-dir %s", o->fmnist_dir);
+  fprintf(stderr, " --resume %s\n", run_dir);
+}
+
 static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* plan) {
   char run_dir[1024], db[1024];
+  if (o->resume) { /* checked before anything is created: a usage error */
+    char runjson[1100];
+    snprintf(runjson, sizeof runjson, "%s/run.json", o->resume);
+    struct stat st;
+    if (stat(runjson, &st) || !S_ISREG(st.st_mode))
+      return qb_cli_usage_error("sweep", "--resume %s: not a run folder (no run.json) to resume",
+                                o->resume);
+  }
   if (o->resume) snprintf(run_dir, sizeof run_dir, "%s", o->resume);
   else qb_sweep_new_run_dir(cfg, run_dir, sizeof run_dir);
   if (!o->resume && o->nshards > 1) {
@@ -192,9 +213,7 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   if (sum.dropped_csv_rows)
     printf("resume: dropped %zu rows of unfinished items from results.csv\n",
            sum.dropped_csv_rows);
-  if (sum.interrupted)
-    fprintf(stderr, "qbench sweep: interrupted; continue with: qbench sweep %s --resume %s\n",
-            cfg->file, run_dir);
+  if (sum.interrupted) print_resume_hint(o, cfg, db, run_dir);
   return sum.failed || sum.interrupted ? QB_EXIT_FAILURE : QB_EXIT_OK;
 }
 

@@ -1,5 +1,7 @@
 #include "qb_hardware.h"
 
+#include "qb_results_files.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -176,8 +178,7 @@ int qb_hardware_compare(const qb_run_data* runs, size_t nruns, const qb_hardware
   }
   char plots[1100], dat[1200];
   snprintf(plots, sizeof plots, "%s/plots", opt->out_dir);
-  if (!rc && ((mkdir(opt->out_dir, 0755) && errno != EEXIST) || (mkdir(plots, 0755) && errno != EEXIST)))
-    rc = qb_fail(err, "%s: cannot create: %s", plots, strerror(errno));
+  if (!rc) rc = qb_mkdir_p(plots, err); /* and --out's missing parents */
   snprintf(path_out, path_size, "%s/hardware.md", opt->out_dir);
   if (!rc && !(h.f = fopen(path_out, "w"))) rc = qb_fail(err, "%s: cannot write", path_out);
   if (!rc) {

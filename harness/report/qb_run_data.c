@@ -53,8 +53,12 @@ static void read_run_json(const char* dir, qb_run_data* run) {
   qb_json_scan_string(t, len, "os", run->os, sizeof run->os);
   const char* hw = strstr(t, "\"hwloc\"");
   double v;
-  if (hw && qb_json_scan_number(hw, len - (size_t)(hw - t), "cores", &v)) run->cores = (int)v;
-  if (hw && qb_json_scan_number(hw, len - (size_t)(hw - t), "pus", &v)) run->pus = (int)v;
+  /* Counts outside 0..2^20 (or NaN) are not a machine's: left 0 (unknown), since
+   * converting them to int would be undefined. */
+  if (hw && qb_json_scan_number(hw, len - (size_t)(hw - t), "cores", &v) && v >= 0 && v <= 1 << 20)
+    run->cores = (int)v;
+  if (hw && qb_json_scan_number(hw, len - (size_t)(hw - t), "pus", &v) && v >= 0 && v <= 1 << 20)
+    run->pus = (int)v;
   if (qb_json_scan_number(t, len, "l2_bytes", &v)) run->l2_bytes = v;
   if (qb_json_scan_number(t, len, "l3_bytes", &v)) run->l3_bytes = v;
   free(t);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qb_json_scan.h"
 #include "qb_results_db.h"
 #include "qb_results_files.h"
 #include "qb_run_info.h"
@@ -63,6 +64,8 @@ typedef struct {
   char* id;
   long db_rows;  /* committed in the DB */
   long csv_rows; /* found in results.csv */
+  bool has_gbench; /* gbench.json holds entries of it */
+  bool no_gbench;  /* latency_sample rows, but its gbench.json entries were lost: redo */
 } done_item;
 
 typedef struct {
@@ -88,7 +91,7 @@ static void done_add(const char* id, long nrows, void* user) {
     s->oom = true;
     return;
   }
-  s->items[s->count++] = (done_item){copy, nrows, 0};
+  s->items[s->count++] = (done_item){copy, nrows, 0, false, false};
 }
 
 static int cmp_done(const void* a, const void* b) {
@@ -97,13 +100,13 @@ static int cmp_done(const void* a, const void* b) {
 
 static done_item* done_find(const done_set* s, const char* id) {
   if (!s->count) return NULL;
-  done_item key = {(char*)id, 0, 0};
+  done_item key = {(char*)id, 0, 0, false, false};
   return bsearch(&key, s->items, s->count, sizeof *s->items, cmp_done);
 }
 
 static bool done_complete(const done_set* s, const char* id) {
   const done_item* d = done_find(s, id);
-  return d && d->csv_rows == d->db_rows;
+  return d && d->csv_rows == d->db_rows && !d->no_gbench;
 }
 
 static void done_free(done_set* s) {
@@ -130,17 +133,107 @@ typedef struct {
   size_t repeats; /* items that failed with last_error after it was printed */
 } sweep;
 
-/* Resume: make results.csv and the DB agree on which items are complete. */
+/* ---- gbench.json on resume ------------------------------------------------------ */
+
+/* The item id of a sweep's latency benchmark ("model/<item id>/threads:T/..."); false
+ * for other entries (kernel benchmarks of `qbench bench --json RUN/gbench.json`). */
+static bool gbench_item_id(const char* name, char* buf, size_t size) {
+  if (strncmp(name, "model/", 6)) return false;
+  const char* end = strstr(name + 6, "/threads:");
+  if (!end) return false;
+  snprintf(buf, size, "%.*s", (int)(end - name - 6), name + 6);
+  return true;
+}
+
+/* Calls fn for each entry of the "benchmarks" array; returns the offset just past the
+ * array's '[' (0 if the text has no such array). */
+static size_t gbench_each(const char* text, size_t len,
+                          void (*fn)(void* ctx, const char* id, size_t start, size_t end),
+                          void* ctx) {
+  const char* key = strstr(text, "\"benchmarks\"");
+  const char* open = key ? strchr(key, '[') : NULL;
+  if (!open) return 0;
+  size_t pos = (size_t)(open - text) + 1, start, end;
+  while (fn && qb_json_next_object(text, len, &pos, &start, &end)) {
+    char name[512], id[QB_PLAN_ID_MAX];
+    if (!qb_json_scan_string(text + start, end - start, "run_name", name, sizeof name) &&
+        !qb_json_scan_string(text + start, end - start, "name", name, sizeof name))
+      name[0] = '\0';
+    fn(ctx, gbench_item_id(name, id, sizeof id) ? id : NULL, start, end);
+  }
+  return (size_t)(open - text) + 1;
+}
+
+static void gbench_seen(void* ctx, const char* id, size_t start, size_t end) {
+  done_item* d = id ? done_find(ctx, id) : NULL;
+  if (d) d->has_gbench = true;
+  (void)start, (void)end;
+}
+
+typedef struct {
+  const done_set* done;
+  const char* text;
+  char* out;
+  size_t used;
+} gbench_filter;
+
+static void gbench_keep(void* ctx, const char* id, size_t start, size_t end) {
+  gbench_filter* f = ctx;
+  if (id && !done_complete(f->done, id)) return; /* redone: its entries come again */
+  memcpy(f->out + f->used, f->used ? ",\n  " : "\n  ", f->used ? 4 : 3);
+  f->used += f->used ? 4 : 3;
+  memcpy(f->out + f->used, f->text + start, end - start);
+  f->used += end - start;
+}
+
+/* Resume: gbench.json is written by the benchmark shim at most every 2 s, so a kill
+ * can lose the entries of items that results.csv and the DB hold as complete, and
+ * keeps those of the item it interrupted. An item with latency_sample rows but no
+ * entries is therefore redone (like an item whose rows are incomplete: reconcile),
+ * and the file is rewritten with the entries of complete items only, so that no
+ * series appears twice after the redo; a stale gbench.json.tmp is removed. */
+static int rewrite_gbench(sweep* s, const char* path, const char* text, size_t len,
+                          qb_error* err) {
+  const size_t head = gbench_each(text, len, NULL, NULL);
+  if (!head) return 0; /* not Google Benchmark JSON: left for the readers to reject */
+  gbench_filter f = {&s->done, text, malloc(len + 16), 0};
+  char* doc = malloc(len + 16);
+  int rc = f.out && doc ? 0 : qb_fail(err, "out of memory");
+  if (!rc) {
+    gbench_each(text, len, gbench_keep, &f);
+    memcpy(doc, text, head);
+    memcpy(doc + head, f.out, f.used);
+    memcpy(doc + head + f.used, "\n  ]\n}\n", 7);
+    rc = qb_write_file_atomic(path, doc, head + f.used + 7, err);
+  }
+  free(f.out);
+  free(doc);
+  return rc;
+}
+
+/* Resume: make results.csv, the DB and gbench.json agree on which items are complete. */
 static int reconcile(sweep* s, qb_sweep_summary* sum, qb_error* err) {
   if (qb_results_db_items(s->db, s->run_id, done_add, &s->done, err)) return -1;
   if (s->done.oom) return qb_fail(err, "out of memory");
   if (s->done.count) qsort(s->done.items, s->done.count, sizeof *s->done.items, cmp_done);
+  char gbench[1100], gbench_tmp[1200];
+  snprintf(gbench, sizeof gbench, "%s/gbench.json", s->opt->run_dir);
+  snprintf(gbench_tmp, sizeof gbench_tmp, "%s.tmp", gbench);
+  if (unlink(gbench_tmp) && errno != ENOENT)
+    return qb_fail(err, "%s: cannot remove: %s", gbench_tmp, strerror(errno));
+  size_t gbench_len = 0;
+  char* gbench_text = file_exists(gbench) ? qb_read_text_file(gbench, &gbench_len) : NULL;
+  if (gbench_text) gbench_each(gbench_text, gbench_len, gbench_seen, &s->done);
   bool torn;
-  if (qb_results_csv_read(s->csv, &s->all, &torn, err)) return -1;
+  if (qb_results_csv_read(s->csv, &s->all, &torn, err)) return free(gbench_text), -1;
   for (size_t i = 0; i < s->all.count; i++) {
     done_item* d = done_find(&s->done, s->all.rows[i].item_id);
     if (d) d->csv_rows++;
+    if (d && !d->has_gbench && !strcmp(s->all.rows[i].metric, "latency_sample")) d->no_gbench = true;
   }
+  const int grc = gbench_text ? rewrite_gbench(s, gbench, gbench_text, gbench_len, err) : 0;
+  free(gbench_text);
+  if (grc) return -1;
   size_t kept = 0;
   for (size_t i = 0; i < s->all.count; i++)
     if (done_complete(&s->done, s->all.rows[i].item_id)) s->all.rows[kept++] = s->all.rows[i];
@@ -150,7 +243,7 @@ static int reconcile(sweep* s, qb_sweep_summary* sum, qb_error* err) {
     if (qb_results_csv_rewrite(s->csv, s->all.rows, s->all.count, err)) return -1;
   }
   for (size_t i = 0; i < s->done.count; i++)
-    if (s->done.items[i].csv_rows != s->done.items[i].db_rows &&
+    if (!done_complete(&s->done, s->done.items[i].id) &&
         qb_results_db_forget_item(s->db, s->run_id, s->done.items[i].id, err))
       return -1;
   return 0;
