@@ -13,6 +13,9 @@
 #include "qb_catalog.h"
 #include "qb_bench_shapes.h"
 #include "qb_cli.h"
+#include "qb_file.h"
+#include "qb_json_scan.h"
+#include "qb_run_data.h"
 #include "qb_gbench.h"
 #include "qb_roofline.h"
 #include "qb_run_info.h"
@@ -215,6 +218,19 @@ static size_t register_all(const bench_opts* o, const qb_bench_setup* setup,
   return n;
 }
 
+static int check_json_written(const char* path, qb_error* err) {
+  size_t len = 0;
+  char* text = qb_read_text_file(path, &len);
+  qb_run_data probe;
+  memset(&probe, 0, sizeof probe);
+  const int rc = !text ? qb_fail(err, "%s: write failed (cannot read it back)", path)
+                       : qb_run_data_parse_gbench(path, text, len, &probe, err);
+  qb_run_data_free(&probe);
+  free(text);
+  if (rc) qb_remove_regular(path);
+  return rc;
+}
+
 int qb_cmd_bench(int argc, char** argv) {
   bench_opts o;
   const int rc = parse_opts(argc, argv, &o);
@@ -301,6 +317,12 @@ int qb_cmd_bench(int argc, char** argv) {
   if (ran == 0) {
     fprintf(stderr, "qbench bench: error: no benchmark matches --filter '%s'\n",
             o.filter ? o.filter : "");
+    return QB_EXIT_FAILURE;
+  }
+  /* Google Benchmark does not report a failed write (a full disk): read the file
+   * back; an empty or cut file is removed and the run fails. */
+  if (o.json && !o.list && check_json_written(o.json, &err)) {
+    fprintf(stderr, "qbench bench: error: %s\n", err.msg);
     return QB_EXIT_FAILURE;
   }
   return QB_EXIT_OK;

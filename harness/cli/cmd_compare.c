@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "qb_cli.h"
+#include "qb_file.h"
 #include "qb_compare.h"
 
 void qb_cmd_compare_help(void) {
@@ -104,15 +105,16 @@ static int parse_args(int argc, char** argv, compare_args* a) {
 
 static int write_outputs(const compare_args* a, const qb_compare_result* r, const qb_run_data* b,
                          const qb_run_data* c) {
+  qb_error err;
   FILE* md = a->md ? fopen(a->md, "w") : stdout;
   if (!md) return qb_cli_usage_error("compare", "--md: cannot write '%s'", a->md);
   qb_compare_write_markdown(md, r, b, c, &a->opt, a->all);
-  if (a->md && fclose(md)) return qb_cli_usage_error("compare", "--md: cannot write '%s'", a->md);
+  if (a->md && qb_close_output(md, a->md, &err)) return qb_cli_usage_error("compare", "--md: %s", err.msg);
   if (a->json) {
     FILE* f = fopen(a->json, "w");
     if (!f) return qb_cli_usage_error("compare", "--json: cannot write '%s'", a->json);
     qb_compare_write_json(f, r, b, c, &a->opt);
-    if (fclose(f)) return qb_cli_usage_error("compare", "--json: cannot write '%s'", a->json);
+    if (qb_close_output(f, a->json, &err)) return qb_cli_usage_error("compare", "--json: %s", err.msg);
   }
   return 0;
 }

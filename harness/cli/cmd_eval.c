@@ -150,6 +150,18 @@ static void print_layers(const qb_model* m, const qb_quant_state* q) {
   }
 }
 
+/* Data that does not fit the model's input is a usage error (exit 2), found before
+ * anything runs. */
+static int check_data_shape(qb_model* m, const qb_dataset* d, qb_error* err) {
+  if (qb_model_prepare(m, 1, err)) return -1;
+  if (m->ninputs != 1) return qb_fail(err, "the model has %zu inputs; evaluation feeds one", m->ninputs);
+  const qb_value* in = &m->values[m->inputs[0]];
+  if (in->numel != d->sample_numel)
+    return qb_fail(err, "model input '%.200s' takes %zu values per sample; the data has %zu",
+                   in->name, in->numel, d->sample_numel);
+  return 0;
+}
+
 static int run_quantized(const eval_args* a, qb_model* m, const qb_dataset* test,
                          const qb_dataset* calib, const qb_eval_result* fp32, qb_error* err) {
   qb_qconfig cfg;
@@ -219,7 +231,7 @@ int qb_cmd_eval(int argc, char** argv) {
   qb_dataset test = {0}, calib = {0};
   int rc = QB_EXIT_USAGE;
   qb_eval_result fp32 = {0};
-  if (load_data(&a, &m, &test, &calib, &err)) goto done;
+  if (load_data(&a, &m, &test, &calib, &err) || check_data_shape(&m, &test, &err)) goto done;
   rc = QB_EXIT_FAILURE;
   if (qb_model_evaluate(&m, &test, (size_t)a.limit, (size_t)a.batch, NULL,
                         isatty(2) ? progress_bar : NULL, "fp32", &fp32, &err))

@@ -57,7 +57,7 @@ static bool id_set_has(const id_set* set, const char* id) {
   return set->cap && set->slot[id_slot(set, id)];
 }
 
-/* Adds `id` (not copied: it lives in the rows). -1 when out of memory. */
+/* Adds a copy of `id`. -1 when out of memory. */
 static int id_set_add(id_set* set, const char* id) {
   if (2 * (set->count + 1) > set->cap) {
     id_set bigger = {NULL, set->cap ? 2 * set->cap : 1024, 0};
@@ -68,8 +68,16 @@ static int id_set_add(id_set* set, const char* id) {
     *set = bigger;
   }
   const size_t i = id_slot(set, id);
-  if (!set->slot[i]) set->slot[i] = id, set->count++;
+  if (!set->slot[i]) {
+    if (!(set->slot[i] = strdup(id))) return -1;
+    set->count++;
+  }
   return 0;
+}
+
+static void id_set_free(id_set* set) {
+  for (size_t i = 0; i < set->cap; i++) free((char*)set->slot[i]);
+  free(set->slot);
 }
 
 /* A shard's gbench.json must be Google Benchmark JSON that qbench can read back, or
@@ -109,7 +117,7 @@ static int add_shard(const char* dir, qb_result_rows* all, id_set* seen, qb_erro
   return 0;
 }
 
-/* After every shard is read (the rows no longer move): the ids of rows [from, to). */
+/* The ids of rows [from, to) (copied: the rows move as later shards are read). */
 static int add_ids(id_set* seen, const qb_result_rows* all, size_t from, size_t to, qb_error* err) {
   for (size_t i = from; i < to; i++)
     if (id_set_add(seen, all->rows[i].item_id)) return qb_fail(err, "out of memory");
@@ -176,12 +184,9 @@ int qb_cmd_merge(int argc, char** argv) {
   int rc = QB_EXIT_USAGE;
   id_set seen = {NULL, 0, 0};
   for (int i = optind; i < argc; i++) {
-    /* The set holds pointers into the rows, which move when the array grows: it is
-     * rebuilt from the rows of the earlier shards before each shard is checked. */
     const size_t before = all.count;
-    free(seen.slot);
-    seen = (id_set){NULL, 0, 0};
-    if (add_ids(&seen, &all, 0, before, &err) || add_shard(argv[i], &all, &seen, &err)) goto done;
+    if (add_shard(argv[i], &all, &seen, &err) || add_ids(&seen, &all, before, all.count, &err))
+      goto done;
   }
   rc = QB_EXIT_FAILURE;
   char path[1100];
@@ -213,6 +218,6 @@ int qb_cmd_merge(int argc, char** argv) {
 done:
   if (rc != QB_EXIT_OK) fprintf(stderr, "qbench merge: error: %s\n", err.msg);
   qb_result_rows_free(&all);
-  free(seen.slot);
+  id_set_free(&seen);
   return rc;
 }

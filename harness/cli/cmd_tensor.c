@@ -1,6 +1,7 @@
 /* qbench tensor: quantize one .npy tensor under one or more schemes and report the
  * qparams and the error of the dequantized tensor against the original. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,16 +164,26 @@ static int make_spec(const tensor_opts* o, const char* bits, const char* scheme,
   return 0;
 }
 
-static void print_float_array(FILE* f, const char* key, size_t n, const void* base, size_t stride,
-                              bool is_int) {
+/* A JSON array; a non-finite float (an overflowing scale) is written null, as JSON
+ * has no inf or nan. Returns how many were. */
+static size_t print_float_array(FILE* f, const char* key, size_t n, const void* base,
+                                size_t stride, bool is_int) {
+  size_t non_finite = 0;
   fprintf(f, ",\"%s\":[", key);
   for (size_t i = 0; i < n; i++) {
     const char* p = (const char*)base + i * stride;
     if (i) fputc(',', f);
-    if (is_int) fprintf(f, "%d", *(const int32_t*)p);
-    else fprintf(f, "%.9g", (double)*(const float*)p);
+    if (is_int) {
+      fprintf(f, "%d", *(const int32_t*)p);
+    } else if (isfinite(*(const float*)p)) {
+      fprintf(f, "%.9g", (double)*(const float*)p);
+    } else {
+      fputs("null", f);
+      non_finite++;
+    }
   }
   fputc(']', f);
+  return non_finite;
 }
 
 static void print_json(const tensor_opts* o, const qb_tensor* x, const qb_tensor_qspec* s,
@@ -192,10 +203,11 @@ static void print_json(const tensor_opts* o, const qb_tensor* x, const qb_tensor
   printf(",\"range\":\"%s\",\"rounding\":\"%s\",\"units\":%zu",
          qb_range_str(&s->range, buf, sizeof buf),
          s->scheme.rounding == QB_ROUND_DIV ? "div" : "mul-recip", n);
-  print_float_array(stdout, "scale", n, &q->params[0].scale, sizeof q->params[0], false);
+  size_t non_finite =
+      print_float_array(stdout, "scale", n, &q->params[0].scale, sizeof q->params[0], false);
   print_float_array(stdout, "zero_point", n, &q->params[0].zero_point, sizeof q->params[0], true);
-  print_float_array(stdout, "range_min", n, q->range_min, sizeof(float), false);
-  print_float_array(stdout, "range_max", n, q->range_max, sizeof(float), false);
+  non_finite += print_float_array(stdout, "range_min", n, q->range_min, sizeof(float), false);
+  non_finite += print_float_array(stdout, "range_max", n, q->range_max, sizeof(float), false);
   const struct { const char* key; double v; } metrics[] = {
       {"sqnr_db", m->sqnr_db},       {"mse", m->mse},
       {"norm_l2", m->norm_l2},       {"cosine", m->cosine},
@@ -205,7 +217,14 @@ static void print_json(const tensor_opts* o, const qb_tensor* x, const qb_tensor
     printf(",\"%s\":", metrics[i].key);
     qb_json_number(stdout, metrics[i].v);
   }
-  printf(",\"clipped\":%zu}\n", q->clipped);
+  printf(",\"clipped\":%zu", q->clipped);
+  /* Why a value above is null (JSON has no inf or nan). */
+  if (non_finite || m->nonfinite)
+    printf(",\"note\":\"%s%s%s\"", non_finite ? "a scale or range overflows float32 (null)" : "",
+           non_finite && m->nonfinite ? "; " : "",
+           m->nonfinite ? "dequantized values are not finite: error metrics are undefined (null)"
+                        : "");
+  printf("}\n");
 }
 
 static void print_header(const tensor_opts* o, const qb_tensor* x) {

@@ -41,3 +41,19 @@ FILE* qb_open_input(const char* path, size_t max_bytes, size_t* size, qb_error* 
   if (size) *size = (size_t)st.st_size;
   return f;
 }
+
+void qb_remove_regular(const char* path) {
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);
+}
+
+int qb_close_output(FILE* f, const char* path, qb_error* err) {
+  int e = 0;
+  if (!f) e = errno ? errno : EIO;
+  else if (ferror(f)) e = errno ? errno : EIO;
+  if (f && fflush(f) != 0 && !e) e = errno;
+  if (f && fclose(f) != 0 && !e) e = errno;
+  if (!e) return 0;
+  qb_remove_regular(path);
+  return qb_fail(err, "%s: write failed: %s", path, strerror(e));
+}

@@ -17,4 +17,13 @@
  * ..."); errno stays ENOENT for a missing file. *size (if not NULL) gets its size. */
 FILE* qb_open_input(const char* path, size_t max_bytes, size_t* size, qb_error* err);
 
+/* Closes an output file catching every write error (an earlier failed write, the final
+ * flush, close: a full disk). On error, a regular file at path is removed, so that no
+ * empty or truncated file is left claiming success ("PATH: write failed: ...").
+ * f may be NULL (then only the message). */
+int qb_close_output(FILE* f, const char* path, qb_error* err);
+
+/* Removes path if it is a regular file (never a device such as /dev/full). */
+void qb_remove_regular(const char* path);
+
 #endif

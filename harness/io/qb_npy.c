@@ -160,8 +160,14 @@ int qb_npy_write(const char* path, const qb_tensor* t, qb_error* err) {
   if (!f) return qb_fail(err, "%s: cannot create: %s", path, strerror(errno));
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                            (unsigned char)(hlen >> 8)};
-  int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&
-           fwrite(t->data, 1, qb_tensor_bytes(t), f) == qb_tensor_bytes(t);
-  if (fclose(f) != 0) ok = 0;
-  return ok ? 0 : qb_fail(err, "%s: write failed: %s", path, strerror(errno));
+  errno = 0;
+  const int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, hlen, f) == hlen &&
+                 fwrite(t->data, 1, qb_tensor_bytes(t), f) == qb_tensor_bytes(t);
+  if (!ok) {
+    const int e = errno ? errno : EIO;
+    fclose(f);
+    qb_remove_regular(path); /* no truncated .npy left behind */
+    return qb_fail(err, "%s: write failed: %s", path, strerror(e));
+  }
+  return qb_close_output(f, path, err);
 }

@@ -27,13 +27,24 @@ int qb_metrics_compute(const float* x, const float* y, size_t n, qb_error_metric
   double* abs_err = malloc(n * sizeof *abs_err);
   if (!abs_err) return qb_fail(err, "out of memory computing metrics over %zu values", n);
   double sxx = 0, syy = 0, sxy = 0, see = 0, max_abs = 0;
+  size_t nonfinite = 0;
   for (size_t i = 0; i < n; i++) {
     const double a = x[i], b = y[i], e = a - b;
     sxx += a * a, syy += b * b, sxy += a * b, see += e * e;
     abs_err[i] = fabs(e);
     if (abs_err[i] > max_abs) max_abs = abs_err[i];
+    if (!isfinite(e)) nonfinite++;
   }
   m->n = n;
+  m->nonfinite = nonfinite;
+  if (nonfinite) {
+    /* An infinite or NaN error: every metric is undefined (NaN), never "cosine 1, max
+     * error 0" (NaN fails every comparison that would otherwise say so). */
+    m->mse = m->max_abs = m->sqnr_db = m->norm_l2 = m->cosine = NAN;
+    m->p95_abs = m->median_abs = NAN;
+    free(abs_err);
+    return 0;
+  }
   m->mse = see / (double)n;
   m->max_abs = max_abs;
   if (see == 0) {

@@ -16,6 +16,7 @@
 
 typedef struct {
   size_t n;
+  size_t nonfinite; /* pairs whose error is inf or NaN: then every metric is NaN */
   double sqnr_db, mse, norm_l2, cosine, max_abs, median_abs, p95_abs;
 } qb_error_metrics;
 

@@ -40,6 +40,9 @@ names=$(grep '^gemm/' <<<"$out" | grep -v '__scalar/' | tr '\n' ' ')
 "$qbench" info --json >"$dir/info.json"
 expect_exit 0 "quick run" -- "$qbench" bench --quick --shapes "3,40,20" --threads 1,2 --json "$dir/bench.json"
 if python3 -m json.tool "$dir/bench.json" >/dev/null; then pass "bench JSON parses"; else fail "bench JSON does not parse"; fi
+# A full disk (/dev/full): Google Benchmark's write fails silently; bench must not exit 0.
+expect_exit 1 "JSON to a full disk" -- "$qbench" bench --quick --shapes "3,40,20" --threads 1 --isa scalar --json /dev/full
+expect_in "/dev/full: write failed" "the failed write is named"
 out=$(python3 - "$dir/bench.json" "$dir/info.json" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))

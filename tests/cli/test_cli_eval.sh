@@ -14,6 +14,18 @@ printf 'not a model' >"$dir/garbage.onnx"
 expect_exit 2 "eval garbage model" -- "$qbench" eval "$dir/garbage.onnx"
 expect_in "garbage.onnx" "garbage file named"
 expect_exit 0 "train a small mlp" -- "$qbench" train mlp --limit 2000 --epochs 1 --out "$dir/mlp.onnx"
+# .npy data whose samples do not fit the model's input: a usage error (exit 2).
+python3 - "$dir" <<'PY'
+import struct, sys
+def npy(path, descr, shape, payload):
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (descr, "".join("%d," % d for d in shape))
+    h += " " * ((64 - (10 + len(h) + 1) % 64) % 64) + "\n"
+    open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + payload)
+npy(sys.argv[1] + "/x5.npy", "<f4", (4, 5), struct.pack("<20f", *range(20)))
+npy(sys.argv[1] + "/y4.npy", "<i8", (4,), struct.pack("<4q", 0, 1, 2, 3))
+PY
+expect_exit 2 "--data of the wrong shape" -- "$qbench" eval "$dir/mlp.onnx" --data "$dir/x5.npy" --labels "$dir/y4.npy"
+expect_in "values per sample; the data has 5" "the shape mismatch explained"
 expect_exit 2 "bad qconfig" -- "$qbench" eval "$dir/mlp.onnx" --qconfig w9/a8
 expect_in "bits" "bad qconfig explained"
 expect_exit 2 "bad backend" -- "$qbench" eval "$dir/mlp.onnx" --backend avx9

@@ -111,4 +111,35 @@ expect_exit 0 "hardware of two runs" -- "$qbench" hardware base slow --out hw --
 hwmd=$(cat hw/hardware.md)
 [[ "$hwmd" == *"## Machines"* && "$hwmd" == *"0.77x"* ]] && pass "hardware tables (slow run at 1/1.3 = 0.77x)" || fail "hardware tables: $hwmd"
 expect_exit 2 "hardware of one run" -- "$qbench" hardware base
+expect_exit 0 "hardware into nested folders" -- "$qbench" hardware base slow --out hw2/a/b/c --no-plots
+[[ -s hw2/a/b/c/hardware.md ]] && pass "hardware --out a/b/c" || fail "no hw2/a/b/c/hardware.md"
+
+# ---- hostile run folders, write errors, exit codes (issue 12) ----
+expect_exit 2 "compare --md to a full disk" -- "$qbench" compare base same --md /dev/full
+expect_in "/dev/full: write failed" "the failed write is named"
+mkdir -p fiforun && cp base/results.csv fiforun/ && mkfifo fiforun/run.json
+expect_exit 0 "a FIFO as run.json does not block compare" -- timeout 60 "$qbench" compare base fiforun
+mkdir -p zerorun && ln -s /dev/zero zerorun/results.csv
+expect_exit 2 "/dev/zero as results.csv is refused by merge" -- timeout 60 "$qbench" merge --out merged0 zerorun
+expect_in "not a regular file" "the device is named"
+mkdir -p oddrun && cp base/results.csv oddrun/ &&
+  sed 's/"cores": [0-9]*/"cores": 1e300/; s/"pus": [0-9]*/"pus": -1e300/' base/run.json >oddrun/run.json
+expect_exit 0 "run.json counts out of int range" -- "$qbench" compare base oddrun
+expect_exit 2 "history --qconfig garbage" -- "$qbench" history --db h.db --metric accuracy --qconfig garbage
+expect_in "--qconfig 'garbage'" "the bad qconfig is named"
+python3 -c 'import sqlite3; c = sqlite3.connect("foreign.db"); c.execute("create table notes(x)"); c.commit()'
+expect_exit 2 "history in an SQLite file that is not a qbench history" -- "$qbench" history --db foreign.db --metric accuracy
+expect_in "not a qbench history" "refusal explained"
+tables=$(python3 -c 'import sqlite3; print(",".join(r[0] for r in sqlite3.connect("foreign.db").execute("select name from sqlite_master where type = \"table\" order by name")))')
+expect_cmp "$([[ $tables == notes ]] && echo 1 || echo 0)" "==" 1 "no table created in it ($tables)"
+
+# ---- merge ----
+expect_exit 0 "merge into nested folders" -- "$qbench" merge --out m/a/b base
+[[ -s m/a/b/results.csv && -s m/a/b/run.json ]] && pass "merge --out a/b/c" || fail "merge --out a/b/c"
+mkdir -p badgb && cp base/results.csv base/run.json badgb/ && printf '{"benchmarks": [ {"name": "x", "run_type": "iteration"' >badgb/gbench.json
+expect_exit 2 "merge of a shard with a malformed gbench.json" -- "$qbench" merge --out m2 badgb
+expect_in "badgb/gbench.json: truncated" "the malformed shard is named"
+[[ ! -e m2/gbench.json ]] && pass "no merged gbench.json" || fail "m2/gbench.json written"
+expect_exit 2 "merge of overlapping shards" -- "$qbench" merge --out m3 base same
+expect_in "also in an earlier shard" "overlap named"
 finish

@@ -59,7 +59,9 @@ if [[ -f out/qbench.db ]]; then pass "history database created"; else fail "no o
 expect_exit 1 "resume of the run" -- env QB_MODELS_DIR="$work/nomodels" "$qbench" sweep t.yaml --output out --resume "$run"
 expect_in "0 items done now, 0 done before, 1 failed" "resume retries the failed item"
 mkdir -p notarun
-expect_exit 1 "resume of a folder that is not a run" -- "$qbench" sweep t.yaml --output out --resume notarun
+expect_exit 2 "resume of a folder that is not a run" -- "$qbench" sweep t.yaml --output out --resume notarun
 expect_in "notarun: not a run folder (no run.json)" "not-a-run message"
+expect_exit 2 "resume of a missing folder" -- "$qbench" sweep t.yaml --output out --resume nothere
+[[ ! -e nothere ]] && pass "the missing folder is not created" || fail "nothere was created"
 
 finish

@@ -65,6 +65,33 @@ expect_in '"rounding":"mul-recip"' "rounding mul-recip reported"
 expect_exit 0 "out-dequant" -- "$qbench" tensor "$f" --bits 4 --out-dequant "$dir/dq.npy"
 expect_exit 0 "dequantized file reads back" -- "$qbench" tensor "$dir/dq.npy"
 expect_in "[16, 32]" "dequantized shape preserved"
+expect_exit 1 "out-dequant to a full disk" -- "$qbench" tensor "$f" --bits 4 --out-dequant /dev/full
+expect_in "/dev/full: write failed" "the failed write is named"
+# An affine range of +-3e38 overflows the float scale (inf), so the values dequantize
+# to NaN: the JSON stays valid (null + a note) and never claims cosine 1 / error 0.
+python3 - "$dir" <<'PY'
+import struct, sys
+def npy(path, values):
+    h = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d,), }" % len(values)
+    h += " " * ((64 - (10 + len(h) + 1) % 64) % 64) + "\n"
+    open(path, "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+                           + struct.pack("<%df" % len(values), *values))
+npy(sys.argv[1] + "/huge.npy", [-3e38, 3e38, 1.0, -1.0])
+PY
+for t in huge; do
+  "$qbench" tensor "$dir/$t.npy" --scheme affine --json >"$dir/$t.jsonl" 2>&1
+  if python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line, parse_constant=lambda c: sys.exit("bare " + c))' "$dir/$t.jsonl"; then
+    pass "$t.npy: --json is valid JSON"
+  else
+    fail "$t.npy: --json is not valid JSON: $(head -c 600 "$dir/$t.jsonl")"
+  fi
+done
+out=$(cat "$dir/huge.jsonl")
+expect_in '"note":"a scale or range overflows float32 (null)' "the null scale explained"
+expect_in '"cosine":null' "NaN dequantized values: no cosine 1"
+expect_in '"max_abs_err":null' "NaN dequantized values: no max error 0"
 expect_exit 2 "out-dequant with several combinations" -- "$qbench" tensor "$f" --bits 4,8 --out-dequant "$dir/x.npy"
 
 # Bad input: a clear message and exit 2, never a crash.
