@@ -98,4 +98,19 @@ else
 fi
 if grep -q "\"run_id\": \"merged\"" merged/run.json && [[ -f merged/results.json ]]; then pass "merged run.json (run_id merged) and results.json"; else fail "merged folder incomplete"; fi
 expect_exit 0 "report of the merged run" -- "$qbench" report merged --no-plots
+
+# An interrupted shard prints the command that continues it: following it must resume
+# into the same history (--db) with the same shard, not start over elsewhere. SIGINT
+# after 1 s; on a machine fast enough to finish first there is nothing to check.
+out=$(timeout -s INT 1 "$qbench" sweep t.yaml --shard 1/2 --output intr --db intr/h.db 2>&1)
+if [[ "$out" == *"interrupted; continue with: "* ]]; then
+  hint=$(sed -n 's/.*interrupted; continue with: //p' <<<"$out")
+  [[ "$hint" == *"--db intr/h.db"* && "$hint" == *"--output intr"* && "$hint" == *"--shard 1/2"* ]] &&
+    pass "the hint carries --db, --output and --shard" || fail "hint: $hint"
+  expect_exit 0 "following the hint" -- "$qbench" ${hint#qbench }
+  expect_in "done before" "the resumed run keeps the finished items"
+  [[ ! -e intr/qbench.db ]] && pass "no second history" || fail "intr/qbench.db created"
+else
+  pass "the shard finished within 1 s (no interruption to check)"
+fi
 finish
