@@ -35,8 +35,9 @@ static float gen_x(fill_mode f, const qparams* p) {
     case FILL_TIES: /* (j + 1/2) * scale: exact ties for power-of-two scales */
       return ((float)qb_rand_range(-300, 300) + 0.5f) * p->scale;
     case FILL_EXTREME: {
+      /* NaN quantizes to qmin everywhere (the reference's defined rule, issue 12). */
       static const float v[] = {1e30f, -1e30f, FLT_MAX, -FLT_MAX, 0.0f, -0.0f, 1e-40f, -1e-40f,
-                                FLT_MIN, 1e6f, -1e6f, 65536.5f};
+                                FLT_MIN, 1e6f, -1e6f, 65536.5f, NAN, INFINITY, -INFINITY};
       return v[qb_rand_below(sizeof v / sizeof v[0])];
     }
     case FILL_BOUNDS: { /* exactly on, or one ulp around, the clamp boundaries */
