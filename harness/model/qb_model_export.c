@@ -102,19 +102,38 @@ static int set_alias(exporter* e, int v, const char* name, qb_error* err) {
 }
 
 /* x -> QuantizeLinear -> DequantizeLinear with value v's calibrated qparams;
- * consumers read <v>.dq afterwards. `from` is the name holding the float values. */
+ * consumers read <v>.dq afterwards. `from` is the name holding the float values.
+ *
+ * Below 8 bits the grid is narrower than QuantizeLinear's uint8/int8 output: a
+ * Clip to [(qmin - zp) * scale, (qmax - zp) * scale] after DequantizeLinear puts the
+ * value back on the b-bit grid. Exact: clamping commutes with the monotone
+ * q -> (q - zp) * scale, and the limits are that same float product DequantizeLinear
+ * computes for q = qmin / qmax, so the file gives the simulation's values. */
 static int emit_qdq(exporter* e, int v, const char* from, const char* to, qb_error* err) {
   const qb_qparams p = e->q->act_qp[v];
   const qb_qscheme* s = &e->q->cfg.act.scheme;
   const char* vn = e->m->values[v].name;
-  char sc[300], zp[300], qn[300], qv[300], dqn[300];
+  const bool narrow = s->bits < 8;
+  char sc[300], zp[300], qn[300], qv[300], dqn[300], dqv[300];
   snprintf(sc, sizeof sc, "%.200s.scale", vn), snprintf(zp, sizeof zp, "%.200s.zero_point", vn);
   snprintf(qn, sizeof qn, "%.200s.quantize", vn), snprintf(qv, sizeof qv, "%.200s.q", vn);
   snprintf(dqn, sizeof dqn, "%.200s.dequantize", vn);
+  snprintf(dqv, sizeof dqv, "%.200s.dq_8bit", vn);
   scalar_init(e->b, sc, QB_F32, p.scale);
   scalar_init(e->b, zp, s->is_signed ? QB_I8 : QB_U8, p.zero_point);
   qb_onnx_builder_node(e->b, "QuantizeLinear", qn, 3, (const char*[]){from, sc, zp}, 1, (const char*[]){qv});
-  qb_onnx_builder_node(e->b, "DequantizeLinear", dqn, 3, (const char*[]){qv, sc, zp}, 1, (const char*[]){to});
+  qb_onnx_builder_node(e->b, "DequantizeLinear", dqn, 3, (const char*[]){qv, sc, zp}, 1,
+                       (const char*[]){narrow ? dqv : to});
+  if (narrow) {
+    char lo[300], hi[300], cn[300];
+    float vlo, vhi;
+    qb_qparams_representable(s, p, &vlo, &vhi);
+    snprintf(lo, sizeof lo, "%.200s.grid_min", vn), snprintf(hi, sizeof hi, "%.200s.grid_max", vn);
+    snprintf(cn, sizeof cn, "%.200s.clip_to_grid", vn);
+    scalar_init(e->b, lo, QB_F32, vlo);
+    scalar_init(e->b, hi, QB_F32, vhi);
+    qb_onnx_builder_node(e->b, "Clip", cn, 3, (const char*[]){dqv, lo, hi}, 1, (const char*[]){to});
+  }
   (void)err;
   return 0;
 }

@@ -13,7 +13,10 @@
  *     and Gemm transB=1, 1 for [K, N] weights);
  *   - (static) its input and output pass through QuantizeLinear -> DequantizeLinear
  *     with the calibrated per-tensor scale / zero point (values named
- *     <tensor>.q and <tensor>.dq);
+ *     <tensor>.q and <tensor>.dq); below 8 bits QuantizeLinear's uint8/int8 range is
+ *     wider than the b-bit grid, so a Clip to [(qmin - zp) * scale, (qmax - zp) * scale]
+ *     follows DequantizeLinear (<tensor>.clip_to_grid): the values are the b-bit grid's,
+ *     exactly;
  *   - the bias is written as the float values the simulation uses (the int32 grid
  *     sx*sw[c]), so that running the QDQ file in fp32 reproduces the simulation.
  * Not expressible at opset 17 (an error says so): per-group weights (blocked
