@@ -114,6 +114,8 @@ static int parse_args(int argc, char** argv, eval_args* a) {
   qb_error err;
   if (a->qconfig && qb_qconfig_parse(a->qconfig, &cfg, &err))
     return qb_cli_usage_error("eval", "%s", err.msg);
+  if (a->export_qdq && qb_model_export_qdq_check(&cfg, &err))
+    return qb_cli_usage_error("eval", "--export-qdq %s: %s", a->export_qdq, err.msg);
   qb_backend backend;
   if (strcmp(a->backend, "best") && qb_backend_from_name(a->backend, strlen(a->backend), &backend))
     return qb_cli_usage_error("eval", "unknown backend '%s' (scalar, sse41, avx2, avx2-sat, "

@@ -179,8 +179,10 @@ static int emit_weight(exporter* e, size_t k, const qb_qlayer* L, qb_error* err)
   return set_alias(e, n->in[1], dn, err);
 }
 
-static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
-  const qb_qconfig* c = &q->cfg;
+int qb_model_export_qdq_check(const qb_qconfig* c, qb_error* err) {
+  if (c->workflow == QB_WORKFLOW_DYNAMIC)
+    return qb_fail(err, "QDQ export: dynamic quantization has no fixed activation qparams "
+                   "(export weight-only or static)");
   if (c->weight.granularity.kind == QB_PER_GROUP)
     return qb_fail(err, "QDQ export: per-group weights need blocked DequantizeLinear (opset 21)");
   if (c->weight.scheme.bits > 8 || (c->workflow == QB_WORKFLOW_STATIC && c->act.scheme.bits > 8))
@@ -188,6 +190,12 @@ static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
   if (c->workflow == QB_WORKFLOW_STATIC && c->act.scheme.rounding == QB_ROUND_MUL_RECIP)
     return qb_fail(err, "QDQ export: QuantizeLinear rounds x/scale; the mul-recip rounding "
                    "cannot be expressed");
+  return 0;
+}
+
+static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
+  const qb_qconfig* c = &q->cfg;
+  if (qb_model_export_qdq_check(c, err)) return -1;
   if (c->workflow == QB_WORKFLOW_STATIC && !q->calibrated)
     return qb_fail(err, "QDQ export: calibrate first");
   return 0;
@@ -324,8 +332,5 @@ int qb_model_export_onnx(const qb_model* m, const char* path, qb_error* err) {
 int qb_model_export_qdq(const qb_model* m, const qb_quant_state* q, const char* path,
                         qb_error* err) {
   if (check_qdq_expressible(q, err)) return -1;
-  if (q->cfg.workflow == QB_WORKFLOW_DYNAMIC)
-    return qb_fail(err, "QDQ export: dynamic quantization has no fixed activation qparams "
-                   "(export weight-only or static)");
   return export_graph(m, q, path, err);
 }

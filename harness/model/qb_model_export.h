@@ -32,5 +32,9 @@
 int qb_model_export_onnx(const qb_model* m, const char* path, qb_error* err);
 int qb_model_export_qdq(const qb_model* m, const qb_quant_state* q, const char* path,
                         qb_error* err);
+/* Whether a qconfig can be written in QDQ form at all (dynamic, per-group weights,
+ * 16-bit tensors, mul-recip activation rounding cannot): checkable from the options
+ * alone, so a command refuses before it evaluates anything. 0 or -1 (err says why). */
+int qb_model_export_qdq_check(const qb_qconfig* c, qb_error* err);
 
 #endif
