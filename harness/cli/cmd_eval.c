@@ -38,7 +38,8 @@ void qb_cmd_eval_help(void) {
       "  --batch N         batch size (default 100)\n"
       "  --threads N       threads of the integer run (int8 GEMM and int4 kernels;\n"
       "                    results are identical for any count; default 1)\n"
-      "  --layers          print the per-layer table (kernel, activation qparams)\n"
+      "  --layers          print the per-layer table (kernel, activation qparams,\n"
+      "                    output channels whose int32 bias saturated)\n"
       "  --export F.onnx   write the fp32 graph as loaded (BatchNormalization folded)\n"
       "  --export-qdq F.onnx  write the quantized model in QDQ form (static or\n"
       "                    weight-only; needs --qconfig)\n"
@@ -140,15 +141,19 @@ static int load_data(const eval_args* a, const qb_model* m, qb_dataset* test, qb
 }
 
 static void print_layers(const qb_model* m, const qb_quant_state* q) {
-  printf("\n%-28s %-20s %-44s %12s %12s\n", "layer", "op", "kernel", "in scale", "out scale");
+  printf("\n%-28s %-20s %-44s %12s %12s %9s\n", "layer", "op", "kernel", "in scale", "out scale",
+         "bias sat");
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
     qb_quant_layer(q, k, &li);
     printf("%-28s %-20s %-44s", m->nodes[k].name, qb_op_name(m->nodes[k].op), li.kernel);
     if (li.has_in_qparams) printf(" %12.6g", (double)li.in_scale);
     else printf(" %12s", "-");
-    if (li.has_out_qparams) printf(" %12.6g\n", (double)li.out_scale);
-    else printf(" %12s\n", "-");
+    if (li.has_out_qparams) printf(" %12.6g", (double)li.out_scale);
+    else printf(" %12s", "-");
+    /* Output channels whose int32 bias saturated (static layers with an int32 bias). */
+    if (li.has_int32_bias) printf(" %9zu\n", li.bias_saturated);
+    else printf(" %9s\n", "-");
   }
 }
 

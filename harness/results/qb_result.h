@@ -37,6 +37,8 @@
  *   simkernel_max_abs_err (), simkernel_mse (), simkernel_mismatch ()   integer kernel
  *                         vs fake-quant simulation of the layer on the same input
  *                         (mismatch: fraction of outputs that differ)
+ *   bias_saturated ()     static layers with an int32 bias: output channels whose
+ *                         round(b / (sx * sw)) was saturated to the int32 range
  *   sensitivity_only (%)  accuracy drop with only this layer quantized
  *   sensitivity_float (%) accuracy drop with only this layer left in float
  *   latency_median (ns), latency_cv ()      over `repetitions` runs, per thread count
