@@ -59,6 +59,22 @@ static bool backend_unusable(const qb_plan_item* it, qb_backend_set usable) {
   return !(usable & QB_BACKEND_BIT(it->backend));
 }
 
+/* Cross-entropy compares softmax rows of the float and fake-quantized tensor: it
+ * means something on logits, not on a layer's activations, whose calibration sample
+ * is a shuffled reservoir of positions with no row structure (treated as one row, it
+ * picks the min-max range). Runs after the collapse rules, so only the workflows that
+ * calibrate activation ranges (static, qat) reach it. */
+static bool crossentropy_activations(const qb_plan_item* it, qb_backend_set usable) {
+  return it->activations.bits != 0 && it->activations.range.kind == QB_RANGE_CROSSENTROPY;
+}
+
+/* The moving average follows a sequence of batches; a weight is one fixed tensor, and
+ * reading its rows as a sequence makes the range depend on their order (conv2.weight
+ * 8-bit per channel: 43.3 dB min-max, 16.2 dB movavg). */
+static bool movavg_weights(const qb_plan_item* it, qb_backend_set usable) {
+  return it->weights.range.kind == QB_RANGE_MOVAVG;
+}
+
 static bool activation_group(const qb_plan_item* it, qb_backend_set usable) {
   return is_integer_workflow(it->workflow) && it->activations.granularity.kind == QB_PER_GROUP;
 }
@@ -113,6 +129,14 @@ static const qb_plan_rule kRules[] = {
      "the backend is not usable on this machine (not built, not detected, or masked by "
      "QB_ISA_MASK)",
      backend_unusable, NULL},
+    {"crossentropy-activations",
+     "cross-entropy compares softmax rows of logits; a layer's calibrated activations "
+     "have no rows, so it has no meaning as an activation range strategy",
+     crossentropy_activations, NULL},
+    {"movavg-weights",
+     "a moving average follows a sequence of batches; a weight is one fixed tensor, whose "
+     "rows taken as a sequence give an order-dependent range",
+     movavg_weights, NULL},
     {"activation-group",
      "per-group granularity splits a weight's reduction axis; activations are quantized "
      "per tensor",

@@ -234,6 +234,44 @@ static void test_activation_and_width_rules(void) {
   done(&cfg, &plan);
 }
 
+/* Range strategies without meaning for a role are skipped by a named rule:
+ * crossentropy on calibrated activations (static, qat), movavg on weights (every
+ * workflow; qat's own collapse to minmax comes first). */
+static void test_range_role_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static, dynamic, weight-only, qat]\n"
+            "weights: {range: [minmax, movavg]}\n"
+            "activations: {range: [minmax, crossentropy]}\n"
+            "backends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* static: (minmax, movavg) x (minmax, crossentropy): only minmax/minmax planned. */
+  QB_CHECK_EQ_INT(items_matching(&plan, "/static/"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "crossentropy"), 0);
+  QB_CHECK_EQ_INT(items_matching(&plan, "movavg"), 0);
+  /* Rules apply in table order, crossentropy-activations before movavg-weights.
+   * static: a-crossentropy with either weight range (2), w-movavg a-minmax (1);
+   * dynamic: a-crossentropy collapses to minmax first, so both w-movavg (2);
+   * weight-only: activations collapse to float, both w-movavg (2); qat: its ranges
+   * collapse to minmax first (qat-ranges). */
+  QB_CHECK_EQ_INT(skips_by(&plan, "crossentropy-activations"), 2);
+  QB_CHECK_EQ_INT(skips_by(&plan, "movavg-weights"), 1 + 2 + 2);
+  QB_CHECK_EQ_INT(skips_by(&plan, "qat-ranges"), 3);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/dynamic/"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/weight-only/"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/qat/"), 1);
+  /* crossentropy on weights and movavg on activations stay. */
+  done(&cfg, &plan);
+  if (build("models: [{name: mlp}]\nweights: {range: [crossentropy]}\n"
+            "activations: {range: [movavg]}\nbackends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  QB_CHECK_EQ_INT(plan.nitems, 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "w8-sym-channel-crossentropy/a8-aff-tensor-movavg"), 1);
+  done(&cfg, &plan);
+}
+
 static void test_duplicate_values(void) {
   qb_sweep_config cfg;
   qb_plan plan;
@@ -306,6 +344,7 @@ int main(void) {
   test_backend_rules();
   test_activation_and_width_rules();
   test_duplicate_values();
+  test_range_role_rules();
   test_w4a8_group();
   test_item_qconfig();
   return qb_test_finish("test_plan");
