@@ -14,7 +14,10 @@
  *   kernel         text  kernel that ran (e.g. qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni), "" if none
  *   workflow       text  weight-only, dynamic, static
  *   w_bits         int   weight bits
- *   w_scheme       text  symmetric / affine
+ *   w_scheme       text  symmetric / affine, then the grid's non-default qualifiers
+ *                        joined by '-' (qconfig tokens): signed / unsigned (storage other
+ *                        than the role's default: weights signed, activations unsigned),
+ *                        restricted, mulrecip (rounding): "symmetric-unsigned-mulrecip"
  *   w_granularity  text  tensor, channel, group:G
  *   w_range        text  minmax, percentile:P, mse, entropy, ...
  *   a_bits         int   activation bits, 0 = float (weight-only)
@@ -68,11 +71,11 @@ typedef struct {
   char kernel[96];
   char workflow[16];
   int w_bits;
-  char w_scheme[16];
+  char w_scheme[48];
   char w_granularity[24];
   char w_range[40];
   int a_bits;
-  char a_scheme[16];
+  char a_scheme[48];
   char a_granularity[24];
   char a_range[40];
   int threads;
