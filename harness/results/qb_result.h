@@ -50,7 +50,8 @@
  *                         never gates a regression
  *   effective_bits ()     packed weight bits per weight, incl. scales and zero points
  *   bytes_weights (bytes) packed weights incl. scales and zero points
- *   bytes_arena (bytes), peak_rss (bytes)
+ *   bytes_arena (bytes), peak_rss (bytes: the item's resident high-water mark, see
+ *                         harness/sweep/qb_sweep_eval.h)
  */
 #ifndef QB_RESULT_H
 #define QB_RESULT_H
