@@ -32,6 +32,7 @@ expect_exit 0 "static w8a8 eval + QDQ export" -- "$qbench" eval "$dir/mlp.onnx" 
 sim=$(sed -n 's/^top-1 simulated: *\([0-9.]*\)%.*/\1/p' <<<"$out")
 int=$(sed -n 's/^top-1 integer: *\([0-9.]*\)%.*/\1/p' <<<"$out")
 expect_in "qb_qu8_qs8_qs32_gemm__scalar" "scalar backend kernels listed per layer"
+expect_in "bias sat" "per-layer table counts saturated int32 biases"
 expect_cmp "$(awk -v a="$fp32" -v b="$int" 'BEGIN { d = a - b; print d < 0 ? -d : d }')" "<" 2 "w8a8 within 2 points of fp32"
 expect_exit 0 "the same run on 3 threads" -- "$qbench" eval "$dir/mlp.onnx" --limit 500 --calib-limit 500 \
   --qconfig w8-sym-channel-minmax/a8-aff-tensor-minmax/static --backend scalar --threads 3
