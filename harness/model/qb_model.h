@@ -35,7 +35,8 @@
 /* Largest activation accepted by shape inference, in elements (2^31). */
 #define QB_MODEL_MAX_ELEMENTS ((int64_t)1 << 31)
 /* Limits of prepare (errors, not crashes or hangs, for absurd models): the activation
- * arena (1 GiB) and the work of one Conv/pool node per sample (2^30 multiply-adds). */
+ * arena and the operator scratch (1 GiB each) and the work of one Conv/pool node per
+ * sample (2^30 multiply-adds). */
 #define QB_MODEL_MAX_ARENA_BYTES ((size_t)1 << 30)
 #define QB_MODEL_MAX_NODE_WORK ((int64_t)1 << 30)
 
@@ -123,6 +124,10 @@ typedef struct {
   size_t batch;
   size_t arena_bytes, naive_bytes;
   void* arena;
+  /* Working memory of the fp32 ops (Conv's im2col columns, ReduceMean's double
+   * sums), sized for the largest node at prepare so running never allocates. */
+  void* op_scratch;
+  size_t op_scratch_bytes;
   bool prepared;
 } qb_model;
 
