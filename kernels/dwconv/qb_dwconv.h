@@ -20,6 +20,22 @@
 extern "C" {
 #endif
 
+#define QB_DWCONV_FUSED_ARGS                                                                \
+  const qb_conv2d_shape *s, size_t c0, size_t c1, const uint8_t *x, int32_t x_zero_point,   \
+      const int8_t *w, const int32_t *w_zero_point, const int32_t *bias, const float *scale, \
+      int32_t y_zero_point, int32_t qmin, int32_t qmax, uint8_t *y
+
+/* Fused depthwise conv + fp32 requantization (qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar
+ * semantics), phase-plane method: dwconv/qb_dwconv_plane.h. */
+#if defined(__x86_64__) || defined(__i386__)
+void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__sse41(QB_DWCONV_FUSED_ARGS);
+void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx2(QB_DWCONV_FUSED_ARGS);
+void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx512vnni(QB_DWCONV_FUSED_ARGS);
+#endif
+#if defined(__aarch64__)
+void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__neon(QB_DWCONV_FUSED_ARGS);
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 void qb_qu8_qs8_qs32_dwconv2d_1x4__sse41(const qb_conv2d_shape* s, const uint8_t* x,
                                          int32_t x_zero_point, const int8_t* w,
