@@ -205,6 +205,7 @@ bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_tab
                    usable);
   QB_SELECT_FAMILY(table, qu8_qs8_qu8_dwconv2d_minmax_fp32,
                    qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries, target, usable);
+  QB_SELECT_FAMILY(table, qu8_im2col, qb_qu8_im2col_entries, target, usable);
   return true;
 }
 
