@@ -163,6 +163,20 @@ static inline __attribute__((always_inline)) void dw_band(const dw_geom* g, cons
   }
 }
 
+/* rows x n bytes from src (row stride ws >= n) to dst (row stride n), in 16-byte
+ * pieces where they stay inside the rows x n destination: a row's last piece may
+ * run into the following rows' bytes, which those rows rewrite afterwards. */
+static inline void dw_copy_rows(uint8_t* dst, const uint8_t* src, size_t rows, size_t n,
+                                size_t ws) {
+  const size_t pieces = (n + 15) / 16 * 16;
+  for (size_t i = 0; i < rows; i++) {
+    if (i * n + pieces <= rows * n)
+      for (size_t j = 0; j < n; j += 16) memcpy(dst + i * n + j, src + i * ws + j, 16);
+    else
+      memcpy(dst + i * n, src + i * ws, n);
+  }
+}
+
 /* One channel: its input plane, taps and zero point; rq NULL for the int32 output.
  * Writes the out_h x out_w plane at y_u8 or y_s32. */
 static inline void dw_channel(const dw_geom* g, const uint8_t* plane, int32_t x_zp,
@@ -187,12 +201,11 @@ static inline void dw_channel(const dw_geom* g, const uint8_t* plane, int32_t x_
       dw_band(g, buf, wp, 13, n, rq, o8, o32);
     else
       dw_band(g, buf, wp, g->pairs, n, rq, o8, o32);
-    for (size_t i = 0; i < rows; i++) {
-      if (rq)
-        memcpy(y_u8 + (oh0 + i) * g->ow_n, out.u8 + i * g->ws, g->ow_n);
-      else
+    if (rq)
+      dw_copy_rows(y_u8 + oh0 * g->ow_n, out.u8, rows, g->ow_n, g->ws);
+    else
+      for (size_t i = 0; i < rows; i++)
         memcpy(y_s32 + (oh0 + i) * g->ow_n, out.s32 + i * g->ws, g->ow_n * sizeof(int32_t));
-    }
   }
 }
 
