@@ -7,16 +7,13 @@
 
 static const qb_qu8_qs8_qs32_dwconv2d_entry dwconv_list[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni", QB_BACKEND_AVX512VNNI, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni},
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x8__avx2", QB_BACKEND_AVX2, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x8__avx2},
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x4__sse41", QB_BACKEND_SSE41, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x4__sse41},
+    {{"qb_qu8_qs8_qs32_dwconv2d__avx512vnni", QB_BACKEND_AVX512VNNI, true},
+     qb_qu8_qs8_qs32_dwconv2d__avx512vnni},
+    {{"qb_qu8_qs8_qs32_dwconv2d__avx2", QB_BACKEND_AVX2, true}, qb_qu8_qs8_qs32_dwconv2d__avx2},
+    {{"qb_qu8_qs8_qs32_dwconv2d__sse41", QB_BACKEND_SSE41, true}, qb_qu8_qs8_qs32_dwconv2d__sse41},
 #endif
 #if defined(__aarch64__)
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x8__neon", QB_BACKEND_NEON, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x8__neon},
+    {{"qb_qu8_qs8_qs32_dwconv2d__neon", QB_BACKEND_NEON, true}, qb_qu8_qs8_qs32_dwconv2d__neon},
 #endif
     {{"qb_qu8_qs8_qs32_dwconv2d__scalar", QB_BACKEND_SCALAR, true},
      qb_qu8_qs8_qs32_dwconv2d__scalar},

@@ -46,7 +46,10 @@
  *   void dw_widen(int16_t* d, const uint8_t* s, size_t n, int16_t zp)   d[i] = s[i] - zp
  *   void dw_widen2(int16_t* even, int16_t* odd, const uint8_t* s, size_t n, int16_t zp)
  *                          even[i] = s[2i] - zp, odd[i] = s[2i+1] - zp (over n bytes)
- * Reads of s stay within its n bytes. */
+ *                          (these two read exactly the n bytes of s and write exactly)
+ *   dw_widen_over, dw_widen2_over   the same, free to read s up to the next multiple
+ *                          of 16 bytes and to write up to DW_GAP - 1 values past the end
+ *                          of d / even / odd (see dw_fill). */
 #ifndef QB_DWCONV_PLANE_H
 #define QB_DWCONV_PLANE_H
 
@@ -59,6 +62,7 @@ enum {
   DW_MAX_TAPS = 64,
   DW_BUF_ELEMS = 12288, /* int16 phase-plane buffer (24 KiB) */
   DW_OUT_ELEMS = 4096,  /* band of outputs before the row copy */
+  DW_GAP = 8,           /* zeros after each phase plane: row over-runs land there */
 };
 
 /* Per call: geometry of the phase planes and the tap offsets. */
@@ -68,7 +72,7 @@ typedef struct {
   size_t ws;          /* row length of every phase plane */
   size_t max_di;      /* extra plane rows a band reads below its last output row */
   size_t band;        /* output rows per band */
-  size_t plane_elems; /* (band + max_di) * ws */
+  size_t plane_elems; /* (band + max_di) * ws + DW_GAP: distance between phase planes */
   size_t buf_elems;   /* used part of the buffer, incl. the tail the last step reads */
   size_t taps, pairs;
   ptrdiff_t off[DW_MAX_TAPS + 1];
@@ -95,11 +99,12 @@ static inline bool dw_geom_init(dw_geom* g, const qb_conv2d_shape* s, int32_t x_
   /* Largest band whose planes and outputs fit. */
   size_t band = g->oh_n;
   if (band * g->ws + DW_LANES > DW_OUT_ELEMS) band = (DW_OUT_ELEMS - DW_LANES) / g->ws;
-  const size_t fit_rows = DW_BUF_ELEMS > tail ? (DW_BUF_ELEMS - tail) / planes / g->ws : 0;
+  const size_t per_plane = DW_BUF_ELEMS > tail ? (DW_BUF_ELEMS - tail) / planes : 0;
+  const size_t fit_rows = per_plane > DW_GAP ? (per_plane - DW_GAP) / g->ws : 0;
   if (band + g->max_di > fit_rows) band = fit_rows > g->max_di ? fit_rows - g->max_di : 0;
   if (band == 0) return false;
   g->band = band;
-  g->plane_elems = (band + g->max_di) * g->ws;
+  g->plane_elems = (band + g->max_di) * g->ws + DW_GAP;
   g->buf_elems = planes * g->plane_elems + tail;
   for (size_t kh = 0, t = 0; kh < s->kernel_h; kh++)
     for (size_t kw = 0; kw < s->kernel_w; kw++, t++) {
@@ -122,26 +127,47 @@ static inline void dw_weights(const dw_geom* g, const int8_t* wk, int32_t w_zp, 
   }
 }
 
-/* Phase planes of output rows [oh0, oh0 + rows) of one channel plane. */
+/* Phase planes of output rows [oh0, oh0 + rows) of one channel plane.
+ * Rows are converted with dw_widen_over / dw_widen2_over, which read up to 15 bytes
+ * past the row (kept inside this channel's plane, else the exact dw_widen /
+ * dw_widen2) and write up to DW_GAP - 1 values past its end; those values are then
+ * zeroed again. Rows are filled in increasing order, so what a row's over-run
+ * covers is padding (zeroed right after) or a later row's values (written later),
+ * and the last row of a plane runs into that plane's DW_GAP zeros. */
 static inline void dw_fill(const dw_geom* g, const uint8_t* plane, int16_t zp, size_t oh0,
                            size_t rows, int16_t* buf) {
+  static const int16_t zeros[DW_GAP];
   const qb_conv2d_shape* s = g->s;
+  const size_t W = s->in_w, plane_bytes = s->in_h * W, over_read = (W + 15) / 16 * 16;
+  const size_t pl = s->pad_left;
   memset(buf, 0, g->buf_elems * sizeof *buf);
   for (size_t rp = 0; rp < g->sh; rp++)
     for (size_t i = 0; i < rows + g->max_di; i++) {
       const size_t r = g->sh * (oh0 + i) + rp; /* padded row */
       if (r < s->pad_top || r >= s->pad_top + s->in_h) continue;
-      const uint8_t* src = plane + (r - s->pad_top) * s->in_w;
+      const size_t ih = r - s->pad_top;
+      const uint8_t* src = plane + ih * W;
+      const bool over = ih * W + over_read <= plane_bytes;
       int16_t* row = buf + rp * g->sw * g->plane_elems + i * g->ws;
       if (g->sw == 1) {
-        dw_widen(row + s->pad_left, src, s->in_w, zp);
+        if (over) {
+          dw_widen_over(row + pl, src, W, zp);
+          memcpy(row + pl + W, zeros, sizeof zeros);
+        } else {
+          dw_widen(row + pl, src, W, zp);
+        }
       } else {
         /* Input column m sits at padded column m + pad_left: even m go to the plane
          * of parity pad_left & 1, odd m to the other, at column (m + pad_left) / 2. */
-        const size_t pl = s->pad_left;
         int16_t* even = row + (pl & 1) * g->plane_elems + pl / 2;
         int16_t* odd = row + ((pl + 1) & 1) * g->plane_elems + (pl + 1) / 2;
-        dw_widen2(even, odd, src, s->in_w, zp);
+        if (over) {
+          dw_widen2_over(even, odd, src, W, zp);
+          memcpy(even + (W + 1) / 2, zeros, sizeof zeros);
+          memcpy(odd + W / 2, zeros, sizeof zeros);
+        } else {
+          dw_widen2(even, odd, src, W, zp);
+        }
       }
     }
 }

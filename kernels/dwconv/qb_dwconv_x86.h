@@ -45,4 +45,19 @@ static inline void dw_widen2(int16_t* even, int16_t* odd, const uint8_t* s, size
   if (n % 2) even[n / 2] = (int16_t)(s[n - 1] - zp);
 }
 
+/* The same over ceil(n / 8) * 8 bytes (dwconv/qb_dwconv_plane.h: dw_fill). */
+static inline void dw_widen_over(int16_t* d, const uint8_t* s, size_t n, int16_t zp) {
+  const __m128i z = _mm_set1_epi16(zp);
+  for (size_t i = 0; i < n; i += 8) _mm_storeu_si128((__m128i*)(void*)(d + i), dw_widen8(s + i, z));
+}
+static inline void dw_widen2_over(int16_t* even, int16_t* odd, const uint8_t* s, size_t n,
+                                  int16_t zp) {
+  const __m128i z = _mm_set1_epi16(zp), low = _mm_set1_epi16(0x00FF);
+  for (size_t i = 0; i < n; i += 8) {
+    const __m128i v = _mm_loadl_epi64((const __m128i*)(const void*)(s + i));
+    _mm_storel_epi64((__m128i*)(void*)(even + i / 2), _mm_sub_epi16(_mm_and_si128(v, low), z));
+    _mm_storel_epi64((__m128i*)(void*)(odd + i / 2), _mm_sub_epi16(_mm_srli_epi16(v, 8), z));
+  }
+}
+
 #endif /* QB_DWCONV_X86_H */
