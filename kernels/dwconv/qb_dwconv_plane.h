@@ -63,7 +63,15 @@ enum {
   DW_BUF_ELEMS = 12288, /* int16 phase-plane buffer (24 KiB) */
   DW_OUT_ELEMS = 4096,  /* band of outputs before the row copy */
   DW_GAP = 8,           /* zeros after each phase plane: row over-runs land there */
+  DW_ROWTAB = 256,      /* input rows of a one-band call kept in a table */
 };
+
+/* Where one input row goes in the phase planes (dw_fill). */
+typedef struct {
+  uint32_t src;     /* offset of the row in the channel's input plane */
+  uint32_t d0, d1;  /* buffer offsets: the row (stride 1), its even / odd halves (stride 2) */
+  uint32_t over;    /* may read up to 15 bytes past the row (still inside the plane) */
+} dw_row;
 
 /* Per call: geometry of the phase planes and the tap offsets. */
 typedef struct {
@@ -76,9 +84,16 @@ typedef struct {
   size_t buf_elems;   /* used part of the buffer, incl. the tail the last step reads */
   size_t taps, pairs;
   ptrdiff_t off[DW_MAX_TAPS + 1];
+  /* One band (the usual case): the filled rows are the same for every channel, so
+   * they are listed once, and the buffer's zeros (padding) are written once per call
+   * (every write past a row is zeroed again by the row's fill). 0: per band. */
+  size_t nrows;
+  dw_row row[DW_ROWTAB];
 } dw_geom;
 
 static inline size_t dw_div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
+static inline void dw_rows_list(dw_geom* g);
 
 /* False if the phase-plane method does not apply to this call. */
 static inline bool dw_geom_init(dw_geom* g, const qb_conv2d_shape* s, int32_t x_zero_point) {
@@ -113,6 +128,7 @@ static inline bool dw_geom_init(dw_geom* g, const qb_conv2d_shape* s, int32_t x_
                               r / g->sh * g->ws + c / g->sw);
     }
   g->off[g->taps] = g->off[g->taps - 1]; /* partner of an odd last tap (weight 0) */
+  dw_rows_list(g);
   return true;
 }
 
@@ -134,42 +150,73 @@ static inline void dw_weights(const dw_geom* g, const int8_t* wk, int32_t w_zp, 
  * zeroed again. Rows are filled in increasing order, so what a row's over-run
  * covers is padding (zeroed right after) or a later row's values (written later),
  * and the last row of a plane runs into that plane's DW_GAP zeros. */
+
+/* The descriptor of plane row i of row phase rp in the band starting at oh0; false
+ * if that padded row is padding. */
+static inline bool dw_row_at(const dw_geom* g, size_t rp, size_t i, size_t oh0, dw_row* d) {
+  const qb_conv2d_shape* s = g->s;
+  const size_t r = g->sh * (oh0 + i) + rp; /* padded row */
+  if (r < s->pad_top || r >= s->pad_top + s->in_h) return false;
+  const size_t ih = r - s->pad_top, W = s->in_w, pl = s->pad_left;
+  const size_t row = rp * g->sw * g->plane_elems + i * g->ws;
+  d->src = (uint32_t)(ih * W);
+  d->over = ih * W + (W + 15) / 16 * 16 <= s->in_h * W;
+  if (g->sw == 1) {
+    d->d0 = (uint32_t)(row + pl);
+  } else {
+    /* Input column m sits at padded column m + pad_left: even m go to the plane of
+     * parity pad_left & 1, odd m to the other, at column (m + pad_left) / 2. */
+    d->d0 = (uint32_t)(row + (pl & 1) * g->plane_elems + pl / 2);
+    d->d1 = (uint32_t)(row + ((pl + 1) & 1) * g->plane_elems + (pl + 1) / 2);
+  }
+  return true;
+}
+
+static inline void dw_fill_row(const dw_geom* g, const uint8_t* plane, int16_t zp, int16_t* buf,
+                               const dw_row* d) {
+  static const int16_t zeros[DW_GAP];
+  const size_t W = g->s->in_w;
+  const uint8_t* src = plane + d->src;
+  if (g->sw == 1) {
+    if (d->over) {
+      dw_widen_over(buf + d->d0, src, W, zp);
+      memcpy(buf + d->d0 + W, zeros, sizeof zeros);
+    } else {
+      dw_widen(buf + d->d0, src, W, zp);
+    }
+  } else if (d->over) {
+    dw_widen2_over(buf + d->d0, buf + d->d1, src, W, zp);
+    memcpy(buf + d->d0 + (W + 1) / 2, zeros, sizeof zeros);
+    memcpy(buf + d->d1 + W / 2, zeros, sizeof zeros);
+  } else {
+    dw_widen2(buf + d->d0, buf + d->d1, src, W, zp);
+  }
+}
+
+/* The band's planes, from scratch (several bands: the padding moves between bands). */
 static inline void dw_fill(const dw_geom* g, const uint8_t* plane, int16_t zp, size_t oh0,
                            size_t rows, int16_t* buf) {
-  static const int16_t zeros[DW_GAP];
-  const qb_conv2d_shape* s = g->s;
-  const size_t W = s->in_w, plane_bytes = s->in_h * W, over_read = (W + 15) / 16 * 16;
-  const size_t pl = s->pad_left;
   memset(buf, 0, g->buf_elems * sizeof *buf);
   for (size_t rp = 0; rp < g->sh; rp++)
     for (size_t i = 0; i < rows + g->max_di; i++) {
-      const size_t r = g->sh * (oh0 + i) + rp; /* padded row */
-      if (r < s->pad_top || r >= s->pad_top + s->in_h) continue;
-      const size_t ih = r - s->pad_top;
-      const uint8_t* src = plane + ih * W;
-      const bool over = ih * W + over_read <= plane_bytes;
-      int16_t* row = buf + rp * g->sw * g->plane_elems + i * g->ws;
-      if (g->sw == 1) {
-        if (over) {
-          dw_widen_over(row + pl, src, W, zp);
-          memcpy(row + pl + W, zeros, sizeof zeros);
-        } else {
-          dw_widen(row + pl, src, W, zp);
-        }
-      } else {
-        /* Input column m sits at padded column m + pad_left: even m go to the plane
-         * of parity pad_left & 1, odd m to the other, at column (m + pad_left) / 2. */
-        int16_t* even = row + (pl & 1) * g->plane_elems + pl / 2;
-        int16_t* odd = row + ((pl + 1) & 1) * g->plane_elems + (pl + 1) / 2;
-        if (over) {
-          dw_widen2_over(even, odd, src, W, zp);
-          memcpy(even + (W + 1) / 2, zeros, sizeof zeros);
-          memcpy(odd + W / 2, zeros, sizeof zeros);
-        } else {
-          dw_widen2(even, odd, src, W, zp);
-        }
-      }
+      dw_row d;
+      if (dw_row_at(g, rp, i, oh0, &d)) dw_fill_row(g, plane, zp, buf, &d);
     }
+}
+
+/* One band: list the rows once (dw_geom.nrows stays 0 if they do not fit). */
+static inline void dw_rows_list(dw_geom* g) {
+  g->nrows = 0;
+  if (g->band < g->oh_n) return;
+  size_t n = 0;
+  for (size_t rp = 0; rp < g->sh; rp++)
+    for (size_t i = 0; i < g->oh_n + g->max_di; i++) {
+      dw_row d;
+      if (!dw_row_at(g, rp, i, 0, &d)) continue;
+      if (n == DW_ROWTAB) return;
+      g->row[n++] = d;
+    }
+  g->nrows = n;
 }
 
 /* Outputs q in [0, n) of the band: PAIRS is a constant for the specialized shapes
@@ -204,11 +251,11 @@ static inline void dw_copy_rows(uint8_t* dst, const uint8_t* src, size_t rows, s
 }
 
 /* One channel: its input plane, taps and zero point; rq NULL for the int32 output.
- * Writes the out_h x out_w plane at y_u8 or y_s32. */
-static inline void dw_channel(const dw_geom* g, const uint8_t* plane, int32_t x_zp,
+ * Writes the out_h x out_w plane at y_u8 or y_s32. buf: the caller's phase-plane
+ * buffer, zeroed once per call when g->nrows (one band, rows listed). */
+static inline void dw_channel(const dw_geom* g, int16_t* buf, const uint8_t* plane, int32_t x_zp,
                               const int8_t* wk, int32_t w_zp, const dw_rq* rq, uint8_t* y_u8,
                               int32_t* y_s32) {
-  int16_t buf[DW_BUF_ELEMS];
   union {
     uint8_t u8[DW_OUT_ELEMS];
     int32_t s32[DW_OUT_ELEMS];
@@ -217,7 +264,10 @@ static inline void dw_channel(const dw_geom* g, const uint8_t* plane, int32_t x_
   dw_weights(g, wk, w_zp, wp);
   for (size_t oh0 = 0; oh0 < g->oh_n; oh0 += g->band) {
     const size_t rows = g->oh_n - oh0 < g->band ? g->oh_n - oh0 : g->band;
-    dw_fill(g, plane, (int16_t)x_zp, oh0, rows, buf);
+    if (g->nrows)
+      for (size_t r = 0; r < g->nrows; r++) dw_fill_row(g, plane, (int16_t)x_zp, buf, &g->row[r]);
+    else
+      dw_fill(g, plane, (int16_t)x_zp, oh0, rows, buf);
     const size_t n = rows * g->ws;
     uint8_t* o8 = rq ? out.u8 : NULL;
     int32_t* o32 = rq ? NULL : out.s32;
@@ -250,6 +300,8 @@ static inline void dw_run_qu8(const qb_conv2d_shape* s, size_t c0, size_t c1, co
   const size_t in_plane = s->in_h * s->in_w, out_plane = g.oh_n * g.ow_n;
   qb_conv2d_shape one = *s;
   one.batch = 1;
+  int16_t buf[DW_BUF_ELEMS];
+  if (g.nrows) memset(buf, 0, g.buf_elems * sizeof *buf);
   for (size_t b = 0; b < s->batch; b++)
     for (size_t oc = c0; oc < c1; oc++) {
       const uint8_t* xb = x + b * s->in_channels * in_plane;
@@ -260,7 +312,7 @@ static inline void dw_run_qu8(const qb_conv2d_shape* s, size_t c0, size_t c1, co
         continue;
       }
       const dw_rq rq = dw_rq_set(bias ? bias[oc] : 0, scale[oc], y_zp, qmin, qmax);
-      dw_channel(&g, xb + oc / mult * in_plane, x_zp, w + oc * g.taps, w_zp[oc], &rq,
+      dw_channel(&g, buf, xb + oc / mult * in_plane, x_zp, w + oc * g.taps, w_zp[oc], &rq,
                  yb + oc * out_plane, NULL);
     }
 }
@@ -280,9 +332,11 @@ static inline void dw_run_qs32(const qb_conv2d_shape* s, const uint8_t* x, int32
       qb_qu8_qs8_qs32_dwconv2d__scalar(s, x, x_zp, w, w_zp, out);
       return;
     }
+  int16_t buf[DW_BUF_ELEMS];
+  if (g.nrows) memset(buf, 0, g.buf_elems * sizeof *buf);
   for (size_t b = 0; b < s->batch; b++)
     for (size_t oc = 0; oc < s->out_channels; oc++)
-      dw_channel(&g, x + (b * s->in_channels + oc / mult) * in_plane, x_zp, w + oc * g.taps,
+      dw_channel(&g, buf, x + (b * s->in_channels + oc / mult) * in_plane, x_zp, w + oc * g.taps,
                  w_zp[oc], NULL, NULL, out + (b * s->out_channels + oc) * out_plane);
 }
 
