@@ -157,7 +157,8 @@ typedef struct {
  * across threads: harness/parallel/qb_dwconv_threaded.h). Exact for every input;
  * the SIMD path needs x_zero_point in 0..255, w_zero_point in -32640..32639 and
  * strides <= 2, other calls or channels take the reference rule inside the kernel.
- * Preconditions (as the reference's u8 output): 0 <= qmin <= qmax <= 255. */
+ * Preconditions (as the reference's u8 output): 0 <= qmin <= qmax <= 255. The SIMD
+ * kernels use about 48 KiB of stack (phase-plane and output buffers; no allocation). */
 typedef struct {
   qb_kernel_info info;
   void (*run)(const qb_conv2d_shape* s, size_t c0, size_t c1, const uint8_t* x,

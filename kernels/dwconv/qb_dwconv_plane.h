@@ -312,7 +312,8 @@ static inline void dw_run_qu8(const qb_conv2d_shape* s, size_t c0, size_t c1, co
         continue;
       }
       const dw_rq rq = dw_rq_set(bias ? bias[oc] : 0, scale[oc], y_zp, qmin, qmax);
-      dw_channel(&g, buf, xb + oc / mult * in_plane, x_zp, w + oc * g.taps, w_zp[oc], &rq,
+      const size_t ic = mult == 1 ? oc : oc / mult; /* no division per channel */
+      dw_channel(&g, buf, xb + ic * in_plane, x_zp, w + oc * g.taps, w_zp[oc], &rq,
                  yb + oc * out_plane, NULL);
     }
 }
@@ -336,8 +337,9 @@ static inline void dw_run_qs32(const qb_conv2d_shape* s, const uint8_t* x, int32
   if (g.nrows) memset(buf, 0, g.buf_elems * sizeof *buf);
   for (size_t b = 0; b < s->batch; b++)
     for (size_t oc = 0; oc < s->out_channels; oc++)
-      dw_channel(&g, buf, x + (b * s->in_channels + oc / mult) * in_plane, x_zp, w + oc * g.taps,
-                 w_zp[oc], NULL, NULL, out + (b * s->out_channels + oc) * out_plane);
+      dw_channel(&g, buf, x + (b * s->in_channels + (mult == 1 ? oc : oc / mult)) * in_plane,
+                 x_zp, w + oc * g.taps, w_zp[oc], NULL, NULL,
+                 out + (b * s->out_channels + oc) * out_plane);
 }
 
 #endif /* QB_DWCONV_PLANE_H */
