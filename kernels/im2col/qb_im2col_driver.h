@@ -2,6 +2,8 @@
  * file's ISA flags). The including file defines
  *   im_transpose16(const uint8_t in[16][16], uint8_t out[16][16])   out[j][i] = in[i][j]
  *   im_load_even16(const uint8_t* p, uint8_t out[16])                out[l] = p[2l], reads p[0..31]
+ *   im_load_shifted16(const uint8_t* p, int delta, int lo, int hi, uint8_t pad, uint8_t out[16])
+ *                      out[l] = p[l + delta] for lo <= l < hi, else pad; reads p[0..15]
  *   QB_IM2COL_KERNEL   the kernel's name.
  * Method: im2col/qb_im2col.h. */
 #ifndef QB_IM2COL_DRIVER_H
@@ -25,6 +27,14 @@ static inline void im_segment(const qb_conv2d_shape* s, const uint8_t* plane, si
   const ptrdiff_t W = (ptrdiff_t)s->in_w;
   if (s->stride_w == 1 && iw0 >= 0 && iw0 + 16 <= W) {
     memcpy(out, row + iw0, 16);
+  } else if (s->stride_w == 1 && iw0 > -16 && iw0 < W &&
+             (W >= 16 || (size_t)ih * s->in_w + 16 <= s->in_h * s->in_w)) {
+    /* Part of the segment is in the row: the 16 bytes nearest to it (from the row's
+     * start if it is shorter than 16: the following rows of the plane), shifted
+     * into place, pad_value in the lanes outside [0, W). */
+    const ptrdiff_t start = iw0 < 0 || W < 16 ? 0 : W - 16;
+    const int lo = iw0 < 0 ? (int)-iw0 : 0, hi = iw0 + 16 > W ? (int)(W - iw0) : 16;
+    im_load_shifted16(row + start, (int)(iw0 - start), lo, hi, pad, out);
   } else if (s->stride_w == 2 && iw0 >= 0 && iw0 + 32 <= W) {
     im_load_even16(row + iw0, out);
   } else {
@@ -45,17 +55,32 @@ void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t gro
     const size_t oh = p / ow_n, ow0 = p % ow_n;
     size_t n = ow_n - ow0 < 16 ? ow_n - ow0 : 16;
     if (n > p1 - p) n = p1 - p;
-    for (size_t kb = 0; kb < K; kb += 16) {
+    /* Column blocks last to first: a row's 16-byte store of a short last block
+     * spills into the next row's first bytes, which are written afterwards (kb = 0
+     * comes last; the next row of this block or the next block's first row), never
+     * past row p1 - 1 (end of this call's rows): there the store is exact. */
+    for (size_t kb = (K - 1) / 16 * 16;; kb -= 16) {
       const size_t kn = K - kb < 16 ? K - kb : 16;
       uint8_t seg[16][16], rows[16][16];
       if (kn < 16) memset(seg, pad_value, sizeof seg);
+      /* Column kb = (c, kh, kw), then counted up without divisions. */
+      size_t c = kb / taps, kh = kb % taps / s->kernel_w, kw = kb % s->kernel_w;
       for (size_t i = 0; i < kn; i++) {
-        const size_t k = kb + i, c = k / taps, t = k % taps;
-        im_segment(s, planes + c * s->in_h * s->in_w, t / s->kernel_w, t % s->kernel_w, oh, ow0,
-                   pad_value, seg[i]);
+        im_segment(s, planes + c * s->in_h * s->in_w, kh, kw, oh, ow0, pad_value, seg[i]);
+        if (++kw == s->kernel_w) {
+          kw = 0;
+          if (++kh == s->kernel_h) kh = 0, c++;
+        }
       }
       im_transpose16(seg, rows);
-      for (size_t l = 0; l < n; l++) memcpy(columns + (p + l) * K + kb, rows[l], kn);
+      for (size_t l = 0; l < n; l++) {
+        uint8_t* dst = columns + (p + l) * K + kb;
+        if ((p + l) * K + kb + 16 <= p1 * K)
+          memcpy(dst, rows[l], 16);
+        else
+          memcpy(dst, rows[l], kn);
+      }
+      if (kb == 0) break;
     }
     p += n;
   }
