@@ -122,7 +122,7 @@ int qb_mixed_evaluate(qb_mixed* x, qb_model* m, const int* choice, qb_exec_mode 
                       const qb_dataset* d, size_t limit, size_t batch, qb_eval_result* out,
                       qb_error* err) {
   if (qb_mixed_apply(x, choice, err)) return -1;
-  const qb_model_exec e = {mode, qb_mixed_base(x), NULL, NULL};
+  const qb_model_exec e = {mode, qb_mixed_base(x), NULL, NULL, false};
   const int rc = qb_model_evaluate(m, d, limit, batch, &e, NULL, NULL, out, err);
   qb_mixed_restore(x);
   return rc;

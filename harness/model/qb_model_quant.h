@@ -65,7 +65,12 @@ bool qb_quant_calibrated(const qb_quant_state* q);
 /* Per-layer information (node index of the model). */
 typedef struct {
   bool quantized;           /* a layer with quantized weights */
-  const char* kernel;       /* integer kernel name or "fp32-simulated" / "fp32" */
+  const char* kernel;       /* integer kernel name or "fp32-simulated" / "fp32"; other
+                             * nodes: "fp32", "fp32-islanded" (dequantize -> fp32 op,
+                             * static integer run), "folded" (into the layer before),
+                             * or the integer op ("qu8-add-fp32", ...) */
+  const char* name;         /* static layer with folded nodes: "conv1+relu1", else NULL */
+  size_t last_node;         /* the last node the layer covers (its output) */
   bool has_in_qparams, has_out_qparams;
   float in_scale, out_scale;
   int32_t in_zero_point, out_zero_point;
@@ -86,8 +91,5 @@ size_t qb_quant_threads(const qb_quant_state* q);
 
 /* Used by qb_model_run (not for callers): */
 void qb_quant_observe(qb_quant_state* q, const qb_model* m, int value);
-/* Runs node `k` quantized if it is a quantized layer (returns true), else false. */
-bool qb_quant_run_node(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
-                       qb_exec_mode mode);
 
 #endif
