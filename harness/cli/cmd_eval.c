@@ -143,7 +143,9 @@ static void print_layers(const qb_model* m, const qb_quant_state* q) {
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
     qb_quant_layer(q, k, &li);
-    printf("%-28s %-20s %-44s", m->nodes[k].name, qb_op_name(m->nodes[k].op), li.kernel);
+    /* A static layer's row is named after the nodes folded into it (conv1+relu1). */
+    printf("%-28s %-20s %-44s", li.name ? li.name : m->nodes[k].name, qb_op_name(m->nodes[k].op),
+           li.kernel);
     if (li.has_in_qparams) printf(" %12.6g", (double)li.in_scale);
     else printf(" %12s", "-");
     if (li.has_out_qparams) printf(" %12.6g\n", (double)li.out_scale);
