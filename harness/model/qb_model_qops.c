@@ -39,6 +39,22 @@ static qb_conv2d_shape pool_shape(const qb_model* m, const qb_node* n) {
   return s;
 }
 
+/* One output of a window that lies inside the input (no padding, the common case):
+ * max or int32 sum of (q - zp) without bounds checks. */
+static int32_t window_inside(const uint8_t* xp, size_t in_w, const qb_conv2d_shape* s, bool is_max,
+                             int32_t zp) {
+  int32_t acc = 0; /* u8 values are >= 0: a valid start for the max too */
+  for (size_t ky = 0; ky < s->kernel_h; ky++) {
+    const uint8_t* row = xp + ky * s->dilation_h * in_w;
+    for (size_t kx = 0; kx < s->kernel_w; kx++) {
+      const int32_t v = row[kx * s->dilation_w];
+      if (is_max) acc = v > acc ? v : acc;
+      else acc += v - zp;
+    }
+  }
+  return acc;
+}
+
 /* MaxPool and AveragePool over u8 planes, with the fp32 op's window rules (padding
  * never wins a max; count_include_pad counts explicit padding, not the ceil_mode
  * overhang). */
@@ -51,34 +67,44 @@ static void pool2d(const qb_quant_state* q, const qb_model* m, const qb_node* n,
   const qb_qparams pi = q->act_qp[n->in[0]], po = q->act_qp[n->out[0]];
   const qb_qscheme* sc = &q->cfg.act.scheme;
   const int32_t qmin = qb_qscheme_qmin(sc), qmax = qb_qscheme_qmax(sc);
+  const size_t span_h = (s.kernel_h - 1) * s.dilation_h + 1, span_w = (s.kernel_w - 1) * s.dilation_w + 1;
+  const float inside_scale = pi.scale / ((float)(s.kernel_h * s.kernel_w) * po.scale);
   for (size_t bc = 0; bc < s.batch * s.in_channels; bc++) {
     const uint8_t* xp = x + bc * s.in_h * s.in_w;
     uint8_t* yp = y + bc * oh * ow;
     for (size_t oy = 0; oy < oh; oy++)
       for (size_t ox = 0; ox < ow; ox++) {
+        const ptrdiff_t y0 = (ptrdiff_t)(oy * s.stride_h) - (ptrdiff_t)s.pad_top;
+        const ptrdiff_t x0 = (ptrdiff_t)(ox * s.stride_w) - (ptrdiff_t)s.pad_left;
         int32_t acc = 0;
-        size_t count = 0, padded = 0;
-        for (size_t ky = 0; ky < s.kernel_h; ky++)
-          for (size_t kx = 0; kx < s.kernel_w; kx++) {
-            const ptrdiff_t iy = (ptrdiff_t)(oy * s.stride_h + ky * s.dilation_h) - (ptrdiff_t)s.pad_top;
-            const ptrdiff_t ix = (ptrdiff_t)(ox * s.stride_w + kx * s.dilation_w) - (ptrdiff_t)s.pad_left;
-            const bool in_pad = iy >= -(ptrdiff_t)s.pad_top && iy < (ptrdiff_t)(s.in_h + s.pad_bottom) &&
-                                ix >= -(ptrdiff_t)s.pad_left && ix < (ptrdiff_t)(s.in_w + s.pad_right);
-            if (iy < 0 || iy >= (ptrdiff_t)s.in_h || ix < 0 || ix >= (ptrdiff_t)s.in_w) {
-              padded += in_pad;
-              continue;
+        float scale = inside_scale;
+        if (y0 >= 0 && x0 >= 0 && (size_t)y0 + span_h <= s.in_h && (size_t)x0 + span_w <= s.in_w) {
+          acc = window_inside(xp + (size_t)y0 * s.in_w + (size_t)x0, s.in_w, &s, is_max, pi.zero_point);
+        } else {
+          size_t count = 0, padded = 0;
+          for (size_t ky = 0; ky < s.kernel_h; ky++)
+            for (size_t kx = 0; kx < s.kernel_w; kx++) {
+              const ptrdiff_t iy = y0 + (ptrdiff_t)(ky * s.dilation_h);
+              const ptrdiff_t ix = x0 + (ptrdiff_t)(kx * s.dilation_w);
+              const bool in_pad = iy >= -(ptrdiff_t)s.pad_top && iy < (ptrdiff_t)(s.in_h + s.pad_bottom) &&
+                                  ix >= -(ptrdiff_t)s.pad_left && ix < (ptrdiff_t)(s.in_w + s.pad_right);
+              if (iy < 0 || iy >= (ptrdiff_t)s.in_h || ix < 0 || ix >= (ptrdiff_t)s.in_w) {
+                padded += in_pad;
+                continue;
+              }
+              const int32_t v = xp[iy * (ptrdiff_t)s.in_w + ix];
+              if (is_max) acc = count == 0 || v > acc ? v : acc;
+              else acc += v - pi.zero_point;
+              count++;
             }
-            const int32_t v = xp[iy * (ptrdiff_t)s.in_w + ix];
-            if (is_max) acc = count == 0 || v > acc ? v : acc;
-            else acc += v - pi.zero_point;
-            count++;
-          }
+          if (is_max && !count) acc = pi.zero_point;
+          const size_t d = n->a.count_include_pad ? count + padded : count;
+          scale = d ? pi.scale / ((float)d * po.scale) : 0.0f;
+        }
         if (is_max) {
-          yp[oy * ow + ox] = (uint8_t)(count ? acc : pi.zero_point);
+          yp[oy * ow + ox] = (uint8_t)acc;
           continue;
         }
-        const size_t d = n->a.count_include_pad ? count + padded : count;
-        const float scale = d ? pi.scale / ((float)d * po.scale) : 0.0f;
         qb_qs32_qu8_requantize_fp32__scalar(1, 1, &acc, 1, NULL, &scale, po.zero_point, qmin,
                                             qmax, &yp[oy * ow + ox], 1);
       }
