@@ -98,6 +98,7 @@ int qb_mixed_apply(qb_mixed* x, const int* choice, qb_error* err) {
     if (choice[k] == QB_MIXED_FLOAT) base->layers[k].kind = QB_QLAYER_NONE;
   }
   x->applied = true;
+  qb_qplan_run(base);
   return 0;
 }
 
@@ -110,6 +111,7 @@ void qb_mixed_restore(qb_mixed* x) {
     x->swapped[k] = 0;
   }
   x->applied = false;
+  qb_qplan_run(base);
 }
 
 void qb_mixed_layer(const qb_mixed* x, const int* choice, size_t k, qb_quant_layer_info* info) {

@@ -88,6 +88,7 @@ qb_probe_mask* qb_probe_keep_float(qb_quant_state* q, const bool* float_layer) {
     s->kind[k] = q->layers[k].kind;
     if (float_layer[k]) q->layers[k].kind = QB_QLAYER_NONE;
   }
+  qb_qplan_run(q);
   return s;
 }
 
@@ -95,6 +96,7 @@ void qb_probe_restore(qb_quant_state* q, qb_probe_mask* saved) {
   if (!saved) return;
   for (size_t k = 0; k < saved->n && k < q->nnodes; k++) q->layers[k].kind = saved->kind[k];
   free(saved);
+  qb_qplan_run(q);
 }
 
 static int copy_stats(qb_act_stats* d, const qb_act_stats* s, qb_error* err) {

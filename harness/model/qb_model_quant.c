@@ -282,6 +282,10 @@ void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* i
   }
   info->last_node = L->last_node;
   info->kernel = L->kernel;
+  /* A static int8 layer without integer constants (its input or output has no
+   * qparams) runs the simulated layer: say so rather than name the kernel. */
+  if (L->path == QB_QPATH_Q8 && q->cfg.workflow == QB_WORKFLOW_STATIC && q->run[node] != QB_QNODE_LAYER_Q8)
+    info->kernel = "fp32-simulated";
   info->quantized = L->kind != QB_QLAYER_NONE;
   if (!info->quantized) return;
   info->weight_numel = L->N * L->K;
