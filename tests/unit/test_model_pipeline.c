@@ -7,12 +7,17 @@
  *     clamps (outputs inside the activation's bounds, on the grid), integer vs
  *     simulated within one step everywhere, and bit-identical outputs on every
  *     usable exact backend for 1 and 2 threads, with both requantization rules;
+ *   - the QDQ export of that pipeline, imported and run in fp32, gives the simulated
+ *     probabilities exactly (and the integer ones within the tie rate);
  *   - dynamic: per-sample activation ranges, so a batch of 100 gives each sample
  *     exactly what a batch of 1 gives (integer and simulated). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "qb_model_export.h"
 
 #include "qb_model_probe.h"
 #include "qb_test.h"
@@ -269,6 +274,50 @@ static void check_backends(qb_model* m, const qb_dataset* d, const char* qconfig
   free(ref);
 }
 
+/* QDQ export of the fused pipeline -> import -> fp32 run == the simulation. */
+static void check_qdq_export(qb_model* m, const qb_dataset* d) {
+  qb_quant_state* q = qb_test_quantize(m, "w8-sym-channel/a8-aff/static", QB_BACKEND_COUNT, d);
+  QB_CHECK(q != NULL);
+  if (!q) return;
+  char path[64];
+  close(mkstemp(strcpy(path, "/tmp/qb_pipeline_qdq_XXXXXX")));
+  qb_test_capture c = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(m, d->x, 16, QB_EXEC_SIMULATED, q, &c) == 0);
+  const size_t n = qb_model_output(m, 0)->numel;
+  float* sim = malloc(n * sizeof *sim);
+  memcpy(sim, qb_model_output(m, 0)->data, n * sizeof *sim);
+  QB_CHECK(qb_test_run_capture(m, d->x, 16, QB_EXEC_INTEGER, q, &c) == 0);
+  float* in = malloc(n * sizeof *in);
+  memcpy(in, qb_model_output(m, 0)->data, n * sizeof *in);
+  qb_error err;
+  qb_model m2;
+  QB_CHECK_MSG(qb_model_export_qdq(m, q, path, &err) == 0, "%s", err.msg);
+  QB_CHECK_MSG(qb_model_load_onnx(path, &m2, &err) == 0, "%s", err.msg);
+  QB_CHECK(qb_test_run_capture(&m2, d->x, 16, QB_EXEC_FP32, NULL, &c) == 0);
+  const float* y = qb_model_output(&m2, 0)->data;
+  double sim_diff = 0, int_diff = 0;
+  for (size_t i = 0; i < n; i++) {
+    sim_diff = fmax(sim_diff, fabs((double)y[i] - sim[i]));
+    int_diff = fmax(int_diff, fabs((double)y[i] - in[i]));
+  }
+  /* Quantize / dequantize nodes: the layer's weight, input and output, and the
+   * integer Add / pools / Concat outputs; none between a Conv and its Relu. */
+  size_t qdq = 0;
+  for (size_t k = 0; k < m2.nnodes; k++) qdq += m2.nodes[k].op == QB_OP_QUANTIZE;
+  printf("  QDQ export: %zu nodes (%zu QuantizeLinear), max |qdq - simulated| = %.3g, "
+         "|qdq - integer| = %.3g\n", m2.nnodes, qdq, sim_diff, int_diff);
+  QB_CHECK(sim_diff == 0);
+  QB_CHECK(int_diff < 0.05);
+  for (size_t k = 0; k + 1 < m2.nnodes; k++)
+    if (m2.nodes[k].op == QB_OP_CONV)
+      QB_CHECK_MSG(m2.nodes[k + 1].op != QB_OP_QUANTIZE, "QDQ after %s", m2.nodes[k].name);
+  qb_model_free(&m2);
+  qb_test_capture_free(&c);
+  free(sim), free(in);
+  unlink(path);
+  qb_quant_free(q);
+}
+
 /* Dynamic: a batch of 100 gives every sample what a batch of 1 gives. */
 static void check_dynamic_per_sample(qb_model* m, const qb_dataset* d) {
   qb_quant_state* q = qb_test_quantize(m, "w8/a8/dynamic", QB_BACKEND_COUNT, d);
@@ -321,6 +370,7 @@ int main(void) {
   check_backends(&m, &d, "w8-sym-channel/a8-aff/static");
   check_backends(&m, &d, "w8-sym-channel/a8-aff-gemmlowp/static");
   check_backends(&m, &d, "w8-sym-tensor/a8-aff-tensor-percentile:99.9/static");
+  check_qdq_export(&m, &d);
   check_dynamic_per_sample(&m, &d);
   qb_dataset_free(&d);
   qb_model_free(&m);
