@@ -9,6 +9,7 @@
  *     usable exact backend for 1 and 2 threads, with both requantization rules;
  *   - the QDQ export of that pipeline, imported and run in fp32, gives the simulated
  *     probabilities exactly (and the integer ones within the tie rate);
+ *   - non-finite activations are an error naming the node;
  *   - dynamic: per-sample activation ranges, so a batch of 100 gives each sample
  *     exactly what a batch of 1 gives (integer and simulated). */
 #include <math.h>
@@ -274,6 +275,25 @@ static void check_backends(qb_model* m, const qb_dataset* d, const char* qconfig
   free(ref);
 }
 
+/* A static integer run refuses non-finite activations (an error naming the node),
+ * rather than running something else under the kernel's name. */
+static void check_non_finite(qb_model* m, const qb_dataset* d) {
+  qb_quant_state* q = qb_test_quantize(m, "w8/a8", QB_BACKEND_COUNT, d);
+  QB_CHECK(q != NULL);
+  if (!q) return;
+  float* x = malloc(d->sample_numel * sizeof *x);
+  memcpy(x, d->x, d->sample_numel * sizeof *x);
+  x[5] = NAN;
+  qb_error err = {{0}};
+  const qb_model_exec e = {QB_EXEC_INTEGER, q, NULL, NULL, false};
+  const float* in = x;
+  QB_CHECK(qb_model_prepare(m, 1, &err) == 0);
+  QB_CHECK(qb_model_run(m, &in, &e, &err) == -1);
+  QB_CHECK_MSG(strstr(err.msg, "conv1") && strstr(err.msg, "non-finite"), "message: %s", err.msg);
+  free(x);
+  qb_quant_free(q);
+}
+
 /* QDQ export of the fused pipeline -> import -> fp32 run == the simulation. */
 static void check_qdq_export(qb_model* m, const qb_dataset* d) {
   qb_quant_state* q = qb_test_quantize(m, "w8-sym-channel/a8-aff/static", QB_BACKEND_COUNT, d);
@@ -371,6 +391,7 @@ int main(void) {
   check_backends(&m, &d, "w8-sym-channel/a8-aff-gemmlowp/static");
   check_backends(&m, &d, "w8-sym-tensor/a8-aff-tensor-percentile:99.9/static");
   check_qdq_export(&m, &d);
+  check_non_finite(&m, &d);
   check_dynamic_per_sample(&m, &d);
   qb_dataset_free(&d);
   qb_model_free(&m);
