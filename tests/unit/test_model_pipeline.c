@@ -2,8 +2,8 @@
  *   - hand-worked integer Add (QLinearAdd), MaxPool, GlobalAveragePool (ties to
  *     even) and Concat (requantized) on grids chosen here;
  *   - a small CNN with Conv+Clip / Conv+Relu folded, MaxPool, a residual Add,
- *     depthwise Conv, AveragePool, Concat, GlobalAveragePool, Flatten, MatMul with a
- *     folded bias Add and a Softmax island: the kernel of every node, the folded
+ *     depthwise Conv, AveragePool, Concat, two Transposes, GlobalAveragePool,
+ *     Flatten, MatMul with a folded bias Add and a Softmax island: the kernel of every node, the folded
  *     clamps (outputs inside the activation's bounds, on the grid), integer vs
  *     simulated within one step everywhere, and bit-identical outputs on every
  *     usable exact backend for 1 and 2 threads, with both requantization rules;
@@ -166,7 +166,11 @@ static int build_cnn(qb_model* m) {
   qb_onnx_node_attr_ints(n, "pads", 4, (int64_t[]){1, 1, 1, 1});
   n = node(b, "Concat", "cat", 2, (const char*[]){"r3", "ap"}, "cat");
   qb_onnx_node_attr_int(n, "axis", 1);
-  node(b, "GlobalAveragePool", "gap", 1, (const char*[]){"cat"}, "g");
+  n = node(b, "Transpose", "swap_hw", 1, (const char*[]){"cat"}, "t");
+  qb_onnx_node_attr_ints(n, "perm", 4, (int64_t[]){0, 3, 2, 1});
+  n = node(b, "Transpose", "swap_back", 1, (const char*[]){"t"}, "tb");
+  qb_onnx_node_attr_ints(n, "perm", 4, (int64_t[]){0, 3, 2, 1});
+  node(b, "GlobalAveragePool", "gap", 1, (const char*[]){"tb"}, "g");
   node(b, "Flatten", "flatten", 1, (const char*[]){"g"}, "f");
   node(b, "MatMul", "fc", 2, (const char*[]){"f", "wf"}, "mm");
   node(b, "Add", "fc.bias", 2, (const char*[]){"mm", "bf"}, "logits");
@@ -186,6 +190,7 @@ static const struct {
     {"relu2", NULL, "folded"},                        {"residual", NULL, "qu8-add-fp32"},
     {"dw", "dw+dw.relu", "qb_qu8_qs8_qs32_dwconv2d"}, {"dw.relu", NULL, "folded"},
     {"avg", NULL, "qu8-avgpool-fp32"},                {"cat", NULL, "qu8-concat-requantize"},
+    {"swap_hw", NULL, "qu8-passthrough"},             {"swap_back", NULL, "qu8-passthrough"},
     {"gap", NULL, "qu8-avgpool-fp32"},                {"flatten", NULL, "qu8-passthrough"},
     {"fc", "fc+fc.bias", "qb_qu8_qs8_qs32_gemm"},     {"fc.bias", NULL, "folded"},
     {"softmax", NULL, "fp32-islanded"},
