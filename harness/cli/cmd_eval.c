@@ -39,7 +39,8 @@ void qb_cmd_eval_help(void) {
       "  --batch N         batch size (default 100)\n"
       "  --threads N       threads of the integer run (int8 GEMM and int4 kernels;\n"
       "                    results are identical for any count; default 1)\n"
-      "  --layers          print the per-layer table (kernel, activation qparams)\n"
+      "  --layers          print the per-layer table (kernel, activation qparams,\n"
+      "                    output channels whose int32 bias saturated)\n"
       "  --export F.onnx   write the fp32 graph as loaded (BatchNormalization folded)\n"
       "  --export-qdq F.onnx  write the quantized model in QDQ form (static or\n"
       "                    weight-only; needs --qconfig)\n"
@@ -115,6 +116,8 @@ static int parse_args(int argc, char** argv, eval_args* a) {
   qb_error err;
   if (a->qconfig && qb_qconfig_parse(a->qconfig, &cfg, &err))
     return qb_cli_usage_error("eval", "%s", err.msg);
+  if (a->export_qdq && qb_model_export_qdq_check(&cfg, &err))
+    return qb_cli_usage_error("eval", "--export-qdq %s: %s", a->export_qdq, err.msg);
   qb_backend backend;
   if (strcmp(a->backend, "best") && qb_backend_from_name(a->backend, strlen(a->backend), &backend))
     return qb_cli_usage_error("eval", "unknown backend '%s' (scalar, sse41, avx2, avx2-sat, "
@@ -139,7 +142,8 @@ static int load_data(const eval_args* a, const qb_model* m, qb_dataset* test, qb
 }
 
 static void print_layers(const qb_model* m, const qb_quant_state* q) {
-  printf("\n%-28s %-20s %-44s %12s %12s\n", "layer", "op", "kernel", "in scale", "out scale");
+  printf("\n%-28s %-20s %-44s %12s %12s %9s\n", "layer", "op", "kernel", "in scale", "out scale",
+         "bias sat");
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
     qb_quant_layer(q, k, &li);
@@ -148,8 +152,11 @@ static void print_layers(const qb_model* m, const qb_quant_state* q) {
            li.kernel);
     if (li.has_in_qparams) printf(" %12.6g", (double)li.in_scale);
     else printf(" %12s", "-");
-    if (li.has_out_qparams) printf(" %12.6g\n", (double)li.out_scale);
-    else printf(" %12s\n", "-");
+    if (li.has_out_qparams) printf(" %12.6g", (double)li.out_scale);
+    else printf(" %12s", "-");
+    /* Output channels whose int32 bias saturated (static layers with an int32 bias). */
+    if (li.has_int32_bias) printf(" %9zu\n", li.bias_saturated);
+    else printf(" %9s\n", "-");
   }
 }
 

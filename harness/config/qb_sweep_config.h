@@ -5,7 +5,7 @@
  *   models: [{name: mlp} | {path: m.onnx, data: x.npy, labels: y.npy}]
  *   eval: {limit, calibration}          evaluation and calibration sample counts
  *   weights / activations:              axes, each a list; the plan is their product
- *       {bits, scheme, granularity, range}
+ *       {bits, scheme, granularity, range, storage, restricted, rounding}
  *   workflow, backends, measure, repetitions, threads
  *   requant: [fp32, gemmlowp]           requantization rule(s) of static items
  *   qat: {epochs, limit}                QAT fine-tuning: epochs, training images
@@ -69,6 +69,12 @@ typedef struct {
   size_t ngranularity;
   qb_range_strategy range[QB_SWEEP_MAX_AXIS];
   size_t nrange;
+  bool is_signed[QB_SWEEP_MAX_AXIS];       /* storage: signed / unsigned */
+  size_t nstorage;
+  bool restricted[QB_SWEEP_MAX_AXIS];      /* restricted: false / true */
+  size_t nrestricted;
+  qb_round_mode rounding[QB_SWEEP_MAX_AXIS]; /* rounding: div / mulrecip */
+  size_t nrounding;
 } qb_tensor_axes;
 
 typedef struct {

@@ -119,6 +119,10 @@ typedef struct {
   size_t batch;
   size_t arena_bytes, naive_bytes;
   void* arena;
+  /* Working memory of the fp32 ops (Conv's im2col columns, ReduceMean's double
+   * sums), sized for the largest node at prepare so running never allocates. */
+  void* op_scratch;
+  size_t op_scratch_bytes;
   bool prepared;
 } qb_model;
 

@@ -102,19 +102,38 @@ static int set_alias(exporter* e, int v, const char* name, qb_error* err) {
 }
 
 /* x -> QuantizeLinear -> DequantizeLinear with value v's calibrated qparams;
- * consumers read <v>.dq afterwards. `from` is the name holding the float values. */
+ * consumers read <v>.dq afterwards. `from` is the name holding the float values.
+ *
+ * Below 8 bits the grid is narrower than QuantizeLinear's uint8/int8 output: a
+ * Clip to [(qmin - zp) * scale, (qmax - zp) * scale] after DequantizeLinear puts the
+ * value back on the b-bit grid. Exact: clamping commutes with the monotone
+ * q -> (q - zp) * scale, and the limits are that same float product DequantizeLinear
+ * computes for q = qmin / qmax, so the file gives the simulation's values. */
 static int emit_qdq(exporter* e, int v, const char* from, const char* to, qb_error* err) {
   const qb_qparams p = e->q->act_qp[v];
   const qb_qscheme* s = &e->q->cfg.act.scheme;
   const char* vn = e->m->values[v].name;
-  char sc[300], zp[300], qn[300], qv[300], dqn[300];
+  const bool narrow = s->bits < 8;
+  char sc[300], zp[300], qn[300], qv[300], dqn[300], dqv[300];
   snprintf(sc, sizeof sc, "%.200s.scale", vn), snprintf(zp, sizeof zp, "%.200s.zero_point", vn);
   snprintf(qn, sizeof qn, "%.200s.quantize", vn), snprintf(qv, sizeof qv, "%.200s.q", vn);
   snprintf(dqn, sizeof dqn, "%.200s.dequantize", vn);
+  snprintf(dqv, sizeof dqv, "%.200s.dq_8bit", vn);
   scalar_init(e->b, sc, QB_F32, p.scale);
   scalar_init(e->b, zp, s->is_signed ? QB_I8 : QB_U8, p.zero_point);
   qb_onnx_builder_node(e->b, "QuantizeLinear", qn, 3, (const char*[]){from, sc, zp}, 1, (const char*[]){qv});
-  qb_onnx_builder_node(e->b, "DequantizeLinear", dqn, 3, (const char*[]){qv, sc, zp}, 1, (const char*[]){to});
+  qb_onnx_builder_node(e->b, "DequantizeLinear", dqn, 3, (const char*[]){qv, sc, zp}, 1,
+                       (const char*[]){narrow ? dqv : to});
+  if (narrow) {
+    char lo[300], hi[300], cn[300];
+    float vlo, vhi;
+    qb_qparams_representable(s, p, &vlo, &vhi);
+    snprintf(lo, sizeof lo, "%.200s.grid_min", vn), snprintf(hi, sizeof hi, "%.200s.grid_max", vn);
+    snprintf(cn, sizeof cn, "%.200s.clip_to_grid", vn);
+    scalar_init(e->b, lo, QB_F32, vlo);
+    scalar_init(e->b, hi, QB_F32, vhi);
+    qb_onnx_builder_node(e->b, "Clip", cn, 3, (const char*[]){dqv, lo, hi}, 1, (const char*[]){to});
+  }
   (void)err;
   return 0;
 }
@@ -160,8 +179,10 @@ static int emit_weight(exporter* e, size_t k, const qb_qlayer* L, qb_error* err)
   return set_alias(e, n->in[1], dn, err);
 }
 
-static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
-  const qb_qconfig* c = &q->cfg;
+int qb_model_export_qdq_check(const qb_qconfig* c, qb_error* err) {
+  if (c->workflow == QB_WORKFLOW_DYNAMIC)
+    return qb_fail(err, "QDQ export: dynamic quantization has no fixed activation qparams "
+                   "(export weight-only or static)");
   if (c->weight.granularity.kind == QB_PER_GROUP)
     return qb_fail(err, "QDQ export: per-group weights need blocked DequantizeLinear (opset 21)");
   if (c->weight.scheme.bits > 8 || (c->workflow == QB_WORKFLOW_STATIC && c->act.scheme.bits > 8))
@@ -169,6 +190,12 @@ static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
   if (c->workflow == QB_WORKFLOW_STATIC && c->act.scheme.rounding == QB_ROUND_MUL_RECIP)
     return qb_fail(err, "QDQ export: QuantizeLinear rounds x/scale; the mul-recip rounding "
                    "cannot be expressed");
+  return 0;
+}
+
+static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
+  const qb_qconfig* c = &q->cfg;
+  if (qb_model_export_qdq_check(c, err)) return -1;
   if (c->workflow == QB_WORKFLOW_STATIC && !q->calibrated)
     return qb_fail(err, "QDQ export: calibrate first");
   return 0;
@@ -356,8 +383,5 @@ int qb_model_export_onnx(const qb_model* m, const char* path, qb_error* err) {
 int qb_model_export_qdq(const qb_model* m, const qb_quant_state* q, const char* path,
                         qb_error* err) {
   if (check_qdq_expressible(q, err)) return -1;
-  if (q->cfg.workflow == QB_WORKFLOW_DYNAMIC)
-    return qb_fail(err, "QDQ export: dynamic quantization has no fixed activation qparams "
-                   "(export weight-only or static)");
   return export_graph(m, q, path, err);
 }

@@ -2,6 +2,7 @@
  * qconfig (qb_quantize_tensor on the [out, reduction] view), int8 copies packed
  * for the chosen backend's GEMM, and per-layer information. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +104,19 @@ static void free_packed(qb_qlayer* L, size_t groups) {
   L->packed = NULL;
 }
 
+/* The u8 x s8 -> s32 GEMM accumulates K products of at most 255 * 128 in magnitude
+ * (the zero-point decomposition in kernels/ref keeps each term in that range), so
+ * K * 255 * 128 < 2^31, K <= 65793, is what keeps the int32 accumulator exact. */
+#define QB_Q8_MAX_K ((size_t)(INT32_MAX / (255 * 128)))
+
 static int pack_weights(qb_quant_state* q, const qb_node* n, qb_qlayer* L, qb_error* err) {
   const size_t N = L->N, K = L->K;
+  if (K > QB_Q8_MAX_K) {
+    char where[320];
+    return qb_fail(err, "%s: reduction length K = %zu exceeds the int8 GEMM's bound "
+                   "K * 255 * 128 < 2^31 (K <= %zu): its int32 accumulator could overflow",
+                   qb_node_str(n, where, sizeof where), K, QB_Q8_MAX_K);
+  }
   L->w_s8 = malloc(N * K);
   if (!L->w_s8) return qb_fail(err, "out of memory");
   for (size_t i = 0; i < N * K; i++) L->w_s8[i] = (int8_t)L->wq.q[i];
@@ -300,4 +312,7 @@ void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* i
     info->out_scale = q->act_qp[L->out_value].scale;
     info->out_zero_point = q->act_qp[L->out_value].zero_point;
   }
+  if ((info->has_int32_bias = L->bias_q != NULL))
+    for (size_t n = 0; n < L->N; n++)
+      info->bias_saturated += L->bias_q[n] == INT32_MAX || L->bias_q[n] == INT32_MIN;
 }

@@ -80,6 +80,11 @@ typedef struct {
   int32_t in_zero_point, out_zero_point;
   size_t weight_bytes;      /* packed integer weights + scales + zero points + bias */
   size_t weight_numel;
+  /* Static, calibrated, a layer with an int32 bias: output channels whose
+   * round(b / (sx * sw)) fell outside int32 and was saturated to INT32_MIN / INT32_MAX
+   * (the integer run then adds a different bias than the float model's). */
+  bool has_int32_bias;
+  size_t bias_saturated;
 } qb_quant_layer_info;
 
 void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* info);

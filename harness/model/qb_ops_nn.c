@@ -258,9 +258,8 @@ static void run_conv(const qb_model* m, const qb_node* n, const float* const* in
   const size_t oh = qb_conv2d_out_h(&s), ow = qb_conv2d_out_w(&s), P = oh * ow;
   const size_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const size_t K = cg * s.kernel_h * s.kernel_w;
-  float* cols = malloc((K * P > 0 ? K * P : 1) * sizeof *cols);
+  float* cols = m->op_scratch; /* K x P floats, sized at prepare */
   float* y = m->values[n->out[0]].data;
-  if (!cols) abort();
   for (size_t b = 0; b < s.batch; b++) {
     const float* image = in[0] + b * s.in_channels * s.in_h * s.in_w;
     for (size_t g = 0; g < s.groups; g++) {
@@ -272,7 +271,6 @@ static void run_conv(const qb_model* m, const qb_node* n, const float* const* in
           for (size_t p = 0; p < P; p++) out[o * P + p] += in[2][g * og + o];
     }
   }
-  free(cols);
 }
 
 static int infer_pool(qb_model* m, qb_node* n, qb_error* err) {

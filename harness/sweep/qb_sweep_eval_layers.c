@@ -135,7 +135,9 @@ static int layer_rows(qb_eval_item* it, size_t k, const layer_errors* e, qb_erro
            qb_eval_row(it, name, kn, 1, "shadow_mse", s->mse, "", err) ||
            qb_eval_row(it, name, kn, 1, "simkernel_max_abs_err", sk->max_abs, "", err) ||
            qb_eval_row(it, name, kn, 1, "simkernel_mse", sk->mse, "", err) ||
-           qb_eval_row(it, name, kn, 1, "simkernel_mismatch", e->mismatch, "", err);
+           qb_eval_row(it, name, kn, 1, "simkernel_mismatch", e->mismatch, "", err) ||
+           (li.has_int32_bias &&
+            qb_eval_row(it, name, kn, 1, "bias_saturated", (double)li.bias_saturated, "", err));
   return rc ? -1 : 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "qb_model_eval.h"
 #include "qb_model_probe.h"
+#include "qb_peak_rss.h"
 #include "qb_results_files.h"
 #include "qb_run_data.h"
 #include "qb_sweep_eval.h"
@@ -254,6 +255,58 @@ static void test_float_kept_layers(void) {
   qb_model_free(&m);
 }
 
+/* peak_rss of one item, evaluated directly (the evaluator resets the high-water mark
+ * when an item begins). */
+static double item_peak_rss(qb_sweep_evaluator* ev, const qb_sweep_config* cfg,
+                            const qb_plan_item* item) {
+  qb_result_rows rows;
+  qb_result_rows_init(&rows);
+  qb_error err = {{0}};
+  QB_CHECK_MSG(qb_sweep_eval_item(ev, cfg, item, &rows, &err) == 0, "%s", err.msg);
+  size_t n = 0;
+  const double v = find(&rows, "", "mlp", "peak_rss", &n);
+  QB_CHECK_EQ_INT(n, 1);
+  qb_result_rows_free(&rows);
+  return v;
+}
+
+/* peak_rss is the item's own high-water mark, not the process's: the same item
+ * evaluated alone and after 64 MiB were touched and freed in between (what a bigger
+ * earlier item leaves in the process high-water mark) reports comparable values.
+ * Structural, no timing: the second value must sit nearer the first than the first
+ * plus the 64 MiB. Where the kernel cannot reset the mark, the documented fallback
+ * (arena + weights) is the same number both times. */
+static void test_peak_rss_per_item(void) {
+  static const char* kMem =
+      "name: m\nmodels: [{name: mlp}]\neval: {limit: 100, calibration: 100}\n"
+      "workflow: [static]\nbackends: [scalar]\nmeasure: [memory]\n";
+  qb_sweep_config cfg;
+  qb_plan plan;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(qb_sweep_config_parse(kMem, strlen(kMem), "m.yaml", &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK_MSG(qb_plan_build(&cfg, qb_isa_usable_set(), &plan, &err) == 0, "%s", err.msg);
+  QB_CHECK_EQ_INT(plan.nitems, 1);
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL};
+  qb_sweep_evaluator* ev = qb_sweep_evaluator_new(&eo);
+  const double alone = item_peak_rss(ev, &cfg, &plan.items[0]);
+  const size_t big = (size_t)64 << 20;
+  char* p = malloc(big);
+  QB_CHECK(p != NULL);
+  if (p) memset(p, 1, big); /* resident, then returned */
+  free(p);
+  const double after = item_peak_rss(ev, &cfg, &plan.items[0]);
+  const bool measured = qb_peak_rss_reset();
+  printf("  peak_rss (%s): alone %.1f MiB, after a 64 MiB peak %.1f MiB\n",
+         measured ? "VmHWM reset per item" : "fallback: arena + weights", alone / 1048576,
+         after / 1048576);
+  QB_CHECK(alone > 0);
+  if (measured) QB_CHECK_MSG(fabs(after - alone) < (double)big / 2, "%.0f vs %.0f", after, alone);
+  else QB_CHECK(after == alone);
+  qb_sweep_evaluator_free(ev);
+  qb_plan_free(&plan);
+  qb_sweep_config_free(&cfg);
+}
+
 int main(void) {
   qb_test_seed(1);
   if (access(QB_FASHION_MNIST "/t10k-images-idx3-ubyte.gz", R_OK))
@@ -261,6 +314,7 @@ int main(void) {
   snprintf(g_tmp, sizeof g_tmp, "/tmp/qb_test_sweep_eval_XXXXXX");
   if (!mkdtemp(g_tmp)) return perror("mkdtemp"), 1;
   test_float_kept_layers();
+  test_peak_rss_per_item();
 
   qb_sweep_config cfg;
   qb_plan plan;
