@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_dwconv_threaded.h"
+#include "qb_im2col_threaded.h"
 #include "qb_model_quant_internal.h"
 
 void qb_quant_fake(const qb_quant_state* q, qb_qparams p, const float* x, size_t n, float* y) {
@@ -119,15 +121,29 @@ static int gemm_fused(qb_quant_state* q, const qb_gemm_threaded_weights* w, size
 
 /* ------------------------------------------------------ static integer */
 
-/* Depthwise: the table's dwconv gives acc[b][c][p]; each channel is then one row of
- * P outputs sharing one bias and scale, requantized as a 1 x P block with the
- * channel's constants repeated (the requantize kernels run along P).
- * (A fused depthwise kernel with this epilogue replaces this function alone.) */
+/* Depthwise, fp32 rule: the table's fused kernel (int32 accumulation, requantization
+ * and the folded clamp in registers), threaded over channels. */
+static void dwconv_q8_fused(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
+                            const uint8_t* xq, int32_t za, uint8_t* yq) {
+  const qb_dwconv_args a = {.shape = s, .x = xq, .x_zero_point = za, .w = L->w_s8,
+                            .w_zero_point = L->w_zp, .bias = L->bias_q,
+                            .scale = L->requant_scale,
+                            .y_zero_point = q->act_qp[L->out_value].zero_point,
+                            .qmin = L->out_qmin, .qmax = L->out_qmax, .y = yq};
+  qb_dwconv_threaded_run(q->table->qu8_qs8_qu8_dwconv2d_minmax_fp32, q->pool, &a);
+}
+
+/* Depthwise, gemmlowp rule (no fused kernel for it yet): the table's dwconv gives
+ * acc[b][c][p]; each channel is then one row of P outputs sharing one bias and
+ * multiplier, requantized as a 1 x P block with the channel's constants repeated. */
 static int dwconv_q8(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
                      const uint8_t* xq, int32_t za, uint8_t* yq, qb_error* err) {
+  if (q->cfg.requant != QB_REQUANT_GEMMLOWP) {
+    dwconv_q8_fused(q, L, s, xq, za, yq);
+    return 0;
+  }
   const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), C = s->out_channels;
-  const bool fixed = q->cfg.requant == QB_REQUANT_GEMMLOWP;
-  const size_t scale_bytes = fixed ? sizeof(qb_fixedpoint_multiplier) : sizeof(float);
+  const size_t scale_bytes = sizeof(qb_fixedpoint_multiplier);
   int32_t* acc = qb_quant_scratch(q, QB_SCR_DWACC, s->batch * C * P * sizeof *acc, err);
   int32_t* bias = qb_quant_scratch(q, QB_SCR_REP, P * sizeof *bias, err);
   unsigned char* scale = qb_quant_scratch(q, QB_SCR_REPQ, P * scale_bytes, err);
@@ -156,7 +172,7 @@ static int conv_q8(qb_quant_state* q, const qb_model* m, const qb_node* n, const
   if (!cols) return -1;
   for (size_t b = 0; b < s.batch; b++)
     for (size_t g = 0; g < s.groups; g++) {
-      qb_qu8_im2col__scalar(&s, xq + b * image, g, (uint8_t)za, cols);
+      qb_im2col_threaded_run(q->table->qu8_im2col, q->pool, &s, xq + b * image, g, (uint8_t)za, cols);
       epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .y = yq + (b * C + g * og) * P};
       if (gemm_fused(q, &L->packed[g], P, cols, K, za, &e, true, err)) return -1;
     }
@@ -226,7 +242,8 @@ static int run_dynamic(qb_quant_state* q, const qb_model* m, const qb_node* n, c
   if (!cols) return -1;
   for (size_t b = 0; b < s.batch; b++)
     for (size_t g = 0; g < s.groups; g++) {
-      qb_qu8_im2col__scalar(&s, xq + b * per, g, (uint8_t)px[b].zero_point, cols);
+      qb_im2col_threaded_run(q->table->qu8_im2col, q->pool, &s, xq + b * per, g,
+                             (uint8_t)px[b].zero_point, cols);
       epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .yf = y + (b * C + g * og) * P,
                     .sx = px[b].scale};
       if (gemm_fused(q, &L->packed[g], P, cols, K, px[b].zero_point, &e, false, err)) return -1;
