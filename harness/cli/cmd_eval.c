@@ -30,7 +30,8 @@ void qb_cmd_eval_help(void) {
       "  --qconfig Q       e.g. w8-sym-channel-minmax/a8-aff-tensor-minmax/static\n"
       "                    (grammar: w<bits>[-tok..]/a<bits>[-tok..]/static|dynamic|weight-only;\n"
       "                    tokens sym aff tensor channel group:G minmax movavg percentile:P\n"
-      "                    mse entropy crossentropy signed unsigned restricted div mulrecip)\n"
+      "                    mse entropy crossentropy signed unsigned restricted div mulrecip;\n"
+      "                    activations also fp32 | gemmlowp: the requantization rule)\n"
       "  --backend B       scalar, sse41, avx2, avx2-sat, avx512vnni or best (default best)\n"
       "  --limit N         evaluate the first N samples only\n"
       "  --calib-limit N   calibrate on the first N of the 5,000 calibration images\n"
@@ -146,7 +147,9 @@ static void print_layers(const qb_model* m, const qb_quant_state* q) {
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
     qb_quant_layer(q, k, &li);
-    printf("%-28s %-20s %-44s", m->nodes[k].name, qb_op_name(m->nodes[k].op), li.kernel);
+    /* A static layer's row is named after the nodes folded into it (conv1+relu1). */
+    printf("%-28s %-20s %-44s", li.name ? li.name : m->nodes[k].name, qb_op_name(m->nodes[k].op),
+           li.kernel);
     if (li.has_in_qparams) printf(" %12.6g", (double)li.in_scale);
     else printf(" %12s", "-");
     if (li.has_out_qparams) printf(" %12.6g", (double)li.out_scale);
@@ -187,7 +190,7 @@ static int run_quantized(const eval_args* a, qb_model* m, const qb_dataset* test
   if (cfg.workflow == QB_WORKFLOW_STATIC &&
       qb_model_calibrate(m, q, calib, (size_t)a->calib_limit, (size_t)a->batch, err))
     goto done;
-  const qb_model_exec se = {QB_EXEC_SIMULATED, q, NULL, NULL}, ie = {QB_EXEC_INTEGER, q, NULL, NULL};
+  const qb_model_exec se = {QB_EXEC_SIMULATED, q, NULL, NULL, false}, ie = {QB_EXEC_INTEGER, q, NULL, NULL, false};
   if (qb_model_evaluate(m, test, (size_t)a->limit, (size_t)a->batch, &se, tty ? progress_bar : NULL,
                         "simulated", &sim, err) ||
       qb_model_evaluate(m, test, (size_t)a->limit, (size_t)a->batch, &ie, tty ? progress_bar : NULL,

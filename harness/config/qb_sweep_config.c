@@ -296,6 +296,19 @@ static int workflow_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char*
   return 0;
 }
 
+static int requant_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                        void* user) {
+  qb_sweep_config* cfg = user;
+  const char* t = qb_yaml_scalar(n);
+  if (!strcmp(t, "fp32")) cfg->requants[i] = QB_REQUANT_FP32;
+  else if (!strcmp(t, "gemmlowp")) cfg->requants[i] = QB_REQUANT_GEMMLOWP;
+  else return qb_yaml_expected(c, n, path, "fp32 or gemmlowp");
+  if (i == 1 && cfg->requants[0] == cfg->requants[1])
+    return qb_yaml_expected(c, n, path, "each rule once");
+  cfg->nrequants = i + 1;
+  return 0;
+}
+
 static int backend_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
                         void* user) {
   qb_sweep_config* cfg = user;
@@ -360,7 +373,7 @@ static int qat_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
 static const char* const kQatKeys[] = {"epochs", "limit", NULL};
 static const char* const kTopKeys[] = {
     "name",     "output",   "seed",     "models",  "eval",        "weights", "activations",
-    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     NULL};
+    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     "requant", NULL};
 
 static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                      const char* path, void* user) {
@@ -390,6 +403,7 @@ static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
   }
   if (!strcmp(key, "workflow"))
     return qb_yaml_each_scalar(c, v, path, QB_SWEEP_WORKFLOWS, workflow_item, cfg);
+  if (!strcmp(key, "requant")) return qb_yaml_each_scalar(c, v, path, 2, requant_item, cfg);
   if (!strcmp(key, "backends")) {
     cfg->nbackends = 0;
     cfg->backends_all = false;
@@ -420,6 +434,8 @@ static void config_defaults(qb_sweep_config* cfg, const char* file) {
   axes_default(&cfg->activations, QB_AFFINE, QB_PER_TENSOR, false);
   cfg->workflows[0] = QB_WORKFLOW_STATIC;
   cfg->nworkflows = 1;
+  cfg->requants[0] = QB_REQUANT_FP32;
+  cfg->nrequants = 1;
   cfg->backends_all = true;
   cfg->measure = QB_MEASURE_ACCURACY;
   cfg->repetitions = 5;

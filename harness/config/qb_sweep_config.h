@@ -7,6 +7,7 @@
  *   weights / activations:              axes, each a list; the plan is their product
  *       {bits, scheme, granularity, range, storage, restricted, rounding}
  *   workflow, backends, measure, repetitions, threads
+ *   requant: [fp32, gemmlowp]           requantization rule(s) of static items
  *   qat: {epochs, limit}                QAT fine-tuning: epochs, training images
  * A list-valued key also accepts a single scalar (bits: 8 == bits: [8]).
  *
@@ -100,6 +101,8 @@ typedef struct {
   qb_tensor_axes weights, activations;
   qb_workflow workflows[QB_SWEEP_WORKFLOWS];
   size_t nworkflows;
+  qb_requant_rule requants[2]; /* static / qat items are planned once per rule */
+  size_t nrequants;
   bool backends_all; /* "all": every backend usable on the machine at plan time */
   qb_backend backends[QB_BACKEND_COUNT];
   size_t nbackends;

@@ -201,7 +201,49 @@ static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
   return 0;
 }
 
-/* Node k, with QDQ around it when it is a quantized layer. */
+/* Static: the value whose QDQ follows node k in the fused pipeline (-1 for none): a
+ * layer's output after the nodes folded into it (no QDQ between a Conv and its
+ * Relu), and the outputs of the integer pools / Add / Concat. */
+static int output_qdq_value(const exporter* e, size_t k) {
+  const qb_quant_state* q = e->q;
+  if (!q || q->cfg.workflow != QB_WORKFLOW_STATIC) return -1;
+  const int owner = q->nodes[k].folded_into >= 0 ? q->nodes[k].folded_into : (int)k;
+  const qb_qlayer* L = &q->layers[owner];
+  if (L->kind != QB_QLAYER_NONE)
+    return L->bias_fq && L->last_node == k ? L->out_value : -1;
+  const qb_qnode_run r = q->run[k];
+  return r == QB_QNODE_POOL || r == QB_QNODE_ADD || r == QB_QNODE_CONCAT ? e->m->nodes[k].out[0] : -1;
+}
+
+/* Static: does node k quantize its activation inputs (a layer's input 0; every input
+ * of an integer Add / Concat / pool)? */
+static bool quantizes_input(const exporter* e, size_t k, int i) {
+  const qb_quant_state* q = e->q;
+  if (!q || q->cfg.workflow != QB_WORKFLOW_STATIC) return false;
+  const qb_qlayer* L = &q->layers[k];
+  if (L->kind != QB_QLAYER_NONE) return i == 0 && L->bias_fq;
+  const qb_qnode_run r = q->run[k];
+  return r == QB_QNODE_POOL || r == QB_QNODE_ADD || r == QB_QNODE_CONCAT;
+}
+
+/* A folded bias Add reads the bias on the layer's int32 grid, as the simulation. */
+static int emit_folded_bias(exporter* e, size_t k, qb_error* err) {
+  const qb_node* n = &e->m->nodes[k];
+  const int owner = e->q->nodes[k].folded_into;
+  const qb_qlayer* L = &e->q->layers[owner];
+  if (!L->bias_fq || L->bias_add_node != (int)k) return 0;
+  const int c = e->m->values[n->in[0]].kind == QB_VALUE_CONST ? n->in[0] : n->in[1];
+  char bn[300];
+  snprintf(bn, sizeof bn, "%.200s.bias_on_int32_grid", n->name);
+  qb_tensor bt;
+  if (qb_tensor_alloc(&bt, QB_F32, e->m->values[c].ndim, e->m->values[c].dims, err)) return -1;
+  memcpy(bt.data, L->bias_fq, L->N * sizeof(float));
+  qb_onnx_builder_initializer(e->b, bn, &bt);
+  qb_tensor_free(&bt);
+  return set_alias(e, c, bn, err);
+}
+
+/* Node k, with QDQ around it where the integer pipeline quantizes. */
 static int emit_node(exporter* e, size_t k, qb_error* err) {
   const qb_model* m = e->m;
   const qb_node* n = &m->nodes[k];
@@ -209,32 +251,35 @@ static int emit_node(exporter* e, size_t k, qb_error* err) {
   const bool quantized = L && L->kind != QB_QLAYER_NONE;
   const bool acts = quantized && e->q->cfg.workflow == QB_WORKFLOW_STATIC && L->bias_fq;
   char out_pre[300] = "";
-  if (quantized) {
-    if (emit_weight(e, k, L, err)) return -1;
-    const int x = n->in[0];
-    if (acts && !e->on_grid[x] && !e->in_dq[x]) {
-      char dq[300];
-      snprintf(dq, sizeof dq, "%.200s.dq", m->values[x].name);
-      if (emit_qdq(e, x, name_of(e, x), dq, err)) return -1;
-      if (!(e->in_dq[x] = strdup(dq))) return qb_fail(err, "out of memory");
-    }
-    if (acts && L->bias && n->nin > 2) {
-      char bn[300];
-      snprintf(bn, sizeof bn, "%.200s.bias_on_int32_grid", n->name);
-      qb_tensor bt;
-      if (qb_tensor_alloc(&bt, QB_F32, 1, (size_t[]){L->N}, err)) return -1;
-      memcpy(bt.data, L->bias_fq, L->N * sizeof(float));
-      qb_onnx_builder_initializer(e->b, bn, &bt);
-      qb_tensor_free(&bt);
-      if (set_alias(e, n->in[2], bn, err)) return -1;
-    }
-    if (acts) snprintf(out_pre, sizeof out_pre, "%.200s.float", m->values[n->out[0]].name);
+  if (quantized && emit_weight(e, k, L, err)) return -1;
+  for (int i = 0; i < n->nin; i++) {
+    const int x = n->in[i];
+    if (x < 0 || !quantizes_input(e, k, i) || e->on_grid[x] || e->in_dq[x]) continue;
+    char dq[300];
+    snprintf(dq, sizeof dq, "%.200s.dq", m->values[x].name);
+    if (emit_qdq(e, x, name_of(e, x), dq, err)) return -1;
+    if (!(e->in_dq[x] = strdup(dq))) return qb_fail(err, "out of memory");
   }
+  if (acts && L->bias && n->nin > 2) {
+    char bn[300];
+    snprintf(bn, sizeof bn, "%.200s.bias_on_int32_grid", n->name);
+    qb_tensor bt;
+    if (qb_tensor_alloc(&bt, QB_F32, 1, (size_t[]){L->N}, err)) return -1;
+    memcpy(bt.data, L->bias_fq, L->N * sizeof(float));
+    qb_onnx_builder_initializer(e->b, bn, &bt);
+    qb_tensor_free(&bt);
+    if (set_alias(e, n->in[2], bn, err)) return -1;
+  }
+  if (e->q && e->q->nodes[k].folded_into >= 0 && emit_folded_bias(e, k, err)) return -1;
+  const int qdq_out = output_qdq_value(e, k);
+  if (qdq_out >= 0) snprintf(out_pre, sizeof out_pre, "%.200s.float", m->values[qdq_out].name);
   const char* ins[QB_NODE_MAX_INPUTS + 2];
   char lim[2][300];
   int nin = n->nin;
   for (int i = 0; i < nin; i++) ins[i] = name_of(e, n->in[i]);
-  if (acts && e->in_dq[n->in[0]]) ins[0] = e->in_dq[n->in[0]]; /* only this layer reads the QDQ copy */
+  /* Only the quantizing node reads the QDQ copy. */
+  for (int i = 0; i < nin; i++)
+    if (n->in[i] >= 0 && quantizes_input(e, k, i) && e->in_dq[n->in[i]]) ins[i] = e->in_dq[n->in[i]];
   if (n->op == QB_OP_CLIP && nin == 1) { /* opset >= 11: limits are inputs */
     for (int i = 0; i < 2; i++) {
       const float v = i ? n->a.clip_max : n->a.clip_min;
@@ -252,10 +297,12 @@ static int emit_node(exporter* e, size_t k, qb_error* err) {
                                          (size_t)n->nout, outs);
   write_attrs(o, n);
   if (out_pre[0]) {
-    /* The layer's output enters the next layer already on its grid. */
-    if (emit_qdq(e, n->out[0], out_pre, m->values[n->out[0]].name, err)) return -1;
-    e->on_grid[n->out[0]] = true;
+    /* The output enters the next integer node already on its grid. */
+    if (emit_qdq(e, qdq_out, out_pre, m->values[qdq_out].name, err)) return -1;
+    e->on_grid[qdq_out] = true;
   }
+  /* Max and reshapes keep values on their input's grid. */
+  if (e->q && e->q->run[k] == QB_QNODE_PASS && e->on_grid[n->in[0]]) e->on_grid[n->out[0]] = true;
   return 0;
 }
 
@@ -294,6 +341,10 @@ static int export_graph(const qb_model* m, const qb_quant_state* q, const char* 
       /* A bias rewritten on the int32 grid (emit_node) replaces the float one. */
       if (q->cfg.workflow == QB_WORKFLOW_STATIC && L->bias_fq && L->bias && m->nodes[k].nin > 2)
         e.skip_const[m->nodes[k].in[2]] = true;
+      if (q->cfg.workflow == QB_WORKFLOW_STATIC && L->bias_fq && L->bias_add_node >= 0) {
+        const qb_node* a = &m->nodes[L->bias_add_node];
+        e.skip_const[m->values[a->in[0]].kind == QB_VALUE_CONST ? a->in[0] : a->in[1]] = true;
+      }
     }
   for (size_t i = 0; i < m->nvalues; i++) {
     const qb_value* v = &m->values[i];

@@ -16,7 +16,10 @@
  *     <tensor>.q and <tensor>.dq); below 8 bits QuantizeLinear's uint8/int8 range is
  *     wider than the b-bit grid, so a Clip to [(qmin - zp) * scale, (qmax - zp) * scale]
  *     follows DequantizeLinear (<tensor>.clip_to_grid): the values are the b-bit grid's,
- *     exactly;
+ *     exactly; the output QDQ follows the nodes folded into the layer (Conv -> Relu ->
+ *     Q/DQ, none in between), and the integer pools / Add / Concat of the pipeline get
+ *     theirs too, so the file describes the fused integer pipeline
+ *     (harness/model/README.md);
  *   - the bias is written as the float values the simulation uses (the int32 grid
  *     sx*sw[c]), so that running the QDQ file in fp32 reproduces the simulation.
  * Not expressible at opset 17 (an error says so): per-group weights (blocked

@@ -51,7 +51,9 @@ static int eval_accuracy(qb_eval_item* it, qb_error* err) {
            qb_eval_row(it, name, "", 1, "agreement",
                        100 * qb_top1_agreement(f->logits, r.logits, r.count, r.classes), "%", err) ||
            qb_eval_row(it, name, "", 1, "kl",
-                       qb_kl_divergence_logits(f->logits, r.logits, r.count, r.classes), "", err);
+                       qb_kl_divergence_logits(f->logits, r.logits, r.count, r.classes), "", err) ||
+           /* Accuracy does not depend on it (dynamic ranges are per sample), but say it. */
+           qb_eval_row(it, name, "", 1, "eval_batch", (double)QB_SWEEP_BATCH, "samples", err);
   qb_eval_result_free(&r);
   return rc ? -1 : 0;
 }

@@ -54,7 +54,7 @@ static void time_hook(void* ctx, const qb_model* m, size_t k, const qb_value* ou
 }
 
 static int run_once(bench* b, qb_error* err) {
-  const qb_model_exec exec = {QB_EXEC_INTEGER, b->it->q, time_hook, b};
+  const qb_model_exec exec = {QB_EXEC_INTEGER, b->it->q, time_hook, b, true};
   const float* x = b->it->em->test.x;
   b->last = now_ns();
   return qb_model_run(&b->it->em->m, &x, &exec, err);
@@ -156,7 +156,8 @@ static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
-    rc = latency_rows(it, m->nodes[k].name, li.kernel, threads, b.layer + k * reps, reps, err);
+    rc = latency_rows(it, li.name ? li.name : m->nodes[k].name, li.kernel, threads,
+                      b.layer + k * reps, reps, err);
   }
 done:
   free(b.node_ns), free(b.layer), free(b.e2e);
@@ -180,7 +181,7 @@ int qb_eval_memory(qb_eval_item* it, qb_error* err) {
     if (!li.quantized) continue;
     bytes += li.weight_bytes, params += li.weight_numel;
     fp32_bytes += li.weight_numel * sizeof(float);
-    if (qb_eval_row(it, m->nodes[k].name, li.kernel, 1, "bytes_weights", (double)li.weight_bytes,
+    if (qb_eval_row(it, li.name ? li.name : m->nodes[k].name, li.kernel, 1, "bytes_weights", (double)li.weight_bytes,
                     "bytes", err))
       return -1;
   }

@@ -200,6 +200,7 @@ qb_qconfig qb_plan_item_qconfig(const qb_plan_item* item) {
   q.workflow = item->workflow == QB_WORKFLOW_QAT ? QB_WORKFLOW_STATIC : item->workflow;
   apply_choice(&item->weights, &q.weight);
   if (item->activations.bits) apply_choice(&item->activations, &q.act);
+  q.requant = item->requant;
   return q;
 }
 
@@ -263,6 +264,11 @@ void qb_plan_item_id(const qb_sweep_config* cfg, const qb_plan_item* item, char*
   char w[160], a[160];
   choice_id('w', &item->weights, w, sizeof w);
   choice_id('a', &item->activations, a, sizeof a);
+  /* The requantization rule, as the qconfig text spells it: only when not fp32. */
+  if (item->requant == QB_REQUANT_GEMMLOWP) {
+    const size_t len = strlen(a);
+    snprintf(a + len, sizeof a - len, "-gemmlowp");
+  }
   snprintf(buf, size, "%s/%s/%s/%s/%s", cfg->models[item->model].name,
            qb_workflow_name(item->workflow), w, a, qb_backend_name(item->backend));
 }
@@ -413,7 +419,8 @@ int qb_plan_build(const qb_sweep_config* cfg, qb_backend_set usable, qb_plan* pl
   qb_backend backends[QB_BACKEND_COUNT];
   const size_t nb = usable_backends(cfg, usable, backends);
   const size_t nw = axes_count(&cfg->weights), na = axes_count(&cfg->activations);
-  const size_t total = cfg->nmodels * cfg->nworkflows * nw * na * nb;
+  const size_t nr = cfg->nrequants ? cfg->nrequants : 1;
+  const size_t total = cfg->nmodels * cfg->nworkflows * nw * na * nb * nr;
   if (total == 0) return qb_fail(err, "%s: the plan is empty (no usable backend?)", cfg->file);
   if (total > QB_PLAN_MAX_COMBINATIONS)
     return qb_fail(err, "%s: %zu combinations, expected at most %d (split the config)",
@@ -426,17 +433,23 @@ int qb_plan_build(const qb_sweep_config* cfg, qb_backend_set usable, qb_plan* pl
     for (size_t w = 0; w < cfg->nworkflows; w++)
       for (size_t wi = 0; wi < nw; wi++)
         for (size_t ai = 0; ai < na; ai++)
-          for (size_t bi = 0; bi < nb; bi++) {
-            qb_plan_item it;
-            memset(&it, 0, sizeof it);
-            it.model = m;
-            it.workflow = cfg->workflows[w];
-            it.weights = axes_choice(&cfg->weights, wi);
-            it.activations = axes_choice(&cfg->activations, ai);
-            it.backend = backends[bi];
-            it.fine_tunable = cfg->models[m].reference && qb_qat_model_supported(cfg->models[m].name);
-            consider(&b, cfg, it);
-          }
+          for (size_t ri = 0; ri < nr; ri++)
+            for (size_t bi = 0; bi < nb; bi++) {
+              qb_plan_item it;
+              memset(&it, 0, sizeof it);
+              it.model = m;
+              it.workflow = cfg->workflows[w];
+              it.weights = axes_choice(&cfg->weights, wi);
+              it.activations = axes_choice(&cfg->activations, ai);
+              /* Only static integer layers requantize: one item for the others. */
+              const bool requantizes = (it.workflow == QB_WORKFLOW_STATIC ||
+                                        it.workflow == QB_WORKFLOW_QAT) && it.activations.bits;
+              if (ri > 0 && !requantizes) continue;
+              it.requant = requantizes ? cfg->requants[ri] : QB_REQUANT_FP32;
+              it.backend = backends[bi];
+              it.fine_tunable = cfg->models[m].reference && qb_qat_model_supported(cfg->models[m].name);
+              consider(&b, cfg, it);
+            }
   free(b.seen.slots);
   if (b.oom) {
     qb_plan_free(plan);

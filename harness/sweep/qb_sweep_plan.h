@@ -49,6 +49,7 @@ typedef struct {
   size_t model; /* index into cfg->models */
   qb_workflow workflow;
   qb_tensor_choice weights, activations;
+  qb_requant_rule requant; /* static / qat with activations; else QB_REQUANT_FP32 */
   qb_backend backend;
   bool fine_tunable; /* the model can be fine-tuned for qat (qb_qat_model_supported) */
   char id[QB_PLAN_ID_MAX];

@@ -387,7 +387,32 @@ static void test_item_qconfig(void) {
   done(&cfg, &plan);
 }
 
+/* requant: [fp32, gemmlowp] plans static items once per rule (the id says
+ * -gemmlowp, the qconfig carries it) and weight-only / dynamic items once. */
+static void test_requant_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static, weight-only, dynamic]\n"
+            "requant: [fp32, gemmlowp]\nbackends: [scalar]\n", kX86, &cfg, &plan)) {
+    QB_CHECK(0);
+    return;
+  }
+  QB_CHECK_EQ_INT(plan.nitems, 4);
+  QB_CHECK_EQ_INT(items_matching(&plan, "-gemmlowp"), 1);
+  for (size_t i = 0; i < plan.nitems; i++) {
+    const qb_qconfig q = qb_plan_item_qconfig(&plan.items[i]);
+    const bool g = strstr(plan.items[i].id, "-gemmlowp") != NULL;
+    QB_CHECK_EQ_INT(q.requant, g ? QB_REQUANT_GEMMLOWP : QB_REQUANT_FP32);
+    QB_CHECK(!g || q.workflow == QB_WORKFLOW_STATIC);
+  }
+  done(&cfg, &plan);
+  qb_error err;
+  QB_CHECK(qb_sweep_config_parse("requant: [fp32, fp32]\n", 21, "p.yaml", &cfg, &err) != 0);
+  QB_CHECK(qb_sweep_config_parse("requant: [fixed]\n", 17, "p.yaml", &cfg, &err) != 0);
+}
+
 int main(void) {
+  test_requant_rules();
   test_rule_table();
   test_product_and_ids();
   test_weight_only_collapse();

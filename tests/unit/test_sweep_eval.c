@@ -45,7 +45,13 @@ static const char* kConfig =
     "repetitions: 2\n"
     "threads: [1]\n";
 
-static const char* kLayers[] = {"fc1", "fc2", "fc3"};
+/* Per-layer rows are named after the nodes a layer covers: static layers fold the
+ * following Relu (fc1+relu1), weight-only ones do not. */
+static const char* kLayersWeightOnly[] = {"fc1", "fc2", "fc3"};
+static const char* kLayersStatic[] = {"fc1+relu1", "fc2+relu2", "fc3"};
+static const char* const* layer_names(const char* item_id) {
+  return strstr(item_id, "/static/") ? kLayersStatic : kLayersWeightOnly;
+}
 static const char* kLayerMetrics[] = {
     "weight_sqnr", "sqnr",       "mse",          "cosine",        "norm_l2",
     "max_abs_err", "p95_abs_err", "shadow_sqnr", "simkernel_mismatch", "sensitivity_only",
@@ -186,11 +192,12 @@ static void check_schema(const qb_plan* plan, const qb_result_rows* r) {
     QB_CHECK_MSG(eb > 8.0 && eb < 8.5, "%s: effective bits %g", id, eb);
     for (size_t l = 0; l < 3; l++)
       for (size_t m = 0; m < sizeof kLayerMetrics / sizeof *kLayerMetrics; m++) {
-        find(r, id, kLayers[l], kLayerMetrics[m], &n);
-        QB_CHECK_MSG(n == 1, "%s %s %s: %zu rows", id, kLayers[l], kLayerMetrics[m], n);
+        find(r, id, layer_names(id)[l], kLayerMetrics[m], &n);
+        QB_CHECK_MSG(n == 1, "%s %s %s: %zu rows", id, layer_names(id)[l], kLayerMetrics[m], n);
       }
     /* The activation error of the first layer is its own (shadow) error: same input. */
-    QB_CHECK_EQ_F32((float)find(r, id, "fc1", "sqnr", NULL), (float)find(r, id, "fc1", "shadow_sqnr", NULL));
+    const char* fc1 = layer_names(id)[0];
+    QB_CHECK_EQ_F32((float)find(r, id, fc1, "sqnr", NULL), (float)find(r, id, fc1, "shadow_sqnr", NULL));
   }
 }
 
@@ -210,9 +217,10 @@ static void check_exact_backends(const qb_plan* plan, const qb_result_rows* r) {
     QB_CHECK_MSG(find(r, it->id, "mlp", "accuracy", NULL) == find(r, scalar_id, "mlp", "accuracy", NULL),
                  "%s: accuracy differs from scalar", it->id);
     for (size_t l = 0; l < 3; l++) {
-      QB_CHECK(find(r, it->id, kLayers[l], "sqnr", NULL) == find(r, scalar_id, kLayers[l], "sqnr", NULL));
-      QB_CHECK(find(r, it->id, kLayers[l], "simkernel_mismatch", NULL) ==
-               find(r, scalar_id, kLayers[l], "simkernel_mismatch", NULL));
+      const char* name = layer_names(it->id)[l];
+      QB_CHECK(find(r, it->id, name, "sqnr", NULL) == find(r, scalar_id, name, "sqnr", NULL));
+      QB_CHECK(find(r, it->id, name, "simkernel_mismatch", NULL) ==
+               find(r, scalar_id, name, "simkernel_mismatch", NULL));
     }
   }
   /* Every usable exact backend was compared (none on a scalar-only host). */
@@ -264,7 +272,7 @@ static void test_float_kept_layers(void) {
   QB_CHECK(qb_qconfig_parse("w4-sym-tensor-minmax/a8/dynamic", &qc, &err) == 0);
   qb_quant_state* q;
   QB_CHECK(qb_quant_create(&m, &qc, QB_BACKEND_SCALAR, &q, &err) == 0);
-  const qb_model_exec exec = {QB_EXEC_INTEGER, q, NULL, NULL};
+  const qb_model_exec exec = {QB_EXEC_INTEGER, q, NULL, NULL, false};
   QB_CHECK(qb_model_run(&m, &in, &exec, &err) == 0);
   memcpy(q_all, qb_model_output(&m, 0)->data, sizeof q_all);
   QB_CHECK(memcmp(q_all, ref, sizeof ref) != 0); /* 4-bit weights do change the logits */
