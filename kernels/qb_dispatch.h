@@ -165,6 +165,18 @@ const qb_qu8_qs8_qs32_gemm_entry* qb_qu8_qs8_qs32_gemm_entries(size_t* count);
 const qb_qs8_qs8_qs32_gemm_entry* qb_qs8_qs8_qs32_gemm_entries(size_t* count);
 const qb_qu8_qu8_qs32_gemm_entry* qb_qu8_qu8_qs32_gemm_entries(size_t* count);
 
+/* fp32 GEMM on packed B (kernels/f32-gemm/qb_f32_gemm.h): the microkernel of one
+ * MR x NR tile; B packed with qb_f32_gemm_pack(info.nr, ...); info.kr = 1,
+ * info.packed_size(N, K) in bytes. Every entry is the reference's fmaf chain
+ * (exact = true: bit-identical across backends). The driver with K blocking and
+ * threads is harness/parallel/qb_f32_gemm_threaded.h. */
+typedef struct {
+  qb_gemm_info info;
+  void (*ukernel)(size_t mr, size_t nc, size_t kc, const float* a, size_t lda, const float* w,
+                  float* c, size_t ldc, bool accumulate);
+} qb_f32_gemm_entry;
+const qb_f32_gemm_entry* qb_f32_gemm_entries(size_t* count);
+
 /* One table per backend. */
 typedef struct {
   qb_backend backend;
@@ -178,6 +190,7 @@ typedef struct {
   const qb_qs8_q4_f32_wgemm_entry* qs8_q4_f32_wgemm;
   const qb_f32_q4_f32_wgemm_entry* f32_q4_f32_wgemm;
   const qb_qu8_qs8_qs32_dwconv2d_entry* qu8_qs8_qs32_dwconv2d;
+  const qb_f32_gemm_entry* f32_gemm;
 } qb_dispatch_table;
 
 /* Tables are built on first call (thread-safe; freezes the ISA mask). */

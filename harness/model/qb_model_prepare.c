@@ -181,6 +181,7 @@ int qb_model_prepare(qb_model* m, size_t batch, qb_error* err) {
   for (size_t k = 0; k < m->nnodes; k++)
     if (qb_op_infer(m, &m->nodes[k], err)) return -1;
   if (plan(m, err)) return -1;
+  if (qb_f32_runtime_prepare(m, err)) return -1;
   m->batch = batch;
   m->prepared = true;
   return 0;

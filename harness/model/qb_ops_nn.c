@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qb_model_internal.h"
+#include "qb_ops_f32.h"
 
 static int fail_node(qb_error* err, const qb_node* n, const char* what) {
   char where[320];
@@ -15,36 +15,6 @@ static int fail_node(qb_error* err, const qb_node* n, const char* what) {
 }
 
 /* ------------------------------------------------------------------ GEMM */
-
-/* Loop order i, k, j: the inner loop runs along a row of B and C, which is
- * contiguous for the layouts used here, so the compiler vectorizes it without
- * reordering any sum (each C element still accumulates k in increasing order). */
-void qb_f32_gemm(size_t M, size_t N, size_t K, const float* A, size_t sa_i, size_t sa_k,
-                 const float* B, size_t sb_k, size_t sb_j, float* C, size_t ldc) {
-  float* bt = NULL;
-  if (sb_j != 1 && N > 1 && K > 0) {
-    /* Make B row-major [K, N] once. */
-    bt = malloc(K * N * sizeof *bt);
-    if (bt) {
-      for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < N; j++) bt[k * N + j] = B[k * sb_k + j * sb_j];
-      B = bt, sb_k = N, sb_j = 1;
-    }
-  }
-  for (size_t i = 0; i < M; i++) {
-    float* c = C + i * ldc;
-    for (size_t j = 0; j < N; j++) c[j] = 0.0f;
-    for (size_t k = 0; k < K; k++) {
-      const float a = A[i * sa_i + k * sa_k];
-      const float* b = B + k * sb_k;
-      if (sb_j == 1)
-        for (size_t j = 0; j < N; j++) c[j] += a * b[j];
-      else
-        for (size_t j = 0; j < N; j++) c[j] += a * b[j * sb_j];
-    }
-  }
-  free(bt);
-}
 
 static int infer_gemm(qb_model* m, qb_node* n, qb_error* err) {
   const qb_value *a = qb_in(m, n, 0), *b = qb_in(m, n, 1), *c = qb_in(m, n, 2);
@@ -77,7 +47,8 @@ static void run_gemm(const qb_model* m, const qb_node* n, const float* const* in
   const size_t sa_i = n->a.trans_a ? 1 : a->dims[1], sa_k = n->a.trans_a ? a->dims[1] : 1;
   const size_t sb_k = n->a.trans_b ? 1 : b->dims[1], sb_j = n->a.trans_b ? b->dims[1] : 1;
   float* out = y->data;
-  qb_f32_gemm(M, N, K, in[0], sa_i, sa_k, in[1], sb_k, sb_j, out, N);
+  qb_f32_node_gemm(m, (size_t)(n - m->nodes), M, N, K, in[0], sa_i, sa_k, in[1], sb_k, sb_j, out,
+                   N);
   const float alpha = n->a.alpha, beta = n->a.beta;
   const size_t cm = c && c->ndim == 2 ? c->dims[0] : 1;
   const size_t cn = c && c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
@@ -150,6 +121,13 @@ static void run_matmul(const qb_model* m, const qb_node* n, const float* const* 
   size_t nbatch = 1;
   for (int i = 0; i < g.nb; i++) nbatch *= g.bdims[i];
   float* y = m->values[n->out[0]].data;
+  const size_t k = (size_t)(n - m->nodes);
+  bool b_shared = true; /* one B for every batch: the batches are rows of one GEMM */
+  for (int i = 0; i < g.nb; i++) b_shared = b_shared && g.bstr[i] == 0;
+  if (b_shared) {
+    qb_f32_node_gemm(m, k, nbatch * g.M, g.N, g.K, in[0], g.K, 1, in[1], g.N, 1, y, g.N);
+    return;
+  }
   for (size_t bi = 0; bi < nbatch; bi++) {
     size_t rem = bi, ia = 0, ib = 0;
     for (int i = g.nb - 1; i >= 0; i--) {
@@ -157,8 +135,8 @@ static void run_matmul(const qb_model* m, const qb_node* n, const float* const* 
       rem /= g.bdims[i];
       ia += c * g.astr[i], ib += c * g.bstr[i];
     }
-    qb_f32_gemm(g.M, g.N, g.K, in[0] + ia * g.M * g.K, g.K, 1, in[1] + ib * g.K * g.N, g.N, 1,
-                y + bi * g.M * g.N, g.N);
+    qb_f32_node_gemm(m, k, g.M, g.N, g.K, in[0] + ia * g.M * g.K, g.K, 1, in[1] + ib * g.K * g.N,
+                     g.N, 1, y + bi * g.M * g.N, g.N);
   }
 }
 
@@ -230,49 +208,29 @@ static int infer_conv(qb_model* m, qb_node* n, qb_error* err) {
   return infer_spatial(m, n, w->dims[0], err);
 }
 
-/* Caffe-style im2col: rows (c, kh, kw) of the group's input channels, columns the
- * output positions; padding reads 0. */
-static void im2col_f32(const qb_conv2d_shape* s, const float* image, size_t group, float* cols) {
-  const size_t cg = s->in_channels / s->groups;
-  const size_t oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s);
-  size_t r = 0;
-  for (size_t c = 0; c < cg; c++)
-    for (size_t ky = 0; ky < s->kernel_h; ky++)
-      for (size_t kx = 0; kx < s->kernel_w; kx++, r++) {
-        const float* src = image + (group * cg + c) * s->in_h * s->in_w;
-        float* dst = cols + r * oh * ow;
-        for (size_t y = 0; y < oh; y++) {
-          const ptrdiff_t iy = (ptrdiff_t)(y * s->stride_h + ky * s->dilation_h) - (ptrdiff_t)s->pad_top;
-          for (size_t x = 0; x < ow; x++) {
-            const ptrdiff_t ix = (ptrdiff_t)(x * s->stride_w + kx * s->dilation_w) - (ptrdiff_t)s->pad_left;
-            const bool inside = iy >= 0 && iy < (ptrdiff_t)s->in_h && ix >= 0 && ix < (ptrdiff_t)s->in_w;
-            dst[y * ow + x] = inside ? src[iy * (ptrdiff_t)s->in_w + ix] : 0.0f;
-          }
-        }
-      }
-}
-
+/* Per image and group: out[o][p] = sum_k W[o][k] * cols[k][p] with cols the
+ * im2col of the group's channels (rows (c, ky, kx), columns the output positions),
+ * packed straight into GEMM panels; depthwise runs its direct kernel. Then the
+ * bias. */
 static void run_conv(const qb_model* m, const qb_node* n, const float* const* in) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
-  const size_t oh = qb_conv2d_out_h(&s), ow = qb_conv2d_out_w(&s), P = oh * ow;
+  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s);
   const size_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const size_t K = cg * s.kernel_h * s.kernel_w;
-  float* cols = malloc((K * P > 0 ? K * P : 1) * sizeof *cols);
+  const bool depthwise = s.groups > 1 && cg == 1 && og == 1;
   float* y = m->values[n->out[0]].data;
-  if (!cols) abort();
   for (size_t b = 0; b < s.batch; b++) {
     const float* image = in[0] + b * s.in_channels * s.in_h * s.in_w;
-    for (size_t g = 0; g < s.groups; g++) {
-      im2col_f32(&s, image, g, cols);
-      float* out = y + (b * s.out_channels + g * og) * P;
-      qb_f32_gemm(og, P, K, in[1] + g * og * K, K, 1, cols, P, 1, out, P);
-      if (in[2])
-        for (size_t o = 0; o < og; o++)
-          for (size_t p = 0; p < P; p++) out[o * P + p] += in[2][g * og + o];
-    }
+    float* yb = y + b * s.out_channels * P;
+    if (depthwise) qb_f32_dwconv(m, &s, image, in[1], yb);
+    else
+      for (size_t g = 0; g < s.groups; g++)
+        qb_f32_conv_group(m, &s, image, g, in[1] + g * og * K, yb + g * og * P);
+    if (in[2])
+      for (size_t o = 0; o < s.out_channels; o++)
+        for (size_t p = 0; p < P; p++) yb[o * P + p] += in[2][o];
   }
-  free(cols);
 }
 
 static int infer_pool(qb_model* m, qb_node* n, qb_error* err) {

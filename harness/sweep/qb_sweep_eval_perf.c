@@ -132,11 +132,15 @@ static int run_benchmark(bench* b, int threads, qb_error* err) {
   return 0;
 }
 
-/* Batch-1 latency of the integer run on `threads` threads (the int8 GEMM and int4
- * kernels are threaded; results are identical for any count, only time changes). */
+/* Batch-1 latency of the integer run on `threads` threads: the int8 GEMM and int4
+ * kernels and the fp32 ops (layers left in fp32, weight-only layers) all get the
+ * same count, so an fp32 item and an int8 item at T threads compare like with like.
+ * Results are identical for any count, only time changes. */
 static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
   qb_model* m = &it->em->m;
-  if (qb_quant_set_threads(it->q, (size_t)threads, err)) return -1;
+  if (qb_quant_set_threads(it->q, (size_t)threads, err) ||
+      qb_model_set_threads(m, (size_t)threads, err))
+    return -1;
   if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
   const size_t nn = m->nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
   bench b = {.it = it,
@@ -167,7 +171,7 @@ int qb_eval_speed(qb_eval_item* it, qb_error* err) {
   const size_t n = it->cfg->nthreads ? it->cfg->nthreads : 1;
   for (size_t i = 0; i < n; i++)
     if (eval_speed_threads(it, it->cfg->nthreads ? it->cfg->threads[i] : 1, err)) return -1;
-  return qb_quant_set_threads(it->q, 1, err);
+  return qb_quant_set_threads(it->q, 1, err) || qb_model_set_threads(&it->em->m, 1, err) ? -1 : 0;
 }
 
 int qb_eval_memory(qb_eval_item* it, qb_error* err) {
