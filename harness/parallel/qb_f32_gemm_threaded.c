@@ -63,17 +63,33 @@ void qb_f32_gemm_pack_threaded(const qb_f32_gemm_entry* e, qb_thread_pool* pool,
   else qb_thread_pool_run(pool, T, pack_task, &j);
 }
 
+/* Panels per column block: kc x 16*NR floats (256 KiB for NR = 16) stay in L2 while
+ * the row blocks pass. */
+enum { NC_PANELS = 16, MR_MAX = 8, LDA_PACKED = QB_F32_GEMM_KC + 16 };
+
+/* Copies rows [i, i + m) x columns [k0, k0 + kc) of A into buf (row stride
+ * LDA_PACKED: contiguous for the hardware prefetcher, and rows 1088 bytes apart
+ * rather than a power of two, so a large lda does not map every row of the tile
+ * to the same L1 set). */
+static void pack_a(const f32_job* j, size_t i, size_t m, size_t k0, size_t kc, float* buf) {
+  for (size_t r = 0; r < m; r++) memcpy(buf + r * LDA_PACKED, j->A + (i + r) * j->lda + k0, kc * sizeof *buf);
+}
+
 static void gemm_block(const f32_job* j, size_t p0, size_t p1, size_t r0, size_t r1) {
   const size_t mr = j->e->info.mr, nr = j->e->info.nr;
+  float abuf[MR_MAX * LDA_PACKED];
   for (size_t k0 = 0; k0 < j->K; k0 += QB_F32_GEMM_KC) {
     const size_t kc = j->K - k0 < QB_F32_GEMM_KC ? j->K - k0 : QB_F32_GEMM_KC;
-    for (size_t p = p0; p < p1; p++) {
-      const float* w = j->packed + p * j->K * nr + k0 * nr;
-      const size_t nc = j->N - p * nr < nr ? j->N - p * nr : nr;
+    for (size_t pb = p0; pb < p1; pb += NC_PANELS) {
+      const size_t pe = p1 - pb < NC_PANELS ? p1 : pb + NC_PANELS;
       for (size_t rb = r0; rb < r1; rb++) {
         const size_t i = rb * mr, m = j->M - i < mr ? j->M - i : mr;
-        j->e->ukernel(m, nc, kc, j->A + i * j->lda + k0, j->lda, w, j->C + i * j->ldc + p * nr,
-                      j->ldc, k0 > 0);
+        pack_a(j, i, m, k0, kc, abuf);
+        for (size_t p = pb; p < pe; p++) {
+          const size_t nc = j->N - p * nr < nr ? j->N - p * nr : nr;
+          j->e->ukernel(m, nc, kc, abuf, LDA_PACKED, j->packed + p * j->K * nr + k0 * nr,
+                        j->C + i * j->ldc + p * nr, j->ldc, k0 > 0);
+        }
       }
     }
   }

@@ -3,11 +3,13 @@
  *
  *   C (M x N, ldc) = A (M x K, row stride lda, k contiguous) x B (K x N, packed)
  *
- * Blocking (per thread): K in blocks of QB_F32_GEMM_KC; for each block, each panel
- * of the thread's columns, each MR-row block of its rows: one microkernel call. The
- * kc x NR panel block (16 KiB for NR = 16) stays in L1 while the row blocks pass;
- * A's kc-wide stripe stays in L2. Blocks after the first continue the chain from C
- * (accumulate), which changes no bit (qb_f32_gemm.h).
+ * Blocking (per thread, BLIS order): K in blocks of QB_F32_GEMM_KC (256); the
+ * thread's panels in groups of 16 (kc x 256 columns of B, 256 KiB for NR = 16, stay
+ * in L2); per MR-row block, the kc-wide piece of A is copied to a stack buffer (rows
+ * contiguous and 1088 bytes apart: a power-of-two lda would put every row of the
+ * tile in one L1 set) and stays in L1 while the microkernel walks the group's panels.
+ * Blocks of K after the first continue the chain from C (accumulate), which changes
+ * no bit (qb_f32_gemm.h).
  *
  * Work split, T threads: the output is cut into T contiguous ranges of NR panels
  * (columns) when there are at least T of them and no more row blocks than panels,
