@@ -174,6 +174,10 @@ typedef struct {
   qb_gemm_info info;
   void (*ukernel)(size_t mr, size_t nc, size_t kc, const float* a, size_t lda, const float* w,
                   float* c, size_t ldc, bool accumulate);
+  /* M = 1 tile over gemv_panels panels (NULL: the driver uses ukernel). */
+  void (*gemv)(size_t nc, size_t kc, const float* a, const float* w, size_t panel_stride,
+               float* c, bool accumulate);
+  uint8_t gemv_panels;
 } qb_f32_gemm_entry;
 const qb_f32_gemm_entry* qb_f32_gemm_entries(size_t* count);
 

@@ -75,8 +75,27 @@ static void pack_a(const f32_job* j, size_t i, size_t m, size_t k0, size_t kc, f
   for (size_t r = 0; r < m; r++) memcpy(buf + r * LDA_PACKED, j->A + (i + r) * j->lda + k0, kc * sizeof *buf);
 }
 
+/* M = 1: the entry's GEMV tile over groups of gemv_panels panels, A read in place. */
+static void gemv_block(const f32_job* j, size_t p0, size_t p1) {
+  const size_t nr = j->e->info.nr, g = j->e->gemv_panels;
+  for (size_t k0 = 0; k0 < j->K; k0 += QB_F32_GEMM_KC) {
+    const size_t kc = j->K - k0 < QB_F32_GEMM_KC ? j->K - k0 : QB_F32_GEMM_KC;
+    for (size_t p = p0; p < p1; p += g) {
+      const size_t pe = p1 - p < g ? p1 : p + g;
+      const size_t nc = (pe * nr < j->N ? pe * nr : j->N) - p * nr;
+      j->e->gemv(nc, kc, j->A + k0, j->packed + p * j->K * nr + k0 * nr, j->K * nr, j->C + p * nr,
+                 k0 > 0);
+    }
+  }
+}
+
 static void gemm_block(const f32_job* j, size_t p0, size_t p1, size_t r0, size_t r1) {
   const size_t mr = j->e->info.mr, nr = j->e->info.nr;
+  if (r0 >= r1 || p0 >= p1) return;
+  if (j->M == 1 && j->e->gemv) {
+    gemv_block(j, p0, p1);
+    return;
+  }
   float abuf[MR_MAX * LDA_PACKED];
   for (size_t k0 = 0; k0 < j->K; k0 += QB_F32_GEMM_KC) {
     const size_t kc = j->K - k0 < QB_F32_GEMM_KC ? j->K - k0 : QB_F32_GEMM_KC;

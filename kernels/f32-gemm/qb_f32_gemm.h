@@ -22,7 +22,14 @@
  *   void ukernel(mr, nc, kc, a, lda, w, c, ldc, accumulate)
  *     rows i < mr (1..MR) of A at a + i*lda (kc contiguous floats each), one panel's
  *     kc x NR block w, columns j < nc (1..NR) of C at c + i*ldc; the chain starts
- *     at +0 (accumulate false) or at c[i*ldc + j] (true). Writes nothing else. */
+ *     at +0 (accumulate false) or at c[i*ldc + j] (true). Writes nothing else.
+ *
+ * GEMV tile (optional, for M = 1, where an MR-row tile would run MR copies of one
+ * row and each k would wait on the previous FMA):
+ *   void gemv(nc, kc, a, w, panel_stride, c, accumulate)
+ *     one row a (kc floats) against the kc x NR blocks of ceil(nc/NR) consecutive
+ *     panels (w, w + panel_stride, ...), nc <= gemv_panels * NR columns of c
+ *     (gemv_panels: the dispatch entry's). Same chain per element as ukernel. */
 #ifndef QB_F32_GEMM_H
 #define QB_F32_GEMM_H
 
@@ -54,6 +61,8 @@ void qb_f32_gemm_ukernel_4x8__scalar(size_t mr, size_t nc, size_t kc, const floa
                                      const float* w, float* c, size_t ldc, bool accumulate);
 void qb_f32_gemm_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t lda,
                                     const float* w, float* c, size_t ldc, bool accumulate);
+void qb_f32_gemv_ukernel_1x64__avx2(size_t nc, size_t kc, const float* a, const float* w,
+                                    size_t panel_stride, float* c, bool accumulate);
 void qb_f32_gemm_ukernel_8x32__avx512vnni(size_t mr, size_t nc, size_t kc, const float* a,
                                           size_t lda, const float* w, float* c, size_t ldc,
                                           bool accumulate);

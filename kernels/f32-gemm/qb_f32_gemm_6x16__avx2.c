@@ -65,3 +65,32 @@ void qb_f32_gemm_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float
   _mm256_maskstore_ps(c1, m0, v10), _mm256_maskstore_ps(c1 + 8, m1, v11);
   _mm256_maskstore_ps(c0, m0, v00), _mm256_maskstore_ps(c0 + 8, m1, v01);
 }
+
+/* One row of A against up to 4 panels (nc <= 64 columns, panel p at w + p*panel_stride):
+ * a GEMV tile. With one row, the 6x16 tile's 12 chains would be 2 distinct ones
+ * and each k would wait for the previous FMA (4-5 cycles); 4 panels give 8
+ * independent chains per k, enough to keep both FMA pipes busy. Panels past nc
+ * alias panel 0 and their columns are masked. */
+void qb_f32_gemv_ukernel_1x64__avx2(size_t nc, size_t kc, const float* a, const float* w,
+                                    size_t panel_stride, float* c, bool accumulate) {
+  const float* w0 = w;
+  const float* w1 = nc > 16 ? w0 + panel_stride : w0;
+  const float* w2 = nc > 32 ? w1 + panel_stride : w0;
+  const float* w3 = nc > 48 ? w2 + panel_stride : w0;
+  __m256i m[8];
+  for (size_t q = 0; q < 8; q++) m[q] = column_mask(nc, 8 * q);
+  __m256 v[8];
+  for (size_t q = 0; q < 8; q++) v[q] = accumulate ? _mm256_maskload_ps(c + 8 * q, m[q]) : _mm256_setzero_ps();
+  for (size_t k = 0; k < kc; k++) {
+    const __m256 x = _mm256_broadcast_ss(a + k);
+    v[0] = _mm256_fmadd_ps(x, _mm256_load_ps(w0 + k * NR), v[0]);
+    v[1] = _mm256_fmadd_ps(x, _mm256_load_ps(w0 + k * NR + 8), v[1]);
+    v[2] = _mm256_fmadd_ps(x, _mm256_load_ps(w1 + k * NR), v[2]);
+    v[3] = _mm256_fmadd_ps(x, _mm256_load_ps(w1 + k * NR + 8), v[3]);
+    v[4] = _mm256_fmadd_ps(x, _mm256_load_ps(w2 + k * NR), v[4]);
+    v[5] = _mm256_fmadd_ps(x, _mm256_load_ps(w2 + k * NR + 8), v[5]);
+    v[6] = _mm256_fmadd_ps(x, _mm256_load_ps(w3 + k * NR), v[6]);
+    v[7] = _mm256_fmadd_ps(x, _mm256_load_ps(w3 + k * NR + 8), v[7]);
+  }
+  for (size_t q = 0; q < 8; q++) _mm256_maskstore_ps(c + 8 * q, m[q], v[q]);
+}

@@ -7,8 +7,8 @@
  *     (the 2^-149 term covers subnormal partial sums; the double sum's own error,
  *     2^-29 of gamma_K, sits in a 1 % margin); the naive mul + add order the fp32
  *     ops used before obeys the same bound, so the two differ by at most twice it;
- *  2. every usable microkernel of the list, through a tile loop with the panels the
- *     entry's NR asks for, bit-identical to the reference (every kernel is the same
+ *  2. every usable microkernel of the list (and its GEMV tile for M = 1), through a
+ *     tile loop with the panels the entry's NR asks for, bit-identical to the reference (every kernel is the same
  *     fmaf chain): M, N in 1..17, 31..33, 63..65, K odd and even across 1..300, K
  *     split into two blocks (accumulate = true on the second), C with ldc > N whose
  *     gap columns keep their 0xA5 fill, A ending at an inaccessible page;
@@ -62,9 +62,15 @@ static void check_reference_bound(size_t M, size_t N, size_t K) {
  * blocks of kc (accumulate after the first). */
 static void run_entry(const qb_f32_gemm_entry* e, size_t M, size_t N, size_t K, size_t kc,
                       const float* A, size_t lda, const float* packed, float* C, size_t ldc) {
-  const size_t mr = e->info.mr, nr = e->info.nr;
+  const size_t mr = e->info.mr, nr = e->info.nr, g = e->gemv_panels;
   for (size_t k0 = 0; k0 < K; k0 += kc) {
     const size_t kb = K - k0 < kc ? K - k0 : kc;
+    if (M == 1 && e->gemv) {
+      for (size_t p = 0; p * nr < N; p += g)
+        e->gemv(N - p * nr < g * nr ? N - p * nr : g * nr, kb, A + k0, packed + p * K * nr + k0 * nr,
+                K * nr, C + p * nr, k0 > 0);
+      continue;
+    }
     for (size_t p = 0; p * nr < N; p++)
       for (size_t i = 0; i < M; i += mr)
         e->ukernel(M - i < mr ? M - i : mr, N - p * nr < nr ? N - p * nr : nr, kb,
