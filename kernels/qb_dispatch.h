@@ -181,6 +181,15 @@ typedef struct {
 } qb_f32_gemm_entry;
 const qb_f32_gemm_entry* qb_f32_gemm_entries(size_t* count);
 
+/* fp32 depthwise conv of one image, channels [c0, c1) (kernels/f32-dwconv/
+ * qb_f32_dwconv2d.h; every entry gives the reference's bits). */
+typedef struct {
+  qb_kernel_info info;
+  void (*run)(const qb_conv2d_shape* s, size_t c0, size_t c1, const float* x, const float* w,
+              float* y);
+} qb_f32_dwconv2d_entry;
+const qb_f32_dwconv2d_entry* qb_f32_dwconv2d_entries(size_t* count);
+
 /* One table per backend. */
 typedef struct {
   qb_backend backend;
@@ -195,6 +204,7 @@ typedef struct {
   const qb_f32_q4_f32_wgemm_entry* f32_q4_f32_wgemm;
   const qb_qu8_qs8_qs32_dwconv2d_entry* qu8_qs8_qs32_dwconv2d;
   const qb_f32_gemm_entry* f32_gemm;
+  const qb_f32_dwconv2d_entry* f32_dwconv2d;
 } qb_dispatch_table;
 
 /* Tables are built on first call (thread-safe; freezes the ISA mask). */

@@ -45,6 +45,7 @@ QB_KERNEL_FAMILY(qs8_q4_f32_wgemm)
 QB_KERNEL_FAMILY(f32_q4_f32_wgemm)
 QB_KERNEL_FAMILY(qu8_qs8_qs32_dwconv2d)
 QB_GEMM_FAMILY(f32_gemm)
+QB_KERNEL_FAMILY(f32_dwconv2d)
 
 /* Every member of qb_dispatch_table, in its order (tests/unit/test_catalog.c
  * fails when the table has a member this list lacks). */
@@ -60,6 +61,7 @@ static const qb_catalog_family k_families[] = {
     {"f32_q4_f32_wgemm", chosen_f32_q4_f32_wgemm},
     {"qu8_qs8_qs32_dwconv2d", chosen_qu8_qs8_qs32_dwconv2d},
     {"f32_gemm", chosen_f32_gemm},
+    {"f32_dwconv2d", chosen_f32_dwconv2d},
 };
 
 const qb_catalog_family* qb_catalog_families(size_t* count) {

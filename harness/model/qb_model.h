@@ -178,8 +178,8 @@ size_t qb_model_threads(const qb_model* m);
 /* The fp32 GEMM microkernel every fp32 Gemm / MatMul / Conv runs, chosen once from
  * the best usable backend (honours QB_ISA_MASK), e.g. "qb_f32_gemm_6x16__avx2". */
 const char* qb_model_f32_gemm_name(void);
-/* The fp32 kernel node k runs (the GEMM's name, "qb_f32_dwconv2d_direct" for a
- * depthwise Conv), NULL for other ops. */
+/* The fp32 kernel node k runs (the GEMM's name, the f32_dwconv2d entry's for a
+ * depthwise Conv, e.g. "qb_f32_dwconv2d__avx2"), NULL for other ops. */
 const char* qb_model_node_f32_kernel(const qb_model* m, size_t k);
 
 #endif /* QB_MODEL_H */

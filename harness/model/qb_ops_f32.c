@@ -3,8 +3,9 @@
  *
  * Numerics. The GEMM is the reference's fmaf chain per element (kernels/f32-gemm):
  * the same bits on every backend, for any thread count and any batch. Depthwise
- * convolution is a multiply then an add per tap, taps in (ky, kx) order, padded
- * taps skipped: the order of the naive im2col + GEMM it replaces. */
+ * convolution (kernels/f32-dwconv) is a multiply then an add per tap, taps in
+ * (ky, kx) order, padded taps skipped: the order of the naive im2col + GEMM it
+ * replaces. */
 #include "qb_ops_f32.h"
 
 #include <stdlib.h>
@@ -69,7 +70,7 @@ const char* qb_model_node_f32_kernel(const qb_model* m, size_t k) {
   if (n->op == QB_OP_CONV && m->prepared) {
     qb_conv2d_shape s;
     qb_node_conv_shape(m, n, &s);
-    if (is_depthwise(&s)) return "qb_f32_dwconv2d_direct";
+    if (is_depthwise(&s)) return qb_dispatch_best()->f32_dwconv2d->info.name;
   }
   return n->op == QB_OP_GEMM || n->op == QB_OP_MATMUL || n->op == QB_OP_CONV
              ? qb_model_f32_gemm_name()
@@ -234,56 +235,18 @@ void qb_f32_conv_group(const qb_model* m, const qb_conv2d_shape* s, const float*
 }
 
 typedef struct {
+  const qb_f32_dwconv2d_entry* e;
   const qb_conv2d_shape* s;
   const float *image, *w;
   float* out;
   size_t tasks;
 } dw_job;
 
-/* First output x whose input column x*sw + off is >= 0, and one past the last
- * whose column is < in_w. */
-static void valid_x(const qb_conv2d_shape* s, ptrdiff_t off, size_t ow, size_t* lo, size_t* hi) {
-  const ptrdiff_t sw = (ptrdiff_t)s->stride_w;
-  const ptrdiff_t first = off >= 0 ? 0 : (-off + sw - 1) / sw;
-  const ptrdiff_t last = (ptrdiff_t)s->in_w - 1 - off; /* x*sw <= last */
-  *lo = (size_t)first;
-  *hi = last < 0 ? 0 : (size_t)(last / sw + 1);
-  if (*hi > ow) *hi = ow;
-  if (*lo > *hi) *lo = *hi;
-}
-
-static void dw_channel(const qb_conv2d_shape* s, const float* plane, const float* w, float* o) {
-  const size_t oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s);
-  memset(o, 0, oh * ow * sizeof *o);
-  for (size_t ky = 0; ky < s->kernel_h; ky++)
-    for (size_t kx = 0; kx < s->kernel_w; kx++) {
-      const float wv = w[ky * s->kernel_w + kx];
-      const ptrdiff_t off = (ptrdiff_t)(kx * s->dilation_w) - (ptrdiff_t)s->pad_left;
-      size_t lo, hi;
-      valid_x(s, off, ow, &lo, &hi);
-      for (size_t y = 0; y < oh; y++) {
-        const ptrdiff_t iy = (ptrdiff_t)(y * s->stride_h + ky * s->dilation_h) - (ptrdiff_t)s->pad_top;
-        if (iy < 0 || iy >= (ptrdiff_t)s->in_h) continue;
-        /* Column lo*sw + off is the first valid one (>= 0). */
-        const float* src = plane + (size_t)iy * s->in_w + (size_t)((ptrdiff_t)(lo * s->stride_w) + off);
-        float* oy = o + y * ow + lo;
-        const size_t len = hi - lo;
-        if (s->stride_w == 1)
-          for (size_t x = 0; x < len; x++) oy[x] += wv * src[x];
-        else
-          for (size_t x = 0; x < len; x++) oy[x] += wv * src[x * s->stride_w];
-      }
-    }
-}
-
 static void dw_task(void* ctx, size_t t, size_t thread) {
   const dw_job* j = ctx;
   (void)thread;
-  const qb_conv2d_shape* s = j->s;
-  const size_t C = s->out_channels, c0 = t * C / j->tasks, c1 = (t + 1) * C / j->tasks;
-  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), taps = s->kernel_h * s->kernel_w;
-  for (size_t c = c0; c < c1; c++)
-    dw_channel(s, j->image + c * s->in_h * s->in_w, j->w + c * taps, j->out + c * P);
+  const size_t C = j->s->out_channels;
+  j->e->run(j->s, t * C / j->tasks, (t + 1) * C / j->tasks, j->image, j->w, j->out);
 }
 
 void qb_f32_dwconv(const qb_model* m, const qb_conv2d_shape* s, const float* image, const float* w,
@@ -291,7 +254,7 @@ void qb_f32_dwconv(const qb_model* m, const qb_conv2d_shape* s, const float* ima
   const struct qb_f32_runtime* r = m->f32;
   const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s);
   const size_t T = qb_f32_gemm_threads_for(r->pool, s->out_channels * P * s->kernel_h * s->kernel_w * 8);
-  dw_job j = {s, image, w, out, T};
+  dw_job j = {qb_dispatch_best()->f32_dwconv2d, s, image, w, out, T};
   if (T == 1) dw_task(&j, 0, 0);
   else qb_thread_pool_run(r->pool, T, dw_task, &j);
 }

@@ -37,7 +37,8 @@ void qb_f32_node_gemm(const qb_model* m, size_t k, size_t M, size_t N, size_t K,
  * direct kernel instead (qb_f32_dwconv). */
 void qb_f32_conv_group(const qb_model* m, const qb_conv2d_shape* s, const float* image,
                        size_t group, const float* w, float* out);
-/* Depthwise conv of one image over all channels (no bias), threaded over channels. */
+/* Depthwise conv of one image over all channels (no bias): the best backend's
+ * f32_dwconv2d entry, threaded over channels. */
 void qb_f32_dwconv(const qb_model* m, const qb_conv2d_shape* s, const float* image, const float* w,
                    float* out);
 

@@ -1,0 +1,81 @@
+/* fp32 depthwise 2-D convolution (kernels/f32-dwconv): one input and one output
+ * channel per group, NCHW, one image, channels [c0, c1), no bias:
+ *   out[c][y][x] = sum over taps (ky, kx) in row-major order, taps in the padding
+ *                  skipped: acc = acc + w[c][ky][kx] * in[c][iy][ix], acc from +0,
+ * a multiply then an add per tap (the build forbids FMA contraction), which is the
+ * order of the im2col + naive GEMM this replaced. Every backend compiles the same
+ * C (qb_f32_dwconv2d_channels below) with its own vector width; the per-element
+ * order does not depend on it, so every backend gives the reference's bits
+ * (tests/kernels/test_f32_dwconv_exact.c). */
+#ifndef QB_F32_DWCONV2D_H
+#define QB_F32_DWCONV2D_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "qb_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void qb_f32_dwconv2d__scalar(const qb_conv2d_shape* s, size_t c0, size_t c1, const float* x,
+                             const float* w, float* y);
+void qb_f32_dwconv2d__avx2(const qb_conv2d_shape* s, size_t c0, size_t c1, const float* x,
+                           const float* w, float* y);
+void qb_f32_dwconv2d__sse41(const qb_conv2d_shape* s, size_t c0, size_t c1, const float* x,
+                            const float* w, float* y);
+void qb_f32_dwconv2d__avx512vnni(const qb_conv2d_shape* s, size_t c0, size_t c1, const float* x,
+                                 const float* w, float* y);
+void qb_f32_dwconv2d__neon(const qb_conv2d_shape* s, size_t c0, size_t c1, const float* x,
+                           const float* w, float* y);
+
+/* First output column whose input column x*sw + off is >= 0, and one past the last
+ * whose column is < in_w. */
+static inline void qb_f32_dwconv2d_valid_x(const qb_conv2d_shape* s, ptrdiff_t off, size_t ow,
+                                           size_t* lo, size_t* hi) {
+  const ptrdiff_t sw = (ptrdiff_t)s->stride_w;
+  const ptrdiff_t first = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  const ptrdiff_t last = (ptrdiff_t)s->in_w - 1 - off; /* x*sw <= last */
+  *lo = (size_t)first;
+  *hi = last < 0 ? 0 : (size_t)(last / sw + 1);
+  if (*hi > ow) *hi = ow;
+  if (*lo > *hi) *lo = *hi;
+}
+
+/* The implementation every backend compiles: per channel, taps outer, output rows
+ * inner, the valid columns of a row as one contiguous (stride 1) or strided loop
+ * the compiler vectorizes along x. */
+static inline void qb_f32_dwconv2d_channels(const qb_conv2d_shape* s, size_t c0, size_t c1,
+                                            const float* x, const float* w, float* y) {
+  const size_t oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s), taps = s->kernel_h * s->kernel_w;
+  for (size_t c = c0; c < c1; c++) {
+    const float* plane = x + c * s->in_h * s->in_w;
+    float* o = y + c * oh * ow;
+    memset(o, 0, oh * ow * sizeof *o);
+    for (size_t ky = 0; ky < s->kernel_h; ky++)
+      for (size_t kx = 0; kx < s->kernel_w; kx++) {
+        const float wv = w[c * taps + ky * s->kernel_w + kx];
+        const ptrdiff_t off = (ptrdiff_t)(kx * s->dilation_w) - (ptrdiff_t)s->pad_left;
+        size_t lo, hi;
+        qb_f32_dwconv2d_valid_x(s, off, ow, &lo, &hi);
+        for (size_t oy = 0; oy < oh; oy++) {
+          const ptrdiff_t iy = (ptrdiff_t)(oy * s->stride_h + ky * s->dilation_h) - (ptrdiff_t)s->pad_top;
+          if (iy < 0 || iy >= (ptrdiff_t)s->in_h || lo == hi) continue;
+          /* Column lo*sw + off is the first valid one (>= 0). */
+          const float* src = plane + (size_t)iy * s->in_w + (size_t)((ptrdiff_t)(lo * s->stride_w) + off);
+          float* dst = o + oy * ow + lo;
+          const size_t len = hi - lo, sw = s->stride_w;
+          if (sw == 1)
+            for (size_t i = 0; i < len; i++) dst[i] += wv * src[i];
+          else
+            for (size_t i = 0; i < len; i++) dst[i] += wv * src[i * sw];
+        }
+      }
+  }
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif
