@@ -87,7 +87,8 @@ static void check_entry(const qb_f32_gemm_entry* e, size_t M, size_t N, size_t K
   float* A = qb_tail_alloc(&ta, (M * lda) * sizeof(float)); /* ends at a PROT_NONE page */
   float* B = malloc(K * N * sizeof *B);
   fill(A, M * lda), fill(B, K * N);
-  float* packed = aligned_alloc(64, (qb_f32_gemm_packed_floats(e->info.nr, N, K) + 16) * sizeof(float));
+  const size_t packed_floats = (qb_f32_gemm_packed_floats(e->info.nr, N, K) + 15) / 16 * 16;
+  float* packed = aligned_alloc(64, packed_floats * sizeof(float)); /* size: a multiple of 64 */
   qb_f32_gemm_pack(e->info.nr, N, K, B, N, 1, 0, (N + e->info.nr - 1) / e->info.nr, packed);
   float* ref = malloc(M * ldc * sizeof *ref);
   float* got = malloc(M * ldc * sizeof *got);
