@@ -10,6 +10,7 @@
 #ifndef QB_F32_DWCONV2D_H
 #define QB_F32_DWCONV2D_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -43,15 +44,53 @@ static inline void qb_f32_dwconv2d_valid_x(const qb_conv2d_shape* s, ptrdiff_t o
   if (*lo > *hi) *lo = *hi;
 }
 
-/* The implementation every backend compiles: per channel, taps outer, output rows
- * inner, the valid columns of a row as one contiguous (stride 1) or strided loop
- * the compiler vectorizes along x. */
+/* Planes up to QB_F32_DWCONV_PADDED floats: the channel is copied into a
+ * zero-padded plane (ph x pw, the padding included) split into sw column phases
+ * (phase q holds columns q, q + sw, ...; pws = ceil(pw / sw) wide), so that with
+ * the output kept at row stride sh*pws every tap is ONE contiguous multiply-add:
+ *   acc[y*sh*pws + x] += w[ky][kx] * phase[(kx*dw) % sw][(sh*y + ky*dh)*pws + x + (kx*dw)/sw]
+ * a long loop instead of one short loop per output row (the columns x >= ow of acc
+ * are computed and dropped). Padding taps add w*0 = +-0: an accumulator that starts
+ * at +0 is never -0 (+0 + -0 = +0), and adding a zero changes no other value, so
+ * this gives the bits of skipping them. */
+enum { QB_F32_DWCONV_PADDED = 4096 };
+
+static inline bool qb_f32_dwconv2d_channel_padded(const qb_conv2d_shape* s, const float* plane,
+                                                  const float* w, float* o) {
+  const size_t sh = s->stride_h, sw = s->stride_w;
+  const size_t ph = s->in_h + s->pad_top + s->pad_bottom, pw = s->in_w + s->pad_left + s->pad_right;
+  const size_t pws = (pw + sw - 1) / sw, oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s);
+  const size_t len = (oh - 1) * sh * pws + ow;
+  if (sw * ph * pws > QB_F32_DWCONV_PADDED || len > QB_F32_DWCONV_PADDED) return false;
+  float phase[QB_F32_DWCONV_PADDED], acc[QB_F32_DWCONV_PADDED];
+  memset(phase, 0, sw * ph * pws * sizeof *phase);
+  for (size_t iy = 0; iy < s->in_h; iy++)
+    for (size_t ix = 0; ix < s->in_w; ix++) {
+      const size_t col = ix + s->pad_left;
+      phase[(col % sw) * ph * pws + (iy + s->pad_top) * pws + col / sw] = plane[iy * s->in_w + ix];
+    }
+  memset(acc, 0, len * sizeof *acc);
+  for (size_t ky = 0; ky < s->kernel_h; ky++)
+    for (size_t kx = 0; kx < s->kernel_w; kx++) {
+      const float wv = w[ky * s->kernel_w + kx];
+      const size_t cx = kx * s->dilation_w;
+      const float* src = phase + (cx % sw) * ph * pws + ky * s->dilation_h * pws + cx / sw;
+      for (size_t i = 0; i < len; i++) acc[i] += wv * src[i];
+    }
+  for (size_t oy = 0; oy < oh; oy++) memcpy(o + oy * ow, acc + oy * sh * pws, ow * sizeof *o);
+  return true;
+}
+
+/* The implementation every backend compiles: per channel, the padded plane above
+ * when it applies, else taps outer, output rows inner, the valid columns of a row
+ * as one contiguous (stride 1) or strided loop the compiler vectorizes along x. */
 static inline void qb_f32_dwconv2d_channels(const qb_conv2d_shape* s, size_t c0, size_t c1,
                                             const float* x, const float* w, float* y) {
   const size_t oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s), taps = s->kernel_h * s->kernel_w;
   for (size_t c = c0; c < c1; c++) {
     const float* plane = x + c * s->in_h * s->in_w;
     float* o = y + c * oh * ow;
+    if (qb_f32_dwconv2d_channel_padded(s, plane, w + c * taps, o)) continue;
     memset(o, 0, oh * ow * sizeof *o);
     for (size_t ky = 0; ky < s->kernel_h; ky++)
       for (size_t kx = 0; kx < s->kernel_w; kx++) {
