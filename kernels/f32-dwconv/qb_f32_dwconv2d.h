@@ -64,11 +64,20 @@ static inline bool qb_f32_dwconv2d_channel_padded(const qb_conv2d_shape* s, cons
   if (sw * ph * pws > QB_F32_DWCONV_PADDED || len > QB_F32_DWCONV_PADDED) return false;
   float phase[QB_F32_DWCONV_PADDED], acc[QB_F32_DWCONV_PADDED];
   memset(phase, 0, sw * ph * pws * sizeof *phase);
-  for (size_t iy = 0; iy < s->in_h; iy++)
-    for (size_t ix = 0; ix < s->in_w; ix++) {
-      const size_t col = ix + s->pad_left;
-      phase[(col % sw) * ph * pws + (iy + s->pad_top) * pws + col / sw] = plane[iy * s->in_w + ix];
+  for (size_t iy = 0; iy < s->in_h; iy++) {
+    const float* src = plane + iy * s->in_w;
+    float* row = phase + (iy + s->pad_top) * pws;
+    if (sw == 1) {
+      memcpy(row + s->pad_left, src, s->in_w * sizeof *row);
+      continue;
     }
+    /* Padded column pad_left + ix is phase (pad_left + ix) % sw, index / sw. */
+    size_t q = s->pad_left % sw, j = s->pad_left / sw;
+    for (size_t ix = 0; ix < s->in_w; ix++) {
+      row[q * ph * pws + j] = src[ix];
+      if (++q == sw) q = 0, j++;
+    }
+  }
   memset(acc, 0, len * sizeof *acc);
   for (size_t ky = 0; ky < s->kernel_h; ky++)
     for (size_t kx = 0; kx < s->kernel_w; kx++) {
