@@ -239,6 +239,23 @@ static int infer_pool(qb_model* m, qb_node* n, qb_error* err) {
   return infer_spatial(m, n, x->dims[1], err);
 }
 
+/* Taps k of one axis whose input index o*stride + k*dilation - pad lies inside the
+ * input: [*lo, *hi) (the index grows with k, so they are contiguous); *in_pad: how
+ * many lie inside the input or its explicit padding [-pad, in + pad_end). */
+static void tap_range(size_t o, size_t stride, size_t dilation, size_t pad, size_t pad_end,
+                      size_t in, size_t k, size_t* lo, size_t* hi, size_t* in_pad) {
+  *lo = k, *hi = k, *in_pad = 0;
+  for (size_t t = 0; t < k; t++) {
+    const ptrdiff_t i = (ptrdiff_t)(o * stride + t * dilation) - (ptrdiff_t)pad;
+    *in_pad += i >= -(ptrdiff_t)pad && i < (ptrdiff_t)(in + pad_end);
+    if (i < 0 || i >= (ptrdiff_t)in) continue;
+    if (*lo == k) *lo = t;
+    *hi = t + 1;
+  }
+}
+
+/* Each window visits its taps inside the input in (ky, kx) order, as ONNX does;
+ * the tap ranges per output row / column are found once, not per tap. */
 static void run_pool(const qb_model* m, const qb_node* n, const float* const* in) {
   const qb_value* xv = qb_in(m, n, 0);
   const qb_value* yv = &m->values[n->out[0]];
@@ -249,33 +266,38 @@ static void run_pool(const qb_model* m, const qb_node* n, const float* const* in
   for (size_t bc = 0; bc < s.batch * s.in_channels; bc++) {
     const float* x = in[0] + bc * s.in_h * s.in_w;
     float* y = yv->data + bc * oh * ow;
-    for (size_t oy = 0; oy < oh; oy++)
+    for (size_t oy = 0; oy < oh; oy++) {
+      size_t ky0, ky1, ny_pad;
+      tap_range(oy, s.stride_h, s.dilation_h, s.pad_top, s.pad_bottom, s.in_h, s.kernel_h, &ky0,
+                &ky1, &ny_pad);
       for (size_t ox = 0; ox < ow; ox++) {
+        size_t kx0 = 0, kx1 = s.kernel_w, nx_pad = s.kernel_w;
+        const size_t first = ox * s.stride_w, last = first + (s.kernel_w - 1) * s.dilation_w;
+        if (first < s.pad_left || last >= s.in_w + s.pad_left) /* not the whole window inside */
+          tap_range(ox, s.stride_w, s.dilation_w, s.pad_left, s.pad_right, s.in_w, s.kernel_w, &kx0,
+                    &kx1, &nx_pad);
+        /* First input column of the window inside the input (>= 0 when there is one). */
+        const size_t ix = (size_t)((ptrdiff_t)(ox * s.stride_w + kx0 * s.dilation_w) - (ptrdiff_t)s.pad_left);
         float acc = is_max ? -INFINITY : 0.0f;
-        size_t count = 0, padded = 0;
-        for (size_t ky = 0; ky < s.kernel_h; ky++)
-          for (size_t kx = 0; kx < s.kernel_w; kx++) {
-            const ptrdiff_t iy = (ptrdiff_t)(oy * s.stride_h + ky * s.dilation_h) - (ptrdiff_t)s.pad_top;
-            const ptrdiff_t ix = (ptrdiff_t)(ox * s.stride_w + kx * s.dilation_w) - (ptrdiff_t)s.pad_left;
-            /* Positions in the explicit padding count for count_include_pad;
-             * positions past it (ceil_mode overhang) never do. */
-            const bool in_pad = iy >= -(ptrdiff_t)s.pad_top && iy < (ptrdiff_t)(s.in_h + s.pad_bottom) &&
-                                ix >= -(ptrdiff_t)s.pad_left && ix < (ptrdiff_t)(s.in_w + s.pad_right);
-            if (iy < 0 || iy >= (ptrdiff_t)s.in_h || ix < 0 || ix >= (ptrdiff_t)s.in_w) {
-              padded += in_pad;
-              continue;
-            }
-            const float v = x[iy * (ptrdiff_t)s.in_w + ix];
+        for (size_t ky = ky0; kx0 < kx1 && ky < ky1; ky++) {
+          const size_t iy = (size_t)((ptrdiff_t)(oy * s.stride_h + ky * s.dilation_h) - (ptrdiff_t)s.pad_top);
+          const float* row = x + iy * s.in_w + ix;
+          for (size_t kx = 0; kx < kx1 - kx0; kx++) {
+            const float v = row[kx * s.dilation_w];
             if (is_max) acc = v > acc ? v : acc;
             else acc += v;
-            count++;
           }
+        }
         if (!is_max) {
-          const size_t d = n->a.count_include_pad ? count + padded : count;
+          /* Positions in the explicit padding count for count_include_pad;
+           * positions past it (ceil_mode overhang) never do. */
+          const size_t count = (ky1 - ky0) * (kx1 - kx0);
+          const size_t d = n->a.count_include_pad ? ny_pad * nx_pad : count;
           acc = d ? acc / (float)d : 0.0f;
         }
         y[oy * ow + ox] = acc;
       }
+    }
   }
 }
 
