@@ -12,7 +12,8 @@
  *     fmaf chain): M, N in 1..17, 31..33, 63..65, K odd and even across 1..300, K
  *     split into two blocks (accumulate = true on the second), C with ldc > N whose
  *     gap columns keep their 0xA5 fill, A ending at an inaccessible page;
- *  3. the list's rules (names, exact, scalar last) and the tables' choice. */
+ *  3. the list's rules (names, exact, scalar last) and the tables' choice;
+ *  4. qb_fmaf (the scalar kernels' fmaf without a libm call) == fmaf, bit for bit. */
 #include <math.h>
 #include <stdio.h>
 
@@ -115,6 +116,31 @@ static void check_entry(const qb_f32_gemm_entry* e, size_t M, size_t N, size_t K
   free(B), free(packed), free(ref), free(got);
 }
 
+/* qb_fmaf == libm fmaf, bit for bit: random operands over the whole exponent range,
+ * products that cancel z exactly or to a subnormal, float midpoints (x*y + z exactly
+ * halfway between two floats), zeros of both signs, infinities. */
+static void check_fmaf(void) {
+  size_t bad = 0;
+  for (int i = 0; i < 2000000; i++) {
+    float x, y, z;
+    const int kind = i % 5;
+    x = qb_rand_normal() * ldexpf(1.0f, qb_rand_range(kind == 0 ? -140 : -20, kind == 0 ? 120 : 20));
+    y = qb_rand_normal() * ldexpf(1.0f, qb_rand_range(kind == 0 ? -140 : -20, kind == 0 ? 120 : 20));
+    z = qb_rand_normal() * ldexpf(1.0f, qb_rand_range(-40, 40));
+    if (kind == 1) z = -x * y;                               /* cancellation */
+    if (kind == 2) {                                         /* z + half an ulp of z */
+      z = (float)(1 + qb_rand_below(1u << 23)) * ldexpf(1.0f, qb_rand_range(-30, 30));
+      x = ldexpf(1.0f, qb_rand_range(-10, 10)), y = ldexpf(z, -24) / x * (qb_rand_below(2) ? 1 : -1);
+    }
+    if (kind == 3) x = (float)qb_rand_range(-4096, 4096), y = (float)qb_rand_range(-4096, 4096),
+                   z = ldexpf((float)qb_rand_range(-(1 << 20), 1 << 20), qb_rand_range(-8, 8));
+    if (kind == 4 && i % 7 == 0) z = qb_rand_below(2) ? INFINITY : -0.0f;
+    const float a = qb_fmaf(x, y, z), b = fmaf(x, y, z);
+    bad += memcmp(&a, &b, sizeof a) != 0;
+  }
+  QB_CHECK_MSG(bad == 0, "qb_fmaf differs from fmaf on %zu of 2000000 operand triples", bad);
+}
+
 static void check_list(const qb_f32_gemm_entry* list, size_t count) {
   for (size_t i = 0; i < count; i++) {
     const char* tok = strstr(list[i].info.name, "__");
@@ -143,6 +169,7 @@ int main(void) {
     check_reference_bound(3, 5, k_k[i]);
     check_reference_bound(2, 3, 1000 + k_k[i]);
   }
+  check_fmaf();
   size_t count;
   const qb_f32_gemm_entry* list = qb_f32_gemm_entries(&count);
   check_list(list, count);
