@@ -151,6 +151,32 @@ typedef struct {
               const int32_t* w_zero_point, int32_t* out);
 } qb_qu8_qs8_qs32_dwconv2d_entry;
 
+/* Direct depthwise conv with the fp32 requantization fused
+ * (qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar semantics, kernels/qb_kernels.h):
+ * u8 NCHW in, u8 NCHW out, output channels [c0, c1) of every image (split channels
+ * across threads: harness/parallel/qb_dwconv_threaded.h). Exact for every input;
+ * the SIMD path needs x_zero_point in 0..255, w_zero_point in -32640..32639 and
+ * strides <= 2, other calls or channels take the reference rule inside the kernel.
+ * Preconditions (as the reference's u8 output): 0 <= qmin <= qmax <= 255. The SIMD
+ * kernels use about 48 KiB of stack (phase-plane and output buffers; no allocation). */
+typedef struct {
+  qb_kernel_info info;
+  void (*run)(const qb_conv2d_shape* s, size_t c0, size_t c1, const uint8_t* x,
+              int32_t x_zero_point, const int8_t* w, const int32_t* w_zero_point,
+              const int32_t* bias, const float* scale, int32_t y_zero_point, int32_t qmin,
+              int32_t qmax, uint8_t* y);
+} qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry;
+
+/* uint8 im2col of one image and group, rows [p0, p1) of the P x K column matrix
+ * (qb_qu8_im2col_rows__scalar semantics: row p = oh * out_w + ow at columns + p * K,
+ * padding = pad_value, the input zero point). A copy, so exact by construction;
+ * threaded over rows by harness/parallel/qb_im2col_threaded.h. */
+typedef struct {
+  qb_kernel_info info;
+  void (*run)(const qb_conv2d_shape* s, const uint8_t* image, size_t group, uint8_t pad_value,
+              size_t p0, size_t p1, uint8_t* columns);
+} qb_qu8_im2col_entry;
+
 const qb_f32_q8_quantize_entry* qb_f32_q8_quantize_entries(size_t* count);
 const qb_q8_f32_dequantize_entry* qb_q8_f32_dequantize_entries(size_t* count);
 const qb_qs32_q8_requantize_fp32_entry* qb_qs32_q8_requantize_fp32_entries(size_t* count);
@@ -158,6 +184,9 @@ const qb_qs32_q8_requantize_gemmlowp_entry* qb_qs32_q8_requantize_gemmlowp_entri
 const qb_qs8_q4_f32_wgemm_entry* qb_qs8_q4_f32_wgemm_entries(size_t* count);
 const qb_f32_q4_f32_wgemm_entry* qb_f32_q4_f32_wgemm_entries(size_t* count);
 const qb_qu8_qs8_qs32_dwconv2d_entry* qb_qu8_qs8_qs32_dwconv2d_entries(size_t* count);
+const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries(
+    size_t* count);
+const qb_qu8_im2col_entry* qb_qu8_im2col_entries(size_t* count);
 
 /* The family lists (best first; every entry compiled into this binary, usable or
  * not: check qb_isa_usable(entry->info.backend) before running one). */
@@ -203,6 +232,8 @@ typedef struct {
   const qb_qs8_q4_f32_wgemm_entry* qs8_q4_f32_wgemm;
   const qb_f32_q4_f32_wgemm_entry* f32_q4_f32_wgemm;
   const qb_qu8_qs8_qs32_dwconv2d_entry* qu8_qs8_qs32_dwconv2d;
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* qu8_qs8_qu8_dwconv2d_minmax_fp32;
+  const qb_qu8_im2col_entry* qu8_im2col;
   const qb_f32_gemm_entry* f32_gemm;
   const qb_f32_dwconv2d_entry* f32_dwconv2d;
 } qb_dispatch_table;

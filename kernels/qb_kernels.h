@@ -178,6 +178,11 @@ size_t qb_conv2d_out_w(const qb_conv2d_shape* s);
  * (the input zero point, so padding contributes zero after offset subtraction). */
 void qb_qu8_im2col__scalar(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
                            uint8_t pad_value, uint8_t* columns);
+/* The same matrix, rows [p0, p1) only (p = oh * out_w + ow), written at their place
+ * in the full matrix (row p at columns + p * K): rows are independent, so callers
+ * split [0, out_h * out_w) across threads. qb_qu8_im2col__scalar is rows [0, P). */
+void qb_qu8_im2col_rows__scalar(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
+                                uint8_t pad_value, size_t p0, size_t p1, uint8_t* columns);
 
 /* Quantized conv via im2col + qb_qu8_qs8_qs32_gemm / qb_qu8_qu8_qs32_gemm:
  * out[b][oc][oh][ow] = sum (x - x_zero_point) * (w - w_zero_point[oc]), int32.
@@ -196,6 +201,23 @@ void qb_qu8_qu8_qs32_conv2d_im2col__scalar(const qb_conv2d_shape* s, const uint8
 void qb_qu8_qs8_qs32_dwconv2d__scalar(const qb_conv2d_shape* s, const uint8_t* x,
                                       int32_t x_zero_point, const int8_t* w,
                                       const int32_t* w_zero_point, int32_t* out);
+
+/* Depthwise conv with the fp32 requantization fused (XNNPACK's
+ * qu8_dwconv_minmax_fp32; the deployed form of a QDQ depthwise Conv + Relu/Clip):
+ *   y[b][c][oh][ow] = clamp(round_half_even((float)(acc + bias[c]) * scale[c]) + y_zero_point,
+ *                           qmin, qmax)
+ * with acc[b][c][oh][ow] exactly qb_qu8_qs8_qs32_dwconv2d__scalar's output and the
+ * requantization exactly qb_qs32_qu8_requantize_fp32__scalar's rule (acc + bias
+ * wraps in int32; bias may be NULL). Only output channels [c0, c1) of every image
+ * are computed and written (y keeps the full NCHW layout), so callers can split
+ * channels across threads; scale has one entry per output channel (fill it with
+ * one value for per-tensor). A Relu / Relu6 / Clip after the conv is the clamp. */
+void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(const qb_conv2d_shape* s, size_t c0, size_t c1,
+                                                 const uint8_t* x, int32_t x_zero_point,
+                                                 const int8_t* w, const int32_t* w_zero_point,
+                                                 const int32_t* bias, const float* scale,
+                                                 int32_t y_zero_point, int32_t qmin, int32_t qmax,
+                                                 uint8_t* y);
 
 #ifdef __cplusplus
 }

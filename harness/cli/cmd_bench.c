@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "isa/qb_isa.h"
+#include "qb_bench_conv.h"
 #include "qb_bench_gemm.h"
 #include "qb_catalog.h"
 #include "qb_bench_shapes.h"
@@ -48,6 +49,13 @@ void qb_cmd_bench_help(void) {
       "  --repetitions N     repetitions per benchmark (mean/median/stddev rows)\n"
       "  --json FILE         also write Google Benchmark JSON to FILE; its context\n"
       "                      holds CPU identity, ISA mask, compiler, flags, git revision\n"
+      "  --conv              convolution kernels instead of the GEMM shapes (add --shapes\n"
+      "                      to run both): the fused depthwise conv (u8 -> u8, fp32\n"
+      "                      requantization) and the int32-output depthwise conv on\n"
+      "                      dwnet's depthwise layers, uint8 im2col on the models' im2col\n"
+      "                      convs; names dwconv/<kernel>/C:/H:/W:/k:/s:/threads:<T>,\n"
+      "                      im2col/...; OPS = 2 * taps * outputs, pct_of_peak vs the int8\n"
+      "                      ceiling (harness/bench/qb_bench_conv.h)\n"
       "  --no-peers          ours only\n"
       "  --list              print the benchmark names and exit\n"
       "  --quick             smoke run: min-time 0.01 s, 1 repetition, an uncached\n"
@@ -69,7 +77,7 @@ typedef struct {
   size_t nshapes;
   double min_time;
   long repetitions;
-  bool quick, no_peers, list;
+  bool quick, no_peers, list, conv;
 } bench_opts;
 
 static int parse_threads(const char* text, bench_opts* o) {
@@ -97,7 +105,8 @@ static int parse_opts(int argc, char** argv, bench_opts* o) {
       {"min-time", required_argument, 0, 'm'}, {"repetitions", required_argument, 0, 'r'},
       {"json", required_argument, 0, 'j'},     {"quick", no_argument, 0, 'q'},
       {"no-peers", no_argument, 0, 'P'},       {"list", no_argument, 0, 'l'},
-      {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+      {"conv", no_argument, 0, 'c'},           {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   opterr = 0;
   optind = 1;
@@ -131,6 +140,7 @@ static int parse_opts(int argc, char** argv, bench_opts* o) {
       case 'q': o->quick = true; break;
       case 'P': o->no_peers = true; break;
       case 'l': o->list = true; break;
+      case 'c': o->conv = true; break;
       case 'h': qb_cmd_bench_help(); return -1;
       case ':': return qb_cli_usage_error("bench", "%s needs a value", argv[optind - 1]);
       default:
@@ -229,7 +239,7 @@ int qb_cmd_bench(int argc, char** argv) {
     if (!f) return qb_cli_usage_error("bench", "--json: cannot write '%s'", o.json);
     fclose(f);
   }
-  if (o.nshapes == 0) qb_bench_shapes_parse("standard", o.shapes, &o.nshapes, &err);
+  if (o.nshapes == 0 && !o.conv) qb_bench_shapes_parse("standard", o.shapes, &o.nshapes, &err);
   qb_machine m;
   if (qb_catalog_machine_describe(&m, &err) != 0) {
     fprintf(stderr, "qbench bench: error: %s\n", err.msg);
@@ -265,8 +275,10 @@ int qb_cmd_bench(int argc, char** argv) {
   const qb_bench_setup setup = {.roofline = have_roof ? &roof : NULL,
                                 .llc_bytes = qb_machine_llc_bytes(&m),
                                 .cores = cores};
-  if (register_all(&o, &setup, impls, nimpls) == 0) {
+  const size_t nconv = o.conv ? qb_bench_register_conv(&setup, o.threads, o.nthreads) : 0;
+  if (register_all(&o, &setup, impls, nimpls) + nconv == 0) {
     qb_bench_gemm_release();
+    qb_bench_conv_release();
     fprintf(stderr, "qbench bench: error: no benchmark could be registered\n");
     return QB_EXIT_FAILURE;
   }
@@ -301,6 +313,7 @@ int qb_cmd_bench(int argc, char** argv) {
   qb_gbench_initialize(&gargc, gargv);
   const int ran = qb_gbench_run_specified();
   qb_bench_gemm_release();
+  qb_bench_conv_release();
   if (ran == 0) {
     fprintf(stderr, "qbench bench: error: no benchmark matches --filter '%s'\n",
             o.filter ? o.filter : "");

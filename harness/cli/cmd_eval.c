@@ -30,7 +30,8 @@ void qb_cmd_eval_help(void) {
       "  --qconfig Q       e.g. w8-sym-channel-minmax/a8-aff-tensor-minmax/static\n"
       "                    (grammar: w<bits>[-tok..]/a<bits>[-tok..]/static|dynamic|weight-only;\n"
       "                    tokens sym aff tensor channel group:G minmax movavg percentile:P\n"
-      "                    mse entropy crossentropy signed unsigned restricted div mulrecip)\n"
+      "                    mse entropy crossentropy signed unsigned restricted div mulrecip;\n"
+      "                    activations also fp32 | gemmlowp: the requantization rule)\n"
       "  --backend B       scalar, sse41, avx2, avx2-sat, avx512vnni or best (default best)\n"
       "  --limit N         evaluate the first N samples only\n"
       "  --calib-limit N   calibrate on the first N of the 5,000 calibration images\n"
@@ -39,7 +40,8 @@ void qb_cmd_eval_help(void) {
       "  --threads N       threads of the fp32 ops and of the integer run (fp32 GEMM,\n"
       "                    int8 GEMM and int4 kernels; results are identical for any\n"
       "                    count; default 1)\n"
-      "  --layers          print the per-layer table (kernel, activation qparams)\n"
+      "  --layers          print the per-layer table (kernel, activation qparams,\n"
+      "                    output channels whose int32 bias saturated)\n"
       "  --export F.onnx   write the fp32 graph as loaded (BatchNormalization folded)\n"
       "  --export-qdq F.onnx  write the quantized model in QDQ form (static or\n"
       "                    weight-only; needs --qconfig)\n"
@@ -115,6 +117,8 @@ static int parse_args(int argc, char** argv, eval_args* a) {
   qb_error err;
   if (a->qconfig && qb_qconfig_parse(a->qconfig, &cfg, &err))
     return qb_cli_usage_error("eval", "%s", err.msg);
+  if (a->export_qdq && qb_model_export_qdq_check(&cfg, &err))
+    return qb_cli_usage_error("eval", "--export-qdq %s: %s", a->export_qdq, err.msg);
   qb_backend backend;
   if (strcmp(a->backend, "best") && qb_backend_from_name(a->backend, strlen(a->backend), &backend))
     return qb_cli_usage_error("eval", "unknown backend '%s' (scalar, sse41, avx2, avx2-sat, "
@@ -139,15 +143,21 @@ static int load_data(const eval_args* a, const qb_model* m, qb_dataset* test, qb
 }
 
 static void print_layers(const qb_model* m, const qb_quant_state* q) {
-  printf("\n%-28s %-20s %-44s %12s %12s\n", "layer", "op", "kernel", "in scale", "out scale");
+  printf("\n%-28s %-20s %-44s %12s %12s %9s\n", "layer", "op", "kernel", "in scale", "out scale",
+         "bias sat");
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
     qb_quant_layer(q, k, &li);
-    printf("%-28s %-20s %-44s", m->nodes[k].name, qb_op_name(m->nodes[k].op), li.kernel);
+    /* A static layer's row is named after the nodes folded into it (conv1+relu1). */
+    printf("%-28s %-20s %-44s", li.name ? li.name : m->nodes[k].name, qb_op_name(m->nodes[k].op),
+           li.kernel);
     if (li.has_in_qparams) printf(" %12.6g", (double)li.in_scale);
     else printf(" %12s", "-");
-    if (li.has_out_qparams) printf(" %12.6g\n", (double)li.out_scale);
-    else printf(" %12s\n", "-");
+    if (li.has_out_qparams) printf(" %12.6g", (double)li.out_scale);
+    else printf(" %12s", "-");
+    /* Output channels whose int32 bias saturated (static layers with an int32 bias). */
+    if (li.has_int32_bias) printf(" %9zu\n", li.bias_saturated);
+    else printf(" %9s\n", "-");
   }
 }
 
@@ -169,7 +179,7 @@ static int run_quantized(const eval_args* a, qb_model* m, const qb_dataset* test
   if (cfg.workflow == QB_WORKFLOW_STATIC &&
       qb_model_calibrate(m, q, calib, (size_t)a->calib_limit, (size_t)a->batch, err))
     goto done;
-  const qb_model_exec se = {QB_EXEC_SIMULATED, q, NULL, NULL}, ie = {QB_EXEC_INTEGER, q, NULL, NULL};
+  const qb_model_exec se = {QB_EXEC_SIMULATED, q, NULL, NULL, false}, ie = {QB_EXEC_INTEGER, q, NULL, NULL, false};
   if (qb_model_evaluate(m, test, (size_t)a->limit, (size_t)a->batch, &se, tty ? progress_bar : NULL,
                         "simulated", &sim, err) ||
       qb_model_evaluate(m, test, (size_t)a->limit, (size_t)a->batch, &ie, tty ? progress_bar : NULL,

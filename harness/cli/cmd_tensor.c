@@ -13,9 +13,45 @@
 
 #define MAX_LIST 16
 
+/* How the model runtime quantizes a layer's weight (harness/model/qb_model_quant.c):
+ * as [out, reduction] — a Conv weight [O, I/g, kh, kw] as [O, I/g*kh*kw], a Gemm
+ * (transB=1) weight [N, K] as is, a [K, N] weight (Gemm transB=0, MatMul) read
+ * transposed. Channels are the rows, groups run along the reduction. */
+typedef struct {
+  bool applies;           /* the initializer is input 1 of a Conv, Gemm or MatMul */
+  bool kn;                /* stored [K, N]: channel axis 1, groups along axis 0 */
+  char node[96];          /* "Conv 'conv2'" */
+  int raw_ndim;
+  size_t raw_dims[QB_MAX_DIMS];
+} weight_view;
+
+static void find_weight_view(const Onnx__GraphProto* g, const char* name, const qb_tensor* x,
+                             weight_view* v) {
+  memset(v, 0, sizeof *v);
+  for (size_t i = 0; i < g->n_node; i++) {
+    const Onnx__NodeProto* n = g->node[i];
+    const char* w = qb_onnx_node_input(n, 1);
+    if (!w || strcmp(w, name)) continue;
+    const bool conv = !strcmp(n->op_type, "Conv") && x->ndim >= 3;
+    const bool gemm = !strcmp(n->op_type, "Gemm") && x->ndim == 2;
+    const bool matmul = !strcmp(n->op_type, "MatMul") && x->ndim == 2;
+    if (!conv && !gemm && !matmul) continue;
+    int64_t trans_b = 0;
+    qb_error err;
+    if (gemm && qb_onnx_attr_int(n, "transB", 0, &trans_b, &err)) continue;
+    v->applies = true;
+    v->kn = matmul || (gemm && !trans_b);
+    snprintf(v->node, sizeof v->node, "%s '%.60s'", n->op_type, n->name ? n->name : "");
+    v->raw_ndim = x->ndim;
+    memcpy(v->raw_dims, x->dims, sizeof v->raw_dims);
+    return;
+  }
+}
+
 /* FILE.npy, or MODEL.onnx:NAME for an initializer (the weights users care about
- * live in models; this spares them an export step). */
-static int read_tensor(const char* path, qb_tensor* x, qb_error* err) {
+ * live in models; this spares them an export step), with its runtime view. */
+static int read_tensor(const char* path, qb_tensor* x, weight_view* view, qb_error* err) {
+  memset(view, 0, sizeof *view);
   const char* sep = strstr(path, ".onnx:");
   if (!sep) return qb_npy_read(path, x, err);
   char model_path[4096];
@@ -25,9 +61,28 @@ static int read_tensor(const char* path, qb_tensor* x, qb_error* err) {
   model_path[len] = '\0';
   qb_onnx_model m;
   if (qb_onnx_model_read(model_path, &m, err)) return -1;
-  const int rc = qb_onnx_initializer(m.graph, sep + strlen(".onnx:"), x, err);
+  const char* name = sep + strlen(".onnx:");
+  const int rc = qb_onnx_initializer(m.graph, name, x, err);
+  if (!rc) find_weight_view(m.graph, name, x, view);
   qb_onnx_model_free(&m);
   return rc;
+}
+
+/* Without --axis, a layer weight is quantized in the runtime's view: a Conv weight
+ * reshaped to [O, rest] (the same bytes), a [K, N] weight with the channel axis 1 and
+ * groups along axis 0. */
+static void apply_weight_view(const weight_view* v, qb_tensor* x, qb_tensor_qspec* specs,
+                              size_t nspecs) {
+  if (!v->applies) return;
+  if (x->ndim > 2) {
+    const size_t rows = x->dims[0], cols = qb_tensor_numel(x) / (rows ? rows : 1);
+    x->ndim = 2, x->dims[0] = rows, x->dims[1] = cols;
+  }
+  for (size_t i = 0; i < nspecs; i++) {
+    qb_granularity* g = &specs[i].granularity;
+    if (g->kind == QB_PER_CHANNEL) g->axis = v->kn ? 1 : 0;
+    if (g->kind == QB_PER_GROUP) g->axis = v->kn ? 0 : 1;
+  }
 }
 
 void qb_cmd_tensor_help(void) {
@@ -46,7 +101,11 @@ void qb_cmd_tensor_help(void) {
       "  --restricted            drop the lowest code: -127..127 at 8 bits signed\n"
       "  --granularity G[,G..]   tensor | channel | group:G (default tensor)\n"
       "  --axis A                channel axis (default 0) or the axis groups run\n"
-      "                          along (default -1, the last); negative counts from the end\n"
+      "                          along (default -1, the last); negative counts from the end.\n"
+      "                          Without it, a Conv / Gemm / MatMul weight of a model is\n"
+      "                          quantized as the runtime does: [out, reduction] (a conv\n"
+      "                          weight [O,I,kh,kw] as [O, I*kh*kw]), channels = outputs,\n"
+      "                          groups along the reduction; with it, the raw tensor\n"
       "  --range R[,R..]         minmax | movavg | percentile:P | mse | entropy |\n"
       "                          crossentropy (default minmax)\n"
       "  --rounding M            div: round(x/scale), as ONNX (default)\n"
@@ -175,15 +234,21 @@ static void print_float_array(FILE* f, const char* key, size_t n, const void* ba
   fputc(']', f);
 }
 
-static void print_json(const tensor_opts* o, const qb_tensor* x, const qb_tensor_qspec* s,
-                       const qb_quantized_tensor* q, const qb_error_metrics* m) {
+static void print_json(const tensor_opts* o, const weight_view* v, const qb_tensor* x,
+                       const qb_tensor_qspec* s, const qb_quantized_tensor* q,
+                       const qb_error_metrics* m) {
   char buf[64];
   const size_t n = q->layout.nunits, numel = qb_tensor_numel(x);
   printf("{\"file\":");
   qb_json_string(stdout, o->path);
+  const int ndim = v->applies ? v->raw_ndim : x->ndim;
+  const size_t* dims = v->applies ? v->raw_dims : x->dims;
   printf(",\"shape\":[");
-  for (int i = 0; i < x->ndim; i++) printf(i ? ",%zu" : "%zu", x->dims[i]);
-  printf("],\"bits\":%d,\"scheme\":\"%s\",\"signed\":%s,\"restricted\":%s", s->scheme.bits,
+  for (int i = 0; i < ndim; i++) printf(i ? ",%zu" : "%zu", dims[i]);
+  printf("]");
+  if (v->applies) /* the runtime's [out, reduction] view the axes refer to */
+    printf(",\"view\":[%zu,%zu]", x->dims[v->kn ? 1 : 0], x->dims[v->kn ? 0 : 1]);
+  printf(",\"bits\":%d,\"scheme\":\"%s\",\"signed\":%s,\"restricted\":%s", s->scheme.bits,
          s->scheme.symmetry == QB_SYMMETRIC ? "symmetric" : "affine",
          s->scheme.is_signed ? "true" : "false", s->scheme.restricted ? "true" : "false");
   printf(",\"qmin\":%d,\"qmax\":%d", qb_qscheme_qmin(&s->scheme), qb_qscheme_qmax(&s->scheme));
@@ -208,14 +273,21 @@ static void print_json(const tensor_opts* o, const qb_tensor* x, const qb_tensor
   printf(",\"clipped\":%zu}\n", q->clipped);
 }
 
-static void print_header(const tensor_opts* o, const qb_tensor* x) {
+static void print_header(const tensor_opts* o, const weight_view* wv, const qb_tensor* x) {
   char shape[128];
   const float* v = x->data;
   const size_t n = qb_tensor_numel(x);
   float lo = v[0], hi = v[0];
   for (size_t i = 1; i < n; i++) lo = v[i] < lo ? v[i] : lo, hi = v[i] > hi ? v[i] : hi;
-  printf("%s: float32 %s, %zu elements, range [%.6g, %.6g]\n\n", o->path,
-         qb_tensor_shape_str(x, shape, sizeof shape), n, (double)lo, (double)hi);
+  qb_tensor raw = *x;
+  if (wv->applies) raw.ndim = wv->raw_ndim, memcpy(raw.dims, wv->raw_dims, sizeof raw.dims);
+  printf("%s: float32 %s, %zu elements, range [%.6g, %.6g]\n", o->path,
+         qb_tensor_shape_str(&raw, shape, sizeof shape), n, (double)lo, (double)hi);
+  if (wv->applies)
+    printf("weight of %s, quantized as the runtime does: [out, reduction] = [%zu, %zu]%s "
+           "(--axis: the raw tensor)\n", wv->node, x->dims[wv->kn ? 1 : 0],
+           x->dims[wv->kn ? 0 : 1], wv->kn ? ", stored [reduction, out]" : "");
+  printf("\n");
   printf("%-4s %-9s %-4s %-10s %-16s %6s %9s %11s %9s %9s %10s %10s %10s %8s\n", "bits",
          "scheme", "int", "gran", "range", "units", "SQNR(dB)", "MSE", "normL2", "cosine",
          "max|err|", "med|err|", "p95|err|", "clipped");
@@ -241,7 +313,8 @@ static void print_row(const tensor_opts* o, const qb_tensor_qspec* s, const qb_q
 }
 
 /* Runs one combination; returns an exit code. */
-static int run_one(const tensor_opts* o, const qb_tensor* x, const qb_tensor_qspec* spec) {
+static int run_one(const tensor_opts* o, const weight_view* v, const qb_tensor* x,
+                   const qb_tensor_qspec* spec) {
   qb_error err;
   qb_quantized_tensor q;
   if (qb_quantize_tensor(spec, x, &q, &err)) {
@@ -254,10 +327,11 @@ static int run_one(const tensor_opts* o, const qb_tensor* x, const qb_tensor_qsp
     fprintf(stderr, "qbench tensor: error: %s\n", err.msg);
     rc = QB_EXIT_FAILURE;
   } else {
-    if (o->json) print_json(o, x, spec, &q, &m);
+    if (o->json) print_json(o, v, x, spec, &q, &m);
     else print_row(o, spec, &q, &m);
     if (o->out_dequant) {
-      qb_tensor dq = *x;
+      qb_tensor dq = *x; /* in the file's own shape */
+      if (v->applies) dq.ndim = v->raw_ndim, memcpy(dq.dims, v->raw_dims, sizeof dq.dims);
       dq.data = q.dequant;
       if (qb_npy_write(o->out_dequant, &dq, &err)) {
         fprintf(stderr, "qbench tensor: error: %s\n", err.msg);
@@ -289,7 +363,8 @@ int qb_cmd_tensor(int argc, char** argv) {
           }
   qb_error err;
   qb_tensor x;
-  if (read_tensor(o.path, &x, &err)) {
+  weight_view view;
+  if (read_tensor(o.path, &x, &view, &err)) {
     free(specs);
     fprintf(stderr, "qbench tensor: error: %s\n", err.msg);
     return QB_EXIT_USAGE;
@@ -305,8 +380,10 @@ int qb_cmd_tensor(int argc, char** argv) {
     fprintf(stderr, "qbench tensor: error: %s: %s\n", o.path, err.msg);
     rc = QB_EXIT_USAGE;
   } else {
-    if (!o.json) print_header(&o, &x);
-    for (k = 0; k < combos && rc == QB_EXIT_OK; k++) rc = run_one(&o, &x, &specs[k]);
+    if (o.axis_set) view.applies = false;
+    apply_weight_view(&view, &x, specs, combos);
+    if (!o.json) print_header(&o, &view, &x);
+    for (k = 0; k < combos && rc == QB_EXIT_OK; k++) rc = run_one(&o, &view, &x, &specs[k]);
   }
   qb_tensor_free(&x);
   free(specs);

@@ -106,10 +106,49 @@ static int range_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* pa
   return 0;
 }
 
+static int storage_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                        void* user) {
+  qb_tensor_axes* ax = user;
+  const char* s = qb_yaml_scalar(n);
+  if (!strcmp(s, "signed")) ax->is_signed[i] = true;
+  else if (!strcmp(s, "unsigned")) ax->is_signed[i] = false;
+  else return qb_yaml_expected(c, n, path, "signed or unsigned");
+  ax->nstorage = i + 1;
+  return 0;
+}
+
+static int restricted_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path,
+                           size_t i, void* user) {
+  qb_tensor_axes* ax = user;
+  const char* s = qb_yaml_scalar(n);
+  if (!strcmp(s, "true")) ax->restricted[i] = true;
+  else if (!strcmp(s, "false")) ax->restricted[i] = false;
+  else return qb_yaml_expected(c, n, path, "true or false");
+  ax->nrestricted = i + 1;
+  return 0;
+}
+
+static int rounding_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                         void* user) {
+  qb_tensor_axes* ax = user;
+  const char* s = qb_yaml_scalar(n);
+  if (!strcmp(s, "div")) ax->rounding[i] = QB_ROUND_DIV;
+  else if (!strcmp(s, "mulrecip")) ax->rounding[i] = QB_ROUND_MUL_RECIP;
+  else return qb_yaml_expected(c, n, path, "div or mulrecip");
+  ax->nrounding = i + 1;
+  return 0;
+}
+
 static int axes_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                       const char* path, void* user) {
   qb_tensor_axes* ax = user;
   if (!strcmp(key, "bits")) return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, bits_item, ax);
+  if (!strcmp(key, "storage"))
+    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, storage_item, ax);
+  if (!strcmp(key, "restricted"))
+    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, restricted_item, ax);
+  if (!strcmp(key, "rounding"))
+    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, rounding_item, ax);
   if (!strcmp(key, "scheme"))
     return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, scheme_item, ax);
   if (!strcmp(key, "granularity"))
@@ -117,11 +156,14 @@ static int axes_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* 
   return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_AXIS, range_item, ax);
 }
 
-static const char* const kAxesKeys[] = {"bits", "scheme", "granularity", "range", NULL};
+static const char* const kAxesKeys[] = {"bits", "scheme", "granularity", "range", "storage",
+                                        "restricted", "rounding", NULL};
 
-/* Defaults: weights w8 symmetric per-channel min-max, activations a8 affine
- * per-tensor min-max (the usual int8 deployment choice). */
-static void axes_default(qb_tensor_axes* ax, qb_symmetry scheme, qb_granularity_kind g) {
+/* Defaults: weights w8 symmetric signed per-channel min-max, activations a8 affine
+ * unsigned per-tensor min-max (the usual int8 deployment choice, what the int8
+ * kernels take); full range, rounding div (as ONNX's QuantizeLinear). */
+static void axes_default(qb_tensor_axes* ax, qb_symmetry scheme, qb_granularity_kind g,
+                         bool is_signed) {
   memset(ax, 0, sizeof *ax);
   ax->bits[0] = 8;
   ax->nbits = 1;
@@ -131,6 +173,12 @@ static void axes_default(qb_tensor_axes* ax, qb_symmetry scheme, qb_granularity_
   ax->ngranularity = 1;
   ax->range[0] = qb_range_default(QB_RANGE_MINMAX);
   ax->nrange = 1;
+  ax->is_signed[0] = is_signed;
+  ax->nstorage = 1;
+  ax->restricted[0] = false;
+  ax->nrestricted = 1;
+  ax->rounding[0] = QB_ROUND_DIV;
+  ax->nrounding = 1;
 }
 
 /* ---- models ---------------------------------------------------------------------- */
@@ -246,6 +294,19 @@ static int workflow_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char*
   return 0;
 }
 
+static int requant_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
+                        void* user) {
+  qb_sweep_config* cfg = user;
+  const char* t = qb_yaml_scalar(n);
+  if (!strcmp(t, "fp32")) cfg->requants[i] = QB_REQUANT_FP32;
+  else if (!strcmp(t, "gemmlowp")) cfg->requants[i] = QB_REQUANT_GEMMLOWP;
+  else return qb_yaml_expected(c, n, path, "fp32 or gemmlowp");
+  if (i == 1 && cfg->requants[0] == cfg->requants[1])
+    return qb_yaml_expected(c, n, path, "each rule once");
+  cfg->nrequants = i + 1;
+  return 0;
+}
+
 static int backend_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
                         void* user) {
   qb_sweep_config* cfg = user;
@@ -310,7 +371,7 @@ static int qat_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
 static const char* const kQatKeys[] = {"epochs", "limit", NULL};
 static const char* const kTopKeys[] = {
     "name",     "output",   "seed",     "models",  "eval",        "weights", "activations",
-    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     NULL};
+    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     "requant", NULL};
 
 static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                      const char* path, void* user) {
@@ -340,6 +401,7 @@ static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
   }
   if (!strcmp(key, "workflow"))
     return qb_yaml_each_scalar(c, v, path, QB_SWEEP_WORKFLOWS, workflow_item, cfg);
+  if (!strcmp(key, "requant")) return qb_yaml_each_scalar(c, v, path, 2, requant_item, cfg);
   if (!strcmp(key, "backends")) {
     cfg->nbackends = 0;
     cfg->backends_all = false;
@@ -366,10 +428,12 @@ static void config_defaults(qb_sweep_config* cfg, const char* file) {
   cfg->seed = 1;
   cfg->calibration = 512;
   cfg->qat_epochs = 1;
-  axes_default(&cfg->weights, QB_SYMMETRIC, QB_PER_CHANNEL);
-  axes_default(&cfg->activations, QB_AFFINE, QB_PER_TENSOR);
+  axes_default(&cfg->weights, QB_SYMMETRIC, QB_PER_CHANNEL, true);
+  axes_default(&cfg->activations, QB_AFFINE, QB_PER_TENSOR, false);
   cfg->workflows[0] = QB_WORKFLOW_STATIC;
   cfg->nworkflows = 1;
+  cfg->requants[0] = QB_REQUANT_FP32;
+  cfg->nrequants = 1;
   cfg->backends_all = true;
   cfg->measure = QB_MEASURE_ACCURACY;
   cfg->repetitions = 5;

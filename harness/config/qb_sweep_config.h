@@ -5,8 +5,9 @@
  *   models: [{name: mlp} | {path: m.onnx, data: x.npy, labels: y.npy}]
  *   eval: {limit, calibration}          evaluation and calibration sample counts
  *   weights / activations:              axes, each a list; the plan is their product
- *       {bits, scheme, granularity, range}
+ *       {bits, scheme, granularity, range, storage, restricted, rounding}
  *   workflow, backends, measure, repetitions, threads
+ *   requant: [fp32, gemmlowp]           requantization rule(s) of static items
  *   qat: {epochs, limit}                QAT fine-tuning: epochs, training images
  * A list-valued key also accepts a single scalar (bits: 8 == bits: [8]).
  *
@@ -68,6 +69,12 @@ typedef struct {
   size_t ngranularity;
   qb_range_strategy range[QB_SWEEP_MAX_AXIS];
   size_t nrange;
+  bool is_signed[QB_SWEEP_MAX_AXIS];       /* storage: signed / unsigned */
+  size_t nstorage;
+  bool restricted[QB_SWEEP_MAX_AXIS];      /* restricted: false / true */
+  size_t nrestricted;
+  qb_round_mode rounding[QB_SWEEP_MAX_AXIS]; /* rounding: div / mulrecip */
+  size_t nrounding;
 } qb_tensor_axes;
 
 typedef struct {
@@ -92,6 +99,8 @@ typedef struct {
   qb_tensor_axes weights, activations;
   qb_workflow workflows[QB_SWEEP_WORKFLOWS];
   size_t nworkflows;
+  qb_requant_rule requants[2]; /* static / qat items are planned once per rule */
+  size_t nrequants;
   bool backends_all; /* "all": every backend usable on the machine at plan time */
   qb_backend backends[QB_BACKEND_COUNT];
   size_t nbackends;

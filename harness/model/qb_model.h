@@ -5,9 +5,9 @@
  * graph input (float32 activations with a dynamic batch, or an int64 input bound
  * to a constant with qb_model_bind_constant), a constant (initializer: float32 or
  * int64 data) or an activation (produced by exactly one node). Every activation is
- * float32: quantized runs keep integers inside the layers that have integer
- * kernels and hand dequantized values to the next layer (quantize(dequantize(q))
- * == q exactly for 8-bit grids, so nothing is lost between layers).
+ * float32 in the arena; a static INTEGER run keeps the values between integer
+ * nodes as u8 in the quantization state instead (qb_model_quant.h) and writes
+ * fp32 only where an fp32 op, a hook or a graph output reads them.
  *
  * Life cycle:
  *   qb_model_load_onnx(path, &m, &err)     parse, check, fold BatchNormalization,
@@ -119,6 +119,10 @@ typedef struct {
   size_t batch;
   size_t arena_bytes, naive_bytes;
   void* arena;
+  /* Working memory of the fp32 ops (Conv's im2col columns, ReduceMean's double
+   * sums), sized for the largest node at prepare so running never allocates. */
+  void* op_scratch;
+  size_t op_scratch_bytes;
   bool prepared;
   /* The fp32 GEMM path (harness/model/qb_ops_f32.h): constant weights packed at
    * prepare, the thread pool of qb_model_set_threads. */
@@ -153,7 +157,9 @@ typedef enum {
   QB_EXEC_CALIBRATE,   /* fp32, recording activation statistics into exec.quant */
 } qb_exec_mode;
 
-/* Per-node hook, called after each node with its first output (dims in the value). */
+/* Per-node hook, called after each node with its first output (dims in the value).
+ * In quantized runs a layer with folded nodes (a static Conv + Relu) is one call, at
+ * the layer's node, with the last folded node's output; folded nodes get none. */
 typedef void (*qb_node_hook)(void* ctx, const qb_model* m, size_t node, const qb_value* out);
 
 typedef struct {
@@ -161,6 +167,8 @@ typedef struct {
   struct qb_quant_state* quant;  /* required for SIMULATED, INTEGER, CALIBRATE */
   qb_node_hook hook;             /* may be NULL */
   void* hook_ctx;
+  bool hook_times_only;          /* the hook reads no data (timing): integer values are not
+                                  * dequantized for it */
 } qb_model_exec;
 
 /* Runs the prepared model. inputs[i] holds the float data of graph input

@@ -96,10 +96,32 @@ int qb_quant_finish_calibration(qb_quant_state* q, const qb_range_strategy* stra
   return 0;
 }
 
+/* The output clamp: the scheme's codes, cut to the folded activation's bounds on
+ * the output grid (Relu: the zero point; Relu6: zp + round(6 / s)), rounded as the
+ * quantize kernels round, so clamping codes equals quantizing clamped values. */
+static void output_clamp(const qb_quant_state* q, qb_qlayer* L) {
+  const qb_qscheme* sc = &q->cfg.act.scheme;
+  const qb_qparams p = q->act_qp[L->out_value];
+  int32_t lo = qb_qscheme_qmin(sc), hi = qb_qscheme_qmax(sc);
+  if (L->act_node >= 0) {
+    const float b[2] = {L->act_lo, L->act_hi};
+    int32_t c[2];
+    for (int i = 0; i < 2; i++)
+      if (isfinite(b[i])) qb_f32_qs32_quantize__scalar(1, &b[i], p.scale, p.zero_point, lo, hi, sc->rounding, &c[i]);
+    if (isfinite(b[0])) lo = c[0];
+    if (isfinite(b[1])) hi = c[1];
+    if (hi < lo) hi = lo;
+  }
+  L->out_qmin = lo, L->out_qmax = hi;
+}
+
 /* bias_q[n] = round_half_even(b[n] / (sx * sw[n])) as int32 (saturated), its
  * float value for the simulation, and the requantization scale sx * sw[n] / sy,
- * all in float32 as ONNX Runtime's QLinearConv / QLinearMatMul compute them. */
+ * all in float32 as ONNX Runtime's QLinearConv / QLinearMatMul compute them (and
+ * as Q31 fixed point for the gemmlowp rule). Pass-through nodes first take their
+ * input's qparams, so a layer after a MaxPool reads the grid it is given. */
 int qb_quant_finish_layers(qb_quant_state* q, qb_error* err) {
+  qb_qplan_propagate_qparams(q);
   for (size_t k = 0; k < q->nnodes; k++) {
     qb_qlayer* L = &q->layers[k];
     if (L->kind == QB_QLAYER_NONE || q->cfg.weight.granularity.kind == QB_PER_GROUP) continue;
@@ -109,7 +131,9 @@ int qb_quant_finish_layers(qb_quant_state* q, qb_error* err) {
       L->bias_q = malloc(N * sizeof *L->bias_q);
       L->bias_fq = malloc(N * sizeof *L->bias_fq);
       L->requant_scale = malloc(N * sizeof *L->requant_scale);
-      if (!L->bias_q || !L->bias_fq || !L->requant_scale) return qb_fail(err, "out of memory");
+      L->requant_fixed = malloc(N * sizeof *L->requant_fixed);
+      if (!L->bias_q || !L->bias_fq || !L->requant_scale || !L->requant_fixed)
+        return qb_fail(err, "out of memory");
     }
     const float sx = q->act_qp[L->in_value].scale, sy = q->act_qp[L->out_value].scale;
     for (size_t n = 0; n < N; n++) {
@@ -118,7 +142,10 @@ int qb_quant_finish_layers(qb_quant_state* q, qb_error* err) {
       L->bias_q[n] = (int32_t)(bq > 2147483647.0 ? 2147483647.0 : (bq < -2147483648.0 ? -2147483648.0 : bq));
       L->bias_fq[n] = (float)L->bias_q[n] * s;
       L->requant_scale[n] = s / sy;
+      L->requant_fixed[n] = qb_fixedpoint_multiplier_from_double((double)L->requant_scale[n]);
     }
+    output_clamp(q, L);
   }
+  qb_qplan_run(q); /* which nodes now run on integers */
   return 0;
 }

@@ -62,7 +62,7 @@ int qb_model_calibrate(qb_model* m, qb_quant_state* q, const qb_dataset* calib, 
   const size_t total = limit && limit < calib->count ? limit : calib->count;
   if (batch == 0) batch = 100;
   qb_quant_reset_calibration(q);
-  const qb_model_exec exec = {QB_EXEC_CALIBRATE, q, NULL, NULL};
+  const qb_model_exec exec = {QB_EXEC_CALIBRATE, q, NULL, NULL, false};
   for (size_t first = 0; first < total; first += batch) {
     const size_t n = total - first < batch ? total - first : batch;
     if (prepare_for(m, calib, n, err)) return -1;

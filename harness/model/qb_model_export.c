@@ -102,19 +102,38 @@ static int set_alias(exporter* e, int v, const char* name, qb_error* err) {
 }
 
 /* x -> QuantizeLinear -> DequantizeLinear with value v's calibrated qparams;
- * consumers read <v>.dq afterwards. `from` is the name holding the float values. */
+ * consumers read <v>.dq afterwards. `from` is the name holding the float values.
+ *
+ * Below 8 bits the grid is narrower than QuantizeLinear's uint8/int8 output: a
+ * Clip to [(qmin - zp) * scale, (qmax - zp) * scale] after DequantizeLinear puts the
+ * value back on the b-bit grid. Exact: clamping commutes with the monotone
+ * q -> (q - zp) * scale, and the limits are that same float product DequantizeLinear
+ * computes for q = qmin / qmax, so the file gives the simulation's values. */
 static int emit_qdq(exporter* e, int v, const char* from, const char* to, qb_error* err) {
   const qb_qparams p = e->q->act_qp[v];
   const qb_qscheme* s = &e->q->cfg.act.scheme;
   const char* vn = e->m->values[v].name;
-  char sc[300], zp[300], qn[300], qv[300], dqn[300];
+  const bool narrow = s->bits < 8;
+  char sc[300], zp[300], qn[300], qv[300], dqn[300], dqv[300];
   snprintf(sc, sizeof sc, "%.200s.scale", vn), snprintf(zp, sizeof zp, "%.200s.zero_point", vn);
   snprintf(qn, sizeof qn, "%.200s.quantize", vn), snprintf(qv, sizeof qv, "%.200s.q", vn);
   snprintf(dqn, sizeof dqn, "%.200s.dequantize", vn);
+  snprintf(dqv, sizeof dqv, "%.200s.dq_8bit", vn);
   scalar_init(e->b, sc, QB_F32, p.scale);
   scalar_init(e->b, zp, s->is_signed ? QB_I8 : QB_U8, p.zero_point);
   qb_onnx_builder_node(e->b, "QuantizeLinear", qn, 3, (const char*[]){from, sc, zp}, 1, (const char*[]){qv});
-  qb_onnx_builder_node(e->b, "DequantizeLinear", dqn, 3, (const char*[]){qv, sc, zp}, 1, (const char*[]){to});
+  qb_onnx_builder_node(e->b, "DequantizeLinear", dqn, 3, (const char*[]){qv, sc, zp}, 1,
+                       (const char*[]){narrow ? dqv : to});
+  if (narrow) {
+    char lo[300], hi[300], cn[300];
+    float vlo, vhi;
+    qb_qparams_representable(s, p, &vlo, &vhi);
+    snprintf(lo, sizeof lo, "%.200s.grid_min", vn), snprintf(hi, sizeof hi, "%.200s.grid_max", vn);
+    snprintf(cn, sizeof cn, "%.200s.clip_to_grid", vn);
+    scalar_init(e->b, lo, QB_F32, vlo);
+    scalar_init(e->b, hi, QB_F32, vhi);
+    qb_onnx_builder_node(e->b, "Clip", cn, 3, (const char*[]){dqv, lo, hi}, 1, (const char*[]){to});
+  }
   (void)err;
   return 0;
 }
@@ -160,8 +179,10 @@ static int emit_weight(exporter* e, size_t k, const qb_qlayer* L, qb_error* err)
   return set_alias(e, n->in[1], dn, err);
 }
 
-static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
-  const qb_qconfig* c = &q->cfg;
+int qb_model_export_qdq_check(const qb_qconfig* c, qb_error* err) {
+  if (c->workflow == QB_WORKFLOW_DYNAMIC)
+    return qb_fail(err, "QDQ export: dynamic quantization has no fixed activation qparams "
+                   "(export weight-only or static)");
   if (c->weight.granularity.kind == QB_PER_GROUP)
     return qb_fail(err, "QDQ export: per-group weights need blocked DequantizeLinear (opset 21)");
   if (c->weight.scheme.bits > 8 || (c->workflow == QB_WORKFLOW_STATIC && c->act.scheme.bits > 8))
@@ -169,12 +190,60 @@ static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
   if (c->workflow == QB_WORKFLOW_STATIC && c->act.scheme.rounding == QB_ROUND_MUL_RECIP)
     return qb_fail(err, "QDQ export: QuantizeLinear rounds x/scale; the mul-recip rounding "
                    "cannot be expressed");
+  return 0;
+}
+
+static int check_qdq_expressible(const qb_quant_state* q, qb_error* err) {
+  const qb_qconfig* c = &q->cfg;
+  if (qb_model_export_qdq_check(c, err)) return -1;
   if (c->workflow == QB_WORKFLOW_STATIC && !q->calibrated)
     return qb_fail(err, "QDQ export: calibrate first");
   return 0;
 }
 
-/* Node k, with QDQ around it when it is a quantized layer. */
+/* Static: the value whose QDQ follows node k in the fused pipeline (-1 for none): a
+ * layer's output after the nodes folded into it (no QDQ between a Conv and its
+ * Relu), and the outputs of the integer pools / Add / Concat. */
+static int output_qdq_value(const exporter* e, size_t k) {
+  const qb_quant_state* q = e->q;
+  if (!q || q->cfg.workflow != QB_WORKFLOW_STATIC) return -1;
+  const int owner = q->nodes[k].folded_into >= 0 ? q->nodes[k].folded_into : (int)k;
+  const qb_qlayer* L = &q->layers[owner];
+  if (L->kind != QB_QLAYER_NONE)
+    return L->bias_fq && L->last_node == k ? L->out_value : -1;
+  const qb_qnode_run r = q->run[k];
+  return r == QB_QNODE_POOL || r == QB_QNODE_ADD || r == QB_QNODE_CONCAT ? e->m->nodes[k].out[0] : -1;
+}
+
+/* Static: does node k quantize its activation inputs (a layer's input 0; every input
+ * of an integer Add / Concat / pool)? */
+static bool quantizes_input(const exporter* e, size_t k, int i) {
+  const qb_quant_state* q = e->q;
+  if (!q || q->cfg.workflow != QB_WORKFLOW_STATIC) return false;
+  const qb_qlayer* L = &q->layers[k];
+  if (L->kind != QB_QLAYER_NONE) return i == 0 && L->bias_fq;
+  const qb_qnode_run r = q->run[k];
+  return r == QB_QNODE_POOL || r == QB_QNODE_ADD || r == QB_QNODE_CONCAT;
+}
+
+/* A folded bias Add reads the bias on the layer's int32 grid, as the simulation. */
+static int emit_folded_bias(exporter* e, size_t k, qb_error* err) {
+  const qb_node* n = &e->m->nodes[k];
+  const int owner = e->q->nodes[k].folded_into;
+  const qb_qlayer* L = &e->q->layers[owner];
+  if (!L->bias_fq || L->bias_add_node != (int)k) return 0;
+  const int c = e->m->values[n->in[0]].kind == QB_VALUE_CONST ? n->in[0] : n->in[1];
+  char bn[300];
+  snprintf(bn, sizeof bn, "%.200s.bias_on_int32_grid", n->name);
+  qb_tensor bt;
+  if (qb_tensor_alloc(&bt, QB_F32, e->m->values[c].ndim, e->m->values[c].dims, err)) return -1;
+  memcpy(bt.data, L->bias_fq, L->N * sizeof(float));
+  qb_onnx_builder_initializer(e->b, bn, &bt);
+  qb_tensor_free(&bt);
+  return set_alias(e, c, bn, err);
+}
+
+/* Node k, with QDQ around it where the integer pipeline quantizes. */
 static int emit_node(exporter* e, size_t k, qb_error* err) {
   const qb_model* m = e->m;
   const qb_node* n = &m->nodes[k];
@@ -182,32 +251,35 @@ static int emit_node(exporter* e, size_t k, qb_error* err) {
   const bool quantized = L && L->kind != QB_QLAYER_NONE;
   const bool acts = quantized && e->q->cfg.workflow == QB_WORKFLOW_STATIC && L->bias_fq;
   char out_pre[300] = "";
-  if (quantized) {
-    if (emit_weight(e, k, L, err)) return -1;
-    const int x = n->in[0];
-    if (acts && !e->on_grid[x] && !e->in_dq[x]) {
-      char dq[300];
-      snprintf(dq, sizeof dq, "%.200s.dq", m->values[x].name);
-      if (emit_qdq(e, x, name_of(e, x), dq, err)) return -1;
-      if (!(e->in_dq[x] = strdup(dq))) return qb_fail(err, "out of memory");
-    }
-    if (acts && L->bias && n->nin > 2) {
-      char bn[300];
-      snprintf(bn, sizeof bn, "%.200s.bias_on_int32_grid", n->name);
-      qb_tensor bt;
-      if (qb_tensor_alloc(&bt, QB_F32, 1, (size_t[]){L->N}, err)) return -1;
-      memcpy(bt.data, L->bias_fq, L->N * sizeof(float));
-      qb_onnx_builder_initializer(e->b, bn, &bt);
-      qb_tensor_free(&bt);
-      if (set_alias(e, n->in[2], bn, err)) return -1;
-    }
-    if (acts) snprintf(out_pre, sizeof out_pre, "%.200s.float", m->values[n->out[0]].name);
+  if (quantized && emit_weight(e, k, L, err)) return -1;
+  for (int i = 0; i < n->nin; i++) {
+    const int x = n->in[i];
+    if (x < 0 || !quantizes_input(e, k, i) || e->on_grid[x] || e->in_dq[x]) continue;
+    char dq[300];
+    snprintf(dq, sizeof dq, "%.200s.dq", m->values[x].name);
+    if (emit_qdq(e, x, name_of(e, x), dq, err)) return -1;
+    if (!(e->in_dq[x] = strdup(dq))) return qb_fail(err, "out of memory");
   }
+  if (acts && L->bias && n->nin > 2) {
+    char bn[300];
+    snprintf(bn, sizeof bn, "%.200s.bias_on_int32_grid", n->name);
+    qb_tensor bt;
+    if (qb_tensor_alloc(&bt, QB_F32, 1, (size_t[]){L->N}, err)) return -1;
+    memcpy(bt.data, L->bias_fq, L->N * sizeof(float));
+    qb_onnx_builder_initializer(e->b, bn, &bt);
+    qb_tensor_free(&bt);
+    if (set_alias(e, n->in[2], bn, err)) return -1;
+  }
+  if (e->q && e->q->nodes[k].folded_into >= 0 && emit_folded_bias(e, k, err)) return -1;
+  const int qdq_out = output_qdq_value(e, k);
+  if (qdq_out >= 0) snprintf(out_pre, sizeof out_pre, "%.200s.float", m->values[qdq_out].name);
   const char* ins[QB_NODE_MAX_INPUTS + 2];
   char lim[2][300];
   int nin = n->nin;
   for (int i = 0; i < nin; i++) ins[i] = name_of(e, n->in[i]);
-  if (acts && e->in_dq[n->in[0]]) ins[0] = e->in_dq[n->in[0]]; /* only this layer reads the QDQ copy */
+  /* Only the quantizing node reads the QDQ copy. */
+  for (int i = 0; i < nin; i++)
+    if (n->in[i] >= 0 && quantizes_input(e, k, i) && e->in_dq[n->in[i]]) ins[i] = e->in_dq[n->in[i]];
   if (n->op == QB_OP_CLIP && nin == 1) { /* opset >= 11: limits are inputs */
     for (int i = 0; i < 2; i++) {
       const float v = i ? n->a.clip_max : n->a.clip_min;
@@ -225,10 +297,12 @@ static int emit_node(exporter* e, size_t k, qb_error* err) {
                                          (size_t)n->nout, outs);
   write_attrs(o, n);
   if (out_pre[0]) {
-    /* The layer's output enters the next layer already on its grid. */
-    if (emit_qdq(e, n->out[0], out_pre, m->values[n->out[0]].name, err)) return -1;
-    e->on_grid[n->out[0]] = true;
+    /* The output enters the next integer node already on its grid. */
+    if (emit_qdq(e, qdq_out, out_pre, m->values[qdq_out].name, err)) return -1;
+    e->on_grid[qdq_out] = true;
   }
+  /* Max and reshapes keep values on their input's grid. */
+  if (e->q && e->q->run[k] == QB_QNODE_PASS && e->on_grid[n->in[0]]) e->on_grid[n->out[0]] = true;
   return 0;
 }
 
@@ -267,6 +341,10 @@ static int export_graph(const qb_model* m, const qb_quant_state* q, const char* 
       /* A bias rewritten on the int32 grid (emit_node) replaces the float one. */
       if (q->cfg.workflow == QB_WORKFLOW_STATIC && L->bias_fq && L->bias && m->nodes[k].nin > 2)
         e.skip_const[m->nodes[k].in[2]] = true;
+      if (q->cfg.workflow == QB_WORKFLOW_STATIC && L->bias_fq && L->bias_add_node >= 0) {
+        const qb_node* a = &m->nodes[L->bias_add_node];
+        e.skip_const[m->values[a->in[0]].kind == QB_VALUE_CONST ? a->in[0] : a->in[1]] = true;
+      }
     }
   for (size_t i = 0; i < m->nvalues; i++) {
     const qb_value* v = &m->values[i];
@@ -305,8 +383,5 @@ int qb_model_export_onnx(const qb_model* m, const char* path, qb_error* err) {
 int qb_model_export_qdq(const qb_model* m, const qb_quant_state* q, const char* path,
                         qb_error* err) {
   if (check_qdq_expressible(q, err)) return -1;
-  if (q->cfg.workflow == QB_WORKFLOW_DYNAMIC)
-    return qb_fail(err, "QDQ export: dynamic quantization has no fixed activation qparams "
-                   "(export weight-only or static)");
   return export_graph(m, q, path, err);
 }

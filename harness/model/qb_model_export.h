@@ -13,7 +13,13 @@
  *     and Gemm transB=1, 1 for [K, N] weights);
  *   - (static) its input and output pass through QuantizeLinear -> DequantizeLinear
  *     with the calibrated per-tensor scale / zero point (values named
- *     <tensor>.q and <tensor>.dq);
+ *     <tensor>.q and <tensor>.dq); below 8 bits QuantizeLinear's uint8/int8 range is
+ *     wider than the b-bit grid, so a Clip to [(qmin - zp) * scale, (qmax - zp) * scale]
+ *     follows DequantizeLinear (<tensor>.clip_to_grid): the values are the b-bit grid's,
+ *     exactly; the output QDQ follows the nodes folded into the layer (Conv -> Relu ->
+ *     Q/DQ, none in between), and the integer pools / Add / Concat of the pipeline get
+ *     theirs too, so the file describes the fused integer pipeline
+ *     (harness/model/README.md);
  *   - the bias is written as the float values the simulation uses (the int32 grid
  *     sx*sw[c]), so that running the QDQ file in fp32 reproduces the simulation.
  * Not expressible at opset 17 (an error says so): per-group weights (blocked
@@ -29,5 +35,9 @@
 int qb_model_export_onnx(const qb_model* m, const char* path, qb_error* err);
 int qb_model_export_qdq(const qb_model* m, const qb_quant_state* q, const char* path,
                         qb_error* err);
+/* Whether a qconfig can be written in QDQ form at all (dynamic, per-group weights,
+ * 16-bit tensors, mul-recip activation rounding cannot): checkable from the options
+ * alone, so a command refuses before it evaluates anything. 0 or -1 (err says why). */
+int qb_model_export_qdq_check(const qb_qconfig* c, qb_error* err);
 
 #endif

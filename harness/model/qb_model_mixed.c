@@ -98,6 +98,7 @@ int qb_mixed_apply(qb_mixed* x, const int* choice, qb_error* err) {
     if (choice[k] == QB_MIXED_FLOAT) base->layers[k].kind = QB_QLAYER_NONE;
   }
   x->applied = true;
+  qb_qplan_run(base);
   return 0;
 }
 
@@ -110,6 +111,7 @@ void qb_mixed_restore(qb_mixed* x) {
     x->swapped[k] = 0;
   }
   x->applied = false;
+  qb_qplan_run(base);
 }
 
 void qb_mixed_layer(const qb_mixed* x, const int* choice, size_t k, qb_quant_layer_info* info) {
@@ -122,7 +124,7 @@ int qb_mixed_evaluate(qb_mixed* x, qb_model* m, const int* choice, qb_exec_mode 
                       const qb_dataset* d, size_t limit, size_t batch, qb_eval_result* out,
                       qb_error* err) {
   if (qb_mixed_apply(x, choice, err)) return -1;
-  const qb_model_exec e = {mode, qb_mixed_base(x), NULL, NULL};
+  const qb_model_exec e = {mode, qb_mixed_base(x), NULL, NULL, false};
   const int rc = qb_model_evaluate(m, d, limit, batch, &e, NULL, NULL, out, err);
   qb_mixed_restore(x);
   return rc;

@@ -174,14 +174,36 @@ static int plan(qb_model* m, qb_error* err) {
   return 0;
 }
 
+/* The fp32 ops' working memory (qb_model.op_scratch): ReduceMean's sums (one
+ * double per output). Gemm / MatMul / Conv pack into the fp32 GEMM path's own
+ * scratch (qb_f32_runtime_prepare). */
+static size_t op_scratch_bytes(const qb_model* m, const qb_node* n) {
+  if (n->op == QB_OP_REDUCEMEAN) return m->values[n->out[0]].numel * sizeof(double);
+  return 0;
+}
+
+static int plan_op_scratch(qb_model* m, qb_error* err) {
+  size_t need = sizeof(double);
+  for (size_t k = 0; k < m->nnodes; k++) {
+    const size_t b = op_scratch_bytes(m, &m->nodes[k]);
+    need = b > need ? b : need;
+  }
+  if (need <= m->op_scratch_bytes) return 0;
+  free(m->op_scratch);
+  m->op_scratch_bytes = 0;
+  if (!(m->op_scratch = malloc(need)))
+    return qb_fail(err, "out of memory allocating %zu bytes of operator scratch", need);
+  m->op_scratch_bytes = need;
+  return 0;
+}
+
 int qb_model_prepare(qb_model* m, size_t batch, qb_error* err) {
   m->prepared = false;
   if (batch == 0 || batch > (size_t)1 << 24) return qb_fail(err, "batch %zu is out of range", batch);
   if (input_shapes(m, batch, err)) return -1;
   for (size_t k = 0; k < m->nnodes; k++)
     if (qb_op_infer(m, &m->nodes[k], err)) return -1;
-  if (plan(m, err)) return -1;
-  if (qb_f32_runtime_prepare(m, err)) return -1;
+  if (plan(m, err) || plan_op_scratch(m, err) || qb_f32_runtime_prepare(m, err)) return -1;
   m->batch = batch;
   m->prepared = true;
   return 0;

@@ -17,7 +17,8 @@ const float* qb_probe_dequant_weights(const qb_quant_state* q, size_t k, size_t*
 }
 
 bool qb_probe_runs_integer(const qb_quant_state* q, size_t k) {
-  return qb_probe_is_layer(q, k) && q->layers[k].int_ok;
+  return qb_probe_is_layer(q, k) && q->layers[k].int_ok &&
+         (q->cfg.workflow != QB_WORKFLOW_STATIC || q->layers[k].bias_q);
 }
 
 bool qb_probe_input_range(const qb_quant_state* q, size_t k, float* lo, float* hi) {
@@ -32,9 +33,45 @@ bool qb_probe_input_range(const qb_quant_state* q, size_t k, float* lo, float* h
   return true;
 }
 
-void qb_probe_run_layer(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
-                        qb_exec_mode mode) {
-  qb_quant_run_node(q, m, k, in, mode);
+bool qb_probe_layer_output(const qb_quant_state* q, size_t j, size_t* k) {
+  for (size_t i = 0; i <= j && i < q->nnodes; i++)
+    if (q->layers[i].kind != QB_QLAYER_NONE && q->layers[i].last_node == j) {
+      *k = i;
+      return true;
+    }
+  return false;
+}
+
+size_t qb_probe_layer_last_node(const qb_quant_state* q, size_t k) {
+  return qb_probe_is_layer(q, k) ? q->layers[k].last_node : k;
+}
+
+size_t qb_probe_layer_numel(const qb_quant_state* q, const qb_model* m, size_t k) {
+  return qb_probe_is_layer(q, k) ? m->values[q->layers[k].out_value].numel : 0;
+}
+
+/* The static integer layer runs u8 -> u8 on the state's buffers of its input and
+ * output values (this is no run: their run state is cleared again). */
+int qb_probe_run_layer(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
+                       qb_exec_mode mode, float* out, qb_error* err) {
+  const qb_qlayer* L = &q->layers[k];
+  qb_qplan_run(q);
+  if (mode != QB_EXEC_INTEGER || q->run[k] != QB_QNODE_LAYER_Q8)
+    return qb_qlayer_run_f32(q, m, k, in, mode, out, err);
+  const qb_value *x = &m->values[L->in_value], *y = &m->values[L->out_value];
+  if (qb_check_finite(in[0], x->numel, NULL))
+    return qb_fail(err, "'%.200s' holds non-finite values: it cannot be quantized", x->name);
+  uint8_t* xq = qb_quant_value_u8_out(q, m, L->in_value, err);
+  uint8_t* yq = xq ? qb_quant_value_u8_out(q, m, L->out_value, err) : NULL;
+  if (!yq) return -1;
+  const qb_qscheme* s = &q->cfg.act.scheme;
+  const qb_qparams px = q->act_qp[L->in_value], py = q->act_qp[L->out_value];
+  q->table->f32_q8_quantize->f32_qu8(x->numel, in[0], px.scale, px.zero_point, qb_qscheme_qmin(s),
+                                     qb_qscheme_qmax(s), s->rounding, xq);
+  const int rc = qb_qlayer_run_q8(q, m, k, xq, yq, err);
+  if (!rc) q->table->q8_f32_dequantize->qu8_f32(y->numel, yq, py.scale, py.zero_point, out);
+  q->has_u8[L->in_value] = q->has_u8[L->out_value] = false;
+  return rc;
 }
 
 struct qb_probe_mask {
@@ -51,6 +88,7 @@ qb_probe_mask* qb_probe_keep_float(qb_quant_state* q, const bool* float_layer) {
     s->kind[k] = q->layers[k].kind;
     if (float_layer[k]) q->layers[k].kind = QB_QLAYER_NONE;
   }
+  qb_qplan_run(q);
   return s;
 }
 
@@ -58,6 +96,7 @@ void qb_probe_restore(qb_quant_state* q, qb_probe_mask* saved) {
   if (!saved) return;
   for (size_t k = 0; k < saved->n && k < q->nnodes; k++) q->layers[k].kind = saved->kind[k];
   free(saved);
+  qb_qplan_run(q);
 }
 
 static int copy_stats(qb_act_stats* d, const qb_act_stats* s, qb_error* err) {

@@ -27,11 +27,20 @@ bool qb_probe_runs_integer(const qb_quant_state* q, size_t k);
  * none, e.g. dynamic / weight-only). Inputs outside saturate. */
 bool qb_probe_input_range(const qb_quant_state* q, size_t k, float* lo, float* hi);
 
-/* Runs node k quantized (mode SIMULATED or INTEGER) on the given inputs (one pointer
- * per node input, as qb_model_run passes them), writing its output value in the
- * arena. For a hook: the caller restores the float output afterwards. */
-void qb_probe_run_layer(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
-                        qb_exec_mode mode);
+/* A static layer covers the nodes folded into it (conv1+relu1): its output is the
+ * last one's. Is node j the last node of a layer (returned in k)? */
+bool qb_probe_layer_output(const qb_quant_state* q, size_t j, size_t* k);
+/* The last node layer k covers (k itself when nothing is folded). */
+size_t qb_probe_layer_last_node(const qb_quant_state* q, size_t k);
+/* Elements of layer k's output (the last covered node's), 0 if not a layer. */
+size_t qb_probe_layer_numel(const qb_quant_state* q, const qb_model* m, size_t k);
+
+/* Runs layer k quantized (mode SIMULATED or INTEGER) on the given inputs (one pointer
+ * per node input, as qb_model_run passes them), folded nodes included, writing its
+ * output into `out` (qb_probe_layer_numel floats). Node k's own output value in the
+ * arena is overwritten (a hook restores it). Returns 0 or -1 with err. */
+int qb_probe_run_layer(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
+                       qb_exec_mode mode, float* out, qb_error* err);
 
 /* Keep layers in float: float_layer[k] true -> node k runs fp32 in quantized runs.
  * Returns the saved state (NULL when out of memory) that qb_probe_restore puts back;

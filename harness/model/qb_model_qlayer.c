@@ -1,17 +1,20 @@
-/* Running one quantized layer (Gemm / MatMul / Conv with constant weights), in
- * simulation or on the integer kernels of the backend's dispatch table (the int4
- * paths are in qb_model_w4.c). See qb_model_quant.h for the equations. */
+/* Running one quantized layer (Gemm / MatMul / Conv with constant weights) with the
+ * nodes folded into it (qb_model_qplan.c):
+ *   static integer   u8 in -> int8 GEMM (im2col for Conv) or dwconv -> requantized
+ *                    to u8 right after each block of accumulators (the threaded
+ *                    driver's epilogue), clamped by the folded activation;
+ *   dynamic integer  fp32 in, quantized per sample, int8 GEMM, fp32 out;
+ *   simulated        fake-quant at the same points, fp32 math.
+ * The int4 paths are in qb_model_w4.c. See qb_model_quant.h for the equations. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qb_model_quant_internal.h"
 
-static size_t at_least1(size_t n) { return n ? n : 1; }
-
-/* y = dequantize(quantize(x)) with the scheme's grid and rounding; y may be x. */
-static void fake_quant(const qb_qscheme* s, qb_qparams p, const float* x, size_t n, float* y) {
+void qb_quant_fake(const qb_quant_state* q, qb_qparams p, const float* x, size_t n, float* y) {
   int32_t tmp[1024];
+  const qb_qscheme* s = &q->cfg.act.scheme;
   const int32_t qmin = qb_qscheme_qmin(s), qmax = qb_qscheme_qmax(s);
   for (size_t i = 0; i < n; i += 1024) {
     const size_t c = n - i < 1024 ? n - i : 1024;
@@ -20,181 +23,283 @@ static void fake_quant(const qb_qscheme* s, qb_qparams p, const float* x, size_t
   }
 }
 
-/* The input's qparams: calibrated (static) or from this batch (dynamic). */
-static int input_qparams(const qb_quant_state* q, const qb_qlayer* L, const float* x, size_t n,
-                         qb_qparams* p) {
-  if (q->cfg.workflow == QB_WORKFLOW_STATIC) {
-    *p = q->act_qp[L->in_value];
-    return 0;
-  }
+/* Dynamic: per-sample qparams of x (n elements) with the qconfig's range strategy. */
+static int sample_qparams(const qb_quant_state* q, const float* x, size_t n, qb_qparams* p,
+                          qb_error* err) {
   float lo, hi;
-  if (qb_check_finite(x, n, NULL) ||
-      qb_range_choose(&q->cfg.act.range, &q->cfg.act.scheme, x, n, 0, &lo, &hi, NULL))
-    return -1;
-  return qb_qparams_from_range(&q->cfg.act.scheme, lo, hi, p, NULL);
+  if (qb_check_finite(x, n, NULL)) return qb_fail(err, "non-finite input: cannot quantize it");
+  if (qb_range_choose(&q->cfg.act.range, &q->cfg.act.scheme, x, n, 0, &lo, &hi, err)) return -1;
+  return qb_qparams_from_range(&q->cfg.act.scheme, lo, hi, p, err);
 }
 
-static void run_simulated(const qb_quant_state* q, const qb_model* m, const qb_node* n,
-                          const qb_qlayer* L, const float* const* in) {
-  const qb_value *x = qb_in(m, n, 0), *y = &m->values[n->out[0]];
+/* ------------------------------------------------------------ epilogues */
+
+typedef struct {
+  const qb_quant_state* q;
+  const qb_qlayer* L;
+  size_t c0;          /* output channel of column 0 (a Conv group's first) */
+  size_t P;           /* 0: output rows of N (Gemm); else channel planes of P (Conv) */
+  uint8_t* y;         /* static: u8 output at column c0 */
+  uint8_t* tile;      /* static Conv: one transposition tile per thread */
+  size_t tile_stride;
+  float* yf;          /* dynamic: fp32 output at column c0 */
+  float sx;           /* dynamic: the input's scale */
+} epilogue;
+
+/* acc (m x n) + bias -> u8 with the layer's rule and clamp; `scale` is float* (fp32
+ * rule) or qb_fixedpoint_multiplier* (gemmlowp), entries for the n columns. */
+static void requant(const qb_quant_state* q, const qb_qlayer* L, size_t m, size_t n,
+                    const int32_t* acc, size_t ldacc, const int32_t* bias, const void* scale,
+                    uint8_t* y, size_t ldy) {
+  const int32_t zp = q->act_qp[L->out_value].zero_point;
+  if (q->cfg.requant == QB_REQUANT_GEMMLOWP)
+    q->table->qs32_q8_requantize_gemmlowp->qs32_qu8(m, n, acc, ldacc, bias, scale, zp, L->out_qmin,
+                                                    L->out_qmax, y, ldy);
+  else
+    q->table->qs32_q8_requantize_fp32->qs32_qu8(m, n, acc, ldacc, bias, scale, zp, L->out_qmin,
+                                                L->out_qmax, y, ldy);
+}
+
+static const void* requant_scale_at(const qb_quant_state* q, const qb_qlayer* L, size_t c) {
+  return q->cfg.requant == QB_REQUANT_GEMMLOWP ? (const void*)(L->requant_fixed + c)
+                                               : (const void*)(L->requant_scale + c);
+}
+
+static void epilogue_u8(void* ctx, size_t thread, size_t m0, size_t m, size_t n0, size_t n,
+                        const int32_t* acc, size_t ldacc) {
+  const epilogue* e = ctx;
+  const size_t c = e->c0 + n0;
+  const void* scale = requant_scale_at(e->q, e->L, c);
+  if (!e->P) {
+    const size_t N = e->L->N;
+    requant(e->q, e->L, m, n, acc, ldacc, e->L->bias_q + c, scale, e->y + m0 * N + n0, N);
+    return;
+  }
+  /* Rows are output positions, columns channels: requantize into the thread's tile,
+   * then write each channel's run of positions into its NCHW plane. */
+  uint8_t* t = e->tile + thread * e->tile_stride;
+  requant(e->q, e->L, m, n, acc, ldacc, e->L->bias_q + c, scale, t, n);
+  for (size_t j = 0; j < n; j++) {
+    uint8_t* dst = e->y + (n0 + j) * e->P + m0;
+    for (size_t r = 0; r < m; r++) dst[r] = t[r * n + j];
+  }
+}
+
+/* Dynamic: y = acc * (sx * sw[c]) + b[c] in fp32. */
+static void epilogue_f32(void* ctx, size_t thread, size_t m0, size_t m, size_t n0, size_t n,
+                         const int32_t* acc, size_t ldacc) {
+  (void)thread;
+  const epilogue* e = ctx;
+  const qb_qlayer* L = e->L;
+  for (size_t j = 0; j < n; j++) {
+    const size_t c = e->c0 + n0 + j;
+    const float s = e->sx * L->w_scale[c], b = L->bias ? L->bias[c] : 0.0f;
+    for (size_t r = 0; r < m; r++) {
+      const float v = (float)acc[r * ldacc + j] * s + b;
+      if (e->P) e->yf[(n0 + j) * e->P + m0 + r] = v;
+      else e->yf[(m0 + r) * L->N + n0 + j] = v;
+    }
+  }
+}
+
+static int gemm_fused(qb_quant_state* q, const qb_gemm_threaded_weights* w, size_t M,
+                      const uint8_t* A, size_t lda, int32_t za, epilogue* e, bool u8_out,
+                      qb_error* err) {
+  const size_t T = q->pool ? q->threads : 1, blk = qb_gemm_threaded_block_elems(w);
+  int32_t* acc = qb_quant_scratch(q, QB_SCR_ACC, T * blk * sizeof *acc, err);
+  if (!acc) return -1;
+  if (u8_out && e->P) {
+    if (!(e->tile = qb_quant_scratch(q, QB_SCR_TILE, T * blk, err))) return -1;
+    e->tile_stride = blk;
+  }
+  const qb_gemm_epilogue ep = {u8_out ? epilogue_u8 : epilogue_f32, e, acc, blk};
+  qb_gemm_threaded_run_fused(w, q->pool, M, A, lda, za, &ep);
+  return 0;
+}
+
+/* ------------------------------------------------------ static integer */
+
+/* Depthwise: the table's dwconv gives acc[b][c][p]; each channel is then one row of
+ * P outputs sharing one bias and scale, requantized as a 1 x P block with the
+ * channel's constants repeated (the requantize kernels run along P).
+ * (A fused depthwise kernel with this epilogue replaces this function alone.) */
+static int dwconv_q8(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
+                     const uint8_t* xq, int32_t za, uint8_t* yq, qb_error* err) {
+  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), C = s->out_channels;
+  const bool fixed = q->cfg.requant == QB_REQUANT_GEMMLOWP;
+  const size_t scale_bytes = fixed ? sizeof(qb_fixedpoint_multiplier) : sizeof(float);
+  int32_t* acc = qb_quant_scratch(q, QB_SCR_DWACC, s->batch * C * P * sizeof *acc, err);
+  int32_t* bias = qb_quant_scratch(q, QB_SCR_REP, P * sizeof *bias, err);
+  unsigned char* scale = qb_quant_scratch(q, QB_SCR_REPQ, P * scale_bytes, err);
+  if (!acc || !bias || !scale) return -1;
+  q->table->qu8_qs8_qs32_dwconv2d->run(s, xq, za, L->w_s8, L->w_zp, acc);
+  for (size_t c = 0; c < C; c++) {
+    const void* sc = requant_scale_at(q, L, c);
+    for (size_t p = 0; p < P; p++) {
+      bias[p] = L->bias_q[c];
+      memcpy(scale + p * scale_bytes, sc, scale_bytes);
+    }
+    for (size_t b = 0; b < s->batch; b++)
+      requant(q, L, 1, P, acc + (b * C + c) * P, P, bias, scale, yq + (b * C + c) * P, P);
+  }
+  return 0;
+}
+
+static int conv_q8(qb_quant_state* q, const qb_model* m, const qb_node* n, const qb_qlayer* L,
+                   const uint8_t* xq, int32_t za, uint8_t* yq, qb_error* err) {
+  qb_conv2d_shape s;
+  qb_node_conv_shape(m, n, &s);
+  if (L->depthwise) return dwconv_q8(q, L, &s, xq, za, yq, err);
+  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
+  const size_t og = C / s.groups, K = L->K, image = s.in_channels * s.in_h * s.in_w;
+  uint8_t* cols = qb_quant_scratch(q, QB_SCR_COLS, P * K, err);
+  if (!cols) return -1;
+  for (size_t b = 0; b < s.batch; b++)
+    for (size_t g = 0; g < s.groups; g++) {
+      qb_qu8_im2col__scalar(&s, xq + b * image, g, (uint8_t)za, cols);
+      epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .y = yq + (b * C + g * og) * P};
+      if (gemm_fused(q, &L->packed[g], P, cols, K, za, &e, true, err)) return -1;
+    }
+  return 0;
+}
+
+int qb_qlayer_run_q8(qb_quant_state* q, const qb_model* m, size_t k, const uint8_t* xq,
+                     uint8_t* yq, qb_error* err) {
+  const qb_qlayer* L = &q->layers[k];
+  const qb_node* n = &m->nodes[k];
+  const int32_t za = q->act_qp[L->in_value].zero_point;
+  if (L->kind == QB_QLAYER_CONV) return conv_q8(q, m, n, L, xq, za, yq, err);
+  epilogue e = {.q = q, .L = L, .y = yq};
+  return gemm_fused(q, &L->packed[0], m->values[L->in_value].numel / L->K, xq, L->K, za, &e, true,
+                    err);
+}
+
+/* ------------------------------------------------------ dynamic integer */
+
+/* Activations quantized per sample (dims[0]): the accuracy of a sample does not
+ * depend on the batch it is evaluated in. */
+static int dwconv_dynamic(qb_quant_state* q, const qb_qlayer* L, qb_conv2d_shape s,
+                          const uint8_t* xq, const qb_qparams* px, float* y, qb_error* err) {
+  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
+  const size_t batch = s.batch, image = s.in_channels * s.in_h * s.in_w;
+  int32_t* acc = qb_quant_scratch(q, QB_SCR_DWACC, C * P * sizeof *acc, err);
+  if (!acc) return -1;
+  s.batch = 1;
+  for (size_t b = 0; b < batch; b++) {
+    q->table->qu8_qs8_qs32_dwconv2d->run(&s, xq + b * image, px[b].zero_point, L->w_s8, L->w_zp,
+                                          acc);
+    epilogue e = {.q = q, .L = L, .P = P, .yf = y + b * C * P, .sx = px[b].scale};
+    for (size_t c = 0; c < C; c++) epilogue_f32(&e, 0, 0, P, c, 1, acc + c * P, 1);
+  }
+  return 0;
+}
+
+static int run_dynamic(qb_quant_state* q, const qb_model* m, const qb_node* n, const qb_qlayer* L,
+                       const float* x, float* y, qb_error* err) {
+  const qb_value* xv = &m->values[L->in_value];
+  const size_t samples = xv->ndim > 0 && xv->dims[0] ? xv->dims[0] : 1, per = xv->numel / samples;
+  uint8_t* xq = qb_quant_scratch(q, QB_SCR_XQ, xv->numel, err);
+  qb_qparams* px = qb_quant_scratch(q, QB_SCR_REP, samples * sizeof *px, err);
+  if (!xq || !px) return -1;
+  const qb_qscheme* sc = &q->cfg.act.scheme;
+  for (size_t b = 0; b < samples; b++) {
+    if (sample_qparams(q, x + b * per, per, &px[b], err)) return -1;
+    q->table->f32_q8_quantize->f32_qu8(per, x + b * per, px[b].scale, px[b].zero_point,
+                                       qb_qscheme_qmin(sc), qb_qscheme_qmax(sc), sc->rounding,
+                                       xq + b * per);
+  }
+  if (L->kind == QB_QLAYER_GEMM) {
+    const size_t rows = per / L->K;
+    for (size_t b = 0; b < samples; b++) {
+      epilogue e = {.q = q, .L = L, .yf = y + b * rows * L->N, .sx = px[b].scale};
+      if (gemm_fused(q, &L->packed[0], rows, xq + b * per, L->K, px[b].zero_point, &e, false, err))
+        return -1;
+    }
+    return 0;
+  }
+  qb_conv2d_shape s;
+  qb_node_conv_shape(m, n, &s);
+  if (L->depthwise) return dwconv_dynamic(q, L, s, xq, px, y, err);
+  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
+  const size_t og = C / s.groups, K = L->K;
+  uint8_t* cols = qb_quant_scratch(q, QB_SCR_COLS, P * K, err);
+  if (!cols) return -1;
+  for (size_t b = 0; b < s.batch; b++)
+    for (size_t g = 0; g < s.groups; g++) {
+      qb_qu8_im2col__scalar(&s, xq + b * per, g, (uint8_t)px[b].zero_point, cols);
+      epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .yf = y + (b * C + g * og) * P,
+                    .sx = px[b].scale};
+      if (gemm_fused(q, &L->packed[g], P, cols, K, px[b].zero_point, &e, false, err)) return -1;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------------ simulated */
+
+/* The input as the layer's integer path sees it, in fp32 (into xf). */
+static int fake_input(qb_quant_state* q, const qb_model* m, const qb_qlayer* L, const float* x,
+                      float* xf, qb_error* err) {
+  const qb_value* xv = &m->values[L->in_value];
+  if (L->path == QB_QPATH_W4A8) /* the W4A8 kernel's own grid (see qb_model_quant.h) */
+    return qb_w4a8_fake_quant(q, x, xv->numel / L->K, L->K, xf, err);
+  if (q->cfg.workflow == QB_WORKFLOW_STATIC) {
+    if (!q->act_has[L->in_value])
+      return qb_fail(err, "'%.200s' has no activation qparams", xv->name);
+    qb_quant_fake(q, q->act_qp[L->in_value], x, xv->numel, xf);
+    return 0;
+  }
+  const size_t samples = xv->ndim > 0 && xv->dims[0] ? xv->dims[0] : 1, per = xv->numel / samples;
+  for (size_t b = 0; b < samples; b++) {
+    qb_qparams p;
+    if (sample_qparams(q, x + b * per, per, &p, err)) return -1;
+    qb_quant_fake(q, p, x + b * per, per, xf + b * per);
+  }
+  return 0;
+}
+
+/* Static: the folded bias Add and activation, then the output grid, in fp32. */
+static void finish_simulated(const qb_quant_state* q, const qb_qlayer* L, float* t, size_t n) {
+  if (L->bias_add_node >= 0) {
+    const float* b = L->bias_fq ? L->bias_fq : L->bias;
+    for (size_t i = 0; i < n; i++) t[i] += b[i % L->N];
+  }
+  if (L->act_node >= 0)
+    for (size_t i = 0; i < n; i++) t[i] = t[i] < L->act_lo ? L->act_lo : (t[i] > L->act_hi ? L->act_hi : t[i]);
+  if (q->act_has[L->out_value]) qb_quant_fake(q, q->act_qp[L->out_value], t, n, t);
+}
+
+static int run_simulated(qb_quant_state* q, const qb_model* m, const qb_node* n,
+                         const qb_qlayer* L, const float* const* in, float* y, qb_error* err) {
   const float* in2[QB_NODE_MAX_INPUTS];
   memcpy(in2, in, sizeof in2); /* callers pass QB_NODE_MAX_INPUTS pointers */
-  float* xf = NULL;
-  qb_qparams px;
-  if (L->path == QB_QPATH_W4A8) {
-    /* The W4A8 kernel's own activation grid (see qb_model_quant.h). */
-    if (!(xf = malloc((x->numel ? x->numel : 1) * sizeof *xf))) abort();
-    qb_w4a8_fake_quant(in[0], x->numel / L->K, L->K, xf);
-    in2[0] = xf;
-  } else if (q->cfg.workflow != QB_WORKFLOW_WEIGHT_ONLY &&
-             input_qparams(q, L, in[0], x->numel, &px) == 0 &&
-             (xf = malloc((x->numel ? x->numel : 1) * sizeof *xf))) {
-    fake_quant(&q->cfg.act.scheme, px, in[0], x->numel, xf);
+  const bool static_q = q->cfg.workflow == QB_WORKFLOW_STATIC;
+  if (q->cfg.workflow != QB_WORKFLOW_WEIGHT_ONLY || L->path == QB_QPATH_W4A8) {
+    const size_t nx = m->values[L->in_value].numel;
+    float* xf = qb_quant_scratch(q, QB_SCR_XF, nx * sizeof *xf, err);
+    if (!xf || fake_input(q, m, L, in[0], xf, err)) return -1;
     in2[0] = xf;
   }
   in2[1] = L->w_fq;
-  /* Static: the int32 bias where there is one scale per output channel (not per
-   * group), and the output requantized onto its calibrated grid in every case, as
-   * the integer path does. */
-  const bool static_q = q->cfg.workflow == QB_WORKFLOW_STATIC;
+  /* Static: the int32 bias grid where there is one scale per output channel. */
   if (n->nin > 2 && in[2] && static_q && L->bias_fq) in2[2] = L->bias_fq;
   qb_op_run_f32(m, n, in2);
-  if (static_q && q->act_has[L->out_value])
-    fake_quant(&q->cfg.act.scheme, q->act_qp[L->out_value], y->data, y->numel, y->data);
-  free(xf);
+  const qb_value* t = &m->values[n->out[0]];
+  if (static_q) finish_simulated(q, L, t->data, t->numel);
+  if (y != t->data) memmove(y, t->data, t->numel * sizeof *y);
+  return 0;
 }
 
-/* Static: requantize an int32 block to the output grid with per-column bias and
- * scale (the table's fp32 requantize kernel) into u8 scratch (rows x cols, dense). */
-static void requantize_block(const qb_quant_state* q, const qb_qlayer* L, const int32_t* acc,
-                             size_t rows, size_t cols, size_t acc_rs, const int32_t* bias,
-                             const float* scale, uint8_t* scratch) {
-  const qb_qscheme* s = &q->cfg.act.scheme;
-  q->table->qs32_q8_requantize_fp32->qs32_qu8(rows, cols, acc, acc_rs, bias, scale,
-                                              q->act_qp[L->out_value].zero_point,
-                                              qb_qscheme_qmin(s), qb_qscheme_qmax(s), scratch, cols);
-}
-
-/* Turns an int32 block (rows x cols, element (r, c) at acc[r*acc_rs + c], output
- * channel c0 + c) into float outputs y[r*y_rs + c*y_cs]:
- *   static:  requantize to the output grid, then dequantize (table kernels);
- *   dynamic: acc * (sx * sw[c]) + b[c] in fp32. */
-static void finish_block(const qb_quant_state* q, const qb_qlayer* L, qb_qparams px,
-                         const int32_t* acc, size_t rows, size_t cols, size_t acc_rs, size_t c0,
-                         float* y, size_t y_rs, size_t y_cs, uint8_t* scratch) {
-  if (q->cfg.workflow == QB_WORKFLOW_STATIC) {
-    const qb_qparams py = q->act_qp[L->out_value];
-    requantize_block(q, L, acc, rows, cols, acc_rs, L->bias_q + c0, L->requant_scale + c0, scratch);
-    if (y_cs == 1 && y_rs == cols) {
-      q->table->q8_f32_dequantize->qu8_f32(rows * cols, scratch, py.scale, py.zero_point, y);
-      return;
-    }
-    /* Same arithmetic as the dequantize kernels: (float)(q - zp) * scale. */
-    for (size_t r = 0; r < rows; r++)
-      for (size_t c = 0; c < cols; c++)
-        y[r * y_rs + c * y_cs] = (float)((int32_t)scratch[r * cols + c] - py.zero_point) * py.scale;
-    return;
-  }
-  for (size_t r = 0; r < rows; r++)
-    for (size_t c = 0; c < cols; c++) {
-      const float s = px.scale * L->w_scale[c0 + c];
-      y[r * y_rs + c * y_cs] = (float)acc[r * acc_rs + c] * s + (L->bias ? L->bias[c0 + c] : 0.0f);
-    }
-}
-
-static void run_integer_gemm(const qb_quant_state* q, const qb_qlayer* L, qb_qparams px,
-                             const uint8_t* xq, size_t M, float* y) {
-  const size_t N = L->N, K = L->K;
-  int32_t* acc = malloc(at_least1(M * N) * sizeof *acc);
-  uint8_t* scratch = malloc(at_least1(M * N));
-  if (!acc || !scratch) abort();
-  qb_gemm_threaded_run(&L->packed[0], q->pool, M, xq, K, px.zero_point, acc, N);
-  finish_block(q, L, px, acc, M, N, N, 0, y, N, 1, scratch);
-  free(acc), free(scratch);
-}
-
-/* Depthwise: the table's dwconv gives acc[b][c][p]. Static: each channel is one
- * row of P outputs sharing one bias and scale, requantized as a 1 x P block with
- * the channel's values repeated (so the kernels run along P, not 1 x 1 blocks). */
-static void run_integer_dwconv(const qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
-                               qb_qparams px, const uint8_t* xq, float* y) {
-  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), C = s->out_channels;
-  int32_t* acc = malloc(at_least1(s->batch * C * P) * sizeof *acc);
-  uint8_t* scratch = malloc(at_least1(P));
-  int32_t* bias = malloc(at_least1(P) * sizeof *bias);
-  float* scale = malloc(at_least1(P) * sizeof *scale);
-  if (!acc || !scratch || !bias || !scale) abort();
-  q->table->qu8_qs8_qs32_dwconv2d->run(s, xq, px.zero_point, L->w_s8, L->w_zp, acc);
-  const bool static_q = q->cfg.workflow == QB_WORKFLOW_STATIC;
-  const qb_qparams py = static_q ? q->act_qp[L->out_value] : px;
-  for (size_t c = 0; c < C; c++) {
-    if (static_q)
-      for (size_t p = 0; p < P; p++) bias[p] = L->bias_q[c], scale[p] = L->requant_scale[c];
-    for (size_t b = 0; b < s->batch; b++) {
-      const int32_t* a = acc + (b * C + c) * P;
-      float* yc = y + (b * C + c) * P;
-      if (!static_q) {
-        finish_block(q, L, px, a, P, 1, 1, c, yc, 1, 0, scratch);
-        continue;
-      }
-      requantize_block(q, L, a, 1, P, P, bias, scale, scratch);
-      q->table->q8_f32_dequantize->qu8_f32(P, scratch, py.scale, py.zero_point, yc);
-    }
-  }
-  free(acc), free(scratch), free(bias), free(scale);
-}
-
-static void run_integer_conv(const qb_quant_state* q, const qb_model* m, const qb_node* n,
-                             const qb_qlayer* L, qb_qparams px, const uint8_t* xq, float* y) {
-  qb_conv2d_shape s;
-  qb_node_conv_shape(m, n, &s);
-  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
-  const size_t og = C / s.groups, K = L->K, image = s.in_channels * s.in_h * s.in_w;
-  if (L->depthwise) {
-    run_integer_dwconv(q, L, &s, px, xq, y);
-    return;
-  }
-  uint8_t* cols = malloc(at_least1(P * K));
-  int32_t* acc = malloc(at_least1(P * og) * sizeof *acc);
-  uint8_t* scratch = malloc(at_least1(P * og));
-  if (!cols || !acc || !scratch) abort();
-  for (size_t b = 0; b < s.batch; b++)
-    for (size_t g = 0; g < s.groups; g++) {
-      qb_qu8_im2col__scalar(&s, xq + b * image, g, (uint8_t)px.zero_point, cols);
-      qb_gemm_threaded_run(&L->packed[g], q->pool, P, cols, K, px.zero_point, acc, og);
-      finish_block(q, L, px, acc, P, og, og, g * og, y + (b * C + g * og) * P, 1, P, scratch);
-    }
-  free(cols), free(acc), free(scratch);
-}
-
-static bool run_integer(const qb_quant_state* q, const qb_model* m, const qb_node* n,
-                        const qb_qlayer* L, const float* const* in) {
-  const qb_value *x = qb_in(m, n, 0), *y = &m->values[n->out[0]];
-  if (L->path == QB_QPATH_W4A32 || L->path == QB_QPATH_W4A8) {
-    if (qb_check_finite(in[0], x->numel, NULL)) return false;
-    qb_w4_run(q, L, in[0], x->numel / L->K, y->data);
-    return true;
-  }
-  qb_qparams px;
-  if (input_qparams(q, L, in[0], x->numel, &px)) return false;
-  if (q->cfg.workflow == QB_WORKFLOW_STATIC && !L->bias_q) return false;
-  uint8_t* xq = malloc(x->numel ? x->numel : 1);
-  if (!xq) abort();
-  const qb_qscheme* s = &q->cfg.act.scheme;
-  q->table->f32_q8_quantize->f32_qu8(x->numel, in[0], px.scale, px.zero_point, qb_qscheme_qmin(s),
-                                     qb_qscheme_qmax(s), s->rounding, xq);
-  if (L->kind == QB_QLAYER_GEMM) run_integer_gemm(q, L, px, xq, x->numel / L->K, y->data);
-  else run_integer_conv(q, m, n, L, px, xq, y->data);
-  free(xq);
-  return true;
-}
-
-bool qb_quant_run_node(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
-                       qb_exec_mode mode) {
+int qb_qlayer_run_f32(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
+                      qb_exec_mode mode, float* y, qb_error* err) {
   const qb_qlayer* L = &q->layers[k];
-  if (L->kind == QB_QLAYER_NONE) return false;
   const qb_node* n = &m->nodes[k];
-  if (mode == QB_EXEC_INTEGER && L->int_ok && run_integer(q, m, n, L, in)) return true;
-  run_simulated(q, m, n, L, in);
-  return true;
+  const qb_value* x = &m->values[L->in_value];
+  if (mode == QB_EXEC_INTEGER && (L->path == QB_QPATH_W4A32 || L->path == QB_QPATH_W4A8)) {
+    if (qb_check_finite(in[0], x->numel, NULL))
+      return qb_fail(err, "'%.200s' holds non-finite values: the int4 kernels cannot run", x->name);
+    return qb_w4_run(q, L, in[0], x->numel / L->K, y, err);
+  }
+  if (mode == QB_EXEC_INTEGER && L->path == QB_QPATH_Q8 && q->cfg.workflow == QB_WORKFLOW_DYNAMIC)
+    return run_dynamic(q, m, n, L, in[0], y, err);
+  return run_simulated(q, m, n, L, in, y, err);
 }

@@ -2,6 +2,7 @@
  * qconfig (qb_quantize_tensor on the [out, reduction] view), int8 copies packed
  * for the chosen backend's GEMM, and per-layer information. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +104,19 @@ static void free_packed(qb_qlayer* L, size_t groups) {
   L->packed = NULL;
 }
 
+/* The u8 x s8 -> s32 GEMM accumulates K products of at most 255 * 128 in magnitude
+ * (the zero-point decomposition in kernels/ref keeps each term in that range), so
+ * K * 255 * 128 < 2^31, K <= 65793, is what keeps the int32 accumulator exact. */
+#define QB_Q8_MAX_K ((size_t)(INT32_MAX / (255 * 128)))
+
 static int pack_weights(qb_quant_state* q, const qb_node* n, qb_qlayer* L, qb_error* err) {
   const size_t N = L->N, K = L->K;
+  if (K > QB_Q8_MAX_K) {
+    char where[320];
+    return qb_fail(err, "%s: reduction length K = %zu exceeds the int8 GEMM's bound "
+                   "K * 255 * 128 < 2^31 (K <= %zu): its int32 accumulator could overflow",
+                   qb_node_str(n, where, sizeof where), K, QB_Q8_MAX_K);
+  }
   L->w_s8 = malloc(N * K);
   if (!L->w_s8) return qb_fail(err, "out of memory");
   for (size_t i = 0; i < N * K; i++) L->w_s8[i] = (int8_t)L->wq.q[i];
@@ -134,6 +146,9 @@ static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error*
   L->kind = layer_kind(m, n, &L->N, &L->K, &L->b_is_kn);
   L->kernel = "fp32";
   L->in_value = n->in[0], L->out_value = n->out[0];
+  L->bias_add_node = L->act_node = -1;
+  L->act_lo = -INFINITY, L->act_hi = INFINITY;
+  L->last_node = k;
   if (L->kind == QB_QLAYER_NONE) return 0;
   const qb_value* b = qb_in(m, n, 2);
   L->bias = b ? b->data : NULL;
@@ -156,11 +171,6 @@ static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error*
   else if (L->path == QB_QPATH_W4A8) L->kernel = q->table->qs8_q4_f32_wgemm->info.name;
   else if (L->depthwise) L->kernel = q->table->qu8_qs8_qs32_dwconv2d->info.name;
   else L->kernel = q->table->qu8_qs8_qs32_gemm->info.name;
-  /* Static: the layer's input and output need calibrated qparams. */
-  if (q->cfg.workflow == QB_WORKFLOW_STATIC) {
-    q->stats[n->in[0]].needed = true;
-    q->stats[n->out[0]].needed = true;
-  }
   return 0;
 }
 
@@ -195,6 +205,12 @@ int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend
       qb_quant_free(q);
       return -1;
     }
+  /* Folding and which values the calibration observes (static). */
+  if (qb_qplan_create(q, m, err)) {
+    qb_quant_free(q);
+    return -1;
+  }
+  qb_qplan_run(q);
   for (size_t v = 0; v < m->nvalues; v++) q->stats[v].rng = 0x9E3779B97F4A7C15ull ^ (v + 1);
   q->calibrated = cfg->workflow != QB_WORKFLOW_STATIC;
   *out = q;
@@ -209,8 +225,10 @@ void qb_quant_free(qb_quant_state* q) {
     free(L->w_fq), free(L->w_scale), free(L->w_zp), free(L->w_s8);
     free_packed(L, L->packed_groups);
     qb_w4_free(&L->w4);
-    free(L->bias_q), free(L->bias_fq), free(L->requant_scale);
+    free(L->bias_q), free(L->bias_fq), free(L->requant_scale), free(L->requant_fixed);
+    free(L->name);
   }
+  qb_qplan_free(q);
   for (size_t v = 0; v < q->nvalues && q->stats; v++) {
     free(q->stats[v].batch_min), free(q->stats[v].batch_max), free(q->stats[v].sample);
   }
@@ -245,12 +263,41 @@ const char* qb_quant_backend_name(const qb_quant_state* q) { return qb_backend_n
 
 bool qb_quant_calibrated(const qb_quant_state* q) { return q->calibrated; }
 
+/* A node's kernel in the last planned run (see qb_qnode_run). */
+static const char* node_kernel(const qb_quant_state* q, size_t k) {
+  const qb_qnode* n = &q->nodes[k];
+  switch (q->run[k]) {
+    case QB_QNODE_FOLDED: return "folded";
+    case QB_QNODE_FLOAT:
+      for (int i = 0; i < n->nin; i++)
+        if (n->in[i] >= 0 && q->value_int[n->in[i]]) return "fp32-islanded";
+      return "fp32";
+    default: return qb_qops_kernel(q->run[k]);
+  }
+}
+
 void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* info) {
   memset(info, 0, sizeof *info);
   info->kernel = "fp32";
   if (node >= q->nnodes) return;
   const qb_qlayer* L = &q->layers[node];
+  info->name = L->name;
+  info->last_node = node;
+  if (L->kind == QB_QLAYER_NONE) {
+    info->kernel = node_kernel(q, node);
+    const int out = q->nodes[node].out;
+    if (q->run[node] >= QB_QNODE_PASS && (info->has_out_qparams = q->act_has[out])) {
+      info->out_scale = q->act_qp[out].scale;
+      info->out_zero_point = q->act_qp[out].zero_point;
+    }
+    return;
+  }
+  info->last_node = L->last_node;
   info->kernel = L->kernel;
+  /* A static int8 layer without integer constants (its input or output has no
+   * qparams) runs the simulated layer: say so rather than name the kernel. */
+  if (L->path == QB_QPATH_Q8 && q->cfg.workflow == QB_WORKFLOW_STATIC && q->run[node] != QB_QNODE_LAYER_Q8)
+    info->kernel = "fp32-simulated";
   info->quantized = L->kind != QB_QLAYER_NONE;
   if (!info->quantized) return;
   info->weight_numel = L->N * L->K;
@@ -265,4 +312,7 @@ void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* i
     info->out_scale = q->act_qp[L->out_value].scale;
     info->out_zero_point = q->act_qp[L->out_value].zero_point;
   }
+  if ((info->has_int32_bias = L->bias_q != NULL))
+    for (size_t n = 0; n < L->N; n++)
+      info->bias_saturated += L->bias_q[n] == INT32_MAX || L->bias_q[n] == INT32_MIN;
 }

@@ -6,18 +6,22 @@
  * constant 2-D tensor, and Conv with a constant weight. Every other op runs in
  * fp32 on dequantized values.
  *
- * Static workflow, per quantized layer L with input x, weight W, bias b, output y:
- *   simulated:  y = fq_y( fq_x(x) (*) fq_W(W) + fq_b(b) )          fp32 math
- *   integer:    yq = requantize_fp32(int8 GEMM(xq, Wq) + bq, sx*sW[c]/sy, zp_y)
- *               y  = (yq - zp_y) * sy
+ * Static workflow, per quantized layer L with input x, weight W, bias b, folded
+ * activation act (Relu / Clip, identity if none) and output y (the activation's):
+ *   simulated:  y = fq_y( act( fq_x(x) (*) fq_W(W) + fq_b(b) ) )    fp32 math
+ *   integer:    yq = clamp(requantize(int8 GEMM(xq, Wq) + bq, sx*sW[c]/sy, zp_y),
+ *                          act's bounds on y's grid)                u8 -> u8
  * with bq = round(b / (sx*sW[c])) (int32) and fq_b the same grid in float, so
- * the two differ only by float rounding: at most one output step.
+ * the two differ only by float rounding: at most one output step. xq and yq stay
+ * u8 between integer nodes (qb_model_qrun.c, qb_model_qplan.c); requantize is the
+ * fp32-scale or the gemmlowp rule (qconfig), run in the GEMM's epilogue.
  * The integer path needs 8-bit unsigned activations and <= 8-bit signed weights
  * per tensor or per channel; anything else (per-group weights, signed or 16-bit
  * activations, Gemm with alpha/beta/transA) runs the simulated layer instead, and
  * the layer's kernel name says so ("fp32-simulated").
  * Every kernel comes from the backend's dispatch table: int8 GEMM (im2col for
- * Conv), dwconv for depthwise Conv, quantize / requantize / dequantize between.
+ * Conv), dwconv for depthwise Conv, quantize / requantize / dequantize.
+ * Dynamic workflow: x quantized per sample (first dimension), fp32 outputs.
  *
  * Gemm / MatMul with weights of at most 4 bits (any granularity, per group
  * included) use the int4 families instead (qb_model_w4.c):
@@ -65,12 +69,22 @@ bool qb_quant_calibrated(const qb_quant_state* q);
 /* Per-layer information (node index of the model). */
 typedef struct {
   bool quantized;           /* a layer with quantized weights */
-  const char* kernel;       /* integer kernel name or "fp32-simulated" / "fp32" */
+  const char* kernel;       /* integer kernel name or "fp32-simulated" / "fp32"; other
+                             * nodes: "fp32", "fp32-islanded" (dequantize -> fp32 op,
+                             * static integer run), "folded" (into the layer before),
+                             * or the integer op ("qu8-add-fp32", ...) */
+  const char* name;         /* static layer with folded nodes: "conv1+relu1", else NULL */
+  size_t last_node;         /* the last node the layer covers (its output) */
   bool has_in_qparams, has_out_qparams;
   float in_scale, out_scale;
   int32_t in_zero_point, out_zero_point;
   size_t weight_bytes;      /* packed integer weights + scales + zero points + bias */
   size_t weight_numel;
+  /* Static, calibrated, a layer with an int32 bias: output channels whose
+   * round(b / (sx * sw)) fell outside int32 and was saturated to INT32_MIN / INT32_MAX
+   * (the integer run then adds a different bias than the float model's). */
+  bool has_int32_bias;
+  size_t bias_saturated;
 } qb_quant_layer_info;
 
 void qb_quant_layer(const qb_quant_state* q, size_t node, qb_quant_layer_info* info);
@@ -86,8 +100,5 @@ size_t qb_quant_threads(const qb_quant_state* q);
 
 /* Used by qb_model_run (not for callers): */
 void qb_quant_observe(qb_quant_state* q, const qb_model* m, int value);
-/* Runs node `k` quantized if it is a quantized layer (returns true), else false. */
-bool qb_quant_run_node(qb_quant_state* q, const qb_model* m, size_t k, const float* const* in,
-                       qb_exec_mode mode);
 
 #endif

@@ -1,15 +1,16 @@
-/* Running a prepared model: inputs are copied into the arena, nodes run in
- * order, each either in fp32 or (quantized layers in SIMULATED / INTEGER mode)
- * through the quantization state; the per-node hook sees every node's output. */
+/* Running a prepared model: inputs are copied into the arena, then fp32 and
+ * calibration runs go node by node here, SIMULATED / INTEGER runs through the
+ * quantization state's plan (qb_model_qrun.c); the per-node hook sees every node's
+ * output. */
 #include <string.h>
 
 #include "qb_model_internal.h"
-#include "qb_model_quant.h"
+#include "qb_model_quant_internal.h"
 
 int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* exec,
                  qb_error* err) {
   if (!m->prepared) return qb_fail(err, "model is not prepared (call qb_model_prepare)");
-  const qb_model_exec fp32 = {QB_EXEC_FP32, NULL, NULL, NULL};
+  const qb_model_exec fp32 = {QB_EXEC_FP32, NULL, NULL, NULL, false};
   if (!exec) exec = &fp32;
   if (exec->mode != QB_EXEC_FP32 && !exec->quant)
     return qb_fail(err, "a quantized or calibration run needs a quantization state");
@@ -23,14 +24,14 @@ int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* e
     if (v->numel) memcpy(v->data, inputs[i], v->numel * sizeof(float));
     if (exec->mode == QB_EXEC_CALIBRATE) qb_quant_observe(exec->quant, m, m->inputs[i]);
   }
+  if (exec->mode == QB_EXEC_SIMULATED || exec->mode == QB_EXEC_INTEGER)
+    return qb_quant_run(exec->quant, m, exec, err);
   const float* in[QB_NODE_MAX_INPUTS];
   for (size_t k = 0; k < m->nnodes; k++) {
     const qb_node* n = &m->nodes[k];
     for (int i = 0; i < QB_NODE_MAX_INPUTS; i++)
       in[i] = i < n->nin && n->in[i] >= 0 ? m->values[n->in[i]].data : NULL;
-    const bool quantized = (exec->mode == QB_EXEC_SIMULATED || exec->mode == QB_EXEC_INTEGER) &&
-                           qb_quant_run_node(exec->quant, m, k, in, exec->mode);
-    if (!quantized) qb_op_run_f32(m, n, in);
+    qb_op_run_f32(m, n, in);
     if (exec->mode == QB_EXEC_CALIBRATE) qb_quant_observe(exec->quant, m, n->out[0]);
     if (exec->hook) exec->hook(exec->hook_ctx, m, k, &m->values[n->out[0]]);
   }

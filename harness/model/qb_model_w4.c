@@ -74,14 +74,15 @@ int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, qb_error* err) {
   return fits ? 0 : 1;
 }
 
-void qb_w4a8_fake_quant(const float* x, size_t M, size_t K, float* y) {
-  int8_t* xq = malloc(M * K > 0 ? M * K : 1);
-  float* sx = malloc((M ? M : 1) * sizeof *sx);
-  if (!xq || !sx) abort();
+int qb_w4a8_fake_quant(qb_quant_state* q, const float* x, size_t M, size_t K, float* y,
+                       qb_error* err) {
+  int8_t* xq = qb_quant_scratch(q, QB_SCR_XQ, M * K, err);
+  float* sx = qb_quant_scratch(q, QB_SCR_F32, M * sizeof *sx, err);
+  if (!xq || !sx) return -1;
   qb_f32_qs8_rowquantize__scalar(M, K, x, K, xq, sx);
   for (size_t m = 0; m < M; m++)
     for (size_t k = 0; k < K; k++) y[m * K + k] = (float)xq[m * K + k] * sx[m];
-  free(xq), free(sx);
+  return 0;
 }
 
 /* One thread's columns [n0, n1) of y: output channels are independent in both
@@ -113,15 +114,14 @@ static void w4_columns(void* ctx, size_t task, size_t thread) {
                                          j->y + n0, N);
 }
 
-void qb_w4_run(const qb_quant_state* q, const qb_qlayer* L, const float* x, size_t M, float* y) {
+int qb_w4_run(qb_quant_state* q, const qb_qlayer* L, const float* x, size_t M, float* y,
+              qb_error* err) {
   const size_t N = L->N, K = L->K;
   w4_job j = {q, L, x, NULL, NULL, M, q->pool ? q->threads : 1, y};
-  int8_t* xq = NULL;
-  float* sx = NULL;
   if (L->path == QB_QPATH_W4A8) {
-    xq = malloc(M * K > 0 ? M * K : 1);
-    sx = malloc((M ? M : 1) * sizeof *sx);
-    if (!xq || !sx) abort();
+    int8_t* xq = qb_quant_scratch(q, QB_SCR_XQ, M * K, err);
+    float* sx = qb_quant_scratch(q, QB_SCR_F32, M * sizeof *sx, err);
+    if (!xq || !sx) return -1;
     q->table->qs8_q4_f32_wgemm->rowquantize(M, K, x, K, xq, sx);
     j.xq = xq, j.sx = sx;
   }
@@ -130,5 +130,5 @@ void qb_w4_run(const qb_quant_state* q, const qb_qlayer* L, const float* x, size
   if (L->bias)
     for (size_t m = 0; m < M; m++)
       for (size_t n = 0; n < N; n++) y[m * N + n] += L->bias[n];
-  free(xq), free(sx);
+  return 0;
 }

@@ -355,8 +355,8 @@ static void run_reducemean(const qb_model* m, const qb_node* n, const float* con
     if (!red[i]) s *= x->dims[i];
   }
   /* Sums in double, so the result does not depend on the summation order. */
-  double* acc = calloc(y->numel ? y->numel : 1, sizeof *acc);
-  if (!acc) abort();
+  double* acc = m->op_scratch; /* y->numel doubles, sized at prepare */
+  memset(acc, 0, y->numel * sizeof *acc);
   const size_t count = y->numel ? x->numel / y->numel : 0;
   size_t dst = 0;
   for (size_t i = 0; i < x->numel; i++) {
@@ -369,7 +369,6 @@ static void run_reducemean(const qb_model* m, const qb_node* n, const float* con
     }
   }
   for (size_t o = 0; o < y->numel; o++) y->data[o] = (float)(acc[o] / (double)count);
-  free(acc);
 }
 
 /* ------------------------------------------------------------- dispatch */

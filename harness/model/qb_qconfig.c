@@ -15,7 +15,7 @@ static qb_tensor_qspec spec_default(bool weight) {
 }
 
 qb_qconfig qb_qconfig_default(void) {
-  return (qb_qconfig){spec_default(true), spec_default(false), QB_WORKFLOW_STATIC};
+  return (qb_qconfig){spec_default(true), spec_default(false), QB_WORKFLOW_STATIC, QB_REQUANT_FP32};
 }
 
 const char* qb_workflow_name(qb_workflow w) {
@@ -28,7 +28,8 @@ const char* qb_workflow_name(qb_workflow w) {
 }
 
 /* One part: "w8-sym-channel-minmax" (prefix 'w' or 'a'). */
-static int parse_spec(char* part, char prefix, qb_tensor_qspec* s, qb_error* err) {
+static int parse_spec(char* part, char prefix, qb_tensor_qspec* s, qb_requant_rule* requant,
+                      qb_error* err) {
   const bool weight = prefix == 'w';
   *s = spec_default(weight);
   char* save = NULL;
@@ -48,6 +49,8 @@ static int parse_spec(char* part, char prefix, qb_tensor_qspec* s, qb_error* err
     else if (!strcmp(tok, "restricted")) s->scheme.restricted = true;
     else if (!strcmp(tok, "div")) s->scheme.rounding = QB_ROUND_DIV;
     else if (!strcmp(tok, "mulrecip")) s->scheme.rounding = QB_ROUND_MUL_RECIP;
+    else if (!weight && !strcmp(tok, "fp32")) *requant = QB_REQUANT_FP32;
+    else if (!weight && !strcmp(tok, "gemmlowp")) *requant = QB_REQUANT_GEMMLOWP;
     else if (!strcmp(tok, "tensor") || !strcmp(tok, "channel") || !strncmp(tok, "group:", 6)) {
       if (qb_granularity_parse(tok, &s->granularity, err)) return -1;
       if (s->granularity.kind == QB_PER_CHANNEL) s->granularity.axis = 0;
@@ -55,7 +58,7 @@ static int parse_spec(char* part, char prefix, qb_tensor_qspec* s, qb_error* err
         return qb_fail(err, "activations are quantized per tensor only (got '%s')", tok);
     } else if (qb_range_parse(tok, &s->range, NULL)) {
       return qb_fail(err, "unknown token '%s' in '%c' part (expected sym, aff, tensor, channel, "
-                     "group:G, signed, unsigned, restricted, div, mulrecip or a range: minmax, "
+                     "group:G, signed, unsigned, restricted, div, mulrecip, fp32 / gemmlowp (activations) or a range: minmax, "
                      "movavg, percentile:P, mse, entropy, crossentropy)", tok, prefix);
     }
   }
@@ -74,9 +77,9 @@ int qb_qconfig_parse(const char* text, qb_qconfig* out, qb_error* err) {
   if (n == 0 || n > 3)
     return qb_fail(err, "qconfig '%s': expected w<bits>.../a<bits>.../<workflow>", text);
   size_t i = 0;
-  if (parse_spec(parts[i++], 'w', &out->weight, err)) goto bad;
+  if (parse_spec(parts[i++], 'w', &out->weight, &out->requant, err)) goto bad;
   if (i < n && parts[i][0] == 'a') {
-    if (parse_spec(parts[i++], 'a', &out->act, err)) goto bad;
+    if (parse_spec(parts[i++], 'a', &out->act, &out->requant, err)) goto bad;
   }
   if (i < n) {
     if (!strcmp(parts[i], "static")) out->workflow = QB_WORKFLOW_STATIC;
@@ -115,7 +118,9 @@ static int spec_str(const qb_tensor_qspec* s, char prefix, char* buf, size_t len
 const char* qb_qconfig_str(const qb_qconfig* c, char* buf, size_t len) {
   char w[160], a[160];
   spec_str(&c->weight, 'w', w, sizeof w);
-  spec_str(&c->act, 'a', a, sizeof a);
+  const int n = spec_str(&c->act, 'a', a, sizeof a);
+  if (c->requant == QB_REQUANT_GEMMLOWP && n > 0 && (size_t)n < sizeof a)
+    snprintf(a + n, sizeof a - (size_t)n, "-gemmlowp");
   if (c->workflow == QB_WORKFLOW_WEIGHT_ONLY) snprintf(buf, len, "%s/weight-only", w);
   else snprintf(buf, len, "%s/%s/%s", w, a, qb_workflow_name(c->workflow));
   return buf;

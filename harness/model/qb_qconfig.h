@@ -11,6 +11,8 @@
  *                        signed | unsigned        storage          (w: signed, a: unsigned)
  *                        restricted               drop the lowest code (-127..127)
  *                        div | mulrecip           rounding of x/scale (div, as ONNX)
+ *   activation part only: fp32 | gemmlowp         requantization rule of the static
+ *                                                 integer layers (fp32)
  *   workflow:            static (default) | dynamic | weight-only
  *
  * The activation part may be omitted for weight-only ("w4-sym-group:32/weight-only").
@@ -49,10 +51,18 @@ typedef enum {
   QB_WORKFLOW_QAT
 } qb_workflow;
 
+/* How a static integer layer maps its int32 accumulators onto its output grid:
+ *   FP32      round_half_even((float)(acc + bias) * (sx*sw/sy)) (XNNPACK "fp32",
+ *             onnxruntime's QLinearConv / QLinearMatMul);
+ *   GEMMLOWP  the multiplier as Q31 fixed point + rounding shift (TFLite, gemmlowp).
+ * Printed in the canonical text only when not the default (as "-gemmlowp"). */
+typedef enum { QB_REQUANT_FP32 = 0, QB_REQUANT_GEMMLOWP = 1 } qb_requant_rule;
+
 typedef struct {
   qb_tensor_qspec weight;
   qb_tensor_qspec act;
   qb_workflow workflow;
+  qb_requant_rule requant;
 } qb_qconfig;
 
 /* Defaults: w8 symmetric signed per-channel minmax, a8 affine unsigned per-tensor

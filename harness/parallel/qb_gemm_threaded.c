@@ -101,3 +101,67 @@ void qb_gemm_threaded_run(const qb_gemm_threaded_weights* w, qb_thread_pool* poo
     qb_thread_pool_run(pool, T, run_cols, &j);
   }
 }
+
+/* ------------------------------------------------ fused epilogue (see the header) */
+
+static size_t block_rows(const qb_gemm_threaded_weights* w) {
+  const size_t mr = w->entry->info.mr;
+  return div_up(QB_GEMM_EPILOGUE_ROWS, mr) * mr;
+}
+
+size_t qb_gemm_threaded_block_elems(const qb_gemm_threaded_weights* w) {
+  size_t widest = 0;
+  for (size_t s = 0; s < w->slices; s++)
+    if (w->slice[s].n > widest) widest = w->slice[s].n;
+  return block_rows(w) * widest;
+}
+
+typedef struct {
+  const qb_gemm_threaded_weights* w;
+  size_t M, lda, tasks;
+  const uint8_t* A;
+  int32_t za;
+  const qb_gemm_epilogue* ep;
+} fused_job;
+
+/* Rows [m0, m1) x slices [s0, s1), block by block, on thread `thread`'s scratch. */
+static void fused_range(const fused_job* j, size_t thread, size_t m0, size_t m1, size_t s0,
+                        size_t s1) {
+  const qb_qu8_qs8_qs32_gemm_entry* e = j->w->entry;
+  int32_t* acc = j->ep->acc + thread * j->ep->acc_stride;
+  const size_t rows = block_rows(j->w);
+  for (size_t r0 = m0; r0 < m1; r0 += rows) {
+    const size_t m = m1 - r0 < rows ? m1 - r0 : rows;
+    for (size_t s = s0; s < s1; s++) {
+      const qb_gemm_slice* sl = &j->w->slice[s];
+      e->run(m, sl->n, j->w->K, j->A + r0 * j->lda, j->lda, j->za, sl->packed, acc, sl->n);
+      j->ep->fn(j->ep->ctx, thread, r0, m, sl->n0, sl->n, acc, sl->n);
+    }
+  }
+}
+
+static void fused_rows(void* ctx, size_t task, size_t thread) {
+  const fused_job* j = ctx;
+  const size_t mr = j->w->entry->info.mr, nb = div_up(j->M, mr);
+  const size_t m0 = task * nb / j->tasks * mr;
+  size_t m1 = (task + 1) * nb / j->tasks * mr;
+  if (m1 > j->M) m1 = j->M;
+  if (m0 < m1) fused_range(j, thread, m0, m1, 0, j->w->slices);
+}
+
+static void fused_cols(void* ctx, size_t task, size_t thread) {
+  const fused_job* j = ctx;
+  const size_t s0 = task * j->w->slices / j->tasks, s1 = (task + 1) * j->w->slices / j->tasks;
+  fused_range(j, thread, 0, j->M, s0, s1);
+}
+
+void qb_gemm_threaded_run_fused(const qb_gemm_threaded_weights* w, qb_thread_pool* pool, size_t M,
+                                const uint8_t* A, size_t lda, int32_t a_zero_point,
+                                const qb_gemm_epilogue* ep) {
+  if (M == 0 || w->slices == 0) return;
+  const size_t T = pool ? qb_thread_pool_threads(pool) : 1;
+  fused_job j = {.w = w, .M = M, .lda = lda, .tasks = T, .A = A, .za = a_zero_point, .ep = ep};
+  if (T == 1) fused_rows(&j, 0, 0);
+  else if (M >= T * w->entry->info.mr || w->slices < T) qb_thread_pool_run(pool, T, fused_rows, &j);
+  else qb_thread_pool_run(pool, T, fused_cols, &j);
+}

@@ -64,4 +64,29 @@ void qb_gemm_threaded_run(const qb_gemm_threaded_weights* w, qb_thread_pool* poo
                           const uint8_t* A, size_t lda, int32_t a_zero_point, int32_t* C,
                           size_t ldc);
 
+/* The same GEMM with its output consumed block by block while it is cache-hot: no
+ * M x N int32 matrix is ever written. Each thread computes blocks of at most
+ * QB_GEMM_EPILOGUE_ROWS rows (a multiple of the tile's MR) x one column slice into
+ * its own int32 scratch (acc + thread * acc_stride, row stride = the slice's width)
+ * and immediately calls fn on it; fn writes the final outputs (requantized u8, or
+ * fp32) for rows [m0, m0 + m) and columns [n0, n0 + n). Blocks never overlap, so
+ * fn may write its outputs without locks. The split over threads is the one above;
+ * every element is still computed by exactly one kernel call over the full K, so
+ * results are bit-identical for any thread count. */
+#define QB_GEMM_EPILOGUE_ROWS 64
+typedef void (*qb_gemm_epilogue_fn)(void* ctx, size_t thread, size_t m0, size_t m, size_t n0,
+                                    size_t n, const int32_t* acc, size_t ldacc);
+typedef struct {
+  qb_gemm_epilogue_fn fn;
+  void* ctx;
+  int32_t* acc;      /* threads x acc_stride int32 */
+  size_t acc_stride; /* >= qb_gemm_threaded_block_elems(w) */
+} qb_gemm_epilogue;
+
+/* int32 elements one thread's block needs (block rows x the widest slice). */
+size_t qb_gemm_threaded_block_elems(const qb_gemm_threaded_weights* w);
+void qb_gemm_threaded_run_fused(const qb_gemm_threaded_weights* w, qb_thread_pool* pool, size_t M,
+                                const uint8_t* A, size_t lda, int32_t a_zero_point,
+                                const qb_gemm_epilogue* ep);
+
 #endif

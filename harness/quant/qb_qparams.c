@@ -30,6 +30,13 @@ const char* qb_qscheme_str(const qb_qscheme* s, char* buf, unsigned len) {
   return buf;
 }
 
+int32_t qb_qscheme_symmetric_unsigned_zero_point(const qb_qscheme* s) {
+  const int32_t qmin = qb_qscheme_qmin(s), qmax = qb_qscheme_qmax(s);
+  /* PyTorch: 128 for the default quint8 range, else the down-rounded midpoint. */
+  if (s->bits == 8 && !s->restricted) return 128;
+  return (qmin + qmax) / 2; /* qmin >= 0: integer division is the floor */
+}
+
 int qb_qparams_from_range(const qb_qscheme* s, float min, float max, qb_qparams* out,
                           qb_error* err) {
   if (qb_qscheme_check(s, err)) return -1;
@@ -42,7 +49,7 @@ int qb_qparams_from_range(const qb_qscheme* s, float min, float max, qb_qparams*
     const float amax = fmaxf(-min_neg, max_pos);
     /* (qmax - qmin) / 2 is exact in float (a half-integer below 2^16). */
     out->scale = fmaxf(amax / ((float)(qmax - qmin) / 2.0f), QB_SCALE_EPS);
-    out->zero_point = s->is_signed ? 0 : (qmin + qmax + 1) / 2;
+    out->zero_point = s->is_signed ? 0 : qb_qscheme_symmetric_unsigned_zero_point(s);
   } else {
     out->scale = fmaxf((max_pos - min_neg) / (float)(qmax - qmin), QB_SCALE_EPS);
     const float zp = (float)qmin - nearbyintf(min_neg / out->scale);

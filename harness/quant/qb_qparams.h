@@ -42,11 +42,21 @@ int32_t qb_qscheme_qmax(const qb_qscheme* s);
 /* "affine u8", "symmetric s4 restricted", ... */
 const char* qb_qscheme_str(const qb_qscheme* s, char* buf, unsigned len);
 
+/* The zero point of an unsigned symmetric grid, as PyTorch's observers choose it
+ * (_calculate_qparams with dtype quint8): 128 for the default 0..255 range, otherwise
+ * (a customized quant_min/quant_max, which is how a b-bit grid is configured there)
+ * the down-rounded midpoint (qmin + qmax) // 2: u4 -> 7 (codes 0..15: 7 steps below
+ * zero, 8 above), u2 -> 1, u8 restricted (0..254) -> 127. Rounding down keeps the top
+ * of a ReLU range (the usual unsigned activation) on the grid: with 7.5 steps per
+ * amax, 8 steps above zero reach 1.07 amax, where 7 would clip at 0.93 amax. */
+int32_t qb_qscheme_symmetric_unsigned_zero_point(const qb_qscheme* s);
+
 /* qparams from an observed range, exactly as PyTorch's observers compute them
  * (torch.ao.quantization.observer._calculate_qparams), in float32:
  *   min' = min(min, 0), max' = max(max, 0)                  (range includes 0)
  *   symmetric: scale = max(-min', max') / ((qmax - qmin) / 2)
- *              zero_point = 0 if signed, else (qmin + qmax + 1) / 2   (128 for u8)
+ *              zero_point = 0 if signed, else
+ *              qb_qscheme_symmetric_unsigned_zero_point (128 for u8, 7 for u4)
  *   affine:    scale = (max' - min') / (qmax - qmin)
  *              zero_point = clamp(qmin - round_half_even(min' / scale), qmin, qmax)
  *   scale = max(scale, 2^-23)

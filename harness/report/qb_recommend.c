@@ -235,16 +235,23 @@ void qb_recommendation_free(qb_recommendation* r) {
 
 /* ---- output ---------------------------------------------------------------------------- */
 
-static const char* scheme_token(const char* s) { return !strcmp(s, "affine") ? "aff" : "sym"; }
+/* The scheme column ("affine", "symmetric-unsigned-mulrecip") as qconfig tokens
+ * ("aff", "sym-unsigned-mulrecip"): the qualifiers already are tokens. */
+static const char* scheme_tokens(const char* s, char* buf, size_t size) {
+  const char* q = strchr(s, '-');
+  snprintf(buf, size, "%s%s", !strncmp(s, "affine", 6) ? "aff" : "sym", q ? q : "");
+  return buf;
+}
 
 void qb_qconfig_cli_text(const qb_result_row* r, char* buf, size_t size) {
+  char ws[64], as[64];
   if (r->a_bits == 0 || !strcmp(r->workflow, "weight-only"))
-    snprintf(buf, size, "w%d-%s-%s-%s/weight-only", r->w_bits, scheme_token(r->w_scheme),
-             r->w_granularity, r->w_range);
+    snprintf(buf, size, "w%d-%s-%s-%s/weight-only", r->w_bits,
+             scheme_tokens(r->w_scheme, ws, sizeof ws), r->w_granularity, r->w_range);
   else
-    snprintf(buf, size, "w%d-%s-%s-%s/a%d-%s-%s-%s/%s", r->w_bits, scheme_token(r->w_scheme),
-             r->w_granularity, r->w_range, r->a_bits, scheme_token(r->a_scheme), r->a_granularity,
-             r->a_range, r->workflow);
+    snprintf(buf, size, "w%d-%s-%s-%s/a%d-%s-%s-%s/%s", r->w_bits,
+             scheme_tokens(r->w_scheme, ws, sizeof ws), r->w_granularity, r->w_range, r->a_bits,
+             scheme_tokens(r->a_scheme, as, sizeof as), r->a_granularity, r->a_range, r->workflow);
 }
 
 static void format_cost(double c, qb_objective o, char* buf, size_t size) {
@@ -313,6 +320,20 @@ static void yaml_list_item(FILE* f, const char* key, const char* value) {
   fprintf(f, "  %s: [%s]\n", key, value);
 }
 
+/* The scheme column as config keys: scheme, and storage / restricted / rounding for
+ * its qualifiers (harness/results/qb_result.h). */
+static void yaml_scheme(FILE* f, const char* column) {
+  char s[64];
+  snprintf(s, sizeof s, "%s", column);
+  char* save = NULL;
+  for (char* t = strtok_r(s, "-", &save); t; t = strtok_r(NULL, "-", &save)) {
+    if (!strcmp(t, "signed") || !strcmp(t, "unsigned")) yaml_list_item(f, "storage", t);
+    else if (!strcmp(t, "restricted")) yaml_list_item(f, "restricted", "true");
+    else if (!strcmp(t, "mulrecip")) yaml_list_item(f, "rounding", t);
+    else yaml_list_item(f, "scheme", t);
+  }
+}
+
 void qb_recommend_write_yaml(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
                              const qb_recommend_query* q, const char* run_id) {
   fprintf(f, "# qbench recommend: model %s, drop <= %.2f pp, objective %s%s%s, from run %s.\n",
@@ -331,14 +352,14 @@ void qb_recommend_write_yaml(FILE* f, const qb_recommendation* r, const qb_run_i
   fprintf(f, "name: recommended-%s\noutput: results\nseed: 1\nmodels:\n  - {name: %s}\nweights:\n", q->model, q->model);
   snprintf(bits, sizeof bits, "%d", id->w_bits);
   yaml_list_item(f, "bits", bits);
-  yaml_list_item(f, "scheme", id->w_scheme);
+  yaml_scheme(f, id->w_scheme);
   yaml_list_item(f, "granularity", id->w_granularity);
   yaml_list_item(f, "range", id->w_range);
   if (id->a_bits) {
     fputs("activations:\n", f);
     snprintf(bits, sizeof bits, "%d", id->a_bits);
     yaml_list_item(f, "bits", bits);
-    yaml_list_item(f, "scheme", id->a_scheme);
+    yaml_scheme(f, id->a_scheme);
     yaml_list_item(f, "granularity", id->a_granularity);
     yaml_list_item(f, "range", id->a_range);
   }

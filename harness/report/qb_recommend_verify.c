@@ -77,13 +77,18 @@ static int plan_backend(const qb_run_index* idx, const qb_recommend_query* q, co
   return 0;
 }
 
-/* Node choices from the plan's layers (by node name); nodes not in the plan take
- * option 0 (every quantized layer has sensitivity rows, so none should). */
+/* Node choices from the plan's layers (by node name; a static layer's row names the
+ * nodes it covers, "fc1+relu1", and the layer is the first); nodes not in the plan
+ * take option 0 (every quantized layer has sensitivity rows, so none should). */
 static int plan_choice(const qb_model* m, const qb_recommendation* r, int* choice, qb_error* err) {
   for (size_t k = 0; k < m->nnodes; k++) choice[k] = 0;
   for (size_t l = 0; l < r->nlayers; l++) {
+    const char* layer = r->layers[l].layer;
+    const char* plus = strchr(layer, '+');
+    const size_t len = plus ? (size_t)(plus - layer) : strlen(layer);
     size_t k = 0;
-    while (k < m->nnodes && strcmp(m->nodes[k].name, r->layers[l].layer)) k++;
+    while (k < m->nnodes && (strlen(m->nodes[k].name) != len || strncmp(m->nodes[k].name, layer, len)))
+      k++;
     if (k == m->nnodes) return qb_fail(err, "layer '%s' of the plan is not a node of the model", r->layers[l].layer);
     choice[k] = r->layers[l].option < 0 ? QB_MIXED_FLOAT : r->layers[l].option;
   }

@@ -98,6 +98,17 @@ static const char* attr_arange(const qb_result_row* id, char* buf, size_t size) 
   snprintf(buf, size, "%s", id->a_range);
   return buf;
 }
+/* The scheme columns carry storage, restricted range and rounding when not the default
+ * (qb_result.h): "symmetric" vs "symmetric-mulrecip" is the rounding's effect. */
+static const char* attr_wscheme(const qb_result_row* id, char* buf, size_t size) {
+  snprintf(buf, size, "%s", id->w_scheme);
+  return buf;
+}
+static const char* attr_ascheme(const qb_result_row* id, char* buf, size_t size) {
+  if (!id->a_bits) return NULL;
+  snprintf(buf, size, "%s", id->a_scheme);
+  return buf;
+}
 static const char* attr_workflow(const qb_result_row* id, char* buf, size_t size) {
   snprintf(buf, size, "%s", id->workflow);
   return buf;
@@ -252,6 +263,8 @@ static void section_summary(report* r) {
     finding_best(r, m);
     finding_axis(r, m, "weight bits", attr_wbits);
     finding_axis(r, m, "weight granularity", attr_wgran);
+    finding_axis(r, m, "weight scheme (storage, restricted, rounding)", attr_wscheme);
+    finding_axis(r, m, "activation scheme (storage, restricted, rounding)", attr_ascheme);
     finding_axis(r, m, "weight range strategy", attr_wrange);
     finding_axis(r, m, "activation range strategy", attr_arange);
     finding_axis(r, m, "workflow", attr_workflow);
@@ -504,6 +517,24 @@ static void identical_ranges(report* r, const qb_model_summary* m) {
   }
 }
 
+/* Output channels whose int32 bias was saturated (metric bias_saturated): the
+ * integer run adds a different bias than the float model there. */
+static void bias_saturation(report* r) {
+  double total = 0;
+  const qb_result_row* worst = NULL;
+  for (size_t i = 0; i < r->run->rows.count; i++) {
+    const qb_result_row* row = &r->run->rows.rows[i];
+    if (strcmp(row->metric, "bias_saturated") || !(row->value > 0)) continue;
+    total += row->value;
+    if (!worst || row->value > worst->value) worst = row;
+  }
+  if (!worst) return;
+  char label[256];
+  qb_qconfig_label(worst, label, sizeof label);
+  warn(r, "int32 bias saturated in %.0f output channels in total; most in %s layer %s (`%s`, %s): "
+       "%.0f.", total, worst->model, worst->layer, label, worst->backend, worst->value);
+}
+
 static void section_worth_a_look(report* r) {
   fputs("\n## Worth a look\n\n", r->f);
   const int before = r->sum->warnings;
@@ -541,6 +572,7 @@ static void section_worth_a_look(report* r) {
     warn(r, "saturation: %.0f values clipped in total; most in %s layer %s (`%s`, %s): %.0f.", clipped,
          worst->model, worst->layer, label, worst->backend, worst->value);
   }
+  bias_saturation(r);
   if (r->sum->warnings == before) fputs("Nothing suspicious found.\n", r->f);
 }
 

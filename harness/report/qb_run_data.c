@@ -263,15 +263,28 @@ static const char* workflow_short(const char* w) {
   return w;
 }
 
+/* "s" / "a" for the scheme column, then its qualifiers shortened: "s-u-r-mr" for
+ * symmetric-unsigned-restricted-mulrecip ("-s" signed). */
+static const char* scheme_short(const char* column, char* buf, size_t size) {
+  size_t n = (size_t)snprintf(buf, size, "%c", column[0] ? column[0] : '?');
+  for (const char* q = strchr(column, '-'); q && n < size; q = strchr(q + 1, '-')) {
+    const char* t = !strncmp(q, "-unsigned", 9) ? "-u" : !strncmp(q, "-signed", 7) ? "-s"
+                    : !strncmp(q, "-restricted", 11) ? "-r" : !strncmp(q, "-mulrecip", 9) ? "-mr" : "";
+    n += (size_t)snprintf(buf + n, size - n, "%s", t);
+  }
+  return buf;
+}
+
 void qb_qconfig_short(const qb_result_row* r, char* buf, size_t size) {
-  char g1[16], g2[16];
+  char g1[16], g2[16], s1[24], s2[24];
   if (r->a_bits == 0)
-    snprintf(buf, size, "%s w%d%c.%s.%s", workflow_short(r->workflow), r->w_bits, r->w_scheme[0] ? r->w_scheme[0] : '?',
-             gran_short(r->w_granularity, g1, sizeof g1), r->w_range);
+    snprintf(buf, size, "%s w%d%s.%s.%s", workflow_short(r->workflow), r->w_bits,
+             scheme_short(r->w_scheme, s1, sizeof s1), gran_short(r->w_granularity, g1, sizeof g1),
+             r->w_range);
   else
-    snprintf(buf, size, "%s w%d%c.%s.%s a%d%c.%s.%s", workflow_short(r->workflow), r->w_bits,
-             r->w_scheme[0] ? r->w_scheme[0] : '?', gran_short(r->w_granularity, g1, sizeof g1),
-             r->w_range, r->a_bits, r->a_scheme[0] ? r->a_scheme[0] : '?',
+    snprintf(buf, size, "%s w%d%s.%s.%s a%d%s.%s.%s", workflow_short(r->workflow), r->w_bits,
+             scheme_short(r->w_scheme, s1, sizeof s1), gran_short(r->w_granularity, g1, sizeof g1),
+             r->w_range, r->a_bits, scheme_short(r->a_scheme, s2, sizeof s2),
              gran_short(r->a_granularity, g2, sizeof g2), r->a_range);
 }
 

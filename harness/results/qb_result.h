@@ -14,7 +14,10 @@
  *   kernel         text  kernel that ran (e.g. qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni), "" if none
  *   workflow       text  weight-only, dynamic, static
  *   w_bits         int   weight bits
- *   w_scheme       text  symmetric / affine
+ *   w_scheme       text  symmetric / affine, then the grid's non-default qualifiers
+ *                        joined by '-' (qconfig tokens): signed / unsigned (storage other
+ *                        than the role's default: weights signed, activations unsigned),
+ *                        restricted, mulrecip (rounding): "symmetric-unsigned-mulrecip"
  *   w_granularity  text  tensor, channel, group:G
  *   w_range        text  minmax, percentile:P, mse, entropy, ...
  *   a_bits         int   activation bits, 0 = float (weight-only)
@@ -37,6 +40,8 @@
  *   simkernel_max_abs_err (), simkernel_mse (), simkernel_mismatch ()   integer kernel
  *                         vs fake-quant simulation of the layer on the same input
  *                         (mismatch: fraction of outputs that differ)
+ *   bias_saturated ()     static layers with an int32 bias: output channels whose
+ *                         round(b / (sx * sw)) was saturated to the int32 range
  *   sensitivity_only (%)  accuracy drop with only this layer quantized
  *   sensitivity_float (%) accuracy drop with only this layer left in float
  *   latency_median (ns), latency_cv ()      over `repetitions` runs, per thread count
@@ -48,7 +53,8 @@
  *   speedup_over_fp32 ()  latency_fp32_median / latency_median of the item
  *   effective_bits ()     packed weight bits per weight, incl. scales and zero points
  *   bytes_weights (bytes) packed weights incl. scales and zero points
- *   bytes_arena (bytes), peak_rss (bytes)
+ *   bytes_arena (bytes), peak_rss (bytes: the item's resident high-water mark, see
+ *                         harness/sweep/qb_sweep_eval.h)
  */
 #ifndef QB_RESULT_H
 #define QB_RESULT_H
@@ -69,11 +75,11 @@ typedef struct {
   char kernel[96];
   char workflow[16];
   int w_bits;
-  char w_scheme[16];
+  char w_scheme[48];
   char w_granularity[24];
   char w_range[40];
   int a_bits;
-  char a_scheme[16];
+  char a_scheme[48];
   char a_granularity[24];
   char a_range[40];
   int threads;

@@ -7,6 +7,7 @@
 
 #include "qb_metrics.h"
 #include "qb_model_probe.h"
+#include "qb_peak_rss.h"
 #include "qb_gbench.h"
 #include "qb_sweep_eval_internal.h"
 
@@ -69,7 +70,9 @@ static int eval_accuracy(qb_eval_item* it, qb_error* err) {
            qb_eval_row(it, name, "", 1, "agreement",
                        100 * qb_top1_agreement(f->logits, r.logits, r.count, r.classes), "%", err) ||
            qb_eval_row(it, name, "", 1, "kl",
-                       qb_kl_divergence_logits(f->logits, r.logits, r.count, r.classes), "", err);
+                       qb_kl_divergence_logits(f->logits, r.logits, r.count, r.classes), "", err) ||
+           /* Accuracy does not depend on it (dynamic ranges are per sample), but say it. */
+           qb_eval_row(it, name, "", 1, "eval_batch", (double)QB_SWEEP_BATCH, "samples", err);
   qb_eval_result_free(&r);
   return rc ? -1 : 0;
 }
@@ -179,9 +182,11 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
   const bool qat = item->workflow == QB_WORKFLOW_QAT;
   if (qat ? qb_eval_tuned_ensure(ev, cfg, item, err) : qb_eval_model_ensure(ev, cfg, item->model, err))
     return -1;
+  /* peak_rss of this item: the high-water mark restarts here, with the model, its data
+   * and fp32 reference resident (the same whatever ran before). */
   qb_eval_item it = {cfg,  item, qat ? &ev->tuned : &ev->model, &ev->model.fp32, NULL, rows,
                      cfg->models[item->model].name, ev->opt.log, &ev->high_cv,
-                     ev->opt.gbench_json};
+                     ev->opt.gbench_json, qb_peak_rss_reset()};
   int rc = make_state(&it, err);
   const unsigned ms = cfg->measure;
   if (!rc) rc = eval_numerics(ev, &it, err);

@@ -30,7 +30,10 @@
  *   memory      bytes_weights (integer values at their bit width + scale and zero
  *               point per unit + int32 bias), effective_bits (bytes_weights * 8 /
  *               weights), bytes_arena (activation arena at batch 1), peak_rss
- *               (process high-water mark so far)
+ *               (the item's resident high-water mark: reset when the item begins,
+ *               with its model, data and fp32 reference already resident, so it does
+ *               not depend on what ran before; where /proc/self/clear_refs cannot
+ *               reset it, arena + packed weights + fp32 weights; qb_peak_rss.h)
  * Items whose layers all run backend-independent fp32 code (weight-only, per-group
  * weights: kernel "fp32-dequantized-weights" / "fp32-simulated" on every layer) take
  * the accuracy, per-layer and sensitivity rows of the previous backend of the same

@@ -34,8 +34,9 @@ static const float* node_input(const qb_model* m, size_t k, int i) {
 /* Hook of the quantized run: compare each layer's output with the float run's. */
 static void activation_hook(void* ctx, const qb_model* m, size_t k, const qb_value* out) {
   hook_ctx* h = ctx;
-  const float* ref = h->it->em->probe_fp32[k];
-  if (!ref || h->failed) return;
+  if (!qb_probe_is_layer(h->it->q, k) || h->failed) return;
+  const float* ref = h->it->em->probe_fp32[qb_probe_layer_last_node(h->it->q, k)];
+  if (!ref) return;
   layer_errors* e = &h->e[k];
   if (qb_metrics_compute(ref, out->data, out->numel, &e->act, &h->err)) {
     h->failed = 1;
@@ -53,33 +54,40 @@ static void activation_hook(void* ctx, const qb_model* m, size_t k, const qb_val
 }
 
 /* Hook of a float run: run each quantized layer on the float input (simulated and on
- * the kernel), measure, then put the float output back so the run stays float. */
+ * the kernel; a layer with folded nodes covers them, so its float reference is the
+ * probe's output of its last node), measure, then put node k's float output back so
+ * the run stays float. */
 static void shadow_hook(void* ctx, const qb_model* m, size_t k, const qb_value* out) {
   hook_ctx* h = ctx;
-  if (!h->it->em->probe_fp32[k] || h->failed) return;
-  const size_t n = out->numel, bytes = (n ? n : 1) * sizeof(float);
-  float *f = malloc(bytes), *yi = malloc(bytes);
-  if (!f || !yi) {
-    free(f), free(yi);
+  if (!qb_probe_is_layer(h->it->q, k) || h->failed) return;
+  const float* ref = h->it->em->probe_fp32[qb_probe_layer_last_node(h->it->q, k)];
+  if (!ref) return;
+  const size_t n = qb_probe_layer_numel(h->it->q, m, k), bytes = (n ? n : 1) * sizeof(float);
+  const size_t keep = (out->numel ? out->numel : 1) * sizeof(float);
+  float *f = malloc(keep), *yi = malloc(bytes), *ys = malloc(bytes);
+  if (!f || !yi || !ys) {
+    free(f), free(yi), free(ys);
     h->failed = 1;
     snprintf(h->err.msg, sizeof h->err.msg, "out of memory");
     return;
   }
-  memcpy(f, out->data, n * sizeof *f);
+  memcpy(f, out->data, out->numel * sizeof *f);
   const float* in[QB_NODE_MAX_INPUTS];
   for (int i = 0; i < QB_NODE_MAX_INPUTS; i++) in[i] = node_input(m, k, i);
-  qb_probe_run_layer(h->it->q, m, k, in, QB_EXEC_INTEGER);
-  memcpy(yi, out->data, n * sizeof *yi);
-  qb_probe_run_layer(h->it->q, m, k, in, QB_EXEC_SIMULATED);
-  layer_errors* e = &h->e[k];
-  size_t differ = 0;
-  for (size_t i = 0; i < n; i++) differ += yi[i] != out->data[i];
-  e->mismatch = n ? (double)differ / (double)n : 0.0;
-  if (qb_metrics_compute(f, yi, n, &e->shadow, &h->err) ||
-      qb_metrics_compute(out->data, yi, n, &e->simkernel, &h->err))
+  if (qb_probe_run_layer(h->it->q, m, k, in, QB_EXEC_INTEGER, yi, &h->err) ||
+      qb_probe_run_layer(h->it->q, m, k, in, QB_EXEC_SIMULATED, ys, &h->err)) {
     h->failed = 1;
-  memcpy(out->data, f, n * sizeof *f);
-  free(f), free(yi);
+  } else {
+    layer_errors* e = &h->e[k];
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++) differ += yi[i] != ys[i];
+    e->mismatch = n ? (double)differ / (double)n : 0.0;
+    if (qb_metrics_compute(ref, yi, n, &e->shadow, &h->err) ||
+        qb_metrics_compute(ys, yi, n, &e->simkernel, &h->err))
+      h->failed = 1;
+  }
+  memcpy(out->data, f, out->numel * sizeof *f);
+  free(f), free(yi), free(ys);
 }
 
 static int run_probe(qb_eval_item* it, qb_exec_mode mode, qb_node_hook hook, layer_errors* e,
@@ -87,21 +95,21 @@ static int run_probe(qb_eval_item* it, qb_exec_mode mode, qb_node_hook hook, lay
   qb_model* m = &it->em->m;
   if (m->batch != it->em->probe && qb_model_prepare(m, it->em->probe, err)) return -1;
   hook_ctx h = {it, e, 0, {{0}}};
-  const qb_model_exec exec = {mode, it->q, hook, &h};
+  const qb_model_exec exec = {mode, it->q, hook, &h, false};
   const float* x = it->em->test.x;
   if (qb_model_run(m, &x, &exec, err)) return -1;
   if (h.failed) return qb_fail(err, "per-layer metrics: %s", h.err.msg);
   return 0;
 }
 
-static int weight_rows(qb_eval_item* it, size_t k, const char* kernel, qb_error* err) {
+static int weight_rows(qb_eval_item* it, size_t k, const char* name, const char* kernel,
+                       qb_error* err) {
   const qb_model* m = &it->em->m;
   const qb_value* w = &m->values[m->nodes[k].in[1]];
   size_t clipped = 0;
   const float* wq = qb_probe_dequant_weights(it->q, k, &clipped);
   qb_error_metrics wm;
   if (qb_metrics_compute(w->constant.data, wq, qb_tensor_numel(&w->constant), &wm, err)) return -1;
-  const char* name = m->nodes[k].name;
   return qb_eval_row(it, name, kernel, 1, "weight_sqnr", wm.sqnr_db, "dB", err) ||
                  qb_eval_row(it, name, kernel, 1, "weight_mse", wm.mse, "", err) ||
                  qb_eval_row(it, name, kernel, 1, "weight_clipped", (double)clipped, "", err)
@@ -112,9 +120,9 @@ static int weight_rows(qb_eval_item* it, size_t k, const char* kernel, qb_error*
 static int layer_rows(qb_eval_item* it, size_t k, const layer_errors* e, qb_error* err) {
   qb_quant_layer_info li;
   qb_quant_layer(it->q, k, &li);
-  const char* name = it->em->m.nodes[k].name;
+  const char* name = li.name ? li.name : it->em->m.nodes[k].name;
   const char* kn = li.kernel;
-  if (weight_rows(it, k, kn, err)) return -1;
+  if (weight_rows(it, k, name, kn, err)) return -1;
   const qb_error_metrics *a = &e->act, *s = &e->shadow, *sk = &e->simkernel;
   int rc = qb_eval_row(it, name, kn, 1, "sqnr", a->sqnr_db, "dB", err) ||
            qb_eval_row(it, name, kn, 1, "mse", a->mse, "", err) ||
@@ -127,7 +135,9 @@ static int layer_rows(qb_eval_item* it, size_t k, const layer_errors* e, qb_erro
            qb_eval_row(it, name, kn, 1, "shadow_mse", s->mse, "", err) ||
            qb_eval_row(it, name, kn, 1, "simkernel_max_abs_err", sk->max_abs, "", err) ||
            qb_eval_row(it, name, kn, 1, "simkernel_mse", sk->mse, "", err) ||
-           qb_eval_row(it, name, kn, 1, "simkernel_mismatch", e->mismatch, "", err);
+           qb_eval_row(it, name, kn, 1, "simkernel_mismatch", e->mismatch, "", err) ||
+           (li.has_int32_bias &&
+            qb_eval_row(it, name, kn, 1, "bias_saturated", (double)li.bias_saturated, "", err));
   return rc ? -1 : 0;
 }
 

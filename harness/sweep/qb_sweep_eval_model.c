@@ -42,11 +42,14 @@ typedef struct {
   int failed;
 } probe_ctx;
 
-/* Hook of the fp32 probe run: keep every quantized layer's output. */
+/* Hook of the fp32 probe run: keep the output of every quantized layer's node and
+ * of the last node folded into one (static items compare there, dynamic ones at the
+ * layer's own node). */
 static void keep_output(void* ctx, const qb_model* m, size_t k, const qb_value* out) {
   probe_ctx* p = ctx;
   (void)m;
-  if (!qb_probe_is_layer(p->layers, k)) return;
+  size_t layer;
+  if (!qb_probe_is_layer(p->layers, k) && !qb_probe_layer_output(p->layers, k, &layer)) return;
   float* copy = malloc((out->numel ? out->numel : 1) * sizeof *copy);
   if (!copy) {
     p->failed = 1;
@@ -61,7 +64,7 @@ static int probe_fp32(qb_eval_model* em, qb_error* err) {
   em->probe_fp32 = calloc(em->m.nnodes ? em->m.nnodes : 1, sizeof *em->probe_fp32);
   if (!em->probe_fp32) return qb_fail(err, "out of memory");
   probe_ctx p = {em, em->calibration, 0};
-  const qb_model_exec exec = {QB_EXEC_FP32, NULL, keep_output, &p};
+  const qb_model_exec exec = {QB_EXEC_FP32, NULL, keep_output, &p, false};
   const float* x = em->test.x;
   if (qb_model_run(&em->m, &x, &exec, err)) return -1;
   return p.failed ? qb_fail(err, "out of memory keeping probe activations") : 0;
@@ -144,6 +147,6 @@ int qb_eval_tuned_ensure(qb_sweep_evaluator* ev, const qb_sweep_config* cfg,
 
 int qb_eval_model_run(qb_eval_model* em, qb_quant_state* q, size_t limit, qb_eval_result* out,
                       qb_error* err) {
-  const qb_model_exec exec = {QB_EXEC_INTEGER, q, NULL, NULL};
+  const qb_model_exec exec = {QB_EXEC_INTEGER, q, NULL, NULL, false};
   return qb_model_evaluate(&em->m, &em->test, limit, QB_SWEEP_BATCH, &exec, NULL, NULL, out, err);
 }

@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "qb_gbench.h"
 #include "qb_model_probe.h"
+#include "qb_peak_rss.h"
 #include "qb_mann_whitney.h" /* qb_median, qb_cv */
 #include "qb_sweep_eval_internal.h"
 
@@ -57,7 +57,7 @@ static void time_hook(void* ctx, const qb_model* m, size_t k, const qb_value* ou
 
 static int run_once(bench* b, qb_error* err) {
   const qb_model_exec exec = {b->fp32 ? QB_EXEC_FP32 : QB_EXEC_INTEGER, b->fp32 ? NULL : b->it->q,
-                              time_hook, b};
+                              time_hook, b, true};
   const float* x = b->it->em->test.x;
   b->last = now_ns();
   return qb_model_run(&b->it->em->m, &x, &exec, err);
@@ -203,7 +203,8 @@ static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
-    rc = latency_rows(it, m->nodes[k].name, li.kernel, threads, b.layer + k * reps, reps, err);
+    rc = latency_rows(it, li.name ? li.name : m->nodes[k].name, li.kernel, threads,
+                      b.layer + k * reps, reps, err);
   }
 done:
   free(b.node_ns), free(b.layer), free(b.e2e);
@@ -220,25 +221,28 @@ int qb_eval_speed(qb_eval_item* it, qb_error* err) {
 int qb_eval_memory(qb_eval_item* it, qb_error* err) {
   qb_model* m = &it->em->m;
   if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
-  size_t bytes = 0, params = 0;
+  size_t bytes = 0, params = 0, fp32_bytes = 0;
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
     if (!li.quantized) continue;
     bytes += li.weight_bytes, params += li.weight_numel;
-    if (qb_eval_row(it, m->nodes[k].name, li.kernel, 1, "bytes_weights", (double)li.weight_bytes,
+    fp32_bytes += li.weight_numel * sizeof(float);
+    if (qb_eval_row(it, li.name ? li.name : m->nodes[k].name, li.kernel, 1, "bytes_weights", (double)li.weight_bytes,
                     "bytes", err))
       return -1;
   }
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
+  /* peak_rss: the item's resident high-water mark (reset when the item began, see
+   * qb_peak_rss.h); where the kernel cannot reset it, the figure the item needs by
+   * construction: activation arena + packed weights + the fp32 weights they come from. */
+  size_t peak = 0;
+  if (!it->rss_reset || !qb_peak_rss_read(&peak)) peak = m->arena_bytes + bytes + fp32_bytes;
   const char* name = it->model_name;
   return qb_eval_row(it, name, "", 1, "bytes_weights", (double)bytes, "bytes", err) ||
                  qb_eval_row(it, name, "", 1, "effective_bits",
                              params ? 8.0 * (double)bytes / (double)params : NAN, "", err) ||
                  qb_eval_row(it, name, "", 1, "bytes_arena", (double)m->arena_bytes, "bytes", err) ||
-                 qb_eval_row(it, name, "", 1, "peak_rss", 1024.0 * (double)ru.ru_maxrss, "bytes",
-                             err)
+                 qb_eval_row(it, name, "", 1, "peak_rss", (double)peak, "bytes", err)
              ? -1
              : 0;
 }

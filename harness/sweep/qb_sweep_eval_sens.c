@@ -37,11 +37,10 @@ int qb_eval_sensitivity(qb_eval_item* it, qb_error* err) {
     rc = masked_accuracy(it, mask, &only, err);
     for (size_t j = 0; !rc && j < nn; j++) mask[j] = j == k;
     if (!rc) rc = masked_accuracy(it, mask, &kept, err);
+    const char* name = li.name ? li.name : m->nodes[k].name;
     if (!rc)
-      rc = qb_eval_row(it, m->nodes[k].name, li.kernel, 1, "sensitivity_only", acc32 - only, "%",
-                       err) ||
-           qb_eval_row(it, m->nodes[k].name, li.kernel, 1, "sensitivity_float", acc32 - kept, "%",
-                       err);
+      rc = qb_eval_row(it, name, li.kernel, 1, "sensitivity_only", acc32 - only, "%", err) ||
+           qb_eval_row(it, name, li.kernel, 1, "sensitivity_float", acc32 - kept, "%", err);
   }
   free(mask);
   return rc ? -1 : 0;

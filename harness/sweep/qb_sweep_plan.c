@@ -59,6 +59,22 @@ static bool backend_unusable(const qb_plan_item* it, qb_backend_set usable) {
   return !(usable & QB_BACKEND_BIT(it->backend));
 }
 
+/* Cross-entropy compares softmax rows of the float and fake-quantized tensor: it
+ * means something on logits, not on a layer's activations, whose calibration sample
+ * is a shuffled reservoir of positions with no row structure (treated as one row, it
+ * picks the min-max range). Runs after the collapse rules, so only the workflows that
+ * calibrate activation ranges (static, qat) reach it. */
+static bool crossentropy_activations(const qb_plan_item* it, qb_backend_set usable) {
+  return it->activations.bits != 0 && it->activations.range.kind == QB_RANGE_CROSSENTROPY;
+}
+
+/* The moving average follows a sequence of batches; a weight is one fixed tensor, and
+ * reading its rows as a sequence makes the range depend on their order (conv2.weight
+ * 8-bit per channel: 43.3 dB min-max, 16.2 dB movavg). */
+static bool movavg_weights(const qb_plan_item* it, qb_backend_set usable) {
+  return it->weights.range.kind == QB_RANGE_MOVAVG;
+}
+
 static bool activation_group(const qb_plan_item* it, qb_backend_set usable) {
   return is_integer_workflow(it->workflow) && it->activations.granularity.kind == QB_PER_GROUP;
 }
@@ -70,6 +86,14 @@ static bool activation_channel(const qb_plan_item* it, qb_backend_set usable) {
 static bool integer_16bit(const qb_plan_item* it, qb_backend_set usable) {
   return is_integer_workflow(it->workflow) &&
          (it->weights.bits > 8 || it->activations.bits > 8);
+}
+
+/* The int8 kernels take u8 activations x s8 weights (harness/model/qb_model_quant.c,
+ * int_kernel_applies); other storage runs the fake-quant simulation, the same numbers
+ * on every backend. */
+static bool simulated_storage(const qb_plan_item* it, qb_backend_set usable) {
+  return is_integer_workflow(it->workflow) && it->backend != QB_BACKEND_SCALAR &&
+         (!it->weights.is_signed || (it->activations.bits && it->activations.is_signed));
 }
 
 static bool avx2_sat_not_8bit(const qb_plan_item* it, qb_backend_set usable) {
@@ -113,6 +137,14 @@ static const qb_plan_rule kRules[] = {
      "the backend is not usable on this machine (not built, not detected, or masked by "
      "QB_ISA_MASK)",
      backend_unusable, NULL},
+    {"crossentropy-activations",
+     "cross-entropy compares softmax rows of logits; a layer's calibrated activations "
+     "have no rows, so it has no meaning as an activation range strategy",
+     crossentropy_activations, NULL},
+    {"movavg-weights",
+     "a moving average follows a sequence of batches; a weight is one fixed tensor, whose "
+     "rows taken as a sequence give an order-dependent range",
+     movavg_weights, NULL},
     {"activation-group",
      "per-group granularity splits a weight's reduction axis; activations are quantized "
      "per tensor",
@@ -124,6 +156,10 @@ static const qb_plan_rule kRules[] = {
     {"integer-16bit",
      "integer kernels take at most 8-bit operands: 16-bit is measured weight-only", integer_16bit,
      NULL},
+    {"integer-storage",
+     "the integer kernels take unsigned activations and signed weights; other storage runs "
+     "the fake-quant simulation, identical on every backend, so it is planned on scalar only",
+     simulated_storage, NULL},
     {"avx2-sat-8bit",
      "avx2-sat differs from avx2 only in its saturating u8 x s8 GEMM, which runs 8-bit "
      "weights and activations in integer workflows",
@@ -151,6 +187,9 @@ const qb_plan_rule* qb_plan_rules(size_t* count) {
 static void apply_choice(const qb_tensor_choice* t, qb_tensor_qspec* spec) {
   spec->scheme.bits = t->bits;
   spec->scheme.symmetry = t->scheme;
+  spec->scheme.is_signed = t->is_signed;
+  spec->scheme.restricted = t->restricted;
+  spec->scheme.rounding = t->rounding;
   spec->granularity = t->granularity;
   spec->range = t->range;
 }
@@ -161,14 +200,31 @@ qb_qconfig qb_plan_item_qconfig(const qb_plan_item* item) {
   q.workflow = item->workflow == QB_WORKFLOW_QAT ? QB_WORKFLOW_STATIC : item->workflow;
   apply_choice(&item->weights, &q.weight);
   if (item->activations.bits) apply_choice(&item->activations, &q.act);
+  q.requant = item->requant;
   return q;
 }
 
 /* ---- ids ------------------------------------------------------------------------- */
 
-const char* qb_tensor_choice_scheme_str(const qb_tensor_choice* t) {
-  if (!t->bits) return "float";
-  return t->scheme == QB_SYMMETRIC ? "symmetric" : "affine";
+bool qb_tensor_role_default_signed(char role) { return role == 'w'; }
+
+/* "-unsigned-restricted-mulrecip": the choice's non-default qualifiers, or "". */
+static void qualifiers(const qb_tensor_choice* t, char role, char* buf, size_t size) {
+  const bool storage = t->is_signed != qb_tensor_role_default_signed(role);
+  snprintf(buf, size, "%s%s%s", storage ? (t->is_signed ? "-signed" : "-unsigned") : "",
+           t->restricted ? "-restricted" : "", t->rounding == QB_ROUND_MUL_RECIP ? "-mulrecip" : "");
+}
+
+const char* qb_tensor_choice_scheme_str(const qb_tensor_choice* t, char role, char* buf,
+                                        size_t size) {
+  if (!t->bits) {
+    snprintf(buf, size, "float");
+    return buf;
+  }
+  char q[48];
+  qualifiers(t, role, q, sizeof q);
+  snprintf(buf, size, "%s%s", t->scheme == QB_SYMMETRIC ? "symmetric" : "affine", q);
+  return buf;
 }
 
 void qb_tensor_choice_granularity_str(const qb_tensor_choice* t, char* buf, unsigned size) {
@@ -193,20 +249,26 @@ static void choice_id(char role, const qb_tensor_choice* t, char* buf, size_t si
     snprintf(buf, size, "%cfloat", role);
     return;
   }
-  char g[32], r[48];
+  char g[32], r[48], q[48];
   qb_granularity_str(&t->granularity, g, sizeof g);
   qb_range_str(&t->range, r, sizeof r);
+  qualifiers(t, role, q, sizeof q);
   drop_colons(g);
   drop_colons(r);
-  snprintf(buf, size, "%c%d-%s-%s-%s", role, t->bits, t->scheme == QB_SYMMETRIC ? "sym" : "aff",
-           g, r);
+  snprintf(buf, size, "%c%d-%s-%s-%s%s", role, t->bits, t->scheme == QB_SYMMETRIC ? "sym" : "aff",
+           g, r, q);
 }
 
 void qb_plan_item_id(const qb_sweep_config* cfg, const qb_plan_item* item, char* buf,
                      size_t size) {
-  char w[96], a[96];
+  char w[160], a[160];
   choice_id('w', &item->weights, w, sizeof w);
   choice_id('a', &item->activations, a, sizeof a);
+  /* The requantization rule, as the qconfig text spells it: only when not fp32. */
+  if (item->requant == QB_REQUANT_GEMMLOWP) {
+    const size_t len = strlen(a);
+    snprintf(a + len, sizeof a - len, "-gemmlowp");
+  }
   snprintf(buf, size, "%s/%s/%s/%s/%s", cfg->models[item->model].name,
            qb_workflow_name(item->workflow), w, a, qb_backend_name(item->backend));
 }
@@ -262,13 +324,21 @@ static size_t usable_backends(const qb_sweep_config* cfg, qb_backend_set usable,
 }
 
 static size_t axes_count(const qb_tensor_axes* a) {
-  return a->nbits * a->nscheme * a->ngranularity * a->nrange;
+  return a->nbits * a->nscheme * a->ngranularity * a->nrange * a->nstorage * a->nrestricted *
+         a->nrounding;
 }
 
-/* The k-th combination of an axes set (bits outermost, range innermost). */
+/* The k-th combination of an axes set (bits outermost, then scheme, granularity,
+ * range, storage, restricted, rounding innermost). */
 static qb_tensor_choice axes_choice(const qb_tensor_axes* a, size_t k) {
   qb_tensor_choice t;
   memset(&t, 0, sizeof t);
+  t.rounding = a->rounding[k % a->nrounding];
+  k /= a->nrounding;
+  t.restricted = a->restricted[k % a->nrestricted];
+  k /= a->nrestricted;
+  t.is_signed = a->is_signed[k % a->nstorage];
+  k /= a->nstorage;
   t.range = a->range[k % a->nrange];
   k /= a->nrange;
   t.granularity = a->granularity[k % a->ngranularity];
@@ -349,7 +419,8 @@ int qb_plan_build(const qb_sweep_config* cfg, qb_backend_set usable, qb_plan* pl
   qb_backend backends[QB_BACKEND_COUNT];
   const size_t nb = usable_backends(cfg, usable, backends);
   const size_t nw = axes_count(&cfg->weights), na = axes_count(&cfg->activations);
-  const size_t total = cfg->nmodels * cfg->nworkflows * nw * na * nb;
+  const size_t nr = cfg->nrequants ? cfg->nrequants : 1;
+  const size_t total = cfg->nmodels * cfg->nworkflows * nw * na * nb * nr;
   if (total == 0) return qb_fail(err, "%s: the plan is empty (no usable backend?)", cfg->file);
   if (total > QB_PLAN_MAX_COMBINATIONS)
     return qb_fail(err, "%s: %zu combinations, expected at most %d (split the config)",
@@ -362,17 +433,23 @@ int qb_plan_build(const qb_sweep_config* cfg, qb_backend_set usable, qb_plan* pl
     for (size_t w = 0; w < cfg->nworkflows; w++)
       for (size_t wi = 0; wi < nw; wi++)
         for (size_t ai = 0; ai < na; ai++)
-          for (size_t bi = 0; bi < nb; bi++) {
-            qb_plan_item it;
-            memset(&it, 0, sizeof it);
-            it.model = m;
-            it.workflow = cfg->workflows[w];
-            it.weights = axes_choice(&cfg->weights, wi);
-            it.activations = axes_choice(&cfg->activations, ai);
-            it.backend = backends[bi];
-            it.fine_tunable = cfg->models[m].reference && qb_qat_model_supported(cfg->models[m].name);
-            consider(&b, cfg, it);
-          }
+          for (size_t ri = 0; ri < nr; ri++)
+            for (size_t bi = 0; bi < nb; bi++) {
+              qb_plan_item it;
+              memset(&it, 0, sizeof it);
+              it.model = m;
+              it.workflow = cfg->workflows[w];
+              it.weights = axes_choice(&cfg->weights, wi);
+              it.activations = axes_choice(&cfg->activations, ai);
+              /* Only static integer layers requantize: one item for the others. */
+              const bool requantizes = (it.workflow == QB_WORKFLOW_STATIC ||
+                                        it.workflow == QB_WORKFLOW_QAT) && it.activations.bits;
+              if (ri > 0 && !requantizes) continue;
+              it.requant = requantizes ? cfg->requants[ri] : QB_REQUANT_FP32;
+              it.backend = backends[bi];
+              it.fine_tunable = cfg->models[m].reference && qb_qat_model_supported(cfg->models[m].name);
+              consider(&b, cfg, it);
+            }
   free(b.seen.slots);
   if (b.oom) {
     qb_plan_free(plan);

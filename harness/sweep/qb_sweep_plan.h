@@ -17,9 +17,13 @@
  *      qb_sweep_plan.c for each rule's reason).
  *
  * Each item has a stable id, used as the resume key and in the SQLite history:
- *   <model>/<workflow>/w<bits>-<sym|aff>-<granularity>-<range>/<a...|afloat>/<backend>
+ *   <model>/<workflow>/w<bits>-<sym|aff>-<granularity>-<range>[-<qualifiers>]/<a...|afloat>/<backend>
  * e.g. mlp/static/w4-sym-group32-mse/a8-aff-tensor-percentile99.99/avx512vnni
- * (':' of "group:32" and "percentile:99.99" dropped so ids are path- and CSV-safe). */
+ * (':' of "group:32" and "percentile:99.99" dropped so ids are path- and CSV-safe).
+ * Qualifiers appear only when not the default, so ids of default items do not change:
+ * `signed` / `unsigned` (storage other than the role's default: weights signed,
+ * activations unsigned), `restricted`, `mulrecip` (rounding), in that order — the
+ * qconfig grammar's tokens, e.g. a8-aff-tensor-minmax-restricted-mulrecip. */
 #ifndef QB_SWEEP_PLAN_H
 #define QB_SWEEP_PLAN_H
 
@@ -36,12 +40,16 @@ typedef struct {
   qb_symmetry scheme;
   qb_granularity granularity;
   qb_range_strategy range;
+  bool is_signed;         /* storage; the role's default: weights signed, activations unsigned */
+  bool restricted;        /* drop the lowest code (signed) / the top code (unsigned) */
+  qb_round_mode rounding; /* div (default) or mul-recip */
 } qb_tensor_choice;
 
 typedef struct {
   size_t model; /* index into cfg->models */
   qb_workflow workflow;
   qb_tensor_choice weights, activations;
+  qb_requant_rule requant; /* static / qat with activations; else QB_REQUANT_FP32 */
   qb_backend backend;
   bool fine_tunable; /* the model can be fine-tuned for qat (qb_qat_model_supported) */
   char id[QB_PLAN_ID_MAX];
@@ -83,8 +91,13 @@ void qb_plan_free(qb_plan* plan);
 void qb_plan_item_id(const qb_sweep_config* cfg, const qb_plan_item* item, char* buf,
                      size_t size);
 /* Field texts as results record them: "8", "symmetric", "group:32", "percentile:99.99";
- * "float" / "" when the role is not quantized. */
-const char* qb_tensor_choice_scheme_str(const qb_tensor_choice* t);
+ * "float" / "" when the role is not quantized. The scheme carries the non-default
+ * qualifiers of the id joined by '-' ("symmetric-unsigned-restricted-mulrecip"), so
+ * a results row names its whole grid; role 'w' or 'a' picks the storage default. */
+const char* qb_tensor_choice_scheme_str(const qb_tensor_choice* t, char role, char* buf,
+                                        size_t size);
+/* The role's default storage: weights signed, activations unsigned. */
+bool qb_tensor_role_default_signed(char role);
 void qb_tensor_choice_granularity_str(const qb_tensor_choice* t, char* buf, unsigned size);
 void qb_tensor_choice_range_str(const qb_tensor_choice* t, char* buf, unsigned size);
 

@@ -216,11 +216,11 @@ static void set_identity(sweep* s, const qb_plan_item* it) {
   snprintf(r->backend, sizeof r->backend, "%s", qb_backend_name(it->backend));
   snprintf(r->workflow, sizeof r->workflow, "%s", qb_workflow_name(it->workflow));
   r->w_bits = it->weights.bits;
-  snprintf(r->w_scheme, sizeof r->w_scheme, "%s", qb_tensor_choice_scheme_str(&it->weights));
+  qb_tensor_choice_scheme_str(&it->weights, 'w', r->w_scheme, sizeof r->w_scheme);
   qb_tensor_choice_granularity_str(&it->weights, r->w_granularity, sizeof r->w_granularity);
   qb_tensor_choice_range_str(&it->weights, r->w_range, sizeof r->w_range);
   r->a_bits = it->activations.bits;
-  snprintf(r->a_scheme, sizeof r->a_scheme, "%s", qb_tensor_choice_scheme_str(&it->activations));
+  qb_tensor_choice_scheme_str(&it->activations, 'a', r->a_scheme, sizeof r->a_scheme);
   qb_tensor_choice_granularity_str(&it->activations, r->a_granularity, sizeof r->a_granularity);
   qb_tensor_choice_range_str(&it->activations, r->a_range, sizeof r->a_range);
   r->threads = 1;

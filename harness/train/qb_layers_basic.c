@@ -51,9 +51,27 @@ const char* qb_layer_export_input(qb_layer* l, qb_export_ctx* cx, const char* in
   qb_export_name(l, "input_dequantized", buf, len);
   qb_onnx_builder_node(cx->b, "QuantizeLinear", qb_export_name(l, "input_q", node, sizeof node),
                        3, (const char*[]){in, scale, zp}, 1, (const char*[]){q});
+  /* Below 8 bits QuantizeLinear's int8/uint8 range is wider than the grid: a Clip to
+   * [(qmin - zp) * s, (qmax - zp) * s] after DequantizeLinear gives the fake-quant's
+   * values exactly (the clamp commutes with the monotone dequantization, and the
+   * limits are the float products DequantizeLinear computes for qmin and qmax). */
+  const bool narrow = l->aq->spec.scheme.bits < 8;
+  char dq8[NAME_LEN];
   qb_onnx_builder_node(cx->b, "DequantizeLinear",
                        qb_export_name(l, "input_dq", node, sizeof node), 3,
-                       (const char*[]){q, scale, zp}, 1, (const char*[]){buf});
+                       (const char*[]){q, scale, zp}, 1,
+                       (const char*[]){narrow ? qb_export_name(l, "input_dq_8bit", dq8, sizeof dq8) : buf});
+  if (narrow) {
+    char lo[NAME_LEN], hi[NAME_LEN];
+    float vlo, vhi;
+    qb_qparams_representable(&l->aq->spec.scheme, l->aq->act_qp, &vlo, &vhi);
+    qb_tensor tlo = {.dtype = QB_F32, .ndim = 0, .data = &vlo};
+    qb_tensor thi = {.dtype = QB_F32, .ndim = 0, .data = &vhi};
+    qb_onnx_builder_initializer(cx->b, qb_export_name(l, "input_grid_min", lo, sizeof lo), &tlo);
+    qb_onnx_builder_initializer(cx->b, qb_export_name(l, "input_grid_max", hi, sizeof hi), &thi);
+    qb_onnx_builder_node(cx->b, "Clip", qb_export_name(l, "input_clip_to_grid", node, sizeof node),
+                         3, (const char*[]){dq8, lo, hi}, 1, (const char*[]){buf});
+  }
   return buf;
 }
 

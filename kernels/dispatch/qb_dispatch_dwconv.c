@@ -1,4 +1,4 @@
-/* Kernel list of the depthwise convolution family (best first, scalar last; rules
+/* Kernel lists of the depthwise convolution families (best first, scalar last; rules
  * in qb_dispatch.h). The scalar entry is the reference function. */
 #include "dwconv/qb_dwconv.h"
 #include "qb_dispatch.h"
@@ -7,16 +7,13 @@
 
 static const qb_qu8_qs8_qs32_dwconv2d_entry dwconv_list[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni", QB_BACKEND_AVX512VNNI, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x16__avx512vnni},
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x8__avx2", QB_BACKEND_AVX2, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x8__avx2},
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x4__sse41", QB_BACKEND_SSE41, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x4__sse41},
+    {{"qb_qu8_qs8_qs32_dwconv2d__avx512vnni", QB_BACKEND_AVX512VNNI, true},
+     qb_qu8_qs8_qs32_dwconv2d__avx512vnni},
+    {{"qb_qu8_qs8_qs32_dwconv2d__avx2", QB_BACKEND_AVX2, true}, qb_qu8_qs8_qs32_dwconv2d__avx2},
+    {{"qb_qu8_qs8_qs32_dwconv2d__sse41", QB_BACKEND_SSE41, true}, qb_qu8_qs8_qs32_dwconv2d__sse41},
 #endif
 #if defined(__aarch64__)
-    {{"qb_qu8_qs8_qs32_dwconv2d_1x8__neon", QB_BACKEND_NEON, true},
-     qb_qu8_qs8_qs32_dwconv2d_1x8__neon},
+    {{"qb_qu8_qs8_qs32_dwconv2d__neon", QB_BACKEND_NEON, true}, qb_qu8_qs8_qs32_dwconv2d__neon},
 #endif
     {{"qb_qu8_qs8_qs32_dwconv2d__scalar", QB_BACKEND_SCALAR, true},
      qb_qu8_qs8_qs32_dwconv2d__scalar},
@@ -25,4 +22,27 @@ static const qb_qu8_qs8_qs32_dwconv2d_entry dwconv_list[] = {
 const qb_qu8_qs8_qs32_dwconv2d_entry* qb_qu8_qs8_qs32_dwconv2d_entries(size_t* count) {
   *count = QB_COUNT(dwconv_list);
   return dwconv_list;
+}
+
+static const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry dwconv_fused_list[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx512vnni", QB_BACKEND_AVX512VNNI, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx512vnni},
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx2", QB_BACKEND_AVX2, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx2},
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__sse41", QB_BACKEND_SSE41, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__sse41},
+#endif
+#if defined(__aarch64__)
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__neon", QB_BACKEND_NEON, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__neon},
+#endif
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar", QB_BACKEND_SCALAR, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar},
+};
+
+const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries(
+    size_t* count) {
+  *count = QB_COUNT(dwconv_fused_list);
+  return dwconv_fused_list;
 }

@@ -27,25 +27,31 @@ static ptrdiff_t tap(size_t o, size_t stride, size_t pad, size_t k, size_t dilat
   return (i < 0 || i >= (ptrdiff_t)in) ? -1 : i;
 }
 
-void qb_qu8_im2col__scalar(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
-                           uint8_t pad_value, uint8_t* columns) {
-  const size_t oh_n = qb_conv2d_out_h(s), ow_n = qb_conv2d_out_w(s);
+void qb_qu8_im2col_rows__scalar(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
+                                uint8_t pad_value, size_t p0, size_t p1, uint8_t* columns) {
+  const size_t ow_n = qb_conv2d_out_w(s);
   const size_t cg = s->in_channels / s->groups;
   const size_t kc = cg * s->kernel_h * s->kernel_w;
-  for (size_t oh = 0; oh < oh_n; oh++)
-    for (size_t ow = 0; ow < ow_n; ow++) {
-      uint8_t* col = columns + (oh * ow_n + ow) * kc;
-      for (size_t c = 0; c < cg; c++) {
-        const uint8_t* plane = image + (group * cg + c) * s->in_h * s->in_w;
-        for (size_t kh = 0; kh < s->kernel_h; kh++) {
-          const ptrdiff_t ih = tap(oh, s->stride_h, s->pad_top, kh, s->dilation_h, s->in_h);
-          for (size_t kw = 0; kw < s->kernel_w; kw++) {
-            const ptrdiff_t iw = tap(ow, s->stride_w, s->pad_left, kw, s->dilation_w, s->in_w);
-            *col++ = (ih < 0 || iw < 0) ? pad_value : plane[(size_t)ih * s->in_w + (size_t)iw];
-          }
+  for (size_t p = p0; p < p1; p++) {
+    const size_t oh = p / ow_n, ow = p % ow_n;
+    uint8_t* col = columns + p * kc;
+    for (size_t c = 0; c < cg; c++) {
+      const uint8_t* plane = image + (group * cg + c) * s->in_h * s->in_w;
+      for (size_t kh = 0; kh < s->kernel_h; kh++) {
+        const ptrdiff_t ih = tap(oh, s->stride_h, s->pad_top, kh, s->dilation_h, s->in_h);
+        for (size_t kw = 0; kw < s->kernel_w; kw++) {
+          const ptrdiff_t iw = tap(ow, s->stride_w, s->pad_left, kw, s->dilation_w, s->in_w);
+          *col++ = (ih < 0 || iw < 0) ? pad_value : plane[(size_t)ih * s->in_w + (size_t)iw];
         }
       }
     }
+  }
+}
+
+void qb_qu8_im2col__scalar(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
+                           uint8_t pad_value, uint8_t* columns) {
+  qb_qu8_im2col_rows__scalar(s, image, group, pad_value, 0,
+                             qb_conv2d_out_h(s) * qb_conv2d_out_w(s), columns);
 }
 
 #define QB_DEFINE_CONV_IM2COL(NAME, W_T)                                                    \
@@ -76,6 +82,23 @@ void qb_qu8_im2col__scalar(const qb_conv2d_shape* s, const uint8_t* image, size_
 QB_DEFINE_CONV_IM2COL(qb_qu8_qs8_qs32_conv2d_im2col__scalar, int8_t)
 QB_DEFINE_CONV_IM2COL(qb_qu8_qu8_qs32_conv2d_im2col__scalar, uint8_t)
 
+/* One depthwise output: channel plane `plane`, taps `wk`, weight zero point w_zp. */
+static int32_t dwconv_one(const qb_conv2d_shape* s, const uint8_t* plane, int32_t x_zero_point,
+                          const int8_t* wk, int32_t w_zp, size_t oh, size_t ow) {
+  int32_t acc = 0;
+  for (size_t kh = 0; kh < s->kernel_h; kh++) {
+    const ptrdiff_t ih = tap(oh, s->stride_h, s->pad_top, kh, s->dilation_h, s->in_h);
+    if (ih < 0) continue;
+    for (size_t kw = 0; kw < s->kernel_w; kw++) {
+      const ptrdiff_t iw = tap(ow, s->stride_w, s->pad_left, kw, s->dilation_w, s->in_w);
+      if (iw < 0) continue;
+      acc += ((int32_t)plane[(size_t)ih * s->in_w + (size_t)iw] - x_zero_point) *
+             ((int32_t)wk[kh * s->kernel_w + kw] - w_zp);
+    }
+  }
+  return acc;
+}
+
 void qb_qu8_qs8_qs32_dwconv2d__scalar(const qb_conv2d_shape* s, const uint8_t* x,
                                       int32_t x_zero_point, const int8_t* w,
                                       const int32_t* w_zero_point, int32_t* out) {
@@ -85,21 +108,38 @@ void qb_qu8_qs8_qs32_dwconv2d__scalar(const qb_conv2d_shape* s, const uint8_t* x
   for (size_t b = 0; b < s->batch; b++)
     for (size_t oc = 0; oc < s->out_channels; oc++) {
       const uint8_t* plane = x + (b * s->in_channels + oc / multiplier) * s->in_h * s->in_w;
-      const int8_t* wk = w + oc * taps;
+      for (size_t oh = 0; oh < oh_n; oh++)
+        for (size_t ow = 0; ow < ow_n; ow++)
+          out[((b * s->out_channels + oc) * oh_n + oh) * ow_n + ow] =
+              dwconv_one(s, plane, x_zero_point, w + oc * taps, w_zero_point[oc], oh, ow);
+    }
+}
+
+/* The fused kernel is, by definition, the composition of the two references:
+ * each output's accumulator is the int32 depthwise reference's (dwconv_one, the
+ * function that kernel uses), and it is requantized by calling the fp32
+ * requantization reference on that one value (a 1 x 1 matrix whose column is
+ * channel oc: bias[oc], scale[oc]). Nothing is re-derived here. */
+void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(const qb_conv2d_shape* s, size_t c0, size_t c1,
+                                                 const uint8_t* x, int32_t x_zero_point,
+                                                 const int8_t* w, const int32_t* w_zero_point,
+                                                 const int32_t* bias, const float* scale,
+                                                 int32_t y_zero_point, int32_t qmin, int32_t qmax,
+                                                 uint8_t* y) {
+  const size_t oh_n = qb_conv2d_out_h(s), ow_n = qb_conv2d_out_w(s);
+  const size_t multiplier = s->out_channels / s->in_channels;
+  const size_t taps = s->kernel_h * s->kernel_w;
+  for (size_t b = 0; b < s->batch; b++)
+    for (size_t oc = c0; oc < c1; oc++) {
+      const uint8_t* plane = x + (b * s->in_channels + oc / multiplier) * s->in_h * s->in_w;
+      uint8_t* y_plane = y + (b * s->out_channels + oc) * oh_n * ow_n;
       for (size_t oh = 0; oh < oh_n; oh++)
         for (size_t ow = 0; ow < ow_n; ow++) {
-          int32_t acc = 0;
-          for (size_t kh = 0; kh < s->kernel_h; kh++) {
-            const ptrdiff_t ih = tap(oh, s->stride_h, s->pad_top, kh, s->dilation_h, s->in_h);
-            if (ih < 0) continue;
-            for (size_t kw = 0; kw < s->kernel_w; kw++) {
-              const ptrdiff_t iw = tap(ow, s->stride_w, s->pad_left, kw, s->dilation_w, s->in_w);
-              if (iw < 0) continue;
-              acc += ((int32_t)plane[(size_t)ih * s->in_w + (size_t)iw] - x_zero_point) *
-                     ((int32_t)wk[kh * s->kernel_w + kw] - w_zero_point[oc]);
-            }
-          }
-          out[((b * s->out_channels + oc) * oh_n + oh) * ow_n + ow] = acc;
+          const int32_t acc =
+              dwconv_one(s, plane, x_zero_point, w + oc * taps, w_zero_point[oc], oh, ow);
+          qb_qs32_qu8_requantize_fp32__scalar(1, 1, &acc, 1, bias ? &bias[oc] : NULL, &scale[oc],
+                                              y_zero_point, qmin, qmax, &y_plane[oh * ow_n + ow],
+                                              1);
         }
     }
 }

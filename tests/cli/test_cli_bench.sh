@@ -36,6 +36,24 @@ QB_ISA_MASK=scalar expect_exit 0 "list under QB_ISA_MASK=scalar" -- "$qbench" be
 names=$(grep '^gemm/' <<<"$out" | grep -v '__scalar/' | tr '\n' ' ')
 [[ -z "$names" ]] && pass "only scalar kernels when masked" || fail "non-scalar kernels under mask: $names"
 
+# --conv: depthwise (fused and int32) and im2col benchmarks on the models' layers; a
+# quick run of one layer reports OPS for the depthwise kernels.
+expect_exit 0 "list conv" -- "$qbench" bench --list --conv --threads 1
+expect_in "dwconv/qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar/C:128/H:14/W:14/k:3/s:1/threads:1" "fused depthwise listed"
+expect_in "dwconv/qb_qu8_qs8_qs32_dwconv2d__scalar/C:32/H:14/W:14/k:3/s:2/threads:1" "int32 depthwise listed"
+expect_in "im2col/qb_qu8_im2col_rows__scalar/C:16/H:14/W:14/k:3/s:1/threads:1" "im2col listed"
+[[ "$out" != *"gemm/"* ]] && pass "--conv alone lists no GEMM" || fail "--conv listed GEMM shapes"
+expect_exit 0 "quick conv run" -- "$qbench" bench --quick --conv --threads 1,2 --filter 'C:16/H:14/W:14/k:3/s:1/' --json "$dir/conv.json"
+out=$(python3 - "$dir/conv.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [b["name"] for b in d["benchmarks"] if b["name"].startswith("dwconv/") and not b.get("OPS", 0) > 0]
+n = sum(b["name"].startswith("dwconv/") for b in d["benchmarks"])
+print(f"{n} depthwise benchmarks, without OPS: {bad}")
+sys.exit(1 if bad or n < 4 else 0)
+PY
+) && pass "conv JSON ($out)" || fail "conv JSON: $out"
+
 # A quick run on one tiny shape, 1 and 2 threads.
 "$qbench" info --json >"$dir/info.json"
 expect_exit 0 "quick run" -- "$qbench" bench --quick --shapes "3,40,20" --threads 1,2 --json "$dir/bench.json"

@@ -27,6 +27,19 @@ expect_in "  mlp/static/w8-sym-channel-minmax/a8-sym-tensor-minmax/scalar" "quic
 expect_in "weight-only-activations" "skips are counted by rule"
 expect_in "  skip mlp/weight-only/w8-sym-channel-minmax/a8-sym-tensor-percentile99/scalar  (weight-only-activations)" "--list-skips lists each skip"
 
+printf 'models: [{name: mlp}]\nweights: {range: [minmax, movavg]}\nactivations: {range: [minmax, crossentropy]}\nbackends: [scalar]\n' >roles.yaml
+expect_exit 0 "range strategies without meaning for a role" -- "$qbench" sweep roles.yaml --dry-run --list-skips
+expect_in "  skip mlp/static/w8-sym-channel-minmax/a8-aff-tensor-crossentropy/scalar  (crossentropy-activations)" "crossentropy on activations skipped by its rule"
+expect_in "  skip mlp/static/w8-sym-channel-movavg/a8-aff-tensor-minmax/scalar  (movavg-weights)" "movavg on weights skipped by its rule"
+
+printf 'models: [{name: mlp}]\nweights: {rounding: [div, mulrecip], restricted: [false, true]}\nactivations: {storage: [unsigned, signed]}\nbackends: [scalar]\n' >grid.yaml
+expect_exit 0 "storage, restricted and rounding axes" -- "$qbench" sweep grid.yaml --dry-run
+expect_in "  mlp/static/w8-sym-channel-minmax/a8-aff-tensor-minmax/scalar" "default grid keeps its id"
+expect_in "  mlp/static/w8-sym-channel-minmax-restricted-mulrecip/a8-aff-tensor-minmax-signed/scalar" "non-default grid named in the id"
+printf 'models: [{name: mlp}]\nweights: {rounding: [div, mul]}\n' >badround.yaml
+expect_exit 2 "bad rounding" -- "$qbench" sweep badround.yaml --dry-run
+expect_in "badround.yaml:2:27: weights.rounding: expected div or mulrecip, got 'mul'" "rounding error names line and column"
+
 printf 'models: [{name: mlp}]\nweights:\n  bits: [8, 9]\n' >bad.yaml
 expect_exit 2 "bits out of range" -- "$qbench" sweep bad.yaml --dry-run
 expect_in "bad.yaml:3:13: weights.bits: expected bits in 2..8 or 16, got '9'" "error names line and column"

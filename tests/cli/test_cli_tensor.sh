@@ -100,6 +100,24 @@ expect_exit 2 "option without value" -- "$qbench" tensor "$f" --bits
 cnn=$(dirname "$0")/../../harness/models/reference/cnn.onnx
 expect_exit 0 "onnx initializer" -- "$qbench" tensor "$cnn:conv2.weight" --granularity channel --json
 expect_in '"shape":[32,16,3,3]' "conv weight shape"
+# Model weights default to the runtime's [out, reduction] view: conv2 [32,16,3,3] is
+# [32, 144], so group:32 makes 32 x 5 groups along the reduction (not 1,536 of 3 along
+# kw); --axis quantizes the raw tensor.
+expect_in '"view":[32,144]' "conv weight viewed as [out, reduction]"
+expect_cmp "$(json_num units)" "==" 32 "per channel: one unit per output channel"
+expect_exit 0 "onnx conv weight per group" -- "$qbench" tensor "$cnn:conv2.weight" --granularity group:32 --json
+expect_cmp "$(json_num units)" "==" 160 "group:32 along the conv reduction (32 x ceil(144/32))"
+expect_exit 0 "onnx conv weight per group, raw axis" -- "$qbench" tensor "$cnn:conv2.weight" --granularity group:32 --axis -1 --json
+expect_cmp "$(json_num units)" "==" 1536 "--axis -1: groups along the raw kw axis"
+expect_exit 0 "onnx conv weight table" -- "$qbench" tensor "$cnn:conv2.weight" --granularity group:32
+expect_in "[out, reduction] = [32, 144]" "table names the runtime view"
+# A MatMul weight is stored [K, N]: channels along axis 1, groups along axis 0.
+vit=$(dirname "$0")/../../harness/models/reference/vit.onnx
+expect_exit 0 "onnx matmul weight per channel" -- "$qbench" tensor "$vit:encoder0.mlp.fc1.weight" --granularity channel --json
+expect_in '"shape":[64,128],"view":[128,64]' "matmul weight viewed as [out, reduction]"
+expect_cmp "$(json_num units)" "==" 128 "per channel: 128 outputs"
+expect_exit 0 "onnx matmul weight per group" -- "$qbench" tensor "$vit:encoder0.mlp.fc1.weight" --granularity group:32 --json
+expect_cmp "$(json_num units)" "==" 256 "group:32 along K = 64: 128 x 2"
 expect_exit 2 "unknown initializer" -- "$qbench" tensor "$cnn:nope"
 expect_in "no initializer named 'nope'" "missing initializer named"
 expect_exit 2 "not a model" -- "$qbench" tensor "$f.onnx:x"

@@ -76,7 +76,7 @@ void qb_test_capture_free(qb_test_capture* c) {
 int qb_test_run_capture(qb_model* m, const float* x, size_t batch, qb_exec_mode mode,
                         qb_quant_state* q, qb_test_capture* c) {
   qb_error err;
-  const qb_model_exec e = {mode, q, capture_hook, c};
+  const qb_model_exec e = {mode, q, capture_hook, c, false};
   if (qb_model_prepare(m, batch, &err) || qb_model_run(m, &x, &e, &err)) {
     fprintf(stderr, "run: %s\n", err.msg);
     return -1;

@@ -130,7 +130,7 @@ static void test_errors(void) {
   /* Unknown key: position of the key. */
   expect_error("models: [{name: mlp}]\nsed: 1\n", 2, 1, "expected one of the keys");
   expect_error("models: [{name: mlp}]\nweights:\n  bitz: [8]\n", 3, 3,
-               "weights: expected one of the keys bits, scheme, granularity, range, got 'bitz'");
+               "weights: expected one of the keys bits, scheme, granularity, range, storage, restricted, rounding, got 'bitz'");
   /* Out-of-range values: position of the value inside the flow list. */
   expect_error("models: [{name: mlp}]\nweights:\n  bits: [8, 9]\n", 3, 13,
                "weights.bits: expected bits in 2..8 or 16, got '9'");
@@ -208,7 +208,40 @@ static void test_load_missing(void) {
   QB_CHECK(strstr(err.msg, "/nonexistent/x.yaml: cannot read") == err.msg);
 }
 
+/* The storage / restricted / rounding axes: defaults per role, lists, scalars, and
+ * errors with their position. */
+static void test_grid_axes(void) {
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(parse("models: [{name: mlp}]\n", &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK_EQ_INT(cfg.weights.nstorage, 1);
+  QB_CHECK(cfg.weights.is_signed[0]);
+  QB_CHECK_EQ_INT(cfg.activations.nstorage, 1);
+  QB_CHECK(!cfg.activations.is_signed[0]);
+  QB_CHECK(cfg.weights.nrestricted == 1 && !cfg.weights.restricted[0]);
+  QB_CHECK(cfg.activations.nrounding == 1 && cfg.activations.rounding[0] == QB_ROUND_DIV);
+  qb_sweep_config_free(&cfg);
+  QB_CHECK_MSG(parse("models: [{name: mlp}]\n"
+                     "weights: {storage: unsigned, restricted: [false, true], rounding: [div, mulrecip]}\n"
+                     "activations: {storage: [unsigned, signed], restricted: true, rounding: mulrecip}\n",
+                     &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK(cfg.weights.nstorage == 1 && !cfg.weights.is_signed[0]);
+  QB_CHECK(cfg.weights.nrestricted == 2 && !cfg.weights.restricted[0] && cfg.weights.restricted[1]);
+  QB_CHECK(cfg.weights.nrounding == 2 && cfg.weights.rounding[1] == QB_ROUND_MUL_RECIP);
+  QB_CHECK(cfg.activations.nstorage == 2 && cfg.activations.is_signed[1]);
+  QB_CHECK(cfg.activations.nrestricted == 1 && cfg.activations.restricted[0]);
+  QB_CHECK(cfg.activations.nrounding == 1 && cfg.activations.rounding[0] == QB_ROUND_MUL_RECIP);
+  qb_sweep_config_free(&cfg);
+  expect_error("models: [{name: mlp}]\nweights: {storage: [signd]}\n", 2, 21,
+               "weights.storage: expected signed or unsigned, got 'signd'");
+  expect_error("models: [{name: mlp}]\nactivations:\n  restricted: [yes]\n", 3, 16,
+               "activations.restricted: expected true or false, got 'yes'");
+  expect_error("models: [{name: mlp}]\nweights: {rounding: [div, mul-recip]}\n", 2, 27,
+               "weights.rounding: expected div or mulrecip, got 'mul-recip'");
+}
+
 int main(void) {
+  test_grid_axes();
   test_full();
   test_defaults();
   test_errors();

@@ -4,7 +4,8 @@
  * scalar reference, on shapes that take both the row split (M >= threads*MR) and
  * the column split, with N not a multiple of NR, odd K and random zero points. C has
  * ldc > N and the gap columns must keep their 0xA5 fill (no thread writes outside
- * its block). */
+ * its block). The fused entry (epilogue per block) must deliver every element exactly
+ * once, in blocks no larger than its scratch, with the same values. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,47 @@ typedef struct {
 static const shape k_shapes[] = {
     {1, 100, 37}, {1, 1, 5},     {2, 67, 64},  {5, 200, 31}, {7, 33, 9},
     {17, 65, 130}, {24, 96, 17}, {64, 97, 64}, {3, 257, 1},  {33, 31, 33},
+    {150, 40, 20}, {131, 97, 33}, /* several blocks of rows per thread */
 };
+
+/* Fused run: the epilogue copies each block into C and counts deliveries. */
+typedef struct {
+  int32_t* C;
+  unsigned char* seen;
+  size_t ldc, N, block_elems, threads;
+  int bad;
+} copy_ctx;
+
+static void copy_block(void* ctx, size_t thread, size_t m0, size_t m, size_t n0, size_t n,
+                       const int32_t* acc, size_t ldacc) {
+  copy_ctx* c = ctx;
+  if (thread >= c->threads || m * n > c->block_elems || ldacc < n) c->bad = 1;
+  for (size_t r = 0; r < m; r++)
+    for (size_t j = 0; j < n; j++) {
+      c->C[(m0 + r) * c->ldc + n0 + j] = acc[r * ldacc + j];
+      c->seen[(m0 + r) * c->N + n0 + j]++;
+    }
+}
+
+static void check_fused(const qb_gemm_threaded_weights* w, qb_thread_pool* pool, size_t T,
+                        size_t M, const uint8_t* A, size_t lda, int32_t za, const int32_t* ref,
+                        size_t ldc) {
+  const size_t N = w->N, blk = qb_gemm_threaded_block_elems(w);
+  int32_t* C = malloc(M * ldc * sizeof *C);
+  unsigned char* seen = calloc(M * N, 1);
+  int32_t* acc = malloc(T * blk * sizeof *acc);
+  memset(C, 0xA5, M * ldc * sizeof *C);
+  copy_ctx c = {C, seen, ldc, N, blk, T, 0};
+  const qb_gemm_epilogue ep = {copy_block, &c, acc, blk};
+  qb_gemm_threaded_run_fused(w, pool, M, A, lda, za, &ep);
+  size_t once = 0;
+  for (size_t i = 0; i < M * N; i++) once += seen[i] == 1;
+  QB_CHECK_MSG(!c.bad && once == M * N, "%s fused M=%zu N=%zu threads=%zu: %zu of %zu delivered once",
+               w->entry->info.name, M, N, T, once, M * N);
+  QB_CHECK_MSG(memcmp(C, ref, M * ldc * sizeof *C) == 0, "%s fused M=%zu N=%zu threads=%zu differs",
+               w->entry->info.name, M, N, T);
+  free(C), free(seen), free(acc);
+}
 
 static void run_case(const qb_qu8_qs8_qs32_gemm_entry* e, const shape* s,
                      qb_thread_pool* pools[4]) {
@@ -49,6 +90,7 @@ static void run_case(const qb_qu8_qs8_qs32_gemm_entry* e, const shape* s,
     QB_CHECK_MSG(memcmp(C, ref, M * ldc * sizeof *C) == 0,
                  "%s M=%zu N=%zu K=%zu threads=%zu slices=%zu differs from the reference",
                  e->info.name, M, N, K, T, S);
+    check_fused(&w, pools[T], T, M, A, lda, za, ref, ldc);
     qb_gemm_threaded_free(&w);
   }
   free(A), free(B), free(zb), free(ref), free(C);

@@ -47,7 +47,7 @@ static qb_quant_state* plain_state(qb_model* m, const char* text, const qb_datas
 static int plain_eval(qb_model* m, qb_quant_state* q, qb_exec_mode mode, const qb_dataset* d,
                       qb_eval_result* r) {
   qb_error err;
-  const qb_model_exec e = {mode, q, NULL, NULL};
+  const qb_model_exec e = {mode, q, NULL, NULL, false};
   const int rc = qb_model_evaluate(m, d, 0, BATCH, e.quant ? &e : NULL, NULL, NULL, r, &err);
   if (rc) fprintf(stderr, "eval: %s\n", err.msg);
   return rc;
@@ -63,7 +63,7 @@ static void fc1_hook(void* ctx, const qb_model* m, size_t node, const qb_value* 
 }
 static int run_fc1(qb_model* m, qb_quant_state* q, const qb_dataset* d, fc1_out* o) {
   qb_error err;
-  const qb_model_exec e = {QB_EXEC_INTEGER, q, fc1_hook, o};
+  const qb_model_exec e = {QB_EXEC_INTEGER, q, fc1_hook, o, false};
   const float* x = d->x;
   if (qb_model_prepare(m, BATCH, &err) || qb_model_run(m, &x, &e, &err)) {
     fprintf(stderr, "run: %s\n", err.msg);

@@ -71,7 +71,7 @@ static int check_model(const char* name, const qb_dataset* test, const qb_datase
   qb_quant_state* q = NULL;
   QB_CHECK(qb_quant_create(&m, &cfg, QB_BACKEND_COUNT, &q, &err) == 0);
   if (q && qb_model_calibrate(&m, q, calib, 1000, 200, &err) == 0) {
-    const qb_model_exec se = {QB_EXEC_SIMULATED, q, NULL, NULL}, ie = {QB_EXEC_INTEGER, q, NULL, NULL};
+    const qb_model_exec se = {QB_EXEC_SIMULATED, q, NULL, NULL, false}, ie = {QB_EXEC_INTEGER, q, NULL, NULL, false};
     QB_CHECK(qb_model_evaluate(&m, test, nq, 200, &se, NULL, NULL, &sim, &err) == 0);
     QB_CHECK(qb_model_evaluate(&m, test, nq, 200, &ie, NULL, NULL, &integer, &err) == 0);
     const double agree = qb_top1_agreement(sim.logits, integer.logits, nq, 10);

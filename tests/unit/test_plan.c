@@ -234,6 +234,44 @@ static void test_activation_and_width_rules(void) {
   done(&cfg, &plan);
 }
 
+/* Range strategies without meaning for a role are skipped by a named rule:
+ * crossentropy on calibrated activations (static, qat), movavg on weights (every
+ * workflow; qat's own collapse to minmax comes first). */
+static void test_range_role_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static, dynamic, weight-only, qat]\n"
+            "weights: {range: [minmax, movavg]}\n"
+            "activations: {range: [minmax, crossentropy]}\n"
+            "backends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* static: (minmax, movavg) x (minmax, crossentropy): only minmax/minmax planned. */
+  QB_CHECK_EQ_INT(items_matching(&plan, "/static/"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "crossentropy"), 0);
+  QB_CHECK_EQ_INT(items_matching(&plan, "movavg"), 0);
+  /* Rules apply in table order, crossentropy-activations before movavg-weights.
+   * static: a-crossentropy with either weight range (2), w-movavg a-minmax (1);
+   * dynamic: a-crossentropy collapses to minmax first, so both w-movavg (2);
+   * weight-only: activations collapse to float, both w-movavg (2); qat: its ranges
+   * collapse to minmax first (qat-ranges). */
+  QB_CHECK_EQ_INT(skips_by(&plan, "crossentropy-activations"), 2);
+  QB_CHECK_EQ_INT(skips_by(&plan, "movavg-weights"), 1 + 2 + 2);
+  QB_CHECK_EQ_INT(skips_by(&plan, "qat-ranges"), 3);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/dynamic/"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/weight-only/"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "/qat/"), 1);
+  /* crossentropy on weights and movavg on activations stay. */
+  done(&cfg, &plan);
+  if (build("models: [{name: mlp}]\nweights: {range: [crossentropy]}\n"
+            "activations: {range: [movavg]}\nbackends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  QB_CHECK_EQ_INT(plan.nitems, 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "w8-sym-channel-crossentropy/a8-aff-tensor-movavg"), 1);
+  done(&cfg, &plan);
+}
+
 static void test_duplicate_values(void) {
   qb_sweep_config cfg;
   qb_plan plan;
@@ -263,6 +301,58 @@ static void test_w4a8_group(void) {
 }
 
 /* The runtime's qconfig of an item carries every axis value of the item. */
+/* Storage, restricted range and rounding are axes: ids carry them only when not the
+ * default (so default ids are unchanged), the qconfig applies them, and integer
+ * workflows with storage the int8 kernels do not take are planned on scalar only. */
+static void test_grid_axes(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static]\n"
+            "weights: {restricted: [false, true], rounding: [div, mulrecip]}\n"
+            "activations: {storage: [unsigned, signed]}\n"
+            "backends: [scalar, avx2]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* 4 weight grids x 2 activation storages x 2 backends = 16; signed activations
+   * only on scalar: 16 - 4 = 12 items. */
+  QB_CHECK_EQ_INT(plan.ncombinations, 16);
+  QB_CHECK_EQ_INT(plan.nitems, 12);
+  QB_CHECK_EQ_INT(skips_by(&plan, "integer-storage"), 4);
+  const char* want[] = {
+      "mlp/static/w8-sym-channel-minmax/a8-aff-tensor-minmax/scalar",
+      "mlp/static/w8-sym-channel-minmax/a8-aff-tensor-minmax/avx2",
+      "mlp/static/w8-sym-channel-minmax/a8-aff-tensor-minmax-signed/scalar",
+      "mlp/static/w8-sym-channel-minmax-mulrecip/a8-aff-tensor-minmax/scalar",
+      "mlp/static/w8-sym-channel-minmax-restricted/a8-aff-tensor-minmax/avx2",
+      "mlp/static/w8-sym-channel-minmax-restricted-mulrecip/a8-aff-tensor-minmax-signed/scalar"};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    QB_CHECK_MSG(qb_plan_find(&plan, want[i]) >= 0, "no item %s", want[i]);
+  QB_CHECK(qb_plan_find(&plan, "mlp/static/w8-sym-channel-minmax/a8-aff-tensor-minmax-signed/avx2") < 0);
+  const ptrdiff_t k = qb_plan_find(&plan, want[5]);
+  if (k >= 0) {
+    const qb_qconfig q = qb_plan_item_qconfig(&plan.items[k]);
+    QB_CHECK(q.weight.scheme.is_signed && q.weight.scheme.restricted);
+    QB_CHECK_EQ_INT(q.weight.scheme.rounding, QB_ROUND_MUL_RECIP);
+    QB_CHECK(q.act.scheme.is_signed && !q.act.scheme.restricted);
+    QB_CHECK_EQ_INT(q.act.scheme.rounding, QB_ROUND_DIV);
+    char s[48];
+    QB_CHECK(!strcmp(qb_tensor_choice_scheme_str(&plan.items[k].weights, 'w', s, sizeof s),
+                     "symmetric-restricted-mulrecip"));
+    QB_CHECK(!strcmp(qb_tensor_choice_scheme_str(&plan.items[k].activations, 'a', s, sizeof s),
+                     "affine-signed"));
+  }
+  done(&cfg, &plan);
+  /* Weights stored unsigned: the id says so; weight-only runs it on every backend. */
+  if (build("models: [{name: mlp}]\nworkflow: [weight-only, dynamic]\n"
+            "weights: {storage: [unsigned], scheme: [affine]}\nbackends: [scalar, avx2]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  QB_CHECK(qb_plan_find(&plan, "mlp/weight-only/w8-aff-channel-minmax-unsigned/afloat/avx2") >= 0);
+  QB_CHECK(qb_plan_find(&plan, "mlp/dynamic/w8-aff-channel-minmax-unsigned/a8-aff-tensor-minmax/scalar") >= 0);
+  QB_CHECK_EQ_INT(skips_by(&plan, "integer-storage"), 1);
+  done(&cfg, &plan);
+}
+
 static void test_item_qconfig(void) {
   qb_sweep_config cfg;
   qb_plan plan;
@@ -297,7 +387,32 @@ static void test_item_qconfig(void) {
   done(&cfg, &plan);
 }
 
+/* requant: [fp32, gemmlowp] plans static items once per rule (the id says
+ * -gemmlowp, the qconfig carries it) and weight-only / dynamic items once. */
+static void test_requant_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static, weight-only, dynamic]\n"
+            "requant: [fp32, gemmlowp]\nbackends: [scalar]\n", kX86, &cfg, &plan)) {
+    QB_CHECK(0);
+    return;
+  }
+  QB_CHECK_EQ_INT(plan.nitems, 4);
+  QB_CHECK_EQ_INT(items_matching(&plan, "-gemmlowp"), 1);
+  for (size_t i = 0; i < plan.nitems; i++) {
+    const qb_qconfig q = qb_plan_item_qconfig(&plan.items[i]);
+    const bool g = strstr(plan.items[i].id, "-gemmlowp") != NULL;
+    QB_CHECK_EQ_INT(q.requant, g ? QB_REQUANT_GEMMLOWP : QB_REQUANT_FP32);
+    QB_CHECK(!g || q.workflow == QB_WORKFLOW_STATIC);
+  }
+  done(&cfg, &plan);
+  qb_error err;
+  QB_CHECK(qb_sweep_config_parse("requant: [fp32, fp32]\n", 21, "p.yaml", &cfg, &err) != 0);
+  QB_CHECK(qb_sweep_config_parse("requant: [fixed]\n", 17, "p.yaml", &cfg, &err) != 0);
+}
+
 int main(void) {
+  test_requant_rules();
   test_rule_table();
   test_product_and_ids();
   test_weight_only_collapse();
@@ -306,6 +421,8 @@ int main(void) {
   test_backend_rules();
   test_activation_and_width_rules();
   test_duplicate_values();
+  test_range_role_rules();
+  test_grid_axes();
   test_w4a8_group();
   test_item_qconfig();
   return qb_test_finish("test_plan");

@@ -90,6 +90,24 @@ static void test_symmetric(void) {
   QB_CHECK_EQ_F32(p.scale, 1.0f / 127.5f);
   /* restricted u8 (0..254): mid-range 127 */
   QB_CHECK_EQ_INT(qp(scheme(8, false, true, QB_SYMMETRIC), -1.0f, 1.0f).zero_point, 127);
+  /* Below 8 bits PyTorch configures the grid with quant_min/quant_max and takes the
+   * down-rounded midpoint (qmin + qmax) // 2 (torch 1.13, observer.py,
+   * _calculate_qparams; checked with Debian's python3-torch 1.13 MinMaxObserver with
+   * quant_min/quant_max: u4 -> 7, u3 -> 3, u2 -> 1, u4 restricted -> 7, u8 restricted
+   * -> 127, default u8 -> 128): u4 0..15 -> 7, scale 7.5 / 7.5 = 1, so [-7, 8] is covered
+   * and a ReLU output of 7.5 is not clipped. */
+  const qb_qscheme u4 = scheme(4, false, false, QB_SYMMETRIC);
+  p = qp(u4, 0.0f, 7.5f);
+  QB_CHECK_EQ_INT(p.zero_point, 7);
+  QB_CHECK_EQ_F32(p.scale, 1.0f);
+  float lo, hi;
+  qb_qparams_representable(&u4, p, &lo, &hi);
+  QB_CHECK_EQ_F32(lo, -7.0f);
+  QB_CHECK_EQ_F32(hi, 8.0f);
+  QB_CHECK_EQ_INT(qp(scheme(2, false, false, QB_SYMMETRIC), 0.0f, 1.0f).zero_point, 1);
+  QB_CHECK_EQ_INT(qp(scheme(3, false, false, QB_SYMMETRIC), 0.0f, 1.0f).zero_point, 3);
+  QB_CHECK_EQ_INT(qp(scheme(4, false, true, QB_SYMMETRIC), 0.0f, 1.0f).zero_point, 7);
+  QB_CHECK_EQ_INT(qp(scheme(16, false, false, QB_SYMMETRIC), 0.0f, 1.0f).zero_point, 32767);
   /* 4-bit signed: scale = 7.5 / 7.5 = 1 */
   QB_CHECK_EQ_F32(qp(scheme(4, true, false, QB_SYMMETRIC), -7.5f, 3.0f).scale, 1.0f);
   /* 2-bit signed: (1 - (-2)) / 2 = 1.5 -> 3 / 1.5 = 2 */

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_qconfig.h"
 #include "qb_recommend.h"
+#include "qb_run_data.h"
 #include "qb_test.h"
 
 /* Four qconfigs of model "net" (static, a8 affine tensor minmax):
@@ -68,7 +70,34 @@ static qb_recommendation run_query(const qb_run_data* run, const qb_run_index* i
 
 static const char* gran0(const qb_recommendation* r) { return r->ranked[0].cfg->id.w_granularity; }
 
+/* A row whose scheme columns carry grid qualifiers (qb_result.h): the eval --qconfig
+ * text parses back to that grid, and the report's short label keeps them apart. */
+static void test_scheme_qualifiers(void) {
+  qb_result_row r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.workflow, sizeof r.workflow, "static");
+  r.w_bits = 4, r.a_bits = 8;
+  snprintf(r.w_scheme, sizeof r.w_scheme, "symmetric-restricted-mulrecip");
+  snprintf(r.w_granularity, sizeof r.w_granularity, "channel");
+  snprintf(r.w_range, sizeof r.w_range, "minmax");
+  snprintf(r.a_scheme, sizeof r.a_scheme, "affine-signed");
+  snprintf(r.a_granularity, sizeof r.a_granularity, "tensor");
+  snprintf(r.a_range, sizeof r.a_range, "minmax");
+  char t[200];
+  qb_qconfig_cli_text(&r, t, sizeof t);
+  QB_CHECK_MSG(!strcmp(t, "w4-sym-restricted-mulrecip-channel-minmax/a8-aff-signed-tensor-minmax/static"),
+               "%s", t);
+  qb_qconfig q;
+  qb_error err;
+  QB_CHECK_MSG(qb_qconfig_parse(t, &q, &err) == 0, "%s", err.msg);
+  QB_CHECK(q.weight.scheme.restricted && q.weight.scheme.rounding == QB_ROUND_MUL_RECIP);
+  QB_CHECK(q.act.scheme.is_signed && !q.act.scheme.restricted);
+  qb_qconfig_short(&r, t, sizeof t);
+  QB_CHECK_MSG(!strcmp(t, "st w4s-r-mr.ch.minmax a8a-s.t.minmax"), "%s", t);
+}
+
 int main(void) {
+  test_scheme_qualifiers();
   qb_run_data run;
   memset(&run, 0, sizeof run);
   qb_result_rows_init(&run.rows);

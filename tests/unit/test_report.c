@@ -83,6 +83,8 @@ static void add_item(qb_result_rows* rows, const cfg* c, int b, int ci) {
       qb_result_rows_add(rows, kLayers[l], "", 1, "sensitivity_only", c->drop * (l == 0 ? 0.6 : l == 1 ? 0.1 : 0.3), "%");
     if (!strcmp(c->w_gran, "tensor") && l == 2)
       qb_result_rows_add(rows, kLayers[l], "", 1, "clipped", 37.0 * (ci + 1), "");
+    if (ci == 6 && l == 1) /* the w4 tensor minmax items: 3 saturated int32 biases in fc2 */
+      qb_result_rows_add(rows, kLayers[l], "", 1, "bias_saturated", 3.0, "");
   }
 }
 
@@ -192,6 +194,8 @@ static void test_report(const char* dir, bool render) {
   QB_CHECK(strstr(md, "latency CV") != NULL && strstr(md, "`static w8 symmetric/tensor/minmax a8 affine/tensor/entropy` on avx2") != NULL);
   QB_CHECK(strstr(md, "give identical accuracy and per-layer SQNR") != NULL);
   QB_CHECK(strstr(md, "saturation:") != NULL);
+  QB_CHECK(strstr(md, "int32 bias saturated in 9 output channels in total; most in mlp layer fc2 "
+                      "(`static w4 symmetric/tensor/minmax a8 affine/tensor/minmax`, scalar): 3.") != NULL);
   QB_CHECK(strstr(md, "![Pareto: drop vs latency](plots/pareto_latency_mlp.png)") != NULL);
   QB_CHECK(sum.findings >= 6);
   free(md);

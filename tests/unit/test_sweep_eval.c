@@ -10,6 +10,7 @@
 
 #include "qb_model_eval.h"
 #include "qb_model_probe.h"
+#include "qb_peak_rss.h"
 #include "qb_results_files.h"
 #include "qb_run_data.h"
 #include "qb_sweep_eval.h"
@@ -42,7 +43,13 @@ static const char* kConfig =
     "repetitions: 2\n"
     "threads: [1]\n";
 
-static const char* kLayers[] = {"fc1", "fc2", "fc3"};
+/* Per-layer rows are named after the nodes a layer covers: static layers fold the
+ * following Relu (fc1+relu1), weight-only ones do not. */
+static const char* kLayersWeightOnly[] = {"fc1", "fc2", "fc3"};
+static const char* kLayersStatic[] = {"fc1+relu1", "fc2+relu2", "fc3"};
+static const char* const* layer_names(const char* item_id) {
+  return strstr(item_id, "/static/") ? kLayersStatic : kLayersWeightOnly;
+}
 static const char* kLayerMetrics[] = {
     "weight_sqnr", "sqnr",       "mse",          "cosine",        "norm_l2",
     "max_abs_err", "p95_abs_err", "shadow_sqnr", "simkernel_mismatch", "sensitivity_only",
@@ -160,11 +167,12 @@ static void check_schema(const qb_plan* plan, const qb_result_rows* r) {
     QB_CHECK_MSG(eb > 8.0 && eb < 8.5, "%s: effective bits %g", id, eb);
     for (size_t l = 0; l < 3; l++)
       for (size_t m = 0; m < sizeof kLayerMetrics / sizeof *kLayerMetrics; m++) {
-        find(r, id, kLayers[l], kLayerMetrics[m], &n);
-        QB_CHECK_MSG(n == 1, "%s %s %s: %zu rows", id, kLayers[l], kLayerMetrics[m], n);
+        find(r, id, layer_names(id)[l], kLayerMetrics[m], &n);
+        QB_CHECK_MSG(n == 1, "%s %s %s: %zu rows", id, layer_names(id)[l], kLayerMetrics[m], n);
       }
     /* The activation error of the first layer is its own (shadow) error: same input. */
-    QB_CHECK_EQ_F32((float)find(r, id, "fc1", "sqnr", NULL), (float)find(r, id, "fc1", "shadow_sqnr", NULL));
+    const char* fc1 = layer_names(id)[0];
+    QB_CHECK_EQ_F32((float)find(r, id, fc1, "sqnr", NULL), (float)find(r, id, fc1, "shadow_sqnr", NULL));
   }
 }
 
@@ -184,9 +192,10 @@ static void check_exact_backends(const qb_plan* plan, const qb_result_rows* r) {
     QB_CHECK_MSG(find(r, it->id, "mlp", "accuracy", NULL) == find(r, scalar_id, "mlp", "accuracy", NULL),
                  "%s: accuracy differs from scalar", it->id);
     for (size_t l = 0; l < 3; l++) {
-      QB_CHECK(find(r, it->id, kLayers[l], "sqnr", NULL) == find(r, scalar_id, kLayers[l], "sqnr", NULL));
-      QB_CHECK(find(r, it->id, kLayers[l], "simkernel_mismatch", NULL) ==
-               find(r, scalar_id, kLayers[l], "simkernel_mismatch", NULL));
+      const char* name = layer_names(it->id)[l];
+      QB_CHECK(find(r, it->id, name, "sqnr", NULL) == find(r, scalar_id, name, "sqnr", NULL));
+      QB_CHECK(find(r, it->id, name, "simkernel_mismatch", NULL) ==
+               find(r, scalar_id, name, "simkernel_mismatch", NULL));
     }
   }
   /* Every usable exact backend was compared (none on a scalar-only host). */
@@ -240,7 +249,7 @@ static void test_float_kept_layers(void) {
   QB_CHECK(qb_qconfig_parse("w4-sym-tensor-minmax/a8/dynamic", &qc, &err) == 0);
   qb_quant_state* q;
   QB_CHECK(qb_quant_create(&m, &qc, QB_BACKEND_SCALAR, &q, &err) == 0);
-  const qb_model_exec exec = {QB_EXEC_INTEGER, q, NULL, NULL};
+  const qb_model_exec exec = {QB_EXEC_INTEGER, q, NULL, NULL, false};
   QB_CHECK(qb_model_run(&m, &in, &exec, &err) == 0);
   memcpy(q_all, qb_model_output(&m, 0)->data, sizeof q_all);
   QB_CHECK(memcmp(q_all, ref, sizeof ref) != 0); /* 4-bit weights do change the logits */
@@ -256,6 +265,58 @@ static void test_float_kept_layers(void) {
   qb_model_free(&m);
 }
 
+/* peak_rss of one item, evaluated directly (the evaluator resets the high-water mark
+ * when an item begins). */
+static double item_peak_rss(qb_sweep_evaluator* ev, const qb_sweep_config* cfg,
+                            const qb_plan_item* item) {
+  qb_result_rows rows;
+  qb_result_rows_init(&rows);
+  qb_error err = {{0}};
+  QB_CHECK_MSG(qb_sweep_eval_item(ev, cfg, item, &rows, &err) == 0, "%s", err.msg);
+  size_t n = 0;
+  const double v = find(&rows, "", "mlp", "peak_rss", &n);
+  QB_CHECK_EQ_INT(n, 1);
+  qb_result_rows_free(&rows);
+  return v;
+}
+
+/* peak_rss is the item's own high-water mark, not the process's: the same item
+ * evaluated alone and after 64 MiB were touched and freed in between (what a bigger
+ * earlier item leaves in the process high-water mark) reports comparable values.
+ * Structural, no timing: the second value must sit nearer the first than the first
+ * plus the 64 MiB. Where the kernel cannot reset the mark, the documented fallback
+ * (arena + weights) is the same number both times. */
+static void test_peak_rss_per_item(void) {
+  static const char* kMem =
+      "name: m\nmodels: [{name: mlp}]\neval: {limit: 100, calibration: 100}\n"
+      "workflow: [static]\nbackends: [scalar]\nmeasure: [memory]\n";
+  qb_sweep_config cfg;
+  qb_plan plan;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(qb_sweep_config_parse(kMem, strlen(kMem), "m.yaml", &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK_MSG(qb_plan_build(&cfg, qb_isa_usable_set(), &plan, &err) == 0, "%s", err.msg);
+  QB_CHECK_EQ_INT(plan.nitems, 1);
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL};
+  qb_sweep_evaluator* ev = qb_sweep_evaluator_new(&eo);
+  const double alone = item_peak_rss(ev, &cfg, &plan.items[0]);
+  const size_t big = (size_t)64 << 20;
+  char* p = malloc(big);
+  QB_CHECK(p != NULL);
+  if (p) memset(p, 1, big); /* resident, then returned */
+  free(p);
+  const double after = item_peak_rss(ev, &cfg, &plan.items[0]);
+  const bool measured = qb_peak_rss_reset();
+  printf("  peak_rss (%s): alone %.1f MiB, after a 64 MiB peak %.1f MiB\n",
+         measured ? "VmHWM reset per item" : "fallback: arena + weights", alone / 1048576,
+         after / 1048576);
+  QB_CHECK(alone > 0);
+  if (measured) QB_CHECK_MSG(fabs(after - alone) < (double)big / 2, "%.0f vs %.0f", after, alone);
+  else QB_CHECK(after == alone);
+  qb_sweep_evaluator_free(ev);
+  qb_plan_free(&plan);
+  qb_sweep_config_free(&cfg);
+}
+
 int main(void) {
   qb_test_seed(1);
   if (access(QB_FASHION_MNIST "/t10k-images-idx3-ubyte.gz", R_OK))
@@ -263,6 +324,7 @@ int main(void) {
   snprintf(g_tmp, sizeof g_tmp, "/tmp/qb_test_sweep_eval_XXXXXX");
   if (!mkdtemp(g_tmp)) return perror("mkdtemp"), 1;
   test_float_kept_layers();
+  test_peak_rss_per_item();
 
   qb_sweep_config cfg;
   qb_plan plan;

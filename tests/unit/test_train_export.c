@@ -3,15 +3,22 @@
  *    opset 17, the agreed metadata, node names unique, only the agreed operators;
  *  - dwnet's batch norms are folded (no BatchNormalization node, a bias per conv);
  *  - a QAT export has QuantizeLinear/DequantizeLinear pairs: int8 weight codes within
- *    the bit width with per-axis scales (axis 0), and a u8 zero point per input. */
+ *    the bit width with per-axis scales (axis 0), and a u8 zero point per input;
+ *  - below 8 bits the exported input QDQ is followed by a Clip to the b-bit grid:
+ *    re-imported into the runtime, conv1's quantized input equals the QAT
+ *    simulation's fake-quantized input to the bit (a4 and a2), and every layer input
+ *    takes at most 2^b distinct values. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "qb_model.h"
+#include "qb_fakequant.h"
 #include "qb_onnx.h"
 #include "qb_qat.h"
 #include "qb_reference_models.h"
 #include "qb_test.h"
+#include "qb_test_model.h"
 
 static const char* const allowed_ops[] = {
     "Gemm", "MatMul", "Conv", "Relu", "Clip", "MaxPool", "GlobalAveragePool", "Flatten",
@@ -155,12 +162,88 @@ static void test_qdq_export(const char* dir) {
   qb_net_free(net);
 }
 
+static int node_index(const qb_model* m, const char* name) {
+  for (size_t k = 0; k < m->nnodes; k++)
+    if (strcmp(m->nodes[k].name, name) == 0) return (int)k;
+  return -1;
+}
+
+static size_t distinct_values(const float* v, size_t n) {
+  float seen[512];
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t j = 0;
+    while (j < count && seen[j] != v[i]) j++;
+    if (j == count && count < 512) seen[count++] = v[i];
+  }
+  return count;
+}
+
+/* QAT export below 8 bits, re-imported: the exported grid is the trained one. */
+static void test_qdq_export_subbyte(const char* dir, int abits) {
+  enum { N = 8 };
+  qb_error err;
+  qb_net* net = qb_reference_model_build("cnn", N, 1, &err);
+  QB_CHECK(net != NULL);
+  if (!net) return;
+  char qtext[64], path[512];
+  snprintf(qtext, sizeof qtext, "w4-sym-channel/a%d-aff", abits);
+  qb_qconfig qc;
+  QB_CHECK(qb_qconfig_parse(qtext, &qc, &err) == 0);
+  QB_CHECK(qb_qat_attach(net, &qc, &err) == 0);
+  float* x = malloc(N * 784 * sizeof *x);
+  for (int i = 0; i < N * 784; i++) x[i] = qb_rand_normal();
+  QB_CHECK(qb_qat_calibrate(net, x, N, &err) == 0);
+  /* Evaluated on inputs 3x wider than calibrated: the grid's clamp is exercised. */
+  for (int i = 0; i < N * 784; i++) x[i] *= 3.0f;
+  QB_CHECK(qb_net_forward(net, N, x, 0) != NULL);
+  snprintf(path, sizeof path, "%s/cnn_qdq_a%d.onnx", dir, abits);
+  QB_CHECK_MSG(qb_net_export_onnx(net, path, 1, NULL, &err) == 0, "%s", err.msg);
+  qb_model m;
+  QB_CHECK_MSG(qb_model_load_onnx(path, &m, &err) == 0, "%s", err.msg);
+  qb_test_capture c = {{0}, {0}};
+  QB_CHECK(qb_test_run_capture(&m, x, N, QB_EXEC_FP32, NULL, &c) == 0);
+  const char* layers[] = {"conv1", "conv2", "fc1", "fc2"};
+  size_t checked = 0;
+  for (int i = 0; i < 4; i++) {
+    char clip[96];
+    snprintf(clip, sizeof clip, "%s.input_clip_to_grid", layers[i]);
+    const int k = node_index(&m, clip);
+    QB_CHECK_MSG(k >= 0 && k < QB_TEST_MAX_NODES && c.out[k], "a%d: no %s", abits, clip);
+    if (k < 0 || k >= QB_TEST_MAX_NODES || !c.out[k]) continue;
+    const size_t d = distinct_values(c.out[k], c.numel[k]);
+    QB_CHECK_MSG(d <= ((size_t)1 << abits), "a%d: %s takes %zu values", abits, layers[i], d);
+    checked++;
+  }
+  QB_CHECK_EQ_INT(checked, 4);
+  /* conv1 reads the model input: its exported grid values are the fake-quant's. */
+  const int k = node_index(&m, "conv1.input_clip_to_grid");
+  const qb_layer* conv1 = NULL;
+  for (int i = 0; i < net->nlayers; i++)
+    if (strcmp(net->layers[i]->name, "conv1") == 0) conv1 = net->layers[i];
+  QB_CHECK(conv1 && conv1->aq);
+  if (k >= 0 && k < QB_TEST_MAX_NODES && c.out[k] && conv1 && conv1->aq) {
+    QB_CHECK_EQ_INT(c.numel[k], N * 784);
+    size_t differ = 0;
+    for (size_t i = 0; i < c.numel[k]; i++) differ += c.out[k][i] != conv1->aq->out[i];
+    QB_CHECK_MSG(differ == 0, "a%d: %zu of %zu conv1 inputs differ from the QAT grid", abits,
+                 differ, c.numel[k]);
+  }
+  qb_test_capture_free(&c);
+  qb_model_free(&m);
+  remove(path);
+  free(x);
+  qb_net_free(net);
+}
+
 int main(void) {
   qb_test_seed(9);
   char dir[] = "/tmp/qb_test_train_export_XXXXXX";
   QB_CHECK(mkdtemp(dir) != NULL);
   test_fp32_exports(dir);
   test_qdq_export(dir);
+  test_qdq_export_subbyte(dir, 4);
+  test_qdq_export_subbyte(dir, 2);
   const char* names[] = {"mlp", "cnn", "dwnet", "vit", "cnn_qdq"};
   for (int i = 0; i < 5; i++) {
     char path[512];

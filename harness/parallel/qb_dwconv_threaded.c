@@ -1,0 +1,29 @@
+/* Threaded fused depthwise conv: channel ranges per task. See qb_dwconv_threaded.h. */
+#include "qb_dwconv_threaded.h"
+
+typedef struct {
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* entry;
+  const qb_dwconv_args* a;
+  size_t tasks;
+} dwconv_job;
+
+static void dwconv_task(void* ctx, size_t task, size_t thread) {
+  (void)thread;
+  const dwconv_job* j = ctx;
+  const qb_dwconv_args* a = j->a;
+  const size_t C = a->shape->out_channels;
+  const size_t c0 = task * C / j->tasks, c1 = (task + 1) * C / j->tasks;
+  if (c0 < c1)
+    j->entry->run(a->shape, c0, c1, a->x, a->x_zero_point, a->w, a->w_zero_point, a->bias,
+                  a->scale, a->y_zero_point, a->qmin, a->qmax, a->y);
+}
+
+void qb_dwconv_threaded_run(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* entry,
+                            qb_thread_pool* pool, const qb_dwconv_args* a) {
+  const size_t T = pool ? qb_thread_pool_threads(pool) : 1;
+  dwconv_job j = {entry, a, T};
+  if (T == 1)
+    dwconv_task(&j, 0, 0);
+  else
+    qb_thread_pool_run(pool, T, dwconv_task, &j);
+}

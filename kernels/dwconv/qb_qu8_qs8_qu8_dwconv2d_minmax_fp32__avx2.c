@@ -1,0 +1,20 @@
+/* Depthwise conv qu8 x qs8 -> qu8 with fused fp32 requantization, AVX2: 16 outputs
+ * per step, one VPMADDWD per pair of taps and 8 outputs. Method, exactness and the
+ * shapes it covers: dwconv/qb_dwconv_plane.h; the requantization is
+ * requantize/qb_requantize.h's exact fp32 rule.
+ *
+ * Lane order: VPUNPCKL/HWD work inside 128-bit halves, so the low accumulator holds
+ * outputs 0-3 and 8-11, the high one 4-7 and 12-15. VPACKSSDW (also per half) puts
+ * them back in order: half 0 = lo 0-3, hi 4-7; half 1 = 8-11, 12-15. */
+#include "dwconv/qb_dwconv.h"
+#include "dwconv/qb_dwconv_avx2.h"
+#include "dwconv/qb_dwconv_plane.h"
+
+void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx2(const qb_conv2d_shape* s, size_t c0, size_t c1,
+                                               const uint8_t* x, int32_t x_zero_point,
+                                               const int8_t* w, const int32_t* w_zero_point,
+                                               const int32_t* bias, const float* scale,
+                                               int32_t y_zero_point, int32_t qmin, int32_t qmax,
+                                               uint8_t* y) {
+  dw_run_qu8(s, c0, c1, x, x_zero_point, w, w_zero_point, bias, scale, y_zero_point, qmin, qmax, y);
+}

@@ -1,0 +1,89 @@
+/* im2col driver shared by the x86 and Arm files (static inline, compiled under each
+ * file's ISA flags). The including file defines
+ *   im_transpose16(const uint8_t in[16][16], uint8_t out[16][16])   out[j][i] = in[i][j]
+ *   im_load_even16(const uint8_t* p, uint8_t out[16])                out[l] = p[2l], reads p[0..31]
+ *   im_load_shifted16(const uint8_t* p, int delta, int lo, int hi, uint8_t pad, uint8_t out[16])
+ *                      out[l] = p[l + delta] for lo <= l < hi, else pad; reads p[0..15]
+ *   QB_IM2COL_KERNEL   the kernel's name.
+ * Method: im2col/qb_im2col.h. */
+#ifndef QB_IM2COL_DRIVER_H
+#define QB_IM2COL_DRIVER_H
+
+#include <string.h>
+
+#include "im2col/qb_im2col.h"
+
+/* Column segment: the bytes of tap (kh, kw) of `plane` for pixels (oh, ow0 + l), l < 16. */
+static inline void im_segment(const qb_conv2d_shape* s, const uint8_t* plane, size_t kh,
+                              size_t kw, size_t oh, size_t ow0, uint8_t pad, uint8_t out[16]) {
+  const ptrdiff_t ih = (ptrdiff_t)(oh * s->stride_h + kh * s->dilation_h) - (ptrdiff_t)s->pad_top;
+  if (ih < 0 || ih >= (ptrdiff_t)s->in_h) {
+    memset(out, pad, 16);
+    return;
+  }
+  const uint8_t* row = plane + (size_t)ih * s->in_w;
+  const ptrdiff_t iw0 =
+      (ptrdiff_t)(ow0 * s->stride_w + kw * s->dilation_w) - (ptrdiff_t)s->pad_left;
+  const ptrdiff_t W = (ptrdiff_t)s->in_w;
+  if (s->stride_w == 1 && iw0 >= 0 && iw0 + 16 <= W) {
+    memcpy(out, row + iw0, 16);
+  } else if (s->stride_w == 1 && iw0 > -16 && iw0 < W &&
+             (W >= 16 || (size_t)ih * s->in_w + 16 <= s->in_h * s->in_w)) {
+    /* Part of the segment is in the row: the 16 bytes nearest to it (from the row's
+     * start if it is shorter than 16: the following rows of the plane), shifted
+     * into place, pad_value in the lanes outside [0, W). */
+    const ptrdiff_t start = iw0 < 0 || W < 16 ? 0 : W - 16;
+    const int lo = iw0 < 0 ? (int)-iw0 : 0, hi = iw0 + 16 > W ? (int)(W - iw0) : 16;
+    im_load_shifted16(row + start, (int)(iw0 - start), lo, hi, pad, out);
+  } else if (s->stride_w == 2 && iw0 >= 0 && iw0 + 32 <= W) {
+    im_load_even16(row + iw0, out);
+  } else {
+    for (size_t l = 0; l < 16; l++) {
+      const ptrdiff_t iw = iw0 + (ptrdiff_t)(l * s->stride_w);
+      out[l] = (iw < 0 || iw >= W) ? pad : row[iw];
+    }
+  }
+}
+
+void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
+                      uint8_t pad_value, size_t p0, size_t p1, uint8_t* columns) {
+  const size_t ow_n = qb_conv2d_out_w(s);
+  const size_t cg = s->in_channels / s->groups, taps = s->kernel_h * s->kernel_w;
+  const size_t K = cg * taps;
+  const uint8_t* planes = image + group * cg * s->in_h * s->in_w;
+  for (size_t p = p0; p < p1;) {
+    const size_t oh = p / ow_n, ow0 = p % ow_n;
+    size_t n = ow_n - ow0 < 16 ? ow_n - ow0 : 16;
+    if (n > p1 - p) n = p1 - p;
+    /* Column blocks last to first: a row's 16-byte store of a short last block
+     * spills into the next row's first bytes, which are written afterwards (kb = 0
+     * comes last; the next row of this block or the next block's first row), never
+     * past row p1 - 1 (end of this call's rows): there the store is exact. */
+    for (size_t kb = (K - 1) / 16 * 16;; kb -= 16) {
+      const size_t kn = K - kb < 16 ? K - kb : 16;
+      uint8_t seg[16][16], rows[16][16];
+      if (kn < 16) memset(seg, pad_value, sizeof seg);
+      /* Column kb = (c, kh, kw), then counted up without divisions. */
+      size_t c = kb / taps, kh = kb % taps / s->kernel_w, kw = kb % s->kernel_w;
+      for (size_t i = 0; i < kn; i++) {
+        im_segment(s, planes + c * s->in_h * s->in_w, kh, kw, oh, ow0, pad_value, seg[i]);
+        if (++kw == s->kernel_w) {
+          kw = 0;
+          if (++kh == s->kernel_h) kh = 0, c++;
+        }
+      }
+      im_transpose16(seg, rows);
+      for (size_t l = 0; l < n; l++) {
+        uint8_t* dst = columns + (p + l) * K + kb;
+        if ((p + l) * K + kb + 16 <= p1 * K)
+          memcpy(dst, rows[l], 16);
+        else
+          memcpy(dst, rows[l], kn);
+      }
+      if (kb == 0) break;
+    }
+    p += n;
+  }
+}
+
+#endif /* QB_IM2COL_DRIVER_H */
