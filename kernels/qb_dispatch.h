@@ -194,6 +194,31 @@ const qb_qu8_qs8_qs32_gemm_entry* qb_qu8_qs8_qs32_gemm_entries(size_t* count);
 const qb_qs8_qs8_qs32_gemm_entry* qb_qs8_qs8_qs32_gemm_entries(size_t* count);
 const qb_qu8_qu8_qs32_gemm_entry* qb_qu8_qu8_qs32_gemm_entries(size_t* count);
 
+/* fp32 GEMM on packed B (kernels/f32-gemm/qb_f32_gemm.h): the microkernel of one
+ * MR x NR tile; B packed with qb_f32_gemm_pack(info.nr, ...); info.kr = 1,
+ * info.packed_size(N, K) in bytes. Every entry is the reference's fmaf chain
+ * (exact = true: bit-identical across backends). The driver with K blocking and
+ * threads is harness/parallel/qb_f32_gemm_threaded.h. */
+typedef struct {
+  qb_gemm_info info;
+  void (*ukernel)(size_t mr, size_t nc, size_t kc, const float* a, size_t lda, const float* w,
+                  float* c, size_t ldc, bool accumulate);
+  /* M = 1 tile over gemv_panels panels (NULL: the driver uses ukernel). */
+  void (*gemv)(size_t nc, size_t kc, const float* a, const float* w, size_t panel_stride,
+               float* c, bool accumulate);
+  uint8_t gemv_panels;
+} qb_f32_gemm_entry;
+const qb_f32_gemm_entry* qb_f32_gemm_entries(size_t* count);
+
+/* fp32 depthwise conv of one image, channels [c0, c1) (kernels/f32-dwconv/
+ * qb_f32_dwconv2d.h; every entry gives the reference's bits). */
+typedef struct {
+  qb_kernel_info info;
+  void (*run)(const qb_conv2d_shape* s, size_t c0, size_t c1, const float* x, const float* w,
+              float* y);
+} qb_f32_dwconv2d_entry;
+const qb_f32_dwconv2d_entry* qb_f32_dwconv2d_entries(size_t* count);
+
 /* One table per backend. */
 typedef struct {
   qb_backend backend;
@@ -209,6 +234,8 @@ typedef struct {
   const qb_qu8_qs8_qs32_dwconv2d_entry* qu8_qs8_qs32_dwconv2d;
   const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* qu8_qs8_qu8_dwconv2d_minmax_fp32;
   const qb_qu8_im2col_entry* qu8_im2col;
+  const qb_f32_gemm_entry* f32_gemm;
+  const qb_f32_dwconv2d_entry* f32_dwconv2d;
 } qb_dispatch_table;
 
 /* Tables are built on first call (thread-safe; freezes the ISA mask). */

@@ -1,6 +1,6 @@
 /* GEMM benchmarks of `qbench bench`: ours (every u8 x s8 -> s32 entry of the
  * dispatch list whose backend is usable, through the threaded driver, and every
- * int4-weight W4A8 / W4A32 entry) and the peers (oneDNN int8 matmul, OpenBLAS
+ * int4-weight W4A8 / W4A32 entry, and every fp32 GEMM entry) and the peers (oneDNN int8 matmul, OpenBLAS
  * sgemm), one Google Benchmark per
  * (implementation, shape, thread count), named
  *   gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time
@@ -74,6 +74,10 @@ size_t qb_bench_ours(qb_bench_impl* out, size_t max);
  * split N. The weight bytes are the packed nibbles plus one fp32 scale per group. */
 enum { QB_BENCH_WGEMM_GROUP = 32 };
 size_t qb_bench_wgemm(qb_bench_impl* out, size_t max);
+/* Ours, fp32: one impl per entry of the fp32 GEMM list (kernels/f32-gemm), B N x K
+ * packed once, the threaded driver; compared with the fp32 FMA ceiling and with the
+ * OpenBLAS sgemm peer on the same data. */
+size_t qb_bench_f32(qb_bench_impl* out, size_t max);
 /* Peers compiled in (QB_HAVE_DNNL, QB_HAVE_OPENBLAS): 0..2 impls. */
 size_t qb_bench_peers(qb_bench_impl* out, size_t max);
 

@@ -46,6 +46,8 @@ QB_KERNEL_FAMILY(f32_q4_f32_wgemm)
 QB_KERNEL_FAMILY(qu8_qs8_qs32_dwconv2d)
 QB_KERNEL_FAMILY(qu8_qs8_qu8_dwconv2d_minmax_fp32)
 QB_KERNEL_FAMILY(qu8_im2col)
+QB_GEMM_FAMILY(f32_gemm)
+QB_KERNEL_FAMILY(f32_dwconv2d)
 
 /* Every member of qb_dispatch_table, in its order (tests/unit/test_catalog.c
  * fails when the table has a member this list lacks). */
@@ -62,6 +64,8 @@ static const qb_catalog_family k_families[] = {
     {"qu8_qs8_qs32_dwconv2d", chosen_qu8_qs8_qs32_dwconv2d},
     {"qu8_qs8_qu8_dwconv2d_minmax_fp32", chosen_qu8_qs8_qu8_dwconv2d_minmax_fp32},
     {"qu8_im2col", chosen_qu8_im2col},
+    {"f32_gemm", chosen_f32_gemm},
+    {"f32_dwconv2d", chosen_f32_dwconv2d},
 };
 
 const qb_catalog_family* qb_catalog_families(size_t* count) {

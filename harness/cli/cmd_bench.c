@@ -28,13 +28,15 @@ void qb_cmd_bench_help(void) {
   printf(
       "usage: qbench bench [options]\n\n"
       "Benchmark every int8 GEMM kernel (u8 x s8 -> s32) and int4-weight GEMM kernel\n"
-      "(W4A8, W4A32; symmetric, groups of 32) of every usable backend, and the peers\n"
+      "(W4A8, W4A32; symmetric, groups of 32) and fp32 GEMM kernel (packed B: the\n"
+      "model runtime's fp32 path) of every usable backend, and the peers\n"
       "found at build time (oneDNN u8 x s8 matmul, OpenBLAS fp32 sgemm), on each shape\n"
       "and thread count, with Google Benchmark. Names read\n"
       "  gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time\n"
       "Counters: OPS (2*M*N*K per call, as a rate), bytes_per_second and bytes_per_call\n"
       "(weights as stored + A + C), pct_of_peak (vs this machine's measured compute\n"
-      "ceiling of the backend: int8 for ours and oneDNN, fp32 FMA for sgemm), and for\n"
+      "ceiling of the backend: int8 for ours and oneDNN, fp32 FMA for our fp32\n"
+      "kernels and sgemm), and for\n"
       "M = 1 pct_of_dram_bw. Memory-bound shapes rotate weight copies larger than the\n"
       "last-level cache (weight_copies). The ceilings come from the roofline probe,\n"
       "cached per machine in ~/.cache/qbench (about 10 s the first time).\n\n"
@@ -271,6 +273,7 @@ int qb_cmd_bench(int argc, char** argv) {
   size_t nimpls = 0;
   size_t nall = qb_bench_ours(all, MAX_IMPLS);
   nall += qb_bench_wgemm(all + nall, MAX_IMPLS - nall);
+  nall += qb_bench_f32(all + nall, MAX_IMPLS - nall);
   for (size_t i = 0; i < nall; i++)
     if (qb_isa_usable((qb_backend)all[i].kernel_backend)) impls[nimpls++] = all[i];
   char peers[256] = "";

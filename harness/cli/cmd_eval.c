@@ -37,8 +37,9 @@ void qb_cmd_eval_help(void) {
       "  --calib-limit N   calibrate on the first N of the 5,000 calibration images\n"
       "                    (the LAST 5,000 Fashion-MNIST training images; default all)\n"
       "  --batch N         batch size (default 100)\n"
-      "  --threads N       threads of the integer run (int8 GEMM and int4 kernels;\n"
-      "                    results are identical for any count; default 1)\n"
+      "  --threads N       threads of the fp32 ops and of the integer run (fp32 GEMM,\n"
+      "                    int8 GEMM and int4 kernels; results are identical for any\n"
+      "                    count; default 1)\n"
       "  --layers          print the per-layer table (kernel, activation qparams,\n"
       "                    output channels whose int32 bias saturated)\n"
       "  --export F.onnx   write the fp32 graph as loaded (BatchNormalization folded)\n"
@@ -243,11 +244,14 @@ int qb_cmd_eval(int argc, char** argv) {
   qb_eval_result fp32 = {0};
   if (load_data(&a, &m, &test, &calib, &err) || check_data_shape(&m, &test, &err)) goto done;
   rc = QB_EXIT_FAILURE;
+  if (qb_model_set_threads(&m, (size_t)a.threads, &err)) goto done;
   if (qb_model_evaluate(&m, &test, (size_t)a.limit, (size_t)a.batch, NULL,
                         isatty(2) ? progress_bar : NULL, "fp32", &fp32, &err))
     goto done;
   printf("model:             %s%s%s\n", a.model, m.meta_model[0] ? "  name " : "", m.meta_model);
   printf("data:              %s, %zu samples\n", a.data, fp32.count);
+  printf("fp32 path:         %s, %zu thread%s\n", qb_model_f32_gemm_name(), qb_model_threads(&m),
+         qb_model_threads(&m) == 1 ? "" : "s");
   printf("activation arena:  %zu bytes at batch %zu (one buffer per tensor: %zu)\n", m.arena_bytes,
          m.batch, m.naive_bytes);
   printf("top-1 fp32:        %.2f%%\n", 100 * fp32.top1);

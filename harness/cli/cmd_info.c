@@ -87,6 +87,8 @@ static void write_text(const qb_machine* m) {
   qb_catalog_backend_list(qb_isa_usable_set(), list, sizeof list);
   printf("  usable    %s\n", list);
   printf("  best      %s\n", qb_backend_name(qb_dispatch_best()->backend));
+  printf("\nfp32 path (Gemm / MatMul / Conv of fp32 runs and fp32 layers)\n  gemm      %s\n",
+         qb_dispatch_best()->f32_gemm->info.name);
 
   size_t nfam;
   const qb_catalog_family* fam = qb_catalog_families(&nfam);
@@ -132,7 +134,8 @@ static void write_json(const qb_machine* m) {
   qb_catalog_backend_json(qb_isa_mask(), stdout);
   fputs(", \"usable\": ", stdout);
   qb_catalog_backend_json(qb_isa_usable_set(), stdout);
-  printf(", \"best\": \"%s\"},\n\"kernels\": {", qb_backend_name(qb_dispatch_best()->backend));
+  printf(", \"best\": \"%s\"},\n\"fp32_gemm\": \"%s\",\n\"kernels\": {",
+         qb_backend_name(qb_dispatch_best()->backend), qb_dispatch_best()->f32_gemm->info.name);
 
   size_t nfam;
   const qb_catalog_family* fam = qb_catalog_families(&nfam);

@@ -129,6 +129,9 @@ typedef struct {
   void* op_scratch;
   size_t op_scratch_bytes;
   bool prepared;
+  /* The fp32 GEMM path (harness/model/qb_ops_f32.h): constant weights packed at
+   * prepare, the thread pool of qb_model_set_threads. */
+  struct qb_f32_runtime* f32;
 } qb_model;
 
 int qb_model_load_onnx(const char* path, qb_model* m, qb_error* err);
@@ -179,5 +182,17 @@ typedef struct {
 int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* exec,
                  qb_error* err);
 const qb_value* qb_model_output(const qb_model* m, size_t i);
+
+/* Threads of the fp32 ops (Gemm / MatMul / Conv GEMMs, depthwise conv), 1..256;
+ * default 1. Results are bit-identical for any count (one fmaf chain per output
+ * element, split over output rows / columns, never over K). Returns 0 or -1. */
+int qb_model_set_threads(qb_model* m, size_t threads, qb_error* err);
+size_t qb_model_threads(const qb_model* m);
+/* The fp32 GEMM microkernel every fp32 Gemm / MatMul / Conv runs, chosen once from
+ * the best usable backend (honours QB_ISA_MASK), e.g. "qb_f32_gemm_6x16__avx2". */
+const char* qb_model_f32_gemm_name(void);
+/* The fp32 kernel node k runs (the GEMM's name, the f32_dwconv2d entry's for a
+ * depthwise Conv, e.g. "qb_f32_dwconv2d__avx2"), NULL for other ops. */
+const char* qb_model_node_f32_kernel(const qb_model* m, size_t k);
 
 #endif /* QB_MODEL_H */

@@ -496,6 +496,7 @@ void qb_model_free(qb_model* m) {
     qb_tensor_free(&m->values[i].constant);
   }
   for (size_t i = 0; i < m->nnodes; i++) free(m->nodes[i].name);
+  qb_f32_runtime_free(m);
   free(m->values), free(m->nodes), free(m->inputs), free(m->outputs), free(m->arena);
   free(m->op_scratch);
   memset(m, 0, sizeof *m);

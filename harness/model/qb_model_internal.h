@@ -49,9 +49,8 @@ static inline qb_value* qb_out(qb_model* m, const qb_node* n, int i) {
 /* Sets dims and numel of v; fails if the element count exceeds the limit. */
 int qb_value_set_shape(qb_value* v, int ndim, const size_t* dims, const qb_node* n, qb_error* err);
 
-/* fp32 GEMM used by Gemm, MatMul and Conv: C[M,N] (ldc) = A·B, A element (i,k) at
- * A[i*sa_i + k*sa_k], B element (k,j) at B[k*sb_k + j*sb_j]; C overwritten. */
-void qb_f32_gemm(size_t M, size_t N, size_t K, const float* A, size_t sa_i, size_t sa_k,
-                 const float* B, size_t sb_k, size_t sb_j, float* C, size_t ldc);
+/* The fp32 GEMM path's state (qb_ops_f32.c): freed with the model. */
+void qb_f32_runtime_free(qb_model* m);
+int qb_f32_runtime_prepare(qb_model* m, qb_error* err);
 
 #endif

@@ -182,15 +182,10 @@ static int plan(qb_model* m, qb_error* err) {
   return 0;
 }
 
-/* The fp32 ops' working memory (qb_model.op_scratch): Conv's im2col columns
- * (K x P floats per group) and ReduceMean's sums (one double per output). */
+/* The fp32 ops' working memory (qb_model.op_scratch): ReduceMean's sums (one
+ * double per output). Gemm / MatMul / Conv pack into the fp32 GEMM path's own
+ * scratch (qb_f32_runtime_prepare). */
 static size_t op_scratch_bytes(const qb_model* m, const qb_node* n) {
-  if (n->op == QB_OP_CONV) {
-    qb_conv2d_shape s;
-    qb_node_conv_shape(m, n, &s);
-    const size_t K = s.in_channels / s.groups * s.kernel_h * s.kernel_w;
-    return K * qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s) * sizeof(float);
-  }
   if (n->op == QB_OP_REDUCEMEAN) return m->values[n->out[0]].numel * sizeof(double);
   return 0;
 }
@@ -219,7 +214,7 @@ int qb_model_prepare(qb_model* m, size_t batch, qb_error* err) {
   if (input_shapes(m, batch, err)) return -1;
   for (size_t k = 0; k < m->nnodes; k++)
     if (qb_op_infer(m, &m->nodes[k], err)) return -1;
-  if (plan(m, err) || plan_op_scratch(m, err)) return -1;
+  if (plan(m, err) || plan_op_scratch(m, err) || qb_f32_runtime_prepare(m, err)) return -1;
   m->batch = batch;
   m->prepared = true;
   return 0;

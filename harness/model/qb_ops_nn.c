@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qb_model_internal.h"
+#include "qb_ops_f32.h"
 
 static int fail_node(qb_error* err, const qb_node* n, const char* what) {
   char where[320];
@@ -15,36 +15,6 @@ static int fail_node(qb_error* err, const qb_node* n, const char* what) {
 }
 
 /* ------------------------------------------------------------------ GEMM */
-
-/* Loop order i, k, j: the inner loop runs along a row of B and C, which is
- * contiguous for the layouts used here, so the compiler vectorizes it without
- * reordering any sum (each C element still accumulates k in increasing order). */
-void qb_f32_gemm(size_t M, size_t N, size_t K, const float* A, size_t sa_i, size_t sa_k,
-                 const float* B, size_t sb_k, size_t sb_j, float* C, size_t ldc) {
-  float* bt = NULL;
-  if (sb_j != 1 && N > 1 && K > 0) {
-    /* Make B row-major [K, N] once. */
-    bt = malloc(K * N * sizeof *bt);
-    if (bt) {
-      for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < N; j++) bt[k * N + j] = B[k * sb_k + j * sb_j];
-      B = bt, sb_k = N, sb_j = 1;
-    }
-  }
-  for (size_t i = 0; i < M; i++) {
-    float* c = C + i * ldc;
-    for (size_t j = 0; j < N; j++) c[j] = 0.0f;
-    for (size_t k = 0; k < K; k++) {
-      const float a = A[i * sa_i + k * sa_k];
-      const float* b = B + k * sb_k;
-      if (sb_j == 1)
-        for (size_t j = 0; j < N; j++) c[j] += a * b[j];
-      else
-        for (size_t j = 0; j < N; j++) c[j] += a * b[j * sb_j];
-    }
-  }
-  free(bt);
-}
 
 static int infer_gemm(qb_model* m, qb_node* n, qb_error* err) {
   const qb_value *a = qb_in(m, n, 0), *b = qb_in(m, n, 1), *c = qb_in(m, n, 2);
@@ -77,7 +47,8 @@ static void run_gemm(const qb_model* m, const qb_node* n, const float* const* in
   const size_t sa_i = n->a.trans_a ? 1 : a->dims[1], sa_k = n->a.trans_a ? a->dims[1] : 1;
   const size_t sb_k = n->a.trans_b ? 1 : b->dims[1], sb_j = n->a.trans_b ? b->dims[1] : 1;
   float* out = y->data;
-  qb_f32_gemm(M, N, K, in[0], sa_i, sa_k, in[1], sb_k, sb_j, out, N);
+  qb_f32_node_gemm(m, (size_t)(n - m->nodes), M, N, K, in[0], sa_i, sa_k, in[1], sb_k, sb_j, out,
+                   N);
   const float alpha = n->a.alpha, beta = n->a.beta;
   const size_t cm = c && c->ndim == 2 ? c->dims[0] : 1;
   const size_t cn = c && c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
@@ -150,6 +121,13 @@ static void run_matmul(const qb_model* m, const qb_node* n, const float* const* 
   size_t nbatch = 1;
   for (int i = 0; i < g.nb; i++) nbatch *= g.bdims[i];
   float* y = m->values[n->out[0]].data;
+  const size_t k = (size_t)(n - m->nodes);
+  bool b_shared = true; /* one B for every batch: the batches are rows of one GEMM */
+  for (int i = 0; i < g.nb; i++) b_shared = b_shared && g.bstr[i] == 0;
+  if (b_shared) {
+    qb_f32_node_gemm(m, k, nbatch * g.M, g.N, g.K, in[0], g.K, 1, in[1], g.N, 1, y, g.N);
+    return;
+  }
   for (size_t bi = 0; bi < nbatch; bi++) {
     size_t rem = bi, ia = 0, ib = 0;
     for (int i = g.nb - 1; i >= 0; i--) {
@@ -157,8 +135,8 @@ static void run_matmul(const qb_model* m, const qb_node* n, const float* const* 
       rem /= g.bdims[i];
       ia += c * g.astr[i], ib += c * g.bstr[i];
     }
-    qb_f32_gemm(g.M, g.N, g.K, in[0] + ia * g.M * g.K, g.K, 1, in[1] + ib * g.K * g.N, g.N, 1,
-                y + bi * g.M * g.N, g.N);
+    qb_f32_node_gemm(m, k, g.M, g.N, g.K, in[0] + ia * g.M * g.K, g.K, 1, in[1] + ib * g.K * g.N,
+                     g.N, 1, y + bi * g.M * g.N, g.N);
   }
 }
 
@@ -241,46 +219,28 @@ static int infer_conv(qb_model* m, qb_node* n, qb_error* err) {
   return infer_spatial(m, n, w->dims[0], w->dims[1] * w->dims[2] * w->dims[3], err);
 }
 
-/* Caffe-style im2col: rows (c, kh, kw) of the group's input channels, columns the
- * output positions; padding reads 0. */
-static void im2col_f32(const qb_conv2d_shape* s, const float* image, size_t group, float* cols) {
-  const size_t cg = s->in_channels / s->groups;
-  const size_t oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s);
-  size_t r = 0;
-  for (size_t c = 0; c < cg; c++)
-    for (size_t ky = 0; ky < s->kernel_h; ky++)
-      for (size_t kx = 0; kx < s->kernel_w; kx++, r++) {
-        const float* src = image + (group * cg + c) * s->in_h * s->in_w;
-        float* dst = cols + r * oh * ow;
-        for (size_t y = 0; y < oh; y++) {
-          const ptrdiff_t iy = (ptrdiff_t)(y * s->stride_h + ky * s->dilation_h) - (ptrdiff_t)s->pad_top;
-          for (size_t x = 0; x < ow; x++) {
-            const ptrdiff_t ix = (ptrdiff_t)(x * s->stride_w + kx * s->dilation_w) - (ptrdiff_t)s->pad_left;
-            const bool inside = iy >= 0 && iy < (ptrdiff_t)s->in_h && ix >= 0 && ix < (ptrdiff_t)s->in_w;
-            dst[y * ow + x] = inside ? src[iy * (ptrdiff_t)s->in_w + ix] : 0.0f;
-          }
-        }
-      }
-}
-
+/* Per image and group: out[o][p] = sum_k W[o][k] * cols[k][p] with cols the
+ * im2col of the group's channels (rows (c, ky, kx), columns the output positions),
+ * packed straight into GEMM panels; depthwise runs its direct kernel. Then the
+ * bias. */
 static void run_conv(const qb_model* m, const qb_node* n, const float* const* in) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
-  const size_t oh = qb_conv2d_out_h(&s), ow = qb_conv2d_out_w(&s), P = oh * ow;
+  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s);
   const size_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
   const size_t K = cg * s.kernel_h * s.kernel_w;
-  float* cols = m->op_scratch; /* K x P floats, sized at prepare */
+  const bool depthwise = s.groups > 1 && cg == 1 && og == 1;
   float* y = m->values[n->out[0]].data;
   for (size_t b = 0; b < s.batch; b++) {
     const float* image = in[0] + b * s.in_channels * s.in_h * s.in_w;
-    for (size_t g = 0; g < s.groups; g++) {
-      im2col_f32(&s, image, g, cols);
-      float* out = y + (b * s.out_channels + g * og) * P;
-      qb_f32_gemm(og, P, K, in[1] + g * og * K, K, 1, cols, P, 1, out, P);
-      if (in[2])
-        for (size_t o = 0; o < og; o++)
-          for (size_t p = 0; p < P; p++) out[o * P + p] += in[2][g * og + o];
-    }
+    float* yb = y + b * s.out_channels * P;
+    if (depthwise) qb_f32_dwconv(m, &s, image, in[1], yb);
+    else
+      for (size_t g = 0; g < s.groups; g++)
+        qb_f32_conv_group(m, &s, image, g, in[1] + g * og * K, yb + g * og * P);
+    if (in[2])
+      for (size_t o = 0; o < s.out_channels; o++)
+        for (size_t p = 0; p < P; p++) yb[o * P + p] += in[2][o];
   }
 }
 
@@ -294,6 +254,23 @@ static int infer_pool(qb_model* m, qb_node* n, qb_error* err) {
   return infer_spatial(m, n, x->dims[1], (size_t)(n->a.kernel[0] * n->a.kernel[1]), err);
 }
 
+/* Taps k of one axis whose input index o*stride + k*dilation - pad lies inside the
+ * input: [*lo, *hi) (the index grows with k, so they are contiguous); *in_pad: how
+ * many lie inside the input or its explicit padding [-pad, in + pad_end). */
+static void tap_range(size_t o, size_t stride, size_t dilation, size_t pad, size_t pad_end,
+                      size_t in, size_t k, size_t* lo, size_t* hi, size_t* in_pad) {
+  *lo = k, *hi = k, *in_pad = 0;
+  for (size_t t = 0; t < k; t++) {
+    const ptrdiff_t i = (ptrdiff_t)(o * stride + t * dilation) - (ptrdiff_t)pad;
+    *in_pad += i >= -(ptrdiff_t)pad && i < (ptrdiff_t)(in + pad_end);
+    if (i < 0 || i >= (ptrdiff_t)in) continue;
+    if (*lo == k) *lo = t;
+    *hi = t + 1;
+  }
+}
+
+/* Each window visits its taps inside the input in (ky, kx) order, as ONNX does;
+ * the tap ranges per output row / column are found once, not per tap. */
 static void run_pool(const qb_model* m, const qb_node* n, const float* const* in) {
   const qb_value* xv = qb_in(m, n, 0);
   const qb_value* yv = &m->values[n->out[0]];
@@ -304,33 +281,38 @@ static void run_pool(const qb_model* m, const qb_node* n, const float* const* in
   for (size_t bc = 0; bc < s.batch * s.in_channels; bc++) {
     const float* x = in[0] + bc * s.in_h * s.in_w;
     float* y = yv->data + bc * oh * ow;
-    for (size_t oy = 0; oy < oh; oy++)
+    for (size_t oy = 0; oy < oh; oy++) {
+      size_t ky0, ky1, ny_pad;
+      tap_range(oy, s.stride_h, s.dilation_h, s.pad_top, s.pad_bottom, s.in_h, s.kernel_h, &ky0,
+                &ky1, &ny_pad);
       for (size_t ox = 0; ox < ow; ox++) {
+        size_t kx0 = 0, kx1 = s.kernel_w, nx_pad = s.kernel_w;
+        const size_t first = ox * s.stride_w, last = first + (s.kernel_w - 1) * s.dilation_w;
+        if (first < s.pad_left || last >= s.in_w + s.pad_left) /* not the whole window inside */
+          tap_range(ox, s.stride_w, s.dilation_w, s.pad_left, s.pad_right, s.in_w, s.kernel_w, &kx0,
+                    &kx1, &nx_pad);
+        /* First input column of the window inside the input (>= 0 when there is one). */
+        const size_t ix = (size_t)((ptrdiff_t)(ox * s.stride_w + kx0 * s.dilation_w) - (ptrdiff_t)s.pad_left);
         float acc = is_max ? -INFINITY : 0.0f;
-        size_t count = 0, padded = 0;
-        for (size_t ky = 0; ky < s.kernel_h; ky++)
-          for (size_t kx = 0; kx < s.kernel_w; kx++) {
-            const ptrdiff_t iy = (ptrdiff_t)(oy * s.stride_h + ky * s.dilation_h) - (ptrdiff_t)s.pad_top;
-            const ptrdiff_t ix = (ptrdiff_t)(ox * s.stride_w + kx * s.dilation_w) - (ptrdiff_t)s.pad_left;
-            /* Positions in the explicit padding count for count_include_pad;
-             * positions past it (ceil_mode overhang) never do. */
-            const bool in_pad = iy >= -(ptrdiff_t)s.pad_top && iy < (ptrdiff_t)(s.in_h + s.pad_bottom) &&
-                                ix >= -(ptrdiff_t)s.pad_left && ix < (ptrdiff_t)(s.in_w + s.pad_right);
-            if (iy < 0 || iy >= (ptrdiff_t)s.in_h || ix < 0 || ix >= (ptrdiff_t)s.in_w) {
-              padded += in_pad;
-              continue;
-            }
-            const float v = x[iy * (ptrdiff_t)s.in_w + ix];
+        for (size_t ky = ky0; kx0 < kx1 && ky < ky1; ky++) {
+          const size_t iy = (size_t)((ptrdiff_t)(oy * s.stride_h + ky * s.dilation_h) - (ptrdiff_t)s.pad_top);
+          const float* row = x + iy * s.in_w + ix;
+          for (size_t kx = 0; kx < kx1 - kx0; kx++) {
+            const float v = row[kx * s.dilation_w];
             if (is_max) acc = v > acc ? v : acc;
             else acc += v;
-            count++;
           }
+        }
         if (!is_max) {
-          const size_t d = n->a.count_include_pad ? count + padded : count;
+          /* Positions in the explicit padding count for count_include_pad;
+           * positions past it (ceil_mode overhang) never do. */
+          const size_t count = (ky1 - ky0) * (kx1 - kx0);
+          const size_t d = n->a.count_include_pad ? ny_pad * nx_pad : count;
           acc = d ? acc / (float)d : 0.0f;
         }
         y[oy * ow + ox] = acc;
       }
+    }
   }
 }
 

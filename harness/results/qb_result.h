@@ -48,6 +48,9 @@
  *   latency_sample (ns)   one row per repetition (same identity): what qbench compare's
  *                         Mann-Whitney U test needs; latency_median alone is shown but
  *                         never gates a regression
+ *   latency_fp32_median (ns) the fp32 model at the same thread count (end-to-end row,
+ *                         kernel = the fp32 GEMM), timed once per model and count
+ *   speedup_over_fp32 ()  latency_fp32_median / latency_median of the item
  *   effective_bits ()     packed weight bits per weight, incl. scales and zero points
  *   bytes_weights (bytes) packed weights incl. scales and zero points
  *   bytes_arena (bytes), peak_rss (bytes: the item's resident high-water mark, see

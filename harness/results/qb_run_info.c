@@ -101,7 +101,10 @@ static void render(FILE* f, const qb_run_info* info, const char* config_file,
       fputs(n++ ? ", " : "", f);
       qb_json_string(f, qb_backend_name((qb_backend)b));
     }
-  fputs("],\n  \"machine\": ", f);
+  /* The fp32 path every fp32 Gemm / MatMul / Conv of the run takes. */
+  fputs("],\n  \"fp32_gemm\": ", f);
+  qb_json_string(f, qb_dispatch_best()->f32_gemm->info.name);
+  fputs(",\n  \"machine\": ", f);
   if (info->have_machine) qb_machine_write_json(&info->machine, f);
   else fputs("null", f);
   fputs(",\n  \"config_file\": ", f);

@@ -1,6 +1,7 @@
 /* The sweep evaluator: one plan item -> result rows (see qb_sweep_eval.h). */
 #include "qb_sweep_eval.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +30,26 @@ void qb_sweep_evaluator_free(qb_sweep_evaluator* ev) {
   free(ev);
 }
 
+/* A layer computed in fp32 ("fp32", "fp32-simulated", "fp32-dequantized-weights")
+ * names the fp32 kernel that ran it too: "fp32-dequantized-weights/qb_f32_gemm_6x16__avx2". */
+static const char* with_f32_kernel(const qb_eval_item* it, const char* layer, const char* kernel,
+                                   char* buf, size_t size) {
+  if (!kernel || strncmp(kernel, "fp32", 4)) return kernel;
+  const qb_model* m = &it->em->m;
+  for (size_t k = 0; k < m->nnodes; k++) {
+    if (strcmp(m->nodes[k].name, layer)) continue;
+    const char* fk = qb_model_node_f32_kernel(m, k);
+    if (!fk) return kernel;
+    snprintf(buf, size, "%s/%s", kernel, fk);
+    return buf;
+  }
+  return kernel;
+}
+
 int qb_eval_row(qb_eval_item* it, const char* layer, const char* kernel, int threads,
                 const char* metric, double value, const char* unit, qb_error* err) {
+  char named[192];
+  kernel = with_f32_kernel(it, layer, kernel, named, sizeof named);
   if (!qb_result_rows_add(it->rows, layer, kernel, threads, metric, value, unit))
     return qb_fail(err, "out of memory adding result rows");
   return 0;

@@ -31,9 +31,11 @@ static double now_ns(void) {
   return 1e9 * (double)t.tv_sec + (double)t.tv_nsec;
 }
 
-/* One benchmark (item x thread count) while Google Benchmark runs it. */
+/* One benchmark (item x thread count, or the fp32 model x thread count) while Google
+ * Benchmark runs it. */
 typedef struct {
   qb_eval_item* it;
+  bool fp32;       /* the fp32 model (no quantization state) */
   size_t nn, reps;
   double last;     /* clock at the previous hook */
   double* node_ns; /* per node, summed over the current call's iterations */
@@ -54,7 +56,8 @@ static void time_hook(void* ctx, const qb_model* m, size_t k, const qb_value* ou
 }
 
 static int run_once(bench* b, qb_error* err) {
-  const qb_model_exec exec = {QB_EXEC_INTEGER, b->it->q, time_hook, b, true};
+  const qb_model_exec exec = {b->fp32 ? QB_EXEC_FP32 : QB_EXEC_INTEGER, b->fp32 ? NULL : b->it->q,
+                              time_hook, b, true};
   const float* x = b->it->em->test.x;
   b->last = now_ns();
   return qb_model_run(&b->it->em->m, &x, &exec, err);
@@ -115,7 +118,8 @@ static void order_layers(bench* b) {
 /* Registers and runs the item's benchmark on `threads` threads. */
 static int run_benchmark(bench* b, int threads, qb_error* err) {
   char name[QB_PLAN_ID_MAX + 64];
-  snprintf(name, sizeof name, "model/%s/threads:%d", b->it->item->id, threads);
+  if (b->fp32) snprintf(name, sizeof name, "model-fp32/%s/threads:%d", b->it->model_name, threads);
+  else snprintf(name, sizeof name, "model/%s/threads:%d", b->it->item->id, threads);
   qb_gbench_options o = qb_gbench_default_options();
   o.min_time_s = GBENCH_MIN_TIME_S;
   o.repetitions = (int)b->reps;
@@ -132,26 +136,69 @@ static int run_benchmark(bench* b, int threads, qb_error* err) {
   return 0;
 }
 
-/* Batch-1 latency of the integer run on `threads` threads (the int8 GEMM and int4
- * kernels are threaded; results are identical for any count, only time changes). */
+static bench bench_new(qb_eval_item* it, bool fp32, size_t nn, size_t reps) {
+  return (bench){.it = it,
+                 .fp32 = fp32,
+                 .nn = nn,
+                 .reps = reps,
+                 .node_ns = calloc(nn ? nn : 1, sizeof(double)),
+                 .layer = calloc((nn ? nn : 1) * reps, sizeof(double)),
+                 .e2e = calloc(reps, sizeof(double))};
+}
+
+/* The fp32 model's batch-1 latency on `threads` threads (median of the repetitions),
+ * timed the first time a model and count are asked for: the baseline of the
+ * item's "speedup_over_fp32", measured at the item's own thread count. */
+static int fp32_latency(qb_eval_item* it, int threads, double* median, qb_error* err) {
+  qb_eval_model* em = it->em;
+  for (size_t i = 0; i < em->nfp32_latency; i++)
+    if (em->fp32_latency_threads[i] == threads) {
+      *median = em->fp32_latency_ns[i];
+      return 0;
+    }
+  const size_t nn = em->m.nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
+  bench b = bench_new(it, true, nn, reps);
+  int rc = -1;
+  if (!b.node_ns || !b.layer || !b.e2e) qb_fail(err, "out of memory");
+  else if (run_benchmark(&b, threads, err) == 0) rc = 0;
+  if (!rc) {
+    *median = qb_median(b.e2e, reps);
+    if (em->nfp32_latency < QB_SWEEP_MAX_THREADS) {
+      em->fp32_latency_threads[em->nfp32_latency] = threads;
+      em->fp32_latency_ns[em->nfp32_latency++] = *median;
+    }
+  }
+  free(b.node_ns), free(b.layer), free(b.e2e);
+  return rc;
+}
+
+/* Batch-1 latency of the integer run on `threads` threads: the int8 GEMM and int4
+ * kernels and the fp32 ops (layers left in fp32, weight-only layers) all get the
+ * same count, so an fp32 item and an int8 item at T threads compare like with like.
+ * Results are identical for any count, only time changes. */
 static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
   qb_model* m = &it->em->m;
-  if (qb_quant_set_threads(it->q, (size_t)threads, err)) return -1;
+  if (qb_quant_set_threads(it->q, (size_t)threads, err) ||
+      qb_model_set_threads(m, (size_t)threads, err))
+    return -1;
   if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
   const size_t nn = m->nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
-  bench b = {.it = it,
-             .nn = nn,
-             .reps = reps,
-             .node_ns = calloc(nn ? nn : 1, sizeof(double)),
-             .layer = calloc((nn ? nn : 1) * reps, sizeof(double)),
-             .e2e = calloc(reps, sizeof(double))};
+  bench b = bench_new(it, false, nn, reps);
   int rc = -1;
+  double fp32_ns;
   if (!b.node_ns || !b.layer || !b.e2e) {
     qb_fail(err, "out of memory");
     goto done;
   }
-  if (run_benchmark(&b, threads, err)) goto done;
+  if (run_benchmark(&b, threads, err) || fp32_latency(it, threads, &fp32_ns, err)) goto done;
   rc = latency_rows(it, it->model_name, "", threads, b.e2e, reps, err);
+  if (!rc)
+    rc = qb_eval_row(it, it->model_name, qb_model_f32_gemm_name(), threads, "latency_fp32_median",
+                     fp32_ns, "ns", err) ||
+                 qb_eval_row(it, it->model_name, "", threads, "speedup_over_fp32",
+                             fp32_ns / qb_median(b.e2e, reps), "", err)
+             ? -1
+             : 0;
   for (size_t k = 0; !rc && k < nn; k++) {
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
@@ -168,7 +215,7 @@ int qb_eval_speed(qb_eval_item* it, qb_error* err) {
   const size_t n = it->cfg->nthreads ? it->cfg->nthreads : 1;
   for (size_t i = 0; i < n; i++)
     if (eval_speed_threads(it, it->cfg->nthreads ? it->cfg->threads[i] : 1, err)) return -1;
-  return qb_quant_set_threads(it->q, 1, err);
+  return qb_quant_set_threads(it->q, 1, err) || qb_model_set_threads(&it->em->m, 1, err) ? -1 : 0;
 }
 
 int qb_eval_memory(qb_eval_item* it, qb_error* err) {

@@ -206,6 +206,8 @@ bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_tab
   QB_SELECT_FAMILY(table, qu8_qs8_qu8_dwconv2d_minmax_fp32,
                    qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries, target, usable);
   QB_SELECT_FAMILY(table, qu8_im2col, qb_qu8_im2col_entries, target, usable);
+  QB_SELECT_FAMILY(table, f32_gemm, qb_f32_gemm_entries, target, usable);
+  QB_SELECT_FAMILY(table, f32_dwconv2d, qb_f32_dwconv2d_entries, target, usable);
   return true;
 }
 

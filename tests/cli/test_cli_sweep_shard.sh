@@ -51,12 +51,13 @@ expect_exit 0 "unsharded run" -- "$qbench" sweep t.yaml --output full
 expect_in "progress" "progress lines on stderr"
 expect_in "ETA" "progress shows the ETA"
 # Google Benchmark timed each item x thread count: one benchmark each, named after
-# the item, `repetitions` iteration entries each, the CSV's samples = its times.
+# the item, `repetitions` iteration entries each, the CSV's samples = its times
+# (the fp32 baseline's model-fp32/<model>/threads:T benchmarks aside).
 full_gb=$(ls full/t-*/gbench.json)
 gb=$(python3 - "$full_gb" "$(ls full/t-*/results.csv)" <<'PY'
 import csv, json, sys
 d = json.load(open(sys.argv[1]))
-runs = [b for b in d["benchmarks"] if b["run_type"] == "iteration"]
+runs = [b for b in d["benchmarks"] if b["run_type"] == "iteration" and b["run_name"].startswith("model/")]
 names = {b["run_name"].split("/threads:")[0] + "/threads:" + b["run_name"].split("/threads:")[1].split("/")[0] for b in runs}
 per = {n: sum(1 for b in runs if b["run_name"].startswith(n + "/")) for n in names}
 csv_ns = sorted(float(r["value"]) for r in csv.DictReader(open(sys.argv[2]))
@@ -81,16 +82,18 @@ expect_in "also in an earlier shard" "overlap message"
 expect_exit 2 "merge into a run folder" -- "$qbench" merge --out merged "$s1" "$s2"
 expect_exit 2 "merge without --out" -- "$qbench" merge "$s1"
 
-# Rows without run_id (column 1), timings and RSS, sorted: identical.
-strip() { grep -v -e ',latency_' -e ',peak_rss,' "$1" | cut -d, -f2- | sort; }
+# Rows without run_id (column 1), timings (and the speed-up over fp32 derived from
+# them) and RSS, sorted: identical.
+strip() { grep -v -e ',latency_' -e ',peak_rss,' -e ',speedup_over_fp32,' "$1" | cut -d, -f2- | sort; }
 full_csv=$(ls full/t-*/results.csv)
 if diff <(strip "$full_csv") <(strip merged/results.csv) >/dev/null; then
   pass "merged shards == unsharded run ($(strip merged/results.csv | wc -l) rows)"
 else
   fail "merged shards differ from the unsharded run"
 fi
-# gbench.json: the shards' benchmark entries together == the unsharded run's names.
-names() { python3 -c 'import json,sys; print("\n".join(sorted(b["name"] for b in json.load(open(sys.argv[1]))["benchmarks"])))' "$1"; }
+# gbench.json: the shards' benchmark entries together == the unsharded run's names
+# (as a set: each shard times the fp32 baseline of its models itself).
+names() { python3 -c 'import json,sys; print("\n".join(sorted(set(b["name"] for b in json.load(open(sys.argv[1]))["benchmarks"]))))' "$1"; }
 if [[ -s merged/gbench.json ]] && diff <(names "$full_gb") <(names merged/gbench.json) >/dev/null; then
   pass "merged gbench.json holds the unsharded run's $(names merged/gbench.json | wc -l) benchmark entries"
 else

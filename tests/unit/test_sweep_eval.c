@@ -102,7 +102,8 @@ static int run_sweep(const qb_sweep_config* cfg, const qb_plan* plan, const char
 }
 
 /* The run's gbench.json: a complete Google Benchmark document with, for every item
- * (threads 1), `kReps` repetitions of `model/<item id>/threads:1`, and no others
+ * (threads 1), `kReps` repetitions of `model/<item id>/threads:1`, the fp32 model's
+ * `model-fp32/<model>/threads:1` repetitions, and no others
  * (a resumed run keeps the entries of the items run before the interruption). */
 static void check_gbench_json(const char* dir, const qb_plan* plan) {
   char path[400];
@@ -119,10 +120,17 @@ static void check_gbench_json(const char* dir, const qb_plan* plan) {
   qb_error err = {{0}};
   QB_CHECK_MSG(qb_run_data_parse_gbench(path, text, len, &run, &err) == 0, "%s", err.msg);
   qb_run_data_free(&run);
-  size_t iterations = 0;
+  size_t iterations = 0, fp32 = 0;
   for (const char* p = text; (p = strstr(p, "\"run_type\": \"iteration\"")); p++) iterations++;
-  QB_CHECK_MSG(iterations == plan->nitems * (size_t)kReps, "%s: %zu repetitions, expected %zu",
-               path, iterations, plan->nitems * (size_t)kReps);
+  /* The fp32 model's benchmark (model-fp32/<model>/threads:T), kReps repetitions per
+   * model and thread count in each process that timed it. */
+  for (const char* p = text; (p = strstr(p, "\"run_name\": \"model-fp32/")); p++) {
+    const char* t = strstr(p, "\"run_type\": ");
+    fp32 += t && !strncmp(t, "\"run_type\": \"iteration\"", 23) && t - p < 200;
+  }
+  QB_CHECK_MSG(fp32 >= (size_t)kReps && fp32 % (size_t)kReps == 0, "%s: %zu fp32 repetitions", path, fp32);
+  QB_CHECK_MSG(iterations - fp32 == plan->nitems * (size_t)kReps, "%s: %zu repetitions, expected %zu",
+               path, iterations - fp32, plan->nitems * (size_t)kReps);
   for (size_t i = 0; i < plan->nitems; i++) {
     char key[QB_PLAN_ID_MAX + 64];
     snprintf(key, sizeof key, "\"run_name\": \"model/%s/threads:1/", plan->items[i].id);
@@ -229,7 +237,9 @@ static void check_exact_backends(const qb_plan* plan, const qb_result_rows* r) {
 }
 
 /* Deterministic rows (speed and RSS vary run to run) of two runs are identical. */
-static bool timing_metric(const char* m) { return !strncmp(m, "latency_", 8) || !strcmp(m, "peak_rss"); }
+static bool timing_metric(const char* m) {
+  return !strncmp(m, "latency_", 8) || !strcmp(m, "peak_rss") || !strcmp(m, "speedup_over_fp32");
+}
 
 static void check_same_rows(const qb_result_rows* a, const qb_result_rows* b) {
   size_t i = 0, j = 0, compared = 0;

@@ -1,0 +1,45 @@
+/* The fp32 compute path of Gemm / MatMul / Conv (qb_ops_f32.c): the packed-B GEMM
+ * microkernels of the dispatch table (kernels/f32-gemm), constant weights packed
+ * once at prepare, threads from qb_model_set_threads. Internal to harness/model. */
+#ifndef QB_OPS_F32_H
+#define QB_OPS_F32_H
+
+#include "qb_f32_gemm_threaded.h"
+#include "qb_model_internal.h"
+
+struct qb_f32_runtime {
+  const qb_f32_gemm_entry* entry; /* qb_dispatch_best()'s f32_gemm */
+  qb_thread_pool* pool;           /* NULL: one thread */
+  size_t threads;
+  size_t nnodes;
+  qb_f32_packed_b* packed;        /* per node: its constant B, packed (packed NULL if none) */
+  const float** packed_src;       /* per node: the constant data packed[k] was made from */
+  float* scratch;                 /* per-call packing of a variable B / im2col (64-aligned) */
+  size_t scratch_floats;
+};
+
+/* At prepare (after shape inference): creates the runtime if needed, packs the
+ * constant B of every Gemm / MatMul not packed yet, sizes the scratch. */
+int qb_f32_runtime_prepare(qb_model* m, qb_error* err);
+void qb_f32_runtime_free(qb_model* m);
+
+/* C (M x N, ldc) = A x B for node k: A element (i, kk) at A[i*sa_i + kk*sa_k], B
+ * element (kk, j) at B[kk*sb_k + j*sb_j]. Uses node k's packed constant when B is
+ * that constant, else packs B into the scratch; falls back to the reference
+ * (identical bits) when A's k is not contiguous. */
+void qb_f32_node_gemm(const qb_model* m, size_t k, size_t M, size_t N, size_t K, const float* A,
+                      size_t sa_i, size_t sa_k, const float* B, size_t sb_k, size_t sb_j, float* C,
+                      size_t ldc);
+
+/* Conv output (no bias) of one image and group: im2col packed straight into panels
+ * (1x1 stride 1 unpadded: the image itself is B), then the GEMM with the group's
+ * weights as A. Depthwise (one input and one output channel per group) runs the
+ * direct kernel instead (qb_f32_dwconv). */
+void qb_f32_conv_group(const qb_model* m, const qb_conv2d_shape* s, const float* image,
+                       size_t group, const float* w, float* out);
+/* Depthwise conv of one image over all channels (no bias): the best backend's
+ * f32_dwconv2d entry, threaded over channels. */
+void qb_f32_dwconv(const qb_model* m, const qb_conv2d_shape* s, const float* image, const float* w,
+                   float* out);
+
+#endif
