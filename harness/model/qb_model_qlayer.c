@@ -13,6 +13,7 @@
 #include "qb_dwconv_threaded.h"
 #include "qb_im2col_threaded.h"
 #include "qb_model_quant_internal.h"
+#include "qb_ops_f32.h"
 
 void qb_quant_fake(const qb_quant_state* q, qb_qparams p, const float* x, size_t n, float* y) {
   int32_t tmp[1024];
@@ -299,7 +300,11 @@ static int run_simulated(qb_quant_state* q, const qb_model* m, const qb_node* n,
   in2[1] = L->w_fq;
   /* Static: the int32 bias grid where there is one scale per output channel. */
   if (n->nin > 2 && in[2] && static_q && L->bias_fq) in2[2] = L->bias_fq;
+  /* The layer's weights are constant: packed for the fp32 GEMM once, not per call. */
+  const size_t k = (size_t)(n - m->nodes);
+  qb_f32_hint_packed_b(m, k, L->w_fq, &q->layers[k].w_fq_packed);
   qb_op_run_f32(m, n, in2);
+  qb_f32_hint_clear(m);
   const qb_value* t = &m->values[n->out[0]];
   if (static_q) finish_simulated(q, L, t->data, t->numel);
   if (y != t->data) memmove(y, t->data, t->numel * sizeof *y);

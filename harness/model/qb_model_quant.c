@@ -223,6 +223,7 @@ void qb_quant_free(qb_quant_state* q) {
     qb_qlayer* L = &q->layers[k];
     qb_quantized_tensor_free(&L->wq);
     free(L->w_fq), free(L->w_scale), free(L->w_zp), free(L->w_s8);
+    qb_f32_packed_b_free(&L->w_fq_packed);
     free_packed(L, L->packed_groups);
     qb_w4_free(&L->w4);
     free(L->bias_q), free(L->bias_fq), free(L->requant_scale), free(L->requant_fixed);

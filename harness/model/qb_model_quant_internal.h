@@ -4,6 +4,7 @@
 #ifndef QB_MODEL_QUANT_INTERNAL_H
 #define QB_MODEL_QUANT_INTERNAL_H
 
+#include "qb_f32_gemm_threaded.h"
 #include "qb_gemm_threaded.h"
 #include "qb_model_internal.h"
 #include "qb_model_quant.h"
@@ -47,6 +48,7 @@ typedef struct {
   bool b_is_kn;              /* the model stores it [K, N] (Gemm transB=0, MatMul) */
   qb_quantized_tensor wq;    /* quantization of the [N, K] view */
   float* w_fq;               /* dequantized weights in the model's layout */
+  qb_f32_packed_b w_fq_packed; /* w_fq packed for the fp32 GEMM on first use (weight-only) */
   const float* bias;         /* the model's fp32 bias (N) or NULL */
   float* w_scale;            /* N: per-channel (or repeated per-tensor) weight scale */
   int32_t* w_zp;             /* N */

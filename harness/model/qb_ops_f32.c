@@ -147,9 +147,17 @@ void qb_f32_node_gemm(const qb_model* m, size_t k, size_t M, size_t N, size_t K,
   const struct qb_f32_runtime* r = m->f32;
   const qb_f32_gemm_entry* e = r->entry;
   const float* packed = NULL;
-  if (r->packed[k].packed && r->packed_src[k] == B && r->packed[k].N == N && r->packed[k].K == K)
+  qb_f32_packed_b* hint = r->hint_pack && r->hint_node == k && r->hint_src == B ? r->hint_pack : NULL;
+  if (hint && sa_k == 1) {
+    if (hint->packed && (hint->entry != e || hint->N != N || hint->K != K)) qb_f32_packed_b_free(hint);
+    /* Out of memory leaves it unpacked: the scratch path below gives the same bits. */
+    if (!hint->packed) (void)qb_f32_packed_b_make(e, N, K, B, sb_k, sb_j, hint, NULL);
+    packed = hint->packed;
+  }
+  if (!packed && r->packed[k].packed && r->packed_src[k] == B && r->packed[k].N == N &&
+      r->packed[k].K == K)
     packed = r->packed[k].packed;
-  else if (sa_k == 1 && qb_f32_gemm_scratch_floats(e, N, K) <= r->scratch_floats) {
+  else if (!packed && sa_k == 1 && qb_f32_gemm_scratch_floats(e, N, K) <= r->scratch_floats) {
     qb_f32_gemm_pack_threaded(e, r->pool, N, K, B, sb_k, sb_j, r->scratch);
     packed = r->scratch;
   }
@@ -158,6 +166,16 @@ void qb_f32_node_gemm(const qb_model* m, size_t k, size_t M, size_t N, size_t K,
     return;
   }
   qb_f32_gemm_threaded_run(e, r->pool, M, N, K, A, sa_i, packed, C, ldc);
+}
+
+void qb_f32_hint_packed_b(const qb_model* m, size_t k, const float* src, qb_f32_packed_b* pack) {
+  struct qb_f32_runtime* r = m->f32;
+  if (!r) return;
+  r->hint_node = k, r->hint_src = src, r->hint_pack = pack;
+}
+
+void qb_f32_hint_clear(const qb_model* m) {
+  if (m->f32) m->f32->hint_pack = NULL, m->f32->hint_src = NULL;
 }
 
 /* ------------------------------------------------------------ convolution */

@@ -16,6 +16,12 @@ struct qb_f32_runtime {
   const float** packed_src;       /* per node: the constant data packed[k] was made from */
   float* scratch;                 /* per-call packing of a variable B / im2col (64-aligned) */
   size_t scratch_floats;
+  /* A quantized layer's own weights (weight-only: its dequantized copy) given to node
+   * hint_node for one op call: packed once into *hint_pack, owned by the layer, and
+   * reused on every later call instead of being repacked into the scratch. */
+  size_t hint_node;
+  const float* hint_src;
+  qb_f32_packed_b* hint_pack;
 };
 
 /* At prepare (after shape inference): creates the runtime if needed, packs the
@@ -30,6 +36,12 @@ void qb_f32_runtime_free(qb_model* m);
 void qb_f32_node_gemm(const qb_model* m, size_t k, size_t M, size_t N, size_t K, const float* A,
                       size_t sa_i, size_t sa_k, const float* B, size_t sb_k, size_t sb_j, float* C,
                       size_t ldc);
+
+/* For the next op call of node k only (until qb_f32_hint_clear): B == src is packed
+ * once into *pack (filled on first use, freed by the owner with
+ * qb_f32_packed_b_free) and reused afterwards. */
+void qb_f32_hint_packed_b(const qb_model* m, size_t k, const float* src, qb_f32_packed_b* pack);
+void qb_f32_hint_clear(const qb_model* m);
 
 /* Conv output (no bias) of one image and group: im2col packed straight into panels
  * (1x1 stride 1 unpadded: the image itself is B), then the GEMM with the group's
