@@ -77,4 +77,13 @@ static const size_t qb_tail_sizes[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  1
                                        31, 32, 33, 47, 48, 49, 63, 64, 65, 127, 128, 129, 1000};
 #define QB_TAIL_SIZES_COUNT (sizeof qb_tail_sizes / sizeof qb_tail_sizes[0])
 
+/* A depthwise conv shape: ch input channels, `mult` outputs per channel (groups = ch),
+ * kernel kh x kw, strides, dilations, pads top/left/bottom/right. */
+static inline qb_conv2d_shape qb_dw_shape(size_t batch, size_t ch, size_t mult, size_t h, size_t w,
+                                          size_t kh, size_t kw, size_t sh, size_t sw, size_t dh,
+                                          size_t dw, size_t pt, size_t pl, size_t pb, size_t pr) {
+  qb_conv2d_shape s = {batch, ch, h, w, ch * mult, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, ch};
+  return s;
+}
+
 #endif /* QB_EXACT_UTIL_H */

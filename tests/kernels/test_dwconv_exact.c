@@ -47,13 +47,6 @@ static void check_conv(const qb_qu8_qs8_qs32_dwconv2d_entry* e, const qb_conv2d_
   qb_tail_free(&tb);
 }
 
-static qb_conv2d_shape geom(size_t batch, size_t ch, size_t mult, size_t h, size_t w, size_t kh,
-                            size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt,
-                            size_t pl, size_t pb, size_t pr) {
-  qb_conv2d_shape s = {batch, ch, h, w, ch * mult, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, ch};
-  return s;
-}
-
 static const size_t widths[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16, 17, 31, 32, 33, 63, 64, 65};
 static const int32_t x_zps[] = {0, 18, 75, 128, 157, 231, 255};
 
@@ -65,26 +58,26 @@ static void run_entry(const qb_qu8_qs8_qs32_dwconv2d_entry* e) {
       for (size_t pad = 0; pad < 4; pad++, sweep++) {
         const size_t W = widths[iw], H = 1 + (sweep % 6), dil = 1 + sweep % 3 / 2;
         const size_t sh = 1 + (sweep % 4 == 3), sw = 1 + (sweep % 9 == 8);
-        qb_conv2d_shape s = geom(1 + sweep % 2, 1 + sweep % 3, 1 + (sweep % 5 == 4), H, W,
+        qb_conv2d_shape s = qb_dw_shape(1 + sweep % 2, 1 + sweep % 3, 1 + (sweep % 5 == 4), H, W,
                                  kernels[k][0], kernels[k][1], sh, sw, dil, dil, pad,
                                  pad, (pad + sweep) % 4, (pad * 3 + sweep) % 5);
         if (qb_conv2d_out_h(&s) == 0 || qb_conv2d_out_w(&s) == 0) continue;
         check_conv(e, &s, x_zps[sweep % 7], sweep % 11 == 10);
       }
   /* Typical MobileNet layers and a wide image. */
-  qb_conv2d_shape m1 = geom(1, 32, 1, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
-  qb_conv2d_shape m2 = geom(1, 16, 1, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
-  qb_conv2d_shape m3 = geom(2, 3, 2, 9, 130, 5, 5, 1, 1, 2, 3, 4, 6, 0, 2);
+  qb_conv2d_shape m1 = qb_dw_shape(1, 32, 1, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+  qb_conv2d_shape m2 = qb_dw_shape(1, 16, 1, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1);
+  qb_conv2d_shape m3 = qb_dw_shape(2, 3, 2, 9, 130, 5, 5, 1, 1, 2, 3, 4, 6, 0, 2);
   check_conv(e, &m1, 128, false);
   check_conv(e, &m2, 3, false);
   check_conv(e, &m3, 255, true);
   /* Zero batch / channels. */
-  qb_conv2d_shape z = geom(0, 4, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+  qb_conv2d_shape z = qb_dw_shape(0, 4, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
   check_conv(e, &z, 0, false);
   /* Random geometries. */
   for (int r = 0; r < 120; r++) {
     const size_t kh = 1 + qb_rand_below(5), kw = 1 + qb_rand_below(5);
-    qb_conv2d_shape s = geom(1 + qb_rand_below(2), 1 + qb_rand_below(4), 1 + qb_rand_below(2),
+    qb_conv2d_shape s = qb_dw_shape(1 + qb_rand_below(2), 1 + qb_rand_below(4), 1 + qb_rand_below(2),
                              1 + qb_rand_below(40), 1 + qb_rand_below(70), kh, kw,
                              1 + qb_rand_below(2), qb_rand_below(4) ? 1 : 2, 1 + qb_rand_below(2),
                              1 + qb_rand_below(3), qb_rand_below(4), qb_rand_below(5),

@@ -76,13 +76,6 @@ static void check_fused(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
   qb_tail_free(&tb);
 }
 
-static qb_conv2d_shape geom(size_t batch, size_t ch, size_t mult, size_t h, size_t w, size_t kh,
-                            size_t kw, size_t sh, size_t sw, size_t dh, size_t dw, size_t pt,
-                            size_t pl, size_t pb, size_t pr) {
-  qb_conv2d_shape s = {batch, ch, h, w, ch * mult, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, ch};
-  return s;
-}
-
 static const int32_t x_zps[] = {0, 18, 128, 255};
 
 /* A random case for s: zero points, clamp, channel range. */
@@ -113,7 +106,7 @@ static void run_entry(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e) {
       for (size_t st = 0; st < sizeof strides / sizeof strides[0]; st++, sweep++) {
         if (st == 4 && W % 4) continue;
         const size_t H = 1 + (sweep * 7) % 9, pad = sweep % 3, dil = 1 + (sweep % 7 == 6);
-        qb_conv2d_shape s = geom(1 + (sweep % 5 == 4), 1 + sweep % 4, 1 + (sweep % 6 == 5), H, W,
+        qb_conv2d_shape s = qb_dw_shape(1 + (sweep % 5 == 4), 1 + sweep % 4, 1 + (sweep % 6 == 5), H, W,
                                  kernels[k][0], kernels[k][1], strides[st][0], strides[st][1],
                                  dil, dil, pad, (pad + sweep) % 3, (pad * 2 + sweep) % 3,
                                  (sweep / 3) % 3);
@@ -123,16 +116,16 @@ static void run_entry(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e) {
       }
   /* dwnet / MobileNet layers, banded planes, rows too wide for the SIMD buffers. */
   const qb_conv2d_shape big[] = {
-      geom(1, 16, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
-      geom(1, 32, 1, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
-      geom(1, 8, 1, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
-      geom(1, 4, 1, 28, 28, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2),
-      geom(1, 3, 1, 130, 131, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
-      geom(2, 2, 2, 67, 129, 5, 5, 2, 2, 1, 1, 2, 1, 2, 2),
-      geom(1, 1, 1, 3, 3000, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
-      geom(1, 1, 1, 2, 9000, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
-      geom(1, 2, 1, 9, 40, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3),
-      geom(1, 2, 1, 4, 9, 9, 9, 1, 1, 1, 1, 4, 4, 4, 4),
+      qb_dw_shape(1, 16, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(1, 32, 1, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(1, 8, 1, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(1, 4, 1, 28, 28, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2),
+      qb_dw_shape(1, 3, 1, 130, 131, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(2, 2, 2, 67, 129, 5, 5, 2, 2, 1, 1, 2, 1, 2, 2),
+      qb_dw_shape(1, 1, 1, 3, 3000, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(1, 1, 1, 2, 9000, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(1, 2, 1, 9, 40, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3),
+      qb_dw_shape(1, 2, 1, 4, 9, 9, 9, 1, 1, 1, 1, 4, 4, 4, 4),
   };
   for (size_t i = 0; i < sizeof big / sizeof big[0]; i++, sweep++) {
     const fused_case c = random_case(&big[i], sweep);
@@ -140,23 +133,23 @@ static void run_entry(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e) {
   }
   /* Input zero points outside 0..255 (reference rule inside the kernel). */
   for (int32_t zp = -3; zp <= 300; zp += 303) {
-    qb_conv2d_shape s = geom(1, 3, 1, 6, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+    qb_conv2d_shape s = qb_dw_shape(1, 3, 1, 6, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
     fused_case c = random_case(&s, sweep++);
     c.x_zp = zp;
     check_fused(e, &s, &c);
   }
   /* Zero batch, empty channel range. */
-  qb_conv2d_shape z = geom(0, 4, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+  qb_conv2d_shape z = qb_dw_shape(0, 4, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
   fused_case cz = random_case(&z, 0);
   check_fused(e, &z, &cz);
-  qb_conv2d_shape one = geom(1, 4, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+  qb_conv2d_shape one = qb_dw_shape(1, 4, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
   fused_case ce = random_case(&one, 0);
   ce.c0 = ce.c1 = 2;
   check_fused(e, &one, &ce);
   /* Random geometries. */
   for (int r = 0; r < 150; r++, sweep++) {
     const size_t kh = 1 + qb_rand_below(5), kw = 1 + qb_rand_below(5);
-    qb_conv2d_shape s = geom(1 + qb_rand_below(2), 1 + qb_rand_below(4), 1 + qb_rand_below(2),
+    qb_conv2d_shape s = qb_dw_shape(1 + qb_rand_below(2), 1 + qb_rand_below(4), 1 + qb_rand_below(2),
                              1 + qb_rand_below(30), 1 + qb_rand_below(70), kh, kw,
                              1 + qb_rand_below(2), 1 + qb_rand_below(2), 1 + qb_rand_below(2),
                              1 + qb_rand_below(2), qb_rand_below(3), qb_rand_below(3),
