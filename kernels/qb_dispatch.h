@@ -258,6 +258,11 @@ ptrdiff_t qb_dispatch_select_backend(qb_backend target, qb_backend_set usable,
 bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_table* table);
 /* Best exact backend in `usable`. */
 qb_backend qb_dispatch_best_backend(qb_backend_set usable);
+/* True when every kernel of the table is exact (bit-identical to the scalar reference
+ * for every input): a backend whose table is exact computes the same integer outputs
+ * as scalar by design, so evaluating one exact backend evaluates them all (the sweep
+ * checks this on a probe batch, qb_sweep_eval.h). avx2-sat's table is not exact. */
+bool qb_dispatch_table_exact(const qb_dispatch_table* t);
 
 #ifdef __cplusplus
 }

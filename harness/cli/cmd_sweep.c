@@ -167,7 +167,10 @@ static void print_resume_hint(const sweep_opts* o, const qb_sweep_config* cfg, c
   fprintf(stderr, " --resume %s\n", run_dir);
 }
 
-static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* plan) {
+/* plan: the items to run (a shard); whole: the unsharded plan, from which each
+ * qconfig's evaluated backend is chosen (qb_sweep_eval.h), so shards agree. */
+static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* plan,
+               const qb_plan* whole) {
   char run_dir[1024], db[1024];
   if (o->resume) { /* checked before anything is created: a usage error */
     char runjson[1100];
@@ -187,7 +190,7 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   else snprintf(db, sizeof db, "%s/qbench.db", cfg->output);
   char gbench_json[1100];
   snprintf(gbench_json, sizeof gbench_json, "%s/gbench.json", run_dir);
-  const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr, gbench_json};
+  const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr, gbench_json, whole, 0};
   progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now(), 0.0, isatty(2), false};
   if (!prog.ev) return QB_EXIT_FAILURE;
   qb_sweep_options opt = {run_dir, db, o->resume != NULL, true, eval_with_progress, &prog, stderr};
@@ -199,7 +202,11 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   const int rc = qb_sweep_run(cfg, plan, &opt, &sum, &err);
   if (prog.open_line) fputc('\n', stderr);
   const size_t high_cv = qb_sweep_evaluator_high_cv(prog.ev);
+  const size_t mismatches = qb_sweep_evaluator_probe_mismatches(prog.ev);
   qb_sweep_evaluator_free(prog.ev);
+  if (mismatches)
+    fprintf(stderr, "qbench sweep: warning: %zu items of exact backends did not reproduce their "
+                    "evaluated backend's probe outputs (exact_check probe-mismatch)\n", mismatches);
   if (high_cv)
     fprintf(stderr, "qbench sweep: warning: %zu items had an end-to-end latency CV above 5 %% "
                     "(a busy machine? more repetitions?)\n", high_cv);
@@ -230,9 +237,10 @@ int qb_cmd_sweep(int argc, char** argv) {
     return QB_EXIT_USAGE;
   }
   if (o.output) snprintf(cfg->output, sizeof cfg->output, "%s", o.output);
-  qb_plan plan;
+  qb_plan plan, whole = {0};
   int rc;
-  if (qb_plan_build(cfg, qb_isa_usable_set(), &plan, &err)) {
+  if (qb_plan_build(cfg, qb_isa_usable_set(), &plan, &err) ||
+      qb_plan_build(cfg, qb_isa_usable_set(), &whole, &err)) {
     fprintf(stderr, "qbench sweep: error: %s\n", err.msg);
     rc = QB_EXIT_USAGE;
   } else {
@@ -245,10 +253,11 @@ int qb_cmd_sweep(int argc, char** argv) {
               cfg->file);
       rc = QB_EXIT_USAGE;
     } else {
-      rc = run(&o, cfg, &plan);
+      rc = run(&o, cfg, &plan, &whole);
     }
-    qb_plan_free(&plan);
   }
+  qb_plan_free(&plan);
+  qb_plan_free(&whole);
   qb_sweep_config_free(cfg);
   free(cfg);
   return rc;

@@ -15,7 +15,7 @@ static const qb_result_column kColumns[] = {
     TEXT(w_range),  INT(a_bits),         TEXT(a_scheme), TEXT(a_granularity), TEXT(a_range),
     INT(threads),   TEXT(metric),
     {"value", QB_COL_REAL, offsetof(qb_result_row, value), sizeof(double)},
-    TEXT(unit),
+    TEXT(unit),     TEXT(evaluated_on),  TEXT(exact_check),
 };
 
 const qb_result_column* qb_result_columns(size_t* count) {

@@ -26,6 +26,17 @@
  *   metric         text  see below
  *   value          real  the number (NaN/Inf: empty in CSV, null in JSON, NULL in SQLite)
  *   unit           text  "%", "dB", "ns", "bytes", "" (ratio) ...
+ *   evaluated_on   text  the backend whose run produced the value: the item's own, or
+ *                        (accuracy, per-layer and sensitivity rows) the evaluated backend
+ *                        of its exactness class (harness/sweep/qb_sweep_eval.h)
+ *   exact_check    text  how the item's accuracy and error rows were obtained:
+ *                        "evaluated" (its backend is its class's evaluated one),
+ *                        "probe-match" (copied from evaluated_on after the probe batch's
+ *                        outputs matched bit for bit), "probe-mismatch" (the probe
+ *                        differed: evaluated fully on its own backend; a backend that is
+ *                        not exact although its kernels say so), "not-exact" (a backend
+ *                        that is not exact by design, avx2-sat: evaluated fully)
+ * Files written before evaluated_on / exact_check existed read with both empty.
  *
  * Metric names (the numeric suite and the benchmarks add to this list, keeping the
  * unit fixed per name):
@@ -64,7 +75,10 @@
 
 #include "qb_error.h"
 
-enum { QB_RESULT_ID_MAX = 192 };
+enum {
+  QB_RESULT_ID_MAX = 192,
+  QB_RESULT_COLUMNS_V1 = 19, /* run_id .. unit: the columns of files before evaluated_on */
+};
 
 typedef struct {
   char run_id[96];
@@ -86,6 +100,8 @@ typedef struct {
   char metric[48];
   double value;
   char unit[16];
+  char evaluated_on[16];
+  char exact_check[16];
 } qb_result_row;
 
 /* The schema as data: writers iterate over it, so the column order is the same in

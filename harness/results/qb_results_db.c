@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,27 @@ static const char* sql_type(qb_result_col_type t) {
   return t == QB_COL_TEXT ? "TEXT" : t == QB_COL_INT ? "INTEGER" : "REAL";
 }
 
+/* A history made before a column existed (evaluated_on, exact_check) gets it, empty
+ * in its old rows. */
+static int add_missing_columns(qb_results_db* db, const qb_result_column* cols, size_t n,
+                               qb_error* err) {
+  for (size_t i = QB_RESULT_COLUMNS_V1; i < n; i++) {
+    sqlite3_stmt* st;
+    if (sqlite3_prepare_v2(db->db, "SELECT count(*) FROM pragma_table_info('results') WHERE name = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+      return db_fail(db, err, "read the results schema");
+    sqlite3_bind_text(st, 1, cols[i].name, -1, SQLITE_STATIC);
+    const bool present = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (present) continue;
+    char sql[160];
+    snprintf(sql, sizeof sql, "ALTER TABLE results ADD COLUMN %s %s DEFAULT ''", cols[i].name,
+             sql_type(cols[i].type));
+    if (exec(db, sql, err)) return -1;
+  }
+  return 0;
+}
+
 /* CREATE TABLE results(...) from the column table, so the schema cannot drift from
  * the CSV and JSON writers. */
 static int create_schema(qb_results_db* db, qb_error* err) {
@@ -51,7 +73,7 @@ static int create_schema(qb_results_db* db, qb_error* err) {
                              sql_type(cols[i].type));
   snprintf(sql + used, sizeof sql - used,
            ");CREATE INDEX IF NOT EXISTS results_item ON results(run_id, item_id);");
-  return exec(db, sql, err);
+  return exec(db, sql, err) || add_missing_columns(db, cols, n, err) ? -1 : 0;
 }
 
 /* One integer query (the first column of the first row), -1 on error. */

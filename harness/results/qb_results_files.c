@@ -161,24 +161,30 @@ static int csv_split(char* line, char** fields, int max) {
   }
 }
 
-static int parse_line(const char* path, size_t lineno, char* line, qb_result_rows* out,
-                      qb_error* err) {
-  size_t ncols;
-  const qb_result_column* cols = qb_result_columns(&ncols);
+/* Parses one row of `nfields` fields (the header's count: the full schema, or the
+ * older one without the trailing columns, which are then left empty). */
+static int parse_line(const char* path, size_t lineno, char* line, size_t nfields,
+                      qb_result_rows* out, qb_error* err) {
+  const qb_result_column* cols = qb_result_columns(&(size_t){0});
   char* fields[32];
   const int n = csv_split(line, fields, 31);
-  if (n != (int)ncols)
-    return qb_fail(err, "%s:%zu: expected %zu fields, got %d", path, lineno, ncols, n);
+  if (n != (int)nfields)
+    return qb_fail(err, "%s:%zu: expected %zu fields, got %d", path, lineno, nfields, n);
   qb_result_row* row = qb_result_rows_add(out, "", "", 0, "", 0.0, "");
   if (!row) return qb_fail(err, "%s: out of memory", path);
-  for (size_t i = 0; i < ncols; i++)
+  for (size_t i = 0; i < nfields; i++)
     if (qb_result_set_cell(row, &cols[i], fields[i]))
       return qb_fail(err, "%s:%zu: column %s: expected a number, got '%s'", path, lineno,
                      cols[i].name, fields[i]);
   return 0;
 }
 
-static int check_header(const char* path, char* line, qb_error* err) {
+/* The header line: every column of the schema, or (a file written before
+ * evaluated_on and exact_check) the first QB_RESULT_COLUMNS_V1 of them. Sets the
+ * field count of the rows that follow. */
+static int check_header(const char* path, char* line, size_t* nfields, qb_error* err) {
+  size_t ncols;
+  const qb_result_column* cols = qb_result_columns(&ncols);
   char* data = NULL;
   size_t size = 0;
   FILE* m = open_memstream(&data, &size);
@@ -186,8 +192,12 @@ static int check_header(const char* path, char* line, qb_error* err) {
   csv_header(m);
   fclose(m);
   data[size - 1] = '\0'; /* drop the newline */
-  const int same = !strcmp(data, line);
-  int rc = same ? 0 : qb_fail(err, "%s:1: expected the header '%s', got '%.200s'", path, data, line);
+  size_t v1 = 0; /* length of the first QB_RESULT_COLUMNS_V1 names, commas included */
+  for (size_t i = 0; i < QB_RESULT_COLUMNS_V1; i++) v1 += strlen(cols[i].name) + (i ? 1 : 0);
+  int rc = 0;
+  if (!strcmp(data, line)) *nfields = ncols;
+  else if (strlen(line) == v1 && !strncmp(data, line, v1)) *nfields = QB_RESULT_COLUMNS_V1;
+  else rc = qb_fail(err, "%s:1: expected the header '%s', got '%.200s'", path, data, line);
   free(data);
   return rc;
 }
@@ -199,7 +209,7 @@ int qb_results_csv_read(const char* path, qb_result_rows* out, bool* torn, qb_er
   char* line = NULL;
   size_t cap = 0;
   ssize_t len;
-  size_t lineno = 0;
+  size_t lineno = 0, nfields = 0;
   int rc = 0;
   while (!rc && (len = getline(&line, &cap, f)) > 0) {
     lineno++;
@@ -209,7 +219,8 @@ int qb_results_csv_read(const char* path, qb_result_rows* out, bool* torn, qb_er
     }
     line[len - 1] = '\0';
     if (len >= 2 && line[len - 2] == '\r') line[len - 2] = '\0';
-    rc = lineno == 1 ? check_header(path, line, err) : parse_line(path, lineno, line, out, err);
+    rc = lineno == 1 ? check_header(path, line, &nfields, err)
+                     : parse_line(path, lineno, line, nfields, out, err);
   }
   free(line);
   fclose(f);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_dispatch.h"
 #include "qb_metrics.h"
 #include "qb_model_probe.h"
 #include "qb_peak_rss.h"
@@ -15,18 +16,22 @@ qb_sweep_evaluator* qb_sweep_evaluator_new(const qb_sweep_eval_options* opt) {
   qb_sweep_evaluator* ev = calloc(1, sizeof *ev);
   if (!ev) return NULL;
   if (opt) ev->opt = *opt;
-  qb_result_rows_init(&ev->reuse);
+  qb_result_rows_init(&ev->outcome.rows);
   return ev;
 }
 
 size_t qb_sweep_evaluator_high_cv(const qb_sweep_evaluator* ev) { return ev->high_cv; }
+size_t qb_sweep_evaluator_probe_mismatches(const qb_sweep_evaluator* ev) {
+  return ev->probe_mismatches;
+}
 
 void qb_sweep_evaluator_free(qb_sweep_evaluator* ev) {
   if (!ev) return;
   qb_gbench_flush_json(); /* the last items' Google Benchmark entries */
   qb_eval_model_free(&ev->model);
   qb_eval_model_free(&ev->tuned);
-  qb_result_rows_free(&ev->reuse);
+  free(ev->outcome.probe);
+  qb_result_rows_free(&ev->outcome.rows);
   free(ev);
 }
 
@@ -110,69 +115,183 @@ static int static_ranges(qb_eval_item* it, const qb_qconfig* qc, qb_error* err) 
   return 0;
 }
 
-/* The item's quantization state: weights for its backend, and (static) ranges chosen
+/* The item's quantization state: weights for `backend` (its own, or its class's
+ * evaluated backend), and (static) ranges chosen
  * from the model's one calibration with the item's range strategy. */
-static int make_state(qb_eval_item* it, qb_error* err) {
+static int make_state(qb_eval_item* it, qb_backend backend, qb_error* err) {
   const qb_qconfig qc = qb_plan_item_qconfig(it->item);
   if (!it->em->m.prepared && qb_model_prepare(&it->em->m, 1, err)) return -1;
-  if (qb_quant_create(&it->em->m, &qc, it->item->backend, &it->q, err)) return -1;
+  if (qb_quant_create(&it->em->m, &qc, backend, &it->q, err)) return -1;
   return qc.workflow == QB_WORKFLOW_STATIC ? static_ranges(it, &qc, err) : 0;
 }
 
 /* True when no layer of the item runs an integer kernel (weight-only, per-group
- * weights, ...): every backend then runs the very same fp32 code, and the accuracy
- * and error rows of one backend are those of every other. */
-static bool backend_independent(const qb_eval_item* it) {
-  for (size_t k = 0; k < it->em->m.nnodes; k++)
-    if (qb_probe_runs_integer(it->q, k)) return false;
+ * weights, ...): every backend then runs the very same fp32 code. */
+static bool backend_independent(const qb_quant_state* q, const qb_model* m) {
+  for (size_t k = 0; k < m->nnodes; k++)
+    if (qb_probe_runs_integer(q, k)) return false;
   return true;
 }
 
-/* The item id without its backend (the last component). */
-static void reuse_key_of(const qb_plan_item* item, char* key, size_t size) {
-  snprintf(key, size, "%s", item->id);
+static bool backend_exact(const qb_sweep_evaluator* ev, qb_backend b) {
+  if (ev->opt.exact) return (ev->opt.exact & QB_BACKEND_BIT(b)) != 0;
+  const qb_dispatch_table* t = qb_dispatch_get(b);
+  return t && qb_dispatch_table_exact(t);
+}
+
+/* The item id without its backend (the last component): the exactness class key. */
+static void class_key_of(const char* id, char* key, size_t size) {
+  snprintf(key, size, "%s", id);
   char* slash = strrchr(key, '/');
   if (slash) *slash = 0;
 }
 
-/* Copies the cached rows under this item's identity (backend and item id). */
-static int reuse_rows(qb_sweep_evaluator* ev, qb_result_rows* rows, qb_error* err) {
-  for (size_t i = 0; i < ev->reuse.count; i++) {
-    const qb_result_row* c = &ev->reuse.rows[i];
-    if (!qb_result_rows_add(rows, c->layer, c->kernel, c->threads, c->metric, c->value, c->unit))
-      return qb_fail(err, "out of memory");
+/* The class's evaluated backend: the fastest exact backend the plan runs this qconfig
+ * on (for a backend-independent item every planned backend qualifies); without a
+ * plan, the item's own. */
+static qb_backend evaluated_backend(const qb_sweep_evaluator* ev, const qb_plan_item* item,
+                                    const char* key, bool independent) {
+  const qb_plan* plan = ev->opt.plan;
+  if (!plan) return item->backend;
+  qb_backend_set set = 0;
+  char k[QB_PLAN_ID_MAX];
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const qb_backend b = plan->items[i].backend;
+    if (!(independent || backend_exact(ev, b))) continue;
+    class_key_of(plan->items[i].id, k, sizeof k);
+    if (!strcmp(k, key)) set |= QB_BACKEND_BIT(b);
+  }
+  return set ? qb_dispatch_best_backend(set) : item->backend;
+}
+
+/* The item's own kernel for a layer row copied from another backend (end-to-end rows
+ * name no kernel). */
+static const char* own_kernel(const qb_eval_item* it, const char* layer, const char* kernel) {
+  const qb_model* m = &it->em->m;
+  for (size_t k = 0; k < m->nnodes; k++) {
+    if (!qb_probe_is_layer(it->q, k)) continue;
+    qb_quant_layer_info li;
+    qb_quant_layer(it->q, k, &li);
+    if (!strcmp(li.name ? li.name : m->nodes[k].name, layer)) return li.kernel;
+  }
+  return kernel;
+}
+
+/* Gives the item a copy of the class's outcome: its rows under the item's identity,
+ * the item's own kernels in the kernel column. */
+static int copy_outcome(const qb_eval_outcome* o, qb_eval_item* it, qb_error* err) {
+  for (size_t i = 0; i < o->rows.count; i++) {
+    const qb_result_row* c = &o->rows.rows[i];
+    const char* kernel = c->kernel[0] ? own_kernel(it, c->layer, c->kernel) : "";
+    if (qb_eval_row(it, c->layer, kernel, c->threads, c->metric, c->value, c->unit, err))
+      return -1;
   }
   return 0;
 }
 
-static int remember_rows(qb_sweep_evaluator* ev, const char* key, const qb_result_rows* rows,
-                         qb_error* err) {
-  qb_result_rows_clear(&ev->reuse);
-  for (size_t i = 0; i < rows->count; i++) {
-    const qb_result_row* c = &rows->rows[i];
-    if (!qb_result_rows_add(&ev->reuse, c->layer, c->kernel, c->threads, c->metric, c->value,
-                            c->unit))
-      return qb_fail(err, "out of memory");
-  }
-  snprintf(ev->reuse_key, sizeof ev->reuse_key, "%s", key);
+static void outcome_clear(qb_eval_outcome* o) {
+  o->key[0] = 0;
+  qb_result_rows_clear(&o->rows);
+  free(o->probe);
+  o->probe = NULL;
+  o->probe_count = o->probe_floats = 0;
+}
+
+/* Logits of the first probe samples (the integer run), owned by the caller. */
+static int run_probe(qb_eval_model* em, qb_quant_state* q, float** logits, size_t* count,
+                     size_t* floats, qb_error* err) {
+  const size_t n = em->eval_count < QB_SWEEP_EXACT_PROBE ? em->eval_count : QB_SWEEP_EXACT_PROBE;
+  qb_eval_result r;
+  if (qb_eval_model_run(em, q, n, &r, err)) return -1;
+  *logits = r.logits, *count = r.count, *floats = r.count * r.classes;
+  r.logits = NULL;
+  qb_eval_result_free(&r);
   return 0;
 }
 
-/* Accuracy, per-layer errors and sensitivity: measured, or taken from the previous
- * backend of the same qconfig when both run only backend-independent fp32 code (the
- * plan puts backends innermost, so they are consecutive). Speed is always measured. */
-static int eval_numerics(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err) {
-  char key[QB_PLAN_ID_MAX];
-  reuse_key_of(it->item, key, sizeof key);
-  const bool independent = backend_independent(it);
-  if (independent && !strcmp(key, ev->reuse_key)) return reuse_rows(ev, it->rows, err);
+/* Accuracy, per-layer errors and sensitivity of the item's own state into its rows. */
+static int evaluate(qb_eval_item* it, qb_error* err) {
   const unsigned ms = it->cfg->measure;
   int rc = 0;
   if (!rc && (ms & QB_MEASURE_ACCURACY)) rc = eval_accuracy(it, err);
   if (!rc && (ms & QB_MEASURE_PER_LAYER)) rc = qb_eval_layers(it, err);
   if (!rc && (ms & QB_MEASURE_SENSITIVITY)) rc = qb_eval_sensitivity(it, err);
-  ev->reuse_key[0] = 0;
-  if (!rc && independent) rc = remember_rows(ev, key, it->rows, err);
+  return rc;
+}
+
+/* Evaluates the class's qconfig on backend `b` (the item's own state when b is its
+ * backend, else a state made for b) into ev->outcome. */
+static int evaluate_class(qb_sweep_evaluator* ev, qb_eval_item* it, const char* key, qb_backend b,
+                          qb_error* err) {
+  qb_eval_outcome* o = &ev->outcome;
+  outcome_clear(o);
+  qb_eval_item ref = *it;
+  ref.rows = &o->rows;
+  ref.q = NULL;
+  o->rows.identity = it->rows->identity;
+  snprintf(o->rows.identity.backend, sizeof o->rows.identity.backend, "%s", qb_backend_name(b));
+  snprintf(o->rows.identity.evaluated_on, sizeof o->rows.identity.evaluated_on, "%s",
+           qb_backend_name(b));
+  int rc = b == it->item->backend ? 0 : make_state(&ref, b, err);
+  qb_quant_state* q = ref.q ? ref.q : it->q;
+  ref.q = q;
+  if (!rc) rc = evaluate(&ref, err);
+  if (!rc) rc = run_probe(it->em, q, &o->probe, &o->probe_count, &o->probe_floats, err);
+  if (ref.q != it->q) qb_quant_free(ref.q);
+  if (rc) return outcome_clear(o), -1;
+  o->backend = b;
+  snprintf(o->key, sizeof o->key, "%s", key);
+  return 0;
+}
+
+/* True when the item's integer run reproduces the outcome's probe logits bit for bit. */
+static int probe_matches(const qb_eval_outcome* o, qb_eval_item* it, bool* match, qb_error* err) {
+  float* logits;
+  size_t count, floats;
+  if (run_probe(it->em, it->q, &logits, &count, &floats, err)) return -1;
+  *match = count == o->probe_count && floats == o->probe_floats &&
+           !memcmp(logits, o->probe, floats * sizeof *logits);
+  free(logits);
+  return 0;
+}
+
+static void set_check(qb_eval_item* it, qb_backend evaluated_on, const char* check) {
+  qb_result_row* id = &it->rows->identity;
+  snprintf(id->evaluated_on, sizeof id->evaluated_on, "%s", qb_backend_name(evaluated_on));
+  snprintf(id->exact_check, sizeof id->exact_check, "%s", check);
+}
+
+/* Accuracy, per-layer errors and sensitivity, once per exactness class (see
+ * qb_sweep_eval.h). Leaves the identity's evaluated_on at the item's backend for the
+ * speed and memory rows that follow. */
+static int eval_numerics(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err) {
+  const qb_backend own = it->item->backend;
+  const bool independent = backend_independent(it->q, &it->em->m);
+  if (!independent && !backend_exact(ev, own)) {
+    set_check(it, own, "not-exact");
+    return evaluate(it, err);
+  }
+  char key[QB_PLAN_ID_MAX];
+  class_key_of(it->item->id, key, sizeof key);
+  qb_eval_outcome* o = &ev->outcome;
+  if (strcmp(o->key, key) &&
+      evaluate_class(ev, it, key, evaluated_backend(ev, it->item, key, independent), err))
+    return -1;
+  int rc = 0;
+  if (o->backend == own) {
+    set_check(it, own, "evaluated");
+    rc = copy_outcome(o, it, err);
+  } else {
+    bool match;
+    if (probe_matches(o, it, &match, err)) return -1;
+    set_check(it, match ? o->backend : own, match ? "probe-match" : "probe-mismatch");
+    rc = match ? copy_outcome(o, it, err) : evaluate(it, err);
+    if (!match && ++ev->probe_mismatches && it->log)
+      fprintf(it->log, "%s: warning: the integer outputs of %s differ from %s's on the first %zu "
+              "samples although both are exact: evaluated fully (exact_check probe-mismatch)\n",
+              it->item->id, qb_backend_name(own), qb_backend_name(o->backend), o->probe_count);
+    set_check(it, own, match ? "probe-match" : "probe-mismatch");
+  }
   return rc;
 }
 
@@ -187,9 +306,10 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
   qb_eval_item it = {cfg,  item, qat ? &ev->tuned : &ev->model, &ev->model.fp32, NULL, rows,
                      cfg->models[item->model].name, ev->opt.log, &ev->high_cv,
                      ev->opt.gbench_json, qb_peak_rss_reset()};
-  int rc = make_state(&it, err);
+  int rc = make_state(&it, item->backend, err);
   const unsigned ms = cfg->measure;
-  if (!rc) rc = eval_numerics(ev, &it, err);
+  if (!rc && (ms & (QB_MEASURE_ACCURACY | QB_MEASURE_PER_LAYER | QB_MEASURE_SENSITIVITY)))
+    rc = eval_numerics(ev, &it, err);
   if (!rc && (ms & QB_MEASURE_SPEED)) rc = qb_eval_speed(&it, err);
   if (!rc && (ms & QB_MEASURE_MEMORY)) rc = qb_eval_memory(&it, err);
   qb_quant_free(it.q);

@@ -34,12 +34,22 @@
  *               with its model, data and fp32 reference already resident, so it does
  *               not depend on what ran before; where /proc/self/clear_refs cannot
  *               reset it, arena + packed weights + fp32 weights; qb_peak_rss.h)
- * Items whose layers all run backend-independent fp32 code (weight-only, per-group
- * weights: kernel "fp32-dequantized-weights" / "fp32-simulated" on every layer) take
- * the accuracy, per-layer and sensitivity rows of the previous backend of the same
- * qconfig (same numbers by construction: the same code runs); speed and memory are
- * measured per backend. Items with any integer layer are measured on each backend,
- * so a backend that is not bit-exact shows. */
+ *
+ * Exactness classes. Exact backends (every kernel of their dispatch table exact:
+ * qb_dispatch_table_exact) compute the scalar reference's integer outputs by design,
+ * and items whose layers all run fp32 code (weight-only, per-group weights) run the
+ * same code on every backend; so accuracy, per-layer and sensitivity rows are
+ * computed once per qconfig, on the class's evaluated backend: the fastest exact
+ * backend the plan runs the qconfig on (qb_dispatch_best_backend of them; with no
+ * plan given, the first backend met). Every other backend of the class runs the
+ * probe batch (the first QB_SWEEP_EXACT_PROBE evaluation samples) and compares its
+ * logits byte for byte with the evaluated backend's: equal, it gets a copy of the
+ * outcome (rows with evaluated_on = the evaluated backend, exact_check
+ * "probe-match", kernel column its own kernels); different, it is evaluated fully
+ * and flagged (exact_check "probe-mismatch", a warning on the log). Backends that
+ * are not exact (avx2-sat) are evaluated fully ("not-exact"). Speed and memory are
+ * measured on every backend. The evaluated backend follows from the plan, not from
+ * what ran before, so shards and resumed runs give the same rows. */
 #ifndef QB_SWEEP_EVAL_H
 #define QB_SWEEP_EVAL_H
 
@@ -54,6 +64,7 @@ enum {
   QB_SWEEP_PROBE_DEFAULT = 32,  /* probe batch for per-layer errors */
   QB_SWEEP_SENS_LIMIT = 1000,   /* evaluation samples for sensitivity runs */
   QB_SWEEP_BATCH = 100,         /* evaluation batch */
+  QB_SWEEP_EXACT_PROBE = 64,    /* samples an exact backend must reproduce bit for bit */
 };
 
 typedef struct {
@@ -61,6 +72,12 @@ typedef struct {
   size_t probe;           /* 0: QB_SWEEP_PROBE_DEFAULT */
   FILE* log;              /* warnings (high CV, ignored thread counts); NULL = quiet */
   const char* gbench_json; /* speed: Google Benchmark JSON appended here; NULL = none */
+  /* The whole plan (before --shard): picks each qconfig's evaluated backend. NULL:
+   * the first backend of a qconfig met is evaluated. */
+  const qb_plan* plan;
+  /* Backends taken as exact; 0 = those whose dispatch table is exact. (Tests declare
+   * a backend exact that is not, to see the probe check catch it.) */
+  qb_backend_set exact;
 } qb_sweep_eval_options;
 
 typedef struct qb_sweep_evaluator qb_sweep_evaluator;
@@ -69,6 +86,9 @@ qb_sweep_evaluator* qb_sweep_evaluator_new(const qb_sweep_eval_options* opt);
 void qb_sweep_evaluator_free(qb_sweep_evaluator* ev);
 /* Items so far whose end-to-end latency CV exceeded 5 % (the first few are logged). */
 size_t qb_sweep_evaluator_high_cv(const qb_sweep_evaluator* ev);
+/* Items so far of an exact backend whose probe outputs differed from their class's
+ * evaluated backend (each evaluated fully and flagged "probe-mismatch"). */
+size_t qb_sweep_evaluator_probe_mismatches(const qb_sweep_evaluator* ev);
 
 /* A qb_sweep_eval_fn: ctx is a qb_sweep_evaluator. */
 int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,

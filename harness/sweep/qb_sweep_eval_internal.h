@@ -41,15 +41,27 @@ typedef struct {
   size_t nfp32_latency;
 } qb_eval_model;
 
+/* What evaluating one qconfig on one backend produced: the accuracy, per-layer and
+ * sensitivity rows, and the outputs on the probe batch that every other backend of
+ * its exactness class must reproduce bit for bit to be given a copy of it (whole:
+ * everything an evaluation yields belongs here). */
+typedef struct {
+  char key[QB_PLAN_ID_MAX]; /* the item id without its backend; "" = none */
+  qb_backend backend;       /* evaluated on */
+  qb_result_rows rows;
+  float* probe;             /* logits of the first probe_count evaluation samples */
+  size_t probe_count, probe_floats;
+} qb_eval_outcome;
+
 struct qb_sweep_evaluator {
   qb_sweep_eval_options opt;
   qb_eval_model model; /* the config's model: every item's fp32 baseline */
   qb_eval_model tuned; /* qat items: the model fine-tuned for the current item's grid */
   size_t high_cv;
-  /* Accuracy / per-layer / sensitivity rows of the last item whose layers all run
-   * backend-independent fp32 code, keyed by its id without the backend. */
-  char reuse_key[QB_PLAN_ID_MAX];
-  qb_result_rows reuse;
+  size_t probe_mismatches; /* exact backends whose probe outputs differed */
+  /* The last evaluation of an exactness class (the plan puts backends innermost, so a
+   * qconfig's backends are consecutive). */
+  qb_eval_outcome outcome;
 };
 
 /* The item's context during its measurements. */

@@ -219,6 +219,16 @@ qb_backend qb_dispatch_best_backend(qb_backend_set usable) {
   return QB_BACKEND_SCALAR;
 }
 
+bool qb_dispatch_table_exact(const qb_dispatch_table* t) {
+  return t->qu8_qs8_qs32_gemm->info.exact && t->qs8_qs8_qs32_gemm->info.exact &&
+         t->qu8_qu8_qs32_gemm->info.exact && t->f32_q8_quantize->info.exact &&
+         t->q8_f32_dequantize->info.exact && t->qs32_q8_requantize_fp32->info.exact &&
+         t->qs32_q8_requantize_gemmlowp->info.exact && t->qs8_q4_f32_wgemm->info.exact &&
+         t->f32_q4_f32_wgemm->info.exact && t->qu8_qs8_qs32_dwconv2d->info.exact &&
+         t->qu8_qs8_qu8_dwconv2d_minmax_fp32->info.exact && t->qu8_im2col->info.exact &&
+         t->f32_gemm->info.exact && t->f32_dwconv2d->info.exact;
+}
+
 /* ----------------------------------------------------------------- tables */
 static qb_dispatch_table tables[QB_BACKEND_COUNT];
 static bool table_usable[QB_BACKEND_COUNT];

@@ -95,7 +95,21 @@ static void test_csv_json(void) {
   fputs("\nbad,line\n", f); /* completes the torn line 7 with 5 fields */
   fclose(f);
   QB_CHECK(qb_results_csv_read(csv, &back, &torn, &err) == -1);
-  QB_CHECK_MSG(strstr(err.msg, "t.csv:7: expected 19 fields, got 5") != NULL, "%s", err.msg);
+  QB_CHECK_MSG(strstr(err.msg, "t.csv:7: expected 21 fields, got 5") != NULL, "%s", err.msg);
+
+  /* A file written before evaluated_on / exact_check reads with both empty. */
+  char old[600];
+  snprintf(old, sizeof old, "%s/old.csv", g_tmp);
+  f = fopen(old, "wb");
+  fputs("run_id,item_id,model,layer,backend,kernel,workflow,w_bits,w_scheme,w_granularity,"
+        "w_range,a_bits,a_scheme,a_granularity,a_range,threads,metric,value,unit\n"
+        "r,i,mlp,mlp,avx2,,static,8,symmetric,channel,minmax,8,affine,tensor,minmax,1,"
+        "accuracy,88.5,%\n", f);
+  fclose(f);
+  qb_result_rows_clear(&back);
+  QB_CHECK_MSG(qb_results_csv_read(old, &back, &torn, &err) == 0, "%s", err.msg);
+  QB_CHECK(back.count == 1 && back.rows[0].value == 88.5 && !back.rows[0].evaluated_on[0] &&
+           !back.rows[0].exact_check[0] && !strcmp(back.rows[0].unit, "%"));
 
   QB_CHECK_MSG(qb_results_json_write(json, r.rows, r.count, &err) == 0, "%s", err.msg);
   QB_CHECK_EQ_INT(count_in_file(json, "\"item_id\": \"mlp/static/w8/a8/avx2\""), 5);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qb_dispatch.h"
 #include "qb_json_scan.h"
 #include "qb_model_eval.h"
 #include "qb_model_probe.h"
@@ -91,7 +92,7 @@ static int run_sweep(const qb_sweep_config* cfg, const qb_plan* plan, const char
   snprintf(db, sizeof db, "%s/history.db", g_tmp);
   char gbench[400];
   snprintf(gbench, sizeof gbench, "%s/gbench.json", dir);
-  const qb_sweep_eval_options eo = {NULL, 0, NULL, gbench};
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, gbench, plan, 0};
   stopper st = {qb_sweep_evaluator_new(&eo), 0, stop_after};
   const qb_sweep_options opt = {dir, db, resume, false, eval_then_stop, &st, NULL};
   qb_error err = {{0}};
@@ -231,9 +232,73 @@ static void check_exact_backends(const qb_plan* plan, const qb_result_rows* r) {
                find(r, scalar_id, name, "simkernel_mismatch", NULL));
     }
   }
+  /* Accuracy rows say whose evaluation they carry: the fastest exact backend of the
+   * plan for every exact backend (the others probe-checked against it), the item's
+   * own for avx2-sat. */
+  qb_backend_set exact = 0;
+  for (size_t i = 0; i < plan->nitems; i++)
+    if (plan->items[i].backend != QB_BACKEND_AVX2_SAT) exact |= QB_BACKEND_BIT(plan->items[i].backend);
+  const char* best = qb_backend_name(qb_dispatch_best_backend(exact));
+  for (size_t i = 0; i < r->count; i++) {
+    const qb_result_row* row = &r->rows[i];
+    if (strcmp(row->metric, "accuracy") && strcmp(row->metric, "sqnr")) continue;
+    const bool sat = !strcmp(row->backend, "avx2-sat"), is_best = !strcmp(row->backend, best);
+    QB_CHECK_MSG(!strcmp(row->evaluated_on, sat ? "avx2-sat" : best), "%s %s: evaluated_on %s",
+                 row->item_id, row->metric, row->evaluated_on);
+    QB_CHECK_MSG(!strcmp(row->exact_check, sat ? "not-exact" : is_best ? "evaluated" : "probe-match"),
+                 "%s: exact_check %s", row->item_id, row->exact_check);
+  }
+  for (size_t i = 0; i < r->count; i++)
+    if (!strcmp(r->rows[i].metric, "latency_median"))
+      QB_CHECK(!strcmp(r->rows[i].evaluated_on, r->rows[i].backend)); /* speed: its own */
   /* Every usable exact backend was compared (none on a scalar-only host). */
   QB_CHECK_MSG(compared == expected, "%zu exact items compared with scalar, %zu expected", compared, expected);
   printf("  %zu exact-backend items identical to scalar\n", compared);
+}
+
+/* The probe check catches a backend declared exact whose outputs differ: avx2-sat
+ * (saturating vpmaddubsw: mlp's fc1 saturates) taken as exact is evaluated fully
+ * and flagged, not given avx2's rows. */
+static void test_probe_mismatch(void) {
+  if (!qb_isa_usable(QB_BACKEND_AVX2) || !qb_isa_usable(QB_BACKEND_AVX2_SAT)) {
+    printf("  probe mismatch: skipped (avx2 and avx2-sat not both usable)\n");
+    return;
+  }
+  static const char kSat[] = "name: s\nmodels: [{name: mlp}]\neval: {limit: 200, calibration: 100}\n"
+                             "weights: {bits: [8], scheme: [symmetric], granularity: [channel]}\n"
+                             "activations: {bits: [8], scheme: [affine]}\n"
+                             "workflow: [static]\nbackends: [avx2, avx2-sat]\nmeasure: [accuracy]\n";
+  qb_sweep_config cfg;
+  qb_plan plan;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(qb_sweep_config_parse(kSat, strlen(kSat), "s.yaml", &cfg, &err) == 0, "%s", err.msg);
+  QB_CHECK_MSG(qb_plan_build(&cfg, qb_isa_usable_set(), &plan, &err) == 0, "%s", err.msg);
+  QB_CHECK_EQ_INT(plan.nitems, 2);
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL, &plan, QB_BACKEND_SET_ALL};
+  qb_sweep_evaluator* ev = qb_sweep_evaluator_new(&eo);
+  qb_result_rows rows[2];
+  for (size_t i = 0; i < 2 && plan.nitems == 2; i++) {
+    qb_result_rows_init(&rows[i]);
+    snprintf(rows[i].identity.item_id, sizeof rows[i].identity.item_id, "%s", plan.items[i].id);
+    snprintf(rows[i].identity.backend, sizeof rows[i].identity.backend, "%s",
+             qb_backend_name(plan.items[i].backend));
+    QB_CHECK_MSG(qb_sweep_eval_item(ev, &cfg, &plan.items[i], &rows[i], &err) == 0, "%s", err.msg);
+  }
+  QB_CHECK_EQ_INT(qb_sweep_evaluator_probe_mismatches(ev), 1);
+  const double acc_avx2 = find(&rows[0], plan.items[0].id, "mlp", "accuracy", NULL);
+  const double agree_sat = find(&rows[1], plan.items[1].id, "mlp", "agreement", NULL);
+  const double agree_avx2 = find(&rows[0], plan.items[0].id, "mlp", "agreement", NULL);
+  for (size_t i = 0; i < rows[1].count; i++) {
+    QB_CHECK(!strcmp(rows[1].rows[i].exact_check, "probe-mismatch"));
+    QB_CHECK(!strcmp(rows[1].rows[i].evaluated_on, "avx2-sat"));
+  }
+  QB_CHECK(rows[0].count > 0 && !strcmp(rows[0].rows[0].exact_check, "evaluated"));
+  printf("  probe mismatch: avx2-sat declared exact flagged (accuracy avx2 %.1f %%, agreement "
+         "with fp32 avx2 %.1f %% vs avx2-sat %.1f %%)\n", acc_avx2, agree_avx2, agree_sat);
+  qb_result_rows_free(&rows[0]), qb_result_rows_free(&rows[1]);
+  qb_sweep_evaluator_free(ev);
+  qb_plan_free(&plan);
+  qb_sweep_config_free(&cfg);
 }
 
 /* Deterministic rows (speed and RSS vary run to run) of two runs are identical. */
@@ -329,7 +394,7 @@ static void test_peak_rss_per_item(void) {
   QB_CHECK_MSG(qb_sweep_config_parse(kMem, strlen(kMem), "m.yaml", &cfg, &err) == 0, "%s", err.msg);
   QB_CHECK_MSG(qb_plan_build(&cfg, qb_isa_usable_set(), &plan, &err) == 0, "%s", err.msg);
   QB_CHECK_EQ_INT(plan.nitems, 1);
-  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL};
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL, NULL, 0};
   qb_sweep_evaluator* ev = qb_sweep_evaluator_new(&eo);
   const double alone = item_peak_rss(ev, &cfg, &plan.items[0]);
   const size_t big = (size_t)64 << 20;
@@ -358,6 +423,7 @@ int main(void) {
   if (!mkdtemp(g_tmp)) return perror("mkdtemp"), 1;
   test_float_kept_layers();
   test_peak_rss_per_item();
+  test_probe_mismatch();
 
   qb_sweep_config cfg;
   qb_plan plan;
