@@ -141,6 +141,14 @@ int qb_cmd_compare(int argc, char** argv) {
   } else {
     rc = write_outputs(&a, &r, &base, &current);
     if (!rc) rc = r.regressions ? QB_EXIT_FAILURE : QB_EXIT_OK;
+    /* A gate that cannot see a slowdown must not pass one: series too short for the U
+     * test to reach alpha are refused, whatever else was found. */
+    if (rc != QB_EXIT_USAGE && r.too_short)
+      rc = qb_cli_usage_error(
+          "compare", "%zu latency series are too short to judge at alpha %g: %zu vs %zu repetitions "
+          "(e.g. %s) give at best p = %.3g with the Mann-Whitney U test; rerun with more repetitions "
+          "(>= 9, Google Benchmark's guidance) or raise --alpha",
+          r.too_short, a.opt.alpha, r.short_n_base, r.short_n_current, r.short_what, r.short_min_p);
     /* Nothing compared cannot pass a gate: an empty or unrelated run is an error. */
     if (!rc && !r.compared)
       rc = qb_cli_usage_error("compare", "%s and %s have no rows in common: nothing to compare",

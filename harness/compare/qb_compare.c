@@ -174,15 +174,26 @@ static int collect(const qb_run_data* run, series_set* set) {
 
 /* ---- judging one match -------------------------------------------------------------------- */
 
+/* Samples of both sides that the U test could never find significant at alpha are
+ * not judged, and counted: the gate refuses such runs rather than pass them. */
 static void judge_speed(const series* b, const series* c, const qb_compare_options* opt,
-                        bool same_machine, qb_compare_entry* e) {
+                        qb_compare_result* r, qb_compare_entry* e) {
   e->change = e->current / e->base - 1;
-  if (!same_machine && !opt->any_machine) {
+  if (!r->same_machine && !opt->any_machine) {
     e->status = QB_CMP_OTHER_MACHINE;
     return;
   }
-  if (b->n < 2 || c->n < 2 || b->from_median || c->from_median) {
+  if (b->from_median || c->from_median) {
     e->status = QB_CMP_NOT_TESTED;
+    return;
+  }
+  const double min_p = qb_mann_whitney_min_p(b->n, c->n);
+  if (min_p >= opt->alpha) {
+    e->status = QB_CMP_NOT_TESTED;
+    if (!r->too_short++) {
+      r->short_n_base = b->n, r->short_n_current = c->n, r->short_min_p = min_p;
+      snprintf(r->short_what, sizeof r->short_what, "%s", e->what);
+    }
     return;
   }
   qb_mw_result mw;
@@ -231,7 +242,7 @@ static int add_entry(qb_compare_result* r, size_t* cap, const series* b, const s
     return 0;
   }
   e->status = QB_CMP_SAME;
-  if (g->k == KIND_SPEED) judge_speed(b, c, opt, r->same_machine, e);
+  if (g->k == KIND_SPEED) judge_speed(b, c, opt, r, e);
   else judge(g, opt, e);
   r->compared++;
   r->regressions += e->status == QB_CMP_REGRESSED;

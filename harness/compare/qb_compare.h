@@ -67,6 +67,13 @@ typedef struct {
   size_t count;
   size_t regressions, improvements, compared, one_sided;
   bool same_machine;
+  /* Speed series pairs too short for the U test to reach alpha (their smallest
+   * possible p >= alpha): the gate refuses to judge them (qbench compare exits 2).
+   * The first one: its sizes and smallest p. */
+  size_t too_short;
+  size_t short_n_base, short_n_current;
+  double short_min_p;
+  char short_what[512];
 } qb_compare_result;
 
 int qb_compare_runs(const qb_run_data* base, const qb_run_data* current,

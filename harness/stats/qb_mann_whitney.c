@@ -111,6 +111,14 @@ int qb_mann_whitney(const double* a, size_t na, const double* b, size_t nb, qb_m
   return 0;
 }
 
+double qb_mann_whitney_min_p(size_t na, size_t nb) {
+  if (!na || !nb) return 1.0;
+  double inv_binom = 1.0; /* 1 / C(na + nb, na), as a product that cannot overflow */
+  for (size_t i = 1; i <= na && inv_binom > 0; i++) inv_binom *= (double)i / (double)(nb + i);
+  const double p = 2.0 * inv_binom;
+  return p < 1.0 ? p : 1.0;
+}
+
 double qb_median(const double* v, size_t n) {
   if (!n) return NAN;
   double* c = malloc(n * sizeof *c);

@@ -33,6 +33,12 @@ md=$(cat cmp.md)
 [[ "$md" == *"**REGRESSION**: 33 regressions"* ]] && pass "33 latency series regressed (11 qconfigs x 3 backends)" || fail "regression count: $md"
 [[ "$(cat cmp.json)" == *'"status": "regressed"'* ]] && pass "JSON names the regression" || fail "JSON status"
 expect_exit 0 "the same slowdown under a 50 % threshold" -- "$qbench" compare base slow --speed-threshold 50
+# short: 3 repetitions per latency series (smallest U-test p 0.1): the gate refuses.
+mkdir -p short && cp base/run.json short/
+awk -F, 'NR == 1 || $17 != "latency_sample" || ++n[$2 FS $4 FS $16] <= 3' base/results.csv >short/results.csv
+expect_exit 2 "compare series too short to reach alpha" -- "$qbench" compare short short
+expect_in "too short to judge at alpha 0.05: 3 vs 3 repetitions" "the refusal names the reason"
+expect_exit 0 "the same series at an alpha they can reach" -- "$qbench" compare short short --alpha 0.2
 expect_exit 2 "compare a missing run" -- "$qbench" compare base nothere
 expect_in "nothere: no such run folder" "missing run named"
 expect_exit 2 "compare with one run" -- "$qbench" compare base
@@ -103,7 +109,9 @@ expect_exit 1 "history of an unknown metric" -- "$qbench" history --db h.db --me
 expect_exit 2 "history without --metric" -- "$qbench" history --db h.db
 expect_exit 2 "history of a missing database" -- "$qbench" history --db nothere.db --metric accuracy
 # Three repetitions per side cannot reach p < 0.05 (smallest exact p = 0.1): no gate.
-expect_exit 0 "compare runs by id in the history" -- "$qbench" compare nightly-20261128T020000Z nightly-20261130T020000Z --db h.db --all
+# 3 repetitions per side: refused at alpha 0.05 (smallest p 0.1), judged at 0.2.
+expect_exit 2 "compare 3 vs 3 repetitions by id in the history" -- "$qbench" compare nightly-20261128T020000Z nightly-20261130T020000Z --db h.db
+expect_exit 1 "compare runs by id in the history" -- "$qbench" compare nightly-20261128T020000Z nightly-20261130T020000Z --db h.db --all --alpha 0.2
 expect_in "| 0.1 |" "exact p of a fully separated 3 vs 3"
 
 # ---- hardware ----

@@ -43,6 +43,22 @@ static void test_mann_whitney_exact(void) {
   QB_CHECK(NEAR(r.p, 0.5, 1e-12));
 }
 
+static bool close_rel(double a, double b) { return fabs(a - b) <= 1e-12 * fabs(b); }
+
+/* The smallest p a pair of sample sizes allows: 2 / C(na + nb, na). */
+static void test_mann_whitney_min_p(void) {
+  QB_CHECK(close_rel(qb_mann_whitney_min_p(3, 3), 0.1));
+  QB_CHECK(close_rel(qb_mann_whitney_min_p(4, 4), 2.0 / 70));
+  QB_CHECK(close_rel(qb_mann_whitney_min_p(9, 9), 2.0 / 48620));
+  QB_CHECK(close_rel(qb_mann_whitney_min_p(1, 1), 1.0));
+  QB_CHECK(close_rel(qb_mann_whitney_min_p(0, 5), 1.0));
+  /* ... and it is what the exact test gives fully separated samples. */
+  const double a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
+  qb_mw_result mw;
+  QB_CHECK(qb_mann_whitney(a, 4, b, 4, &mw) == 0);
+  QB_CHECK(close_rel(mw.p, qb_mann_whitney_min_p(4, 4)));
+}
+
 static void test_mann_whitney_normal(void) {
   qb_mw_result r;
   /* Ties force the normal approximation. A = {1,2,2,3}, B = {3,4,4,5}; pooled ranks:
@@ -278,6 +294,7 @@ int main(void) {
   char tmp[] = "/tmp/qb_test_compare_XXXXXX";
   if (!mkdtemp(tmp)) return 1;
   test_mann_whitney_exact();
+  test_mann_whitney_min_p();
   test_mann_whitney_normal();
   test_compare_runs(tmp);
   test_gbench_parse();
