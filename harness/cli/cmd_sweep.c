@@ -155,6 +155,13 @@ static int eval_with_progress(void* ctx, const qb_sweep_config* cfg, const qb_pl
   return rc;
 }
 
+static int speed_with_progress(void* ctx, const qb_sweep_config* cfg,
+                               const qb_plan_item* const* items, qb_result_rows* const* rows,
+                               size_t n, qb_error* err) {
+  progress* p = ctx;
+  return qb_sweep_eval_speed_group(p->ev, cfg, items, rows, n, err);
+}
+
 /* The command that continues an interrupted run: the same config, history, shard
  * and fmnist folder (without --db a resume would record into <output>/qbench.db of
  * the config's output, another history, and without --shard run the whole plan). */
@@ -193,7 +200,15 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr, gbench_json, whole, 0};
   progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now(), 0.0, isatty(2), false};
   if (!prog.ev) return QB_EXIT_FAILURE;
-  qb_sweep_options opt = {run_dir, db, o->resume != NULL, true, eval_with_progress, &prog, stderr};
+  qb_sweep_options opt = {run_dir,
+                          db,
+                          o->resume != NULL,
+                          true,
+                          eval_with_progress,
+                          &prog,
+                          stderr,
+                          speed_with_progress,
+                          (size_t)cfg->interleave};
   qb_sweep_install_signal_handlers();
   qb_sweep_summary sum;
   qb_error err;

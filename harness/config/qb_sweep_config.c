@@ -373,7 +373,7 @@ static int qat_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
 static const char* const kQatKeys[] = {"epochs", "limit", NULL};
 static const char* const kTopKeys[] = {
     "name",     "output",   "seed",     "models",  "eval",        "weights", "activations",
-    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     "requant", NULL};
+    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     "requant", "interleave", NULL};
 
 static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                      const char* path, void* user) {
@@ -419,6 +419,11 @@ static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
     cfg->repetitions = (int)n;
     return 0;
   }
+  if (!strcmp(key, "interleave")) {
+    if (qb_yaml_long(c, v, path, 1, QB_SWEEP_MAX_INTERLEAVE, &n)) return -1;
+    cfg->interleave = (int)n;
+    return 0;
+  }
   return qb_yaml_each_scalar(c, v, path, QB_SWEEP_MAX_THREADS, threads_item, cfg);
 }
 
@@ -439,6 +444,7 @@ static void config_defaults(qb_sweep_config* cfg, const char* file) {
   cfg->backends_all = true;
   cfg->measure = QB_MEASURE_ACCURACY;
   cfg->repetitions = 5;
+  cfg->interleave = 8;
   cfg->threads[0] = 1;
   cfg->nthreads = 1;
 }

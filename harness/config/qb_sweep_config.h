@@ -6,7 +6,7 @@
  *   eval: {limit, calibration}          evaluation and calibration sample counts
  *   weights / activations:              axes, each a list; the plan is their product
  *       {bits, scheme, granularity, range, storage, restricted, rounding}
- *   workflow, backends, measure, repetitions, threads
+ *   workflow, backends, measure, repetitions, interleave, threads
  *   requant: [fp32, gemmlowp]           requantization rule(s) of static items
  *   qat: {epochs, limit}                QAT fine-tuning: epochs, training images
  * A list-valued key also accepts a single scalar (bits: 8 == bits: [8]).
@@ -32,6 +32,7 @@ enum {
   QB_SWEEP_MAX_MODELS = 16,
   QB_SWEEP_MAX_AXIS = 16, /* values per axis */
   QB_SWEEP_MAX_THREADS = 8,
+  QB_SWEEP_MAX_INTERLEAVE = 64, /* = QB_SWEEP_GROUP_MAX */
   QB_SWEEP_PATH_MAX = 512,
   QB_SWEEP_NAME_MAX = 64,
   QB_SWEEP_CONFIG_MAX_BYTES = 1 << 20, /* a config file of more is refused */
@@ -108,6 +109,7 @@ typedef struct {
   size_t nbackends;
   unsigned measure; /* qb_measure bits */
   int repetitions;
+  int interleave; /* speed: items whose repetitions are timed in interleaved rounds */
   int threads[QB_SWEEP_MAX_THREADS];
   size_t nthreads;
   long qat_epochs; /* fine-tuning epochs of qat items */

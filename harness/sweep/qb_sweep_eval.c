@@ -32,6 +32,8 @@ void qb_sweep_evaluator_free(qb_sweep_evaluator* ev) {
   qb_eval_model_free(&ev->tuned);
   free(ev->outcome.probe);
   qb_result_rows_free(&ev->outcome.rows);
+  for (size_t k = 0; k < ev->npending; k++) qb_quant_free(ev->pending[k].q);
+  free(ev->pending);
   free(ev);
 }
 
@@ -295,6 +297,18 @@ static int eval_numerics(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err
   return rc;
 }
 
+/* Keeps the evaluated item (its state) for qb_sweep_eval_speed_group. */
+static int keep_pending(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err) {
+  if (!ev->pending && !(ev->pending = calloc(QB_SWEEP_GROUP_MAX, sizeof *ev->pending)))
+    return qb_quant_free(it->q), qb_fail(err, "out of memory");
+  if (ev->npending == QB_SWEEP_GROUP_MAX)
+    return qb_quant_free(it->q),
+           qb_fail(err, "%s: %d items evaluated without qb_sweep_eval_speed_group", it->item->id,
+                   QB_SWEEP_GROUP_MAX);
+  ev->pending[ev->npending++] = *it;
+  return 0;
+}
+
 int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
                        qb_result_rows* rows, qb_error* err) {
   qb_sweep_evaluator* ev = ctx;
@@ -310,8 +324,28 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
   const unsigned ms = cfg->measure;
   if (!rc && (ms & (QB_MEASURE_ACCURACY | QB_MEASURE_PER_LAYER | QB_MEASURE_SENSITIVITY)))
     rc = eval_numerics(ev, &it, err);
-  if (!rc && (ms & QB_MEASURE_SPEED)) rc = qb_eval_speed(&it, err);
   if (!rc && (ms & QB_MEASURE_MEMORY)) rc = qb_eval_memory(&it, err);
+  if (!rc && (ms & QB_MEASURE_SPEED)) return keep_pending(ev, &it, err);
   qb_quant_free(it.q);
+  return rc;
+}
+
+int qb_sweep_eval_speed_group(void* ctx, const qb_sweep_config* cfg,
+                              const qb_plan_item* const* items, qb_result_rows* const* rows,
+                              size_t n, qb_error* err) {
+  qb_sweep_evaluator* ev = ctx;
+  int rc = 0;
+  if (!(cfg->measure & QB_MEASURE_SPEED)) return 0;
+  qb_eval_item* group[QB_SWEEP_GROUP_MAX];
+  if (n != ev->npending || n > QB_SWEEP_GROUP_MAX)
+    rc = qb_fail(err, "speed of %zu items asked, %zu evaluated", n, ev->npending);
+  for (size_t k = 0; !rc && k < n; k++) {
+    if (ev->pending[k].item != items[k] || ev->pending[k].rows != rows[k])
+      rc = qb_fail(err, "%s: not the item evaluated in this place of the group", items[k]->id);
+    group[k] = &ev->pending[k];
+  }
+  if (!rc) rc = qb_eval_speed_group(group, n, err);
+  for (size_t k = 0; k < ev->npending; k++) qb_quant_free(ev->pending[k].q);
+  ev->npending = 0;
   return rc;
 }

@@ -59,6 +59,7 @@
 #include "qb_result.h"
 #include "qb_sweep_config.h"
 #include "qb_sweep_plan.h"
+#include "qb_sweep_run.h"
 
 enum {
   QB_SWEEP_PROBE_DEFAULT = 32,  /* probe batch for per-layer errors */
@@ -90,8 +91,19 @@ size_t qb_sweep_evaluator_high_cv(const qb_sweep_evaluator* ev);
  * evaluated backend (each evaluated fully and flagged "probe-mismatch"). */
 size_t qb_sweep_evaluator_probe_mismatches(const qb_sweep_evaluator* ev);
 
-/* A qb_sweep_eval_fn: ctx is a qb_sweep_evaluator. */
+/* A qb_sweep_eval_fn: ctx is a qb_sweep_evaluator. Everything but speed; an item
+ * whose config measures speed stays pending (its state kept) until
+ * qb_sweep_eval_speed_group times it. */
 int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
                        qb_result_rows* rows, qb_error* err);
+/* A qb_sweep_group_fn: times the pending items (the last n evaluated, in order; items
+ * and rows as given to qb_sweep_eval_item) together, see qb_sweep_eval_perf.c. */
+int qb_sweep_eval_speed_group(void* ctx, const qb_sweep_config* cfg,
+                              const qb_plan_item* const* items, qb_result_rows* const* rows,
+                              size_t n, qb_error* err);
+/* Which of n items repetition `slot` of round `round` times: round r starts at item
+ * r mod n and goes round (deterministic, every item in every position equally often
+ * when the repetitions are a multiple of n). */
+size_t qb_sweep_interleave_item(size_t n, size_t round, size_t slot);
 
 #endif

@@ -62,10 +62,13 @@ struct qb_sweep_evaluator {
   /* The last evaluation of an exactness class (the plan puts backends innermost, so a
    * qconfig's backends are consecutive). */
   qb_eval_outcome outcome;
+  /* Items evaluated but not yet timed (qb_sweep_eval_speed_group times them). */
+  struct qb_eval_item_s* pending;
+  size_t npending;
 };
 
 /* The item's context during its measurements. */
-typedef struct {
+typedef struct qb_eval_item_s {
   const qb_sweep_config* cfg;
   const qb_plan_item* item;
   qb_eval_model* em;                 /* the model quantized: ev->model, or ev->tuned (qat) */
@@ -100,7 +103,8 @@ int qb_eval_layers(qb_eval_item* it, qb_error* err);
 /* qb_sweep_eval_sens.c */
 int qb_eval_sensitivity(qb_eval_item* it, qb_error* err);
 /* qb_sweep_eval_perf.c: latency and memory. */
-int qb_eval_speed(qb_eval_item* it, qb_error* err);
+/* The items share one model (a speed group); their repetitions interleave. */
+int qb_eval_speed_group(qb_eval_item* const* items, size_t n, qb_error* err);
 int qb_eval_memory(qb_eval_item* it, qb_error* err);
 
 #endif

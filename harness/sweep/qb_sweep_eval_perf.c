@@ -1,14 +1,23 @@
-/* Speed and memory of one item.
+/* Speed and memory of one item; speed of a group of items together.
  *
  * Latency is measured at batch 1 (one image, the deployment case) by Google Benchmark
  * through the shim (harness/bench/qb_gbench.h): one benchmark per item and thread
- * count, `model/<item id>/threads:<T>`, real time, `repetitions` repetitions of at
- * least GBENCH_MIN_TIME_S each (Google Benchmark sizes the iteration count on the
- * first repetition, which also warms up, and reuses it). Each repetition's wall time
- * per inference is a latency_sample; its JSON goes to the run's gbench.json.
- * Per-layer times are the intervals between consecutive node hooks, summed over the
- * iterations of a repetition and divided by their count (a layer's time includes the
- * hook's clock read, ~20 ns). */
+ * count, `model/<item id>/threads:<T>`, real time. Per thread count, the items of a
+ * group (qb_sweep_eval_speed_group) are timed together:
+ *   1. warm-up: each item's benchmark runs once, unrecorded (caches, branch predictors
+ *      and the thread pool warm);
+ *   2. `repetitions` rounds; round r times one repetition of every item (Google
+ *      Benchmark sizing its iteration count to at least GBENCH_MIN_TIME_S, which warms
+ *      that item up again after the others ran) in the order
+ *      qb_sweep_interleave_item(n, r, .) (each round starts one item later), so a
+ *      burst of machine noise spreads over items instead of landing on one item's
+ *      consecutive repetitions.
+ * Each repetition's wall time per inference is a latency_sample and one entry of the
+ * run's gbench.json (an item's repetitions are its entries of one name). Per-layer
+ * times are the intervals between consecutive node hooks, summed over the iterations
+ * of a repetition and divided by their count (a layer's time includes the hook's
+ * clock read, ~20 ns). The fp32 baseline is timed the same way, alone, the first time
+ * a model and thread count are asked for. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,24 +34,27 @@ enum { CV_WARNINGS = 5 };
 /* Short: the quick sweep times ~550 items; 5 ms is ~50 runs of a small model. */
 static const double GBENCH_MIN_TIME_S = 0.005;
 
+size_t qb_sweep_interleave_item(size_t n, size_t round, size_t slot) {
+  return n ? (round + slot) % n : 0;
+}
+
 static double now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return 1e9 * (double)t.tv_sec + (double)t.tv_nsec;
 }
 
-/* One benchmark (item x thread count, or the fp32 model x thread count) while Google
- * Benchmark runs it. */
+/* One benchmark (item x thread count, or the fp32 model x thread count). */
 typedef struct {
   qb_eval_item* it;
   bool fp32;       /* the fp32 model (no quantization state) */
   size_t nn, reps;
+  char name[QB_PLAN_ID_MAX + 64];
+  long rep;        /* repetition being timed; -1 during the warm-up */
   double last;     /* clock at the previous hook */
   double* node_ns; /* per node, summed over the current call's iterations */
-  double* layer;   /* [node][slot]: per-iteration node time of the last `reps` calls */
-  size_t calls;    /* calls of the benchmark function (sizing runs + repetitions) */
+  double* layer;   /* [node][rep]: per-iteration node time */
   double* e2e;     /* per repetition, from Google Benchmark */
-  size_t ne2e;
   bool failed;
   qb_error run_err;
 } bench;
@@ -63,9 +75,8 @@ static int run_once(bench* b, qb_error* err) {
   return qb_model_run(&b->it->em->m, &x, &exec, err);
 }
 
-/* The benchmark function. Google Benchmark reports the last call of each repetition
- * (the first repetition's earlier calls size the iteration count), so the node times
- * of the last `reps` calls, kept in a ring, are those of the reported repetitions. */
+/* The benchmark function (called once per iteration-count trial; the last call is the
+ * repetition Google Benchmark reports). */
 static void bm_model(qb_gbench_state* st, void* user) {
   bench* b = user;
   memset(b->node_ns, 0, b->nn * sizeof *b->node_ns);
@@ -76,16 +87,70 @@ static void bm_model(qb_gbench_state* st, void* user) {
       break;
     }
   const int64_t n = qb_gbench_iterations(st);
-  const size_t slot = b->calls++ % b->reps;
+  if (b->rep < 0) return;
   for (size_t k = 0; k < b->nn; k++)
-    b->layer[k * b->reps + slot] = n > 0 ? b->node_ns[k] / (double)n : 0.0;
+    b->layer[k * b->reps + (size_t)b->rep] = n > 0 ? b->node_ns[k] / (double)n : 0.0;
 }
 
 static void on_repetition(const qb_gbench_repetition* rep, void* user) {
   bench* b = user;
   if (rep->error) b->failed = true;
-  if (b->ne2e < b->reps) b->e2e[b->ne2e++] = rep->real_ns_per_iteration;
+  if (b->rep >= 0) b->e2e[b->rep] = rep->real_ns_per_iteration;
 }
+
+/* Registers and runs b's benchmark once: the warm-up (rep < 0, nothing written) or
+ * repetition b->rep (its JSON appended to the run's gbench.json). Google Benchmark
+ * sizes the iteration count each time (1, 10, ... calls until GBENCH_MIN_TIME_S) and
+ * reports the last call, whose node times bm_model keeps. */
+static int run_benchmark(bench* b, int threads, qb_error* err) {
+  qb_gbench_options o = qb_gbench_default_options();
+  /* No fixed iteration count and no repetition count: either would enter the name
+   * (".../iterations:N/repeats:R"), which must stay the same run to run for compare. */
+  o.min_time_s = GBENCH_MIN_TIME_S;
+  o.use_real_time = true;
+  o.threads = threads;
+  if (qb_gbench_register(b->name, bm_model, b, &o))
+    return qb_fail(err, "%s: cannot register", b->name);
+  const char* json = b->rep < 0 ? NULL : b->it->gbench_json;
+  const int n = qb_gbench_run_collect(json, on_repetition, b);
+  if (n < 0) return qb_fail(err, "%s: cannot write %s", b->name, json);
+  if (b->failed)
+    return qb_fail(err, "%s: %s", b->name, b->run_err.msg[0] ? b->run_err.msg : "benchmark failed");
+  if (n != 1) return qb_fail(err, "%s: no repetition reported", b->name);
+  return 0;
+}
+
+static int bench_init(bench* b, qb_eval_item* it, bool fp32, int threads, qb_error* err) {
+  const size_t nn = it->em->m.nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
+  *b = (bench){.it = it,
+               .fp32 = fp32,
+               .nn = nn,
+               .reps = reps,
+               .rep = -1,
+               .node_ns = calloc(nn ? nn : 1, sizeof(double)),
+               .layer = calloc((nn ? nn : 1) * reps, sizeof(double)),
+               .e2e = calloc(reps, sizeof(double))};
+  if (fp32) snprintf(b->name, sizeof b->name, "model-fp32/%s/threads:%d", it->model_name, threads);
+  else snprintf(b->name, sizeof b->name, "model/%s/threads:%d", it->item->id, threads);
+  return b->node_ns && b->layer && b->e2e ? 0 : qb_fail(err, "out of memory");
+}
+
+static void bench_free(bench* b) { free(b->node_ns), free(b->layer), free(b->e2e); }
+
+/* Warm-up of every benchmark, then the interleaved rounds (see the header). */
+static int time_interleaved(bench* b, size_t n, int threads, qb_error* err) {
+  for (size_t k = 0; k < n; k++)
+    if (run_benchmark(&b[k], threads, err)) return -1;
+  const size_t reps = n ? b[0].reps : 0;
+  for (size_t r = 0; r < reps; r++)
+    for (size_t slot = 0; slot < n; slot++) {
+      bench* x = &b[qb_sweep_interleave_item(n, r, slot)];
+      x->rep = (long)r;
+      if (run_benchmark(x, threads, err)) return -1;
+    }
+  return 0;
+}
+
 static int latency_rows(qb_eval_item* it, const char* layer, const char* kernel, int threads,
                         const double* v, size_t n, qb_error* err) {
   for (size_t r = 0; r < n; r++)
@@ -102,50 +167,6 @@ static int latency_rows(qb_eval_item* it, const char* layer, const char* kernel,
              : 0;
 }
 
-/* Rotates the ring of bm_model so that [node][r] is repetition r. */
-static void order_layers(bench* b) {
-  const size_t first = b->calls % b->reps; /* slot of the oldest kept call */
-  double* tmp = malloc(b->reps * sizeof *tmp);
-  if (!tmp) return;
-  for (size_t k = 0; k < b->nn; k++) {
-    double* row = b->layer + k * b->reps;
-    for (size_t r = 0; r < b->reps; r++) tmp[r] = row[(first + r) % b->reps];
-    memcpy(row, tmp, b->reps * sizeof *tmp);
-  }
-  free(tmp);
-}
-
-/* Registers and runs the item's benchmark on `threads` threads. */
-static int run_benchmark(bench* b, int threads, qb_error* err) {
-  char name[QB_PLAN_ID_MAX + 64];
-  if (b->fp32) snprintf(name, sizeof name, "model-fp32/%s/threads:%d", b->it->model_name, threads);
-  else snprintf(name, sizeof name, "model/%s/threads:%d", b->it->item->id, threads);
-  qb_gbench_options o = qb_gbench_default_options();
-  o.min_time_s = GBENCH_MIN_TIME_S;
-  o.repetitions = (int)b->reps;
-  o.use_real_time = true;
-  o.threads = threads;
-  if (qb_gbench_register(name, bm_model, b, &o)) return qb_fail(err, "%s: cannot register", name);
-  if (qb_gbench_run_collect(b->it->gbench_json, on_repetition, b) < 0)
-    return qb_fail(err, "%s: cannot write %s", name, b->it->gbench_json);
-  if (b->failed)
-    return qb_fail(err, "%s: %s", name, b->run_err.msg[0] ? b->run_err.msg : "benchmark failed");
-  if (b->ne2e != b->reps || b->calls < b->reps)
-    return qb_fail(err, "%s: %zu of %zu repetitions reported", name, b->ne2e, b->reps);
-  order_layers(b);
-  return 0;
-}
-
-static bench bench_new(qb_eval_item* it, bool fp32, size_t nn, size_t reps) {
-  return (bench){.it = it,
-                 .fp32 = fp32,
-                 .nn = nn,
-                 .reps = reps,
-                 .node_ns = calloc(nn ? nn : 1, sizeof(double)),
-                 .layer = calloc((nn ? nn : 1) * reps, sizeof(double)),
-                 .e2e = calloc(reps, sizeof(double))};
-}
-
 /* The fp32 model's batch-1 latency on `threads` threads (median of the repetitions),
  * timed the first time a model and count are asked for: the baseline of the
  * item's "speedup_over_fp32", measured at the item's own thread count. */
@@ -156,66 +177,75 @@ static int fp32_latency(qb_eval_item* it, int threads, double* median, qb_error*
       *median = em->fp32_latency_ns[i];
       return 0;
     }
-  const size_t nn = em->m.nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
-  bench b = bench_new(it, true, nn, reps);
-  int rc = -1;
-  if (!b.node_ns || !b.layer || !b.e2e) qb_fail(err, "out of memory");
-  else if (run_benchmark(&b, threads, err) == 0) rc = 0;
+  bench b;
+  int rc = bench_init(&b, it, true, threads, err) || time_interleaved(&b, 1, threads, err) ? -1 : 0;
   if (!rc) {
-    *median = qb_median(b.e2e, reps);
+    *median = qb_median(b.e2e, b.reps);
     if (em->nfp32_latency < QB_SWEEP_MAX_THREADS) {
       em->fp32_latency_threads[em->nfp32_latency] = threads;
       em->fp32_latency_ns[em->nfp32_latency++] = *median;
     }
   }
-  free(b.node_ns), free(b.layer), free(b.e2e);
+  bench_free(&b);
   return rc;
 }
 
-/* Batch-1 latency of the integer run on `threads` threads: the int8 GEMM and int4
- * kernels and the fp32 ops (layers left in fp32, weight-only layers) all get the
- * same count, so an fp32 item and an int8 item at T threads compare like with like.
- * Results are identical for any count, only time changes. */
-static int eval_speed_threads(qb_eval_item* it, int threads, qb_error* err) {
-  qb_model* m = &it->em->m;
-  if (qb_quant_set_threads(it->q, (size_t)threads, err) ||
-      qb_model_set_threads(m, (size_t)threads, err))
-    return -1;
-  if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
-  const size_t nn = m->nnodes, reps = (size_t)(it->cfg->repetitions > 0 ? it->cfg->repetitions : 1);
-  bench b = bench_new(it, false, nn, reps);
-  int rc = -1;
-  double fp32_ns;
-  if (!b.node_ns || !b.layer || !b.e2e) {
-    qb_fail(err, "out of memory");
-    goto done;
-  }
-  if (run_benchmark(&b, threads, err) || fp32_latency(it, threads, &fp32_ns, err)) goto done;
-  rc = latency_rows(it, it->model_name, "", threads, b.e2e, reps, err);
+/* The rows of one timed item: end to end (with the fp32 baseline) and per layer. */
+static int speed_rows(bench* b, int threads, double fp32_ns, qb_error* err) {
+  qb_eval_item* it = b->it;
+  const qb_model* m = &it->em->m;
+  const size_t reps = b->reps;
+  int rc = latency_rows(it, it->model_name, "", threads, b->e2e, reps, err);
   if (!rc)
     rc = qb_eval_row(it, it->model_name, qb_model_f32_gemm_name(), threads, "latency_fp32_median",
                      fp32_ns, "ns", err) ||
                  qb_eval_row(it, it->model_name, "", threads, "speedup_over_fp32",
-                             fp32_ns / qb_median(b.e2e, reps), "", err)
+                             fp32_ns / qb_median(b->e2e, reps), "", err)
              ? -1
              : 0;
-  for (size_t k = 0; !rc && k < nn; k++) {
+  for (size_t k = 0; !rc && k < b->nn; k++) {
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
     rc = latency_rows(it, li.name ? li.name : m->nodes[k].name, li.kernel, threads,
-                      b.layer + k * reps, reps, err);
+                      b->layer + k * reps, reps, err);
   }
-done:
-  free(b.node_ns), free(b.layer), free(b.e2e);
   return rc;
 }
 
-int qb_eval_speed(qb_eval_item* it, qb_error* err) {
-  const size_t n = it->cfg->nthreads ? it->cfg->nthreads : 1;
-  for (size_t i = 0; i < n; i++)
-    if (eval_speed_threads(it, it->cfg->nthreads ? it->cfg->threads[i] : 1, err)) return -1;
-  return qb_quant_set_threads(it->q, 1, err) || qb_model_set_threads(&it->em->m, 1, err) ? -1 : 0;
+/* Batch-1 latency of n items on `threads` threads: the int8 GEMM and int4 kernels and
+ * the fp32 ops (layers left in fp32, weight-only layers) all get the same count, so an
+ * fp32 item and an int8 item at T threads compare like with like. Results are
+ * identical for any count, only time changes. The items share one model. */
+static int speed_threads(qb_eval_item* const* items, size_t n, int threads, qb_error* err) {
+  qb_model* m = &items[0]->em->m;
+  if (qb_model_set_threads(m, (size_t)threads, err)) return -1;
+  if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
+  double fp32_ns;
+  if (fp32_latency(items[0], threads, &fp32_ns, err)) return -1;
+  bench* b = calloc(n, sizeof *b);
+  if (!b) return qb_fail(err, "out of memory");
+  int rc = 0;
+  size_t ready = 0;
+  for (; !rc && ready < n; ready++)
+    rc = qb_quant_set_threads(items[ready]->q, (size_t)threads, err) ||
+         bench_init(&b[ready], items[ready], false, threads, err);
+  if (!rc) rc = time_interleaved(b, n, threads, err);
+  for (size_t k = 0; !rc && k < n; k++) rc = speed_rows(&b[k], threads, fp32_ns, err);
+  for (size_t k = 0; k < ready; k++) bench_free(&b[k]);
+  free(b);
+  return rc;
+}
+
+int qb_eval_speed_group(qb_eval_item* const* items, size_t n, qb_error* err) {
+  if (!n) return 0;
+  const qb_sweep_config* cfg = items[0]->cfg;
+  const size_t nt = cfg->nthreads ? cfg->nthreads : 1;
+  for (size_t i = 0; i < nt; i++)
+    if (speed_threads(items, n, cfg->nthreads ? cfg->threads[i] : 1, err)) return -1;
+  for (size_t k = 0; k < n; k++)
+    if (qb_quant_set_threads(items[k]->q, 1, err)) return -1;
+  return qb_model_set_threads(&items[0]->em->m, 1, err);
 }
 
 int qb_eval_memory(qb_eval_item* it, qb_error* err) {

@@ -124,7 +124,7 @@ typedef struct {
   char csv[1100], json[1100], runjson[1100];
   qb_results_db* db;
   qb_result_rows all;  /* every recorded row of the run, in CSV order (for results.json) */
-  qb_result_rows item; /* the rows of the item being evaluated */
+  qb_result_rows item[QB_SWEEP_GROUP_MAX]; /* the rows of the group's items */
   done_set done;
   double json_written_at; /* CLOCK_MONOTONIC seconds */
   bool json_stale;        /* rows recorded since results.json was last written */
@@ -300,8 +300,8 @@ static int start_run(sweep* s, const qb_plan* plan, qb_sweep_summary* sum, qb_er
   return rc;
 }
 
-static void set_identity(sweep* s, const qb_plan_item* it) {
-  qb_result_row* r = &s->item.identity;
+static void set_identity(sweep* s, qb_result_rows* rows, const qb_plan_item* it) {
+  qb_result_row* r = &rows->identity;
   memset(r, 0, sizeof *r);
   snprintf(r->run_id, sizeof r->run_id, "%s", s->run_id);
   snprintf(r->item_id, sizeof r->item_id, "%s", it->id);
@@ -347,41 +347,83 @@ static int write_json(sweep* s, qb_error* err) {
 }
 
 /* Steps 2-4 of the header: CSV, DB, JSON. */
-static int record_item(sweep* s, const qb_plan_item* it, qb_error* err) {
-  if (qb_results_csv_append(s->csv, s->item.rows, s->item.count, err)) return -1;
-  if (qb_results_db_commit_item(s->db, s->run_id, it->id, s->item.rows, s->item.count, err))
+static int record_item(sweep* s, const qb_plan_item* it, const qb_result_rows* rows,
+                       qb_error* err) {
+  if (qb_results_csv_append(s->csv, rows->rows, rows->count, err)) return -1;
+  if (qb_results_db_commit_item(s->db, s->run_id, it->id, rows->rows, rows->count, err))
     return -1;
-  for (size_t i = 0; i < s->item.count; i++) {
+  for (size_t i = 0; i < rows->count; i++) {
     qb_result_row* r = qb_result_rows_add(&s->all, "", "", 0, "", 0.0, "");
     if (!r) return qb_fail(err, "out of memory");
-    *r = s->item.rows[i];
+    *r = rows->rows[i];
   }
   s->json_stale = true;
   return now_seconds() - s->json_written_at >= QB_SWEEP_JSON_INTERVAL ? write_json(s, err) : 0;
 }
 
-static int run_items(sweep* s, const qb_plan* plan, qb_sweep_summary* sum, qb_error* err) {
-  for (size_t i = 0; i < plan->nitems; i++) {
-    const qb_plan_item* it = &plan->items[i];
+/* Items that may share a speed group: one model, and for qat one fine-tuned model
+ * (the item id without its backend). */
+static bool same_group(const qb_plan_item* a, const qb_plan_item* b) {
+  if (a->model != b->model || (a->workflow == QB_WORKFLOW_QAT) != (b->workflow == QB_WORKFLOW_QAT))
+    return false;
+  if (a->workflow != QB_WORKFLOW_QAT) return true;
+  const char* sa = strrchr(a->id, '/');
+  const char* sb = strrchr(b->id, '/');
+  return sa && sb && sa - a->id == sb - b->id && !strncmp(a->id, b->id, (size_t)(sa - a->id));
+}
+
+/* Evaluates plan items [i, ...) that form the next group (pending items only), then
+ * their speed, then records them; *next = the first item after the group. */
+static int run_group(sweep* s, const qb_plan* plan, size_t i, size_t* next, qb_sweep_summary* sum,
+                     qb_error* err) {
+  const size_t cap = s->opt->speed ? (s->opt->group ? s->opt->group : 1) : 1;
+  const qb_plan_item* items[QB_SWEEP_GROUP_MAX];
+  qb_result_rows* rows[QB_SWEEP_GROUP_MAX];
+  size_t n = 0, j = i;
+  for (; j < plan->nitems && n < cap && n < QB_SWEEP_GROUP_MAX; j++) {
+    const qb_plan_item* it = &plan->items[j];
     if (done_complete(&s->done, it->id)) {
       sum->already_done++;
       continue;
     }
-    if (g_stop) {
-      sum->interrupted = true;
-      break;
-    }
-    set_identity(s, it);
-    qb_result_rows_clear(&s->item);
+    if (n && !same_group(items[0], it)) break;
+    set_identity(s, &s->item[n], it);
+    qb_result_rows_clear(&s->item[n]);
     qb_error eval_err = {{0}};
-    if (s->opt->eval(s->opt->eval_ctx, s->cfg, it, &s->item, &eval_err)) {
+    if (s->opt->eval(s->opt->eval_ctx, s->cfg, it, &s->item[n], &eval_err)) {
       sum->failed++;
       report_failure(s, it, eval_err.msg);
       continue;
     }
-    if (record_item(s, it, err)) return -1;
+    items[n] = it, rows[n] = &s->item[n];
+    n++;
+  }
+  *next = j;
+  qb_error speed_err = {{0}};
+  const bool timed = !n || !s->opt->speed ||
+                     !s->opt->speed(s->opt->eval_ctx, s->cfg, items, rows, n, &speed_err);
+  for (size_t k = 0; k < n; k++) {
+    if (!timed) {
+      sum->failed++;
+      report_failure(s, items[k], speed_err.msg);
+      continue;
+    }
+    if (record_item(s, items[k], rows[k], err)) return -1;
     sum->done++;
-    sum->rows += s->item.count;
+    sum->rows += rows[k]->count;
+  }
+  return 0;
+}
+
+static int run_items(sweep* s, const qb_plan* plan, qb_sweep_summary* sum, qb_error* err) {
+  for (size_t i = 0; i < plan->nitems;) {
+    if (g_stop) {
+      for (; i < plan->nitems; i++)
+        if (done_complete(&s->done, plan->items[i].id)) sum->already_done++;
+        else sum->interrupted = true;
+      break;
+    }
+    if (run_group(s, plan, i, &i, sum, err)) return -1;
   }
   if (s->opt->log && s->repeats)
     fprintf(s->opt->log, "  (%zu more items failed with the same error)\n", s->repeats);
@@ -402,7 +444,7 @@ int qb_sweep_run(const qb_sweep_config* cfg, const qb_plan* plan, const qb_sweep
   snprintf(s->json, sizeof s->json, "%s/results.json", opt->run_dir);
   snprintf(s->runjson, sizeof s->runjson, "%s/run.json", opt->run_dir);
   qb_result_rows_init(&s->all);
-  qb_result_rows_init(&s->item);
+  for (size_t k = 0; k < QB_SWEEP_GROUP_MAX; k++) qb_result_rows_init(&s->item[k]);
   int rc = start_run(s, plan, summary, err);
   /* results.json always reflects the CSV after a (re)start, even if nothing runs. */
   if (!rc) rc = write_json(s, err);
@@ -410,7 +452,7 @@ int qb_sweep_run(const qb_sweep_config* cfg, const qb_plan* plan, const qb_sweep
   qb_results_db_close(s->db);
   if (s->lock_fd >= 0) close(s->lock_fd);
   qb_result_rows_free(&s->all);
-  qb_result_rows_free(&s->item);
+  for (size_t k = 0; k < QB_SWEEP_GROUP_MAX; k++) qb_result_rows_free(&s->item[k]);
   done_free(&s->done);
   free(s);
   return rc;

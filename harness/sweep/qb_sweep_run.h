@@ -1,8 +1,11 @@
 /* Running a sweep plan: evaluate each item through a callback, record its rows in
  * results.csv, the SQLite history and results.json, and resume an interrupted run.
  *
- * Per item, in this order:
- *   1. eval(item) fills a row set in memory (nothing is written yet);
+ * Items run in groups (one item each unless opt.speed is set: then up to opt.group
+ * consecutive pending items of one model, so that their speed measurements can
+ * interleave, qb_sweep_group_fn). Per item, in this order:
+ *   1. eval(item) fills a row set in memory (nothing is written yet); after the
+ *      group's eval calls, speed(group) adds the speed rows;
  *   2. the rows are appended to results.csv in one write() + fsync;
  *   3. one SQLite transaction inserts the rows and the item's completion marker;
  *   4. results.json is replaced atomically with every row of the run so far, at most
@@ -41,6 +44,17 @@
 typedef int (*qb_sweep_eval_fn)(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* item,
                                 qb_result_rows* rows, qb_error* err);
 
+/* Speed of a group of items that eval has just evaluated (in plan order, only those it
+ * did not fail), timed together so that their repetitions interleave: appends each
+ * item's speed rows to rows[k]. Returning -1 (err filled) fails the group's items. */
+typedef int (*qb_sweep_group_fn)(void* ctx, const qb_sweep_config* cfg,
+                                 const qb_plan_item* const* items, qb_result_rows* const* rows,
+                                 size_t n, qb_error* err);
+
+/* Items evaluated together as one speed group, at most: consecutive pending items of
+ * one model (of one fine-tuned model for qat items). */
+enum { QB_SWEEP_GROUP_MAX = QB_SWEEP_MAX_INTERLEAVE };
+
 enum { QB_SWEEP_JSON_INTERVAL = 2 }; /* seconds */
 
 typedef struct {
@@ -51,6 +65,10 @@ typedef struct {
   qb_sweep_eval_fn eval;
   void* eval_ctx;
   FILE* log;              /* progress and per-item errors; NULL = quiet */
+  /* NULL: eval measures everything itself, one item at a time. Else eval leaves speed to
+   * it, and items are run in groups of up to `group` (1..QB_SWEEP_GROUP_MAX). */
+  qb_sweep_group_fn speed;
+  size_t group;
 } qb_sweep_options;
 
 typedef struct {

@@ -218,7 +218,7 @@ static int make_fixture(fixture* fx) {
 
 static int run(fixture* fx, const char* dir, const char* db, bool resume, fake_eval* f,
                qb_sweep_summary* sum) {
-  qb_sweep_options opt = {dir, db, resume, false, fake, f, NULL};
+  qb_sweep_options opt = {dir, db, resume, false, fake, f, NULL, NULL, 0};
   qb_error err = {{0}};
   const int rc = qb_sweep_run(&fx->cfg, &fx->plan, &opt, sum, &err);
   if (rc) fprintf(stderr, "sweep: %s\n", err.msg);
@@ -311,7 +311,7 @@ static void test_resume(void) {
   QB_CHECK_EQ_INT(count_in_file(json, "\"item_id\""), npart);
 
   /* A new run cannot reuse the folder. */
-  qb_sweep_options opt = {dir, db, false, false, fake, &g, NULL};
+  qb_sweep_options opt = {dir, db, false, false, fake, &g, NULL, NULL, 0};
   qb_error err = {{0}};
   QB_CHECK(qb_sweep_run(&fx.cfg, &fx.plan, &opt, &sum, &err) == -1);
   QB_CHECK(strstr(err.msg, "already holds a run") != NULL);
@@ -333,7 +333,7 @@ static void test_resume(void) {
   snprintf(lock, sizeof lock, "%s/.lock", dir);
   const int lock_fd = open(lock, O_RDWR);
   QB_CHECK(lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) == 0);
-  opt = (qb_sweep_options){dir, db, true, false, fake, &g, NULL};
+  opt = (qb_sweep_options){dir, db, true, false, fake, &g, NULL, NULL, 0};
   QB_CHECK(qb_sweep_run(&fx.cfg, &fx.plan, &opt, &sum, &err) == -1);
   QB_CHECK_MSG(strstr(err.msg, "another qbench sweep is using this run folder") != NULL, "%s",
                err.msg);
@@ -377,7 +377,7 @@ static void test_resume(void) {
   char other[] = "name: t2\n";
   fx.cfg.text = other;
   FILE* log = tmpfile();
-  opt = (qb_sweep_options){dir, db, true, false, fake, &none, log};
+  opt = (qb_sweep_options){dir, db, true, false, fake, &none, log, NULL, 0};
   QB_CHECK(qb_sweep_run(&fx.cfg, &fx.plan, &opt, &sum, &err) == 0);
   fx.cfg.text = text;
   QB_CHECK_EQ_INT(none.calls, 0);
@@ -390,7 +390,7 @@ static void test_resume(void) {
   check_same_rows(dir, &ref);
 
   /* Resuming a folder that is not a run is an error. */
-  opt = (qb_sweep_options){g_tmp, db, true, false, fake, &none, NULL};
+  opt = (qb_sweep_options){g_tmp, db, true, false, fake, &none, NULL, NULL, 0};
   QB_CHECK(qb_sweep_run(&fx.cfg, &fx.plan, &opt, &sum, &err) == -1);
   QB_CHECK(strstr(err.msg, "not a run folder") != NULL);
 

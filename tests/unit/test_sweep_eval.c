@@ -22,6 +22,8 @@
 
 static char g_tmp[256];
 static const int kReps = 2;
+/* Items timed together (interleaved); a stop request ends the run after a group. */
+static const size_t kGroup = 3;
 
 static const char* kConfig =
     "name: t\n"
@@ -86,6 +88,12 @@ static int eval_then_stop(void* ctx, const qb_sweep_config* cfg, const qb_plan_i
   return rc;
 }
 
+static int speed_of(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* const* items,
+                    qb_result_rows* const* rows, size_t n, qb_error* err) {
+  stopper* st = ctx;
+  return qb_sweep_eval_speed_group(st->ev, cfg, items, rows, n, err);
+}
+
 static int run_sweep(const qb_sweep_config* cfg, const qb_plan* plan, const char* dir, bool resume,
                      size_t stop_after, qb_sweep_summary* sum) {
   char db[400];
@@ -94,7 +102,7 @@ static int run_sweep(const qb_sweep_config* cfg, const qb_plan* plan, const char
   snprintf(gbench, sizeof gbench, "%s/gbench.json", dir);
   const qb_sweep_eval_options eo = {NULL, 0, NULL, gbench, plan, 0};
   stopper st = {qb_sweep_evaluator_new(&eo), 0, stop_after};
-  const qb_sweep_options opt = {dir, db, resume, false, eval_then_stop, &st, NULL};
+  const qb_sweep_options opt = {dir, db, resume, false, eval_then_stop, &st, NULL, speed_of, kGroup};
   qb_error err = {{0}};
   const int rc = qb_sweep_run(cfg, plan, &opt, sum, &err);
   if (rc) fprintf(stderr, "sweep: %s\n", err.msg);
@@ -306,22 +314,32 @@ static bool timing_metric(const char* m) {
   return !strncmp(m, "latency_", 8) || !strcmp(m, "peak_rss") || !strcmp(m, "speedup_over_fp32");
 }
 
-static void check_same_rows(const qb_result_rows* a, const qb_result_rows* b) {
+/* The deterministic rows of one item, in order, of a and b are the same (items may be
+ * recorded in another order after a resume: a speed group's items are redone only
+ * where incomplete). */
+static size_t same_item_rows(const qb_result_rows* a, const qb_result_rows* b, const char* id) {
   size_t i = 0, j = 0, compared = 0;
   for (;;) {
-    while (i < a->count && timing_metric(a->rows[i].metric)) i++;
-    while (j < b->count && timing_metric(b->rows[j].metric)) j++;
+    while (i < a->count && (strcmp(a->rows[i].item_id, id) || timing_metric(a->rows[i].metric))) i++;
+    while (j < b->count && (strcmp(b->rows[j].item_id, id) || timing_metric(b->rows[j].metric))) j++;
     if (i == a->count || j == b->count) break;
     const qb_result_row *x = &a->rows[i++], *y = &b->rows[j++];
-    const bool same = !strcmp(x->item_id, y->item_id) && !strcmp(x->layer, y->layer) &&
-                      !strcmp(x->metric, y->metric) &&
+    const bool same = !strcmp(x->layer, y->layer) && !strcmp(x->metric, y->metric) &&
+                      !strcmp(x->evaluated_on, y->evaluated_on) &&
+                      !strcmp(x->exact_check, y->exact_check) &&
                       (x->value == y->value || (isnan(x->value) && isnan(y->value)));
-    QB_CHECK_MSG(same, "row %zu: %s %s %s %g vs %s %s %s %g", compared, x->item_id, x->layer,
-                 x->metric, x->value, y->item_id, y->layer, y->metric, y->value);
-    if (!same) return;
+    QB_CHECK_MSG(same, "%s: row %zu: %s %s %g vs %s %s %g", id, compared, x->layer, x->metric,
+                 x->value, y->layer, y->metric, y->value);
+    if (!same) return compared;
     compared++;
   }
-  QB_CHECK(i == a->count && j == b->count);
+  QB_CHECK_MSG(i == a->count && j == b->count, "%s: row counts differ", id);
+  return compared;
+}
+
+static void check_same_rows(const qb_plan* plan, const qb_result_rows* a, const qb_result_rows* b) {
+  size_t compared = 0;
+  for (size_t k = 0; k < plan->nitems; k++) compared += same_item_rows(a, b, plan->items[k].id);
   QB_CHECK(compared > 0);
 }
 
@@ -434,12 +452,14 @@ int main(void) {
   snprintf(full, sizeof full, "%s/full", g_tmp);
   snprintf(part, sizeof part, "%s/part", g_tmp);
   qb_sweep_summary sum;
-  /* Interrupted after 1 item (resumed below, after the full run, so that the resumed
-   * run has to take the first item's gbench.json entries from the file). The plan has
-   * at least 2 items on every host (weight-only and static on scalar). */
+  /* Interrupted during the first item, so after the first speed group (resumed below,
+   * after the full run, so that the resumed run has to take the first items' gbench.json
+   * entries from the file). The plan has at least 2 items on every host (weight-only
+   * and static on scalar). */
   QB_CHECK(plan.nitems >= 2);
+  const size_t first = plan.nitems < kGroup ? plan.nitems : kGroup;
   QB_CHECK(run_sweep(&cfg, &plan, part, false, 1, &sum) == 0);
-  QB_CHECK(sum.interrupted && sum.done == 1);
+  QB_CHECK_MSG(sum.interrupted == (first < plan.nitems) && sum.done == first, "done %zu", sum.done);
   QB_CHECK(run_sweep(&cfg, &plan, full, false, 0, &sum) == 0);
   QB_CHECK(sum.done == plan.nitems && sum.failed == 0);
   qb_result_rows a, b;
@@ -450,9 +470,9 @@ int main(void) {
 
   /* The interrupted run resumed: the same rows as the full run. */
   QB_CHECK(run_sweep(&cfg, &plan, part, true, 0, &sum) == 0);
-  QB_CHECK(!sum.interrupted && sum.already_done == 1 && sum.done == plan.nitems - 1);
+  QB_CHECK(!sum.interrupted && sum.already_done == first && sum.done == plan.nitems - first);
   read_rows(part, &b);
-  check_same_rows(&a, &b);
+  check_same_rows(&plan, &a, &b);
   check_gbench_json(part, &plan);
   qb_result_rows_free(&b);
 
@@ -462,14 +482,15 @@ int main(void) {
    * stale .tmp is left. The resume redoes the first item and rewrites the file. */
   char lost[300];
   snprintf(lost, sizeof lost, "%s/lost", g_tmp);
-  QB_CHECK(run_sweep(&cfg, &plan, lost, false, 1, &sum) == 0 && sum.done == 1);
+  QB_CHECK(run_sweep(&cfg, &plan, lost, false, 1, &sum) == 0 && sum.done == first);
   plant_gbench_without(full, lost, plan.items[0].id);
   QB_CHECK(run_sweep(&cfg, &plan, lost, true, 0, &sum) == 0);
-  QB_CHECK_MSG(sum.already_done == 0 && sum.done == plan.nitems && sum.dropped_csv_rows > 0,
+  QB_CHECK_MSG(sum.already_done == first - 1 && sum.done == plan.nitems - (first - 1) &&
+                   sum.dropped_csv_rows > 0,
                "already done %zu, done %zu, dropped %zu", sum.already_done, sum.done,
                sum.dropped_csv_rows);
   read_rows(lost, &b);
-  check_same_rows(&a, &b);
+  check_same_rows(&plan, &a, &b);
   check_gbench_json(lost, &plan);
   char tmp[400];
   snprintf(tmp, sizeof tmp, "%s/gbench.json.tmp", lost);
