@@ -236,6 +236,8 @@ static int add_entry(qb_compare_result* r, size_t* cap, const series* b, const s
   e->change = NAN;
   e->n_base = b ? b->n : 0;
   e->n_current = c ? c->n : 0;
+  e->cv_base = b && g->k == KIND_SPEED ? qb_cv(b->v, b->n) : NAN;
+  e->cv_current = c && g->k == KIND_SPEED ? qb_cv(c->v, c->n) : NAN;
   if (!b || !c) {
     e->status = b ? QB_CMP_ONLY_BASE : QB_CMP_ONLY_CURRENT;
     r->one_sided++;
@@ -305,8 +307,9 @@ static void md_table(FILE* f, const qb_compare_result* r, int status, const char
   size_t n = 0;
   for (size_t i = 0; i < r->count; i++) n += status < 0 || (int)r->entries[i].status == status;
   if (!n) return;
-  fprintf(f, "\n### %s (%zu)\n\n| what | metric | base | current | change | p | n base/current | status |\n"
-             "| --- | --- | --- | --- | --- | --- | --- | --- |\n", title, n);
+  fprintf(f, "\n### %s (%zu)\n\n| what | metric | base | current | change | p | n base/current | "
+             "CV base/current | status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+          title, n);
   for (size_t i = 0; i < r->count; i++) {
     const qb_compare_entry* e = &r->entries[i];
     if (status >= 0 && (int)e->status != status) continue;
@@ -320,7 +323,10 @@ static void md_table(FILE* f, const qb_compare_result* r, int status, const char
     md_change(f, e);
     if (isnan(e->p)) fputs(" | — |", f);
     else fprintf(f, " | %.3g |", e->p);
-    fprintf(f, " %zu/%zu | %s |\n", e->n_base, e->n_current, qb_compare_status_name(e->status));
+    fprintf(f, " %zu/%zu |", e->n_base, e->n_current);
+    if (isnan(e->cv_base) && isnan(e->cv_current)) fputs(" — |", f);
+    else fprintf(f, " %.1f/%.1f %% |", 100 * e->cv_base, 100 * e->cv_current);
+    fprintf(f, " %s |\n", qb_compare_status_name(e->status));
   }
 }
 
@@ -391,6 +397,10 @@ void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_dat
     json_num(f, e->change);
     fputs(", \"p\": ", f);
     json_num(f, e->p);
+    fputs(", \"cv_base\": ", f);
+    json_num(f, e->cv_base);
+    fputs(", \"cv_current\": ", f);
+    json_num(f, e->cv_current);
     fprintf(f, ", \"n_base\": %zu, \"n_current\": %zu, \"status\": ", e->n_base, e->n_current);
     qb_json_string(f, qb_compare_status_name(e->status));
     fputs("}", f);

@@ -58,6 +58,7 @@ typedef struct {
   double base, current; /* medians */
   double change;    /* speed: relative (current/base - 1); others: current - base */
   double p;         /* speed: Mann-Whitney p (NaN if not tested) */
+  double cv_base, cv_current; /* speed: coefficient of variation of each series (NaN: n < 2) */
   size_t n_base, n_current;
   qb_compare_status status;
 } qb_compare_entry;

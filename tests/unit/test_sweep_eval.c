@@ -149,6 +149,41 @@ static void check_gbench_json(const char* dir, const qb_plan* plan) {
   }
 }
 
+/* The interleaving order: each round a permutation of the items, starting one later
+ * than the round before; and the first speed group's gbench.json entries (one per
+ * repetition) appear in exactly that order. */
+static void check_interleaving(const char* dir, const qb_plan* plan) {
+  for (size_t n = 1; n <= 5; n++)
+    for (size_t r = 0; r < 2 * n; r++) {
+      unsigned seen = 0;
+      for (size_t slot = 0; slot < n; slot++) seen |= 1u << qb_sweep_interleave_item(n, r, slot);
+      QB_CHECK(seen == (1u << n) - 1);
+      QB_CHECK_EQ_INT(qb_sweep_interleave_item(n, r, 0), r % n);
+    }
+  QB_CHECK_EQ_INT(qb_sweep_interleave_item(0, 3, 0), 0);
+  char path[400];
+  snprintf(path, sizeof path, "%s/gbench.json", dir);
+  size_t len = 0;
+  char* text = qb_read_text_file(path, &len);
+  QB_CHECK(text != NULL);
+  if (!text) return;
+  const size_t n = plan->nitems < kGroup ? plan->nitems : kGroup;
+  const char* p = text;
+  for (size_t r = 0; r < (size_t)kReps; r++)
+    for (size_t slot = 0; slot < n; slot++) {
+      p = strstr(p, "\"run_name\": \"model/");
+      QB_CHECK(p != NULL);
+      if (!p) goto done;
+      char want[QB_PLAN_ID_MAX + 40];
+      snprintf(want, sizeof want, "\"run_name\": \"model/%s/threads:",
+               plan->items[qb_sweep_interleave_item(n, r, slot)].id);
+      QB_CHECK_MSG(!strncmp(p, want, strlen(want)), "round %zu slot %zu: %.120s", r, slot, p);
+      p++;
+    }
+done:
+  free(text);
+}
+
 /* Writes into dir/gbench.json the entries of src/gbench.json except those of item
  * `id`, and a stale dir/gbench.json.tmp: what a kill leaves in the worst case. */
 static void plant_gbench_without(const char* src, const char* dir, const char* id) {
@@ -467,6 +502,7 @@ int main(void) {
   check_schema(&plan, &a);
   check_exact_backends(&plan, &a);
   check_gbench_json(full, &plan);
+  check_interleaving(full, &plan);
 
   /* The interrupted run resumed: the same rows as the full run. */
   QB_CHECK(run_sweep(&cfg, &plan, part, true, 0, &sum) == 0);
