@@ -54,6 +54,31 @@ static void image(report* r, const qb_plot_out* p, const char* alt) {
 
 /* ---- the run ---------------------------------------------------------------------- */
 
+/* Whose run the accuracy rows carry: items evaluated on their own backend, and items
+ * of exact backends given a copy after their probe outputs matched (by backend). */
+static void section_run_evaluation(report* r) {
+  size_t own = 0, copied = 0, mismatched = 0;
+  char from[64] = "";
+  for (size_t i = 0; i < r->run->rows.count; i++) {
+    const qb_result_row* row = &r->run->rows.rows[i];
+    if (strcmp(row->metric, "accuracy")) continue;
+    if (!strcmp(row->exact_check, "probe-match")) {
+      copied++;
+      if (!strstr(from, row->evaluated_on) && strlen(from) + strlen(row->evaluated_on) + 3 < sizeof from)
+        snprintf(from + strlen(from), sizeof from - strlen(from), "%s%s", from[0] ? ", " : "",
+                 row->evaluated_on);
+    } else {
+      own++;
+      mismatched += !strcmp(row->exact_check, "probe-mismatch");
+    }
+  }
+  if (!copied && !mismatched) return;
+  fprintf(r->f, "| accuracy evaluated | %zu items on their own backend (%zu after a probe mismatch); "
+                "%zu items of other exact backends carry the evaluation of %s, their outputs on "
+                "the probe batch identical bit for bit (column `evaluated_on`) |\n",
+          own, mismatched, copied, from);
+}
+
 static void section_run(report* r) {
   const qb_run_data* d = r->run;
   FILE* f = r->f;
@@ -75,6 +100,7 @@ static void section_run(report* r) {
   for (size_t m = 0; m < r->idx->nmodels; m++) ncfg += r->idx->models[m].ncfgs;
   fprintf(f, " |\n| contents | %zu result rows, %zu models, %zu qconfigs, %zu benchmark series |\n",
           d->rows.count, r->idx->nmodels, ncfg, d->ngbench);
+  section_run_evaluation(r);
 }
 
 /* ---- findings ------------------------------------------------------------------------ */
@@ -535,6 +561,26 @@ static void bias_saturation(report* r) {
        "%.0f.", total, worst->model, worst->layer, label, worst->backend, worst->value);
 }
 
+/* Items of exact backends whose probe outputs differed from their class's evaluated
+ * backend (exact_check probe-mismatch): evaluated fully, and a kernel claiming
+ * exactness that does not have it. */
+static void probe_mismatches(report* r) {
+  size_t items = 0;
+  const qb_result_row* first = NULL;
+  const char* last_item = "";
+  for (size_t i = 0; i < r->run->rows.count; i++) {
+    const qb_result_row* row = &r->run->rows.rows[i];
+    if (strcmp(row->exact_check, "probe-mismatch") || !strcmp(row->item_id, last_item)) continue;
+    last_item = row->item_id;
+    items++;
+    if (!first) first = row;
+  }
+  if (first)
+    warn(r, "%zu items of exact backends did not reproduce their qconfig's evaluated backend on "
+         "the probe batch (exact_check probe-mismatch; evaluated fully), e.g. `%s`: a kernel "
+         "marked exact is not.", items, first->item_id);
+}
+
 static void section_worth_a_look(report* r) {
   fputs("\n## Worth a look\n\n", r->f);
   const int before = r->sum->warnings;
@@ -558,6 +604,7 @@ static void section_worth_a_look(report* r) {
     }
     identical_ranges(r, m);
   }
+  probe_mismatches(r);
   double clipped = 0;
   const qb_result_row* worst = NULL;
   for (size_t i = 0; i < r->run->rows.count; i++) {
