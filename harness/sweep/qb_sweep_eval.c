@@ -320,11 +320,15 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
   qb_eval_item it = {cfg,  item, qat ? &ev->tuned : &ev->model, &ev->model.fp32, NULL, rows,
                      cfg->models[item->model].name, ev->opt.log, &ev->high_cv,
                      ev->opt.gbench_json, qb_peak_rss_reset()};
+  /* Speed and memory rows are the item's own; eval_numerics says whose the rest are. */
+  set_check(&it, item->backend, "");
   int rc = make_state(&it, item->backend, err);
   const unsigned ms = cfg->measure;
+  /* Memory before the numerics: an item may carry its exactness class's evaluation or
+   * a copy of it, and peak_rss must not depend on which (nor on shards or order). */
+  if (!rc && (ms & QB_MEASURE_MEMORY)) rc = qb_eval_memory(&it, err);
   if (!rc && (ms & (QB_MEASURE_ACCURACY | QB_MEASURE_PER_LAYER | QB_MEASURE_SENSITIVITY)))
     rc = eval_numerics(ev, &it, err);
-  if (!rc && (ms & QB_MEASURE_MEMORY)) rc = qb_eval_memory(&it, err);
   if (!rc && (ms & QB_MEASURE_SPEED)) return keep_pending(ev, &it, err);
   qb_quant_free(it.q);
   return rc;

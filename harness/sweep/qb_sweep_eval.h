@@ -31,8 +31,10 @@
  *               point per unit + int32 bias), effective_bits (bytes_weights * 8 /
  *               weights), bytes_arena (activation arena at batch 1), peak_rss
  *               (the item's resident high-water mark: reset when the item begins,
- *               with its model, data and fp32 reference already resident, so it does
- *               not depend on what ran before; where /proc/self/clear_refs cannot
+ *               with its model, data and fp32 reference already resident, read
+ *               once its quantized model is built, before its accuracy and error
+ *               measurements (which it may carry for its exactness class or copy),
+ *               so it does not depend on what ran before; where /proc/self/clear_refs cannot
  *               reset it, arena + packed weights + fp32 weights; qb_peak_rss.h)
  *
  * Exactness classes. Exact backends (every kernel of their dispatch table exact:
