@@ -49,6 +49,7 @@ static const char kFull[] =
     "backends: [scalar, avx2-sat, avx512vnni]\n"
     "measure: [accuracy, speed, memory]\n"
     "repetitions: 3\n"
+    "interleave: 4\n"
     "threads: [1, 2]\n";
 
 static void test_full(void) {
@@ -98,6 +99,7 @@ static void test_full(void) {
   QB_CHECK_EQ_INT(cfg.backends[1], QB_BACKEND_AVX2_SAT);
   QB_CHECK_EQ_INT(cfg.measure, QB_MEASURE_ACCURACY | QB_MEASURE_SPEED | QB_MEASURE_MEMORY);
   QB_CHECK_EQ_INT(cfg.repetitions, 3);
+  QB_CHECK_EQ_INT(cfg.interleave, 4);
   QB_CHECK_EQ_INT(cfg.nthreads, 2);
   QB_CHECK_EQ_INT(cfg.threads[1], 2);
   QB_CHECK(cfg.text && !strcmp(cfg.text, kFull));
@@ -119,6 +121,8 @@ static void test_defaults(void) {
   QB_CHECK_EQ_INT(cfg.measure, QB_MEASURE_ACCURACY);
   QB_CHECK_EQ_INT(cfg.qat_epochs, 1);
   QB_CHECK_EQ_INT(cfg.qat_limit, 0);
+  QB_CHECK_EQ_INT(cfg.repetitions, 5);
+  QB_CHECK_EQ_INT(cfg.interleave, 8);
   qb_sweep_config_free(&cfg);
   QB_CHECK_MSG(parse("models: [{name: cnn}]\nworkflow: [static, qat]\nqat: {epochs: 3, limit: 5000}\n",
                      &cfg, &err) == 0, "%s", err.msg);
@@ -149,6 +153,7 @@ static void test_errors(void) {
   expect_error("models: [{name: mlp}]\nweights: [8]\n", 2, 10, "weights: expected a mapping, got a list");
   expect_error("models: {name: mlp}\n", 1, 9, "models: expected a list of models, got a mapping");
   expect_error("models: [{name: mlp}]\nrepetitions: 0\n", 2, 14, "expected an integer in 1..1000, got '0'");
+  expect_error("models: [{name: mlp}]\ninterleave: 65\n", 2, 13, "expected an integer in 1..64, got '65'");
   expect_error("models: [{name: mlp}]\neval: {limit: lots}\n", 2, 15, "eval.limit");
   expect_error("models: [{name: mlp}]\nbits: \n", 2, 1, "expected one of the keys");
   expect_error("models: [{name: mlp}]\nthreads: []\n", 2, 10, "expected a non-empty list");
