@@ -32,7 +32,15 @@
  *   accuracy (%)          top-1 on the evaluation split;  accuracy_fp32 (%) the float model's
  *   drop (%)              accuracy_fp32 - accuracy (percentage points)
  *   agreement (%)         top-1 agreement with the float model
- *   kl ()                 KL(fp32 || quantized) of the output distribution
+ *   discordant_lost (samples), discordant_gained (samples)   images the float model
+ *                         gets right and the item wrong / the reverse
+ *   mcnemar_p ()          exact McNemar p-value of the drop (harness/stats/qb_paired.h)
+ *   drop_significant ()   1 when mcnemar_p < 0.05, else 0
+ *   drop_ci_low (%), drop_ci_high (%)   95 % interval of the drop (exact conditional,
+ *                         Clopper-Pearson on the discordant images)
+ *   kl ()                 mean over samples of KL(fp32 || quantized) of the softmax outputs
+ *   kl_median (), kl_p90 (), kl_p99 (), kl_max ()   the same per sample, its quantiles
+ *   true_prob_rms ()      RMS over samples of the change in the true class's probability
  *   weight_sqnr (dB), weight_mse (), weight_clipped ()   float vs dequantized weights
  *   sqnr (dB), mse (), cosine (), norm_l2 (), max_abs_err (), p95_abs_err (), clipped ()
  *                         per layer: the quantized run's activation vs the float run's
