@@ -169,11 +169,14 @@ static void format_drop(const qb_cfg_summary* c, char* buf, size_t size) {
              c->drop_ci_high, c->mcnemar_p);
 }
 
-/* How many qconfigs drop significantly, how many cannot be told from fp32, how many
- * are significantly above it; then the best supported claim: the qconfig whose drop
- * has the smallest upper bound ("loses at most H pp"). */
+/* How many qconfigs drop significantly, how many cannot be told from fp32 (and of
+ * those, how many are right on exactly the fp32 model's images), how many are
+ * significantly above it; then the best supported claim among qconfigs with
+ * discordant images: the one whose drop has the smallest upper bound ("loses at most
+ * H pp"). With no discordant image the conditional interval is [0, 0], which bounds
+ * nothing beyond this data set: such qconfigs are counted, not ranked. */
 static void finding_significance(report* r, const qb_model_summary* m) {
-  size_t worse = 0, same = 0, better = 0, known = 0;
+  size_t worse = 0, same = 0, better = 0, known = 0, concordant = 0;
   const qb_cfg_summary* tight = NULL;
   for (size_t i = 0; i < m->ncfgs; i++) {
     const qb_cfg_summary* c = &m->cfgs[i];
@@ -181,18 +184,24 @@ static void finding_significance(report* r, const qb_model_summary* m) {
     known++;
     const int d = qb_cfg_drop_direction(c);
     worse += d > 0, same += d == 0, better += d < 0;
+    if (c->discordant == 0) {
+      concordant++;
+      continue;
+    }
     if (isfinite(c->drop_ci_high) && (!tight || c->drop_ci_high < tight->drop_ci_high)) tight = c;
   }
   if (!known) return;
   fprintf(r->f, "- %s: of %zu qconfigs, %zu drop significantly below fp32 (exact McNemar p < 0.05), "
-                "%zu are not distinguishable from fp32, %zu are significantly above it.\n",
-          m->name, known, worse, same, better);
+                "%zu are not distinguishable from fp32 (%zu of them right on exactly the fp32 "
+                "model's images), %zu are significantly above it.\n",
+          m->name, known, worse, same, concordant, better);
   r->sum->findings++;
   if (!tight) return;
   char label[256], drop[128];
   qb_qconfig_label(&tight->id, label, sizeof label);
   format_drop(tight, drop, sizeof drop);
-  fprintf(r->f, "- %s: smallest upper bound on the drop: `%s` loses at most %.2f pp (drop %s).\n",
+  fprintf(r->f, "- %s: smallest upper bound on the drop (qconfigs with discordant images): `%s` "
+                "loses at most %.2f pp (drop %s).\n",
           m->name, label, tight->drop_ci_high, drop);
   r->sum->findings++;
 }

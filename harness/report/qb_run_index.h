@@ -24,6 +24,8 @@ typedef struct {
    * as accuracy: 95 % interval (pp), exact McNemar p, significant = 1 / 0, or -1 for a
    * run without them (made before they were recorded). */
   double drop_ci_low, drop_ci_high, mcnemar_p;
+  double discordant; /* discordant_lost + discordant_gained (NaN if not recorded) */
+  int discordant_seen; /* of those two rows, read so far (from the first backend) */
   int significant;
   double kl_p99, true_prob_rms; /* output-level metrics, NaN if not recorded */
   double acc_spread; /* max - min accuracy over backends */
