@@ -211,39 +211,44 @@ static void judge(const gated_metric* g, const qb_compare_options* opt, qb_compa
 /* ---- the accuracy gate: paired predictions -------------------------------------------------- */
 
 /* One run's predictions of one item, with its model's fp32 predictions and labels;
- * kept while consecutive entries (accuracy, agreement, drop of one item are adjacent
- * in key order) ask for the same item. */
+ * kept while consecutive entries ask for the same item (accuracy, agreement, drop of
+ * one item are adjacent in key order) or the same model. */
 typedef struct {
   const qb_run_data* run;
-  char item[QB_RESULT_ID_MAX];
-  int found; /* 1 all three loaded, 0 the run has none for this item */
+  char item[QB_RESULT_ID_MAX], model[64];
+  int found; /* 1 all three loaded with one length, 0 the run has none for this item */
   uint16_t *pred, *fp32, *labels;
-  size_t n;
+  size_t n, nfp32, nlabels;
 } pred_cache;
 
 static void pred_cache_clear(pred_cache* pc) {
   free(pc->pred), free(pc->fp32), free(pc->labels);
   pc->pred = pc->fp32 = pc->labels = NULL;
-  pc->n = 0;
+  pc->n = pc->nfp32 = pc->nlabels = 0;
   pc->found = 0;
-  pc->item[0] = 0;
+  pc->item[0] = pc->model[0] = 0;
 }
 
 /* 0 and pc filled (pc->found 0 when the run has no predictions for the item), -1 on a
  * read error. */
 static int pred_cache_get(pred_cache* pc, const series* s, qb_error* err) {
   if (!strcmp(pc->item, s->item_id)) return 0;
-  pred_cache_clear(pc);
+  if (strcmp(pc->model, s->model)) {
+    char fkey[128], lkey[128];
+    pred_cache_clear(pc);
+    snprintf(fkey, sizeof fkey, "%s/fp32", s->model);
+    snprintf(lkey, sizeof lkey, "%s/labels", s->model);
+    if (qb_run_data_predictions(pc->run, fkey, &pc->fp32, &pc->nfp32, err) < 0 ||
+        qb_run_data_predictions(pc->run, lkey, &pc->labels, &pc->nlabels, err) < 0)
+      return -1;
+    snprintf(pc->model, sizeof pc->model, "%s", s->model);
+  }
+  free(pc->pred);
+  pc->pred = NULL;
   snprintf(pc->item, sizeof pc->item, "%s", s->item_id);
-  char fkey[128], lkey[128];
-  size_t nf = 0, nl = 0;
-  snprintf(fkey, sizeof fkey, "%s/fp32", s->model);
-  snprintf(lkey, sizeof lkey, "%s/labels", s->model);
-  int rc = qb_run_data_predictions(pc->run, s->item_id, &pc->pred, &pc->n, err);
-  if (rc == 1) rc = qb_run_data_predictions(pc->run, fkey, &pc->fp32, &nf, err);
-  if (rc == 1) rc = qb_run_data_predictions(pc->run, lkey, &pc->labels, &nl, err);
+  const int rc = qb_run_data_predictions(pc->run, s->item_id, &pc->pred, &pc->n, err);
   if (rc < 0) return -1;
-  pc->found = rc == 1 && nf == pc->n && nl == pc->n;
+  pc->found = rc == 1 && pc->fp32 && pc->labels && pc->nfp32 == pc->n && pc->nlabels == pc->n;
   return 0;
 }
 

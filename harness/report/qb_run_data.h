@@ -33,6 +33,8 @@ typedef struct {
 typedef struct {
   char source[1024];   /* the folder, or "db:<run id>" */
   char db_path[1024];  /* the history a "db:" run was read from */
+  struct qb_results_db** history; /* "db:" runs: the history, opened by the first
+                                     qb_run_data_predictions and kept until free */
   char run_id[96];
   char started_utc[32];
   char fingerprint[32]; /* "unknown" when the run did not record it */
