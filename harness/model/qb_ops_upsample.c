@@ -101,12 +101,15 @@ static void run_resize_nearest(const qb_model* m, const qb_node* n, const float*
     buf += p->out[d];
   }
   for (int d = r - 1; d >= 0; d--) xs[d] = s, s *= xv->dims[d];
-  const size_t numel = m->values[n->out[0]].numel;
-  for (size_t o = 0; o < numel; o++) {
-    size_t src = 0;
-    for (int d = 0; d < r; d++) src += map[d][idx[d]] * xs[d];
-    y[o] = x[src];
-    for (int d = r - 1; d >= 0; d--) {
+  /* Row by row along the last dimension: its map is a gather, the others a base. */
+  const size_t ow = r ? p->out[r - 1] : 1, rows = ow ? m->values[n->out[0]].numel / ow : 0;
+  for (size_t row = 0; row < rows; row++) {
+    size_t base = 0;
+    for (int d = 0; d + 1 < r; d++) base += map[d][idx[d]] * xs[d];
+    float* yr = y + row * ow;
+    if (r == 0) yr[0] = x[0];
+    for (size_t o = 0; r && o < ow; o++) yr[o] = x[base + map[r - 1][o]];
+    for (int d = r - 2; d >= 0; d--) {
       if (++idx[d] < p->out[d]) break;
       idx[d] = 0;
     }
