@@ -563,11 +563,12 @@ static int from_onnx(const qb_onnx_model* om, const char* dir, qb_model* m, qb_e
       import_outputs(m, g, err) || qb_model_fold_batchnorm(m, err))
     return -1;
   /* Shape inference at load (batch 1), so shape errors surface here; skipped while
-   * integer inputs still wait for qb_model_bind_constant, or symbolic dimensions
-   * for their sizes (qb_model_set_input_shape). */
+   * integer inputs or parameters given as inputs still wait for
+   * qb_model_bind_constant, or symbolic dimensions for their sizes
+   * (qb_model_set_input_shape). */
   for (size_t i = 0; i < m->ninputs; i++)
     if (m->values[m->inputs[i]].int64_input) return 0;
-  if (qb_model_needs_input_shape(m)) return 0;
+  if (qb_model_needs_input_shape(m) || qb_model_params_unbound(m)) return 0;
   return qb_model_prepare(m, 1, err);
 }
 

@@ -19,6 +19,10 @@ int qb_model_fold_batchnorm(qb_model* m, qb_error* err);
  * output values' ndim/dims/numel. Errors name the node. (qb_ops_*.c) */
 int qb_op_infer(qb_model* m, qb_node* n, qb_error* err);
 
+/* True while a graph input feeds a node where it must be a constant (Reshape's
+ * shape, Resize's scales, Range's bounds, ...): it waits for qb_model_bind_constant. */
+bool qb_model_params_unbound(const qb_model* m);
+
 /* The same without the float-data check (shape nodes fold through it). */
 int qb_op_infer_shapes(qb_model* m, qb_node* n, qb_error* err);
 

@@ -45,6 +45,17 @@ static bool is_int_data(qb_op op, int i) {
   return (op == QB_OP_DEQUANTIZE && (i == 0 || i == 2)) || (op == QB_OP_QUANTIZE && i == 2);
 }
 
+bool qb_model_params_unbound(const qb_model* m) {
+  for (size_t k = 0; k < m->nnodes; k++) {
+    const qb_node* n = &m->nodes[k];
+    for (int i = 0; i < n->nin; i++)
+      if (n->in[i] >= 0 && m->values[n->in[i]].kind == QB_VALUE_INPUT &&
+          (is_int_param(n->op, i) || n->op == QB_OP_RANGE))
+        return true;
+  }
+  return false;
+}
+
 int qb_op_infer(qb_model* m, qb_node* n, qb_error* err) {
   for (int i = 0; i < n->nin; i++) {
     const qb_value* v = qb_in(m, n, i);

@@ -20,6 +20,9 @@ static int fail_node(qb_error* err, const qb_node* n, const char* what) {
 typedef struct {
   size_t out[QB_MAX_DIMS];
   float scale[QB_MAX_DIMS];
+  float len[QB_MAX_DIMS]; /* the resized length align_corners divides by: in * scale
+                           * when scales are given (not floored, as the ONNX reference), the size
+                           * when sizes are */
 } resize_plan;
 
 /* Output sizes and scales from the constant scales (input 2) or sizes (input 3):
@@ -38,11 +41,13 @@ static int resize_resolve(const qb_model* m, const qb_node* n, resize_plan* p, q
       if (!(s > 0) || !(s < 65536)) return fail_node(err, n, "a scale is not positive and finite");
       p->scale[d] = s;
       p->out[d] = (size_t)floor((double)x->dims[d] * (double)s);
+      p->len[d] = (float)x->dims[d] * s;
     } else {
       if (c->constant.dtype != QB_I64) return fail_node(err, n, "sizes must be int64");
       const int64_t v = ((const int64_t*)c->constant.data)[d];
       if (v < 1 || v > QB_MODEL_MAX_ELEMENTS) return fail_node(err, n, "a size is out of range");
       p->out[d] = (size_t)v;
+      p->len[d] = (float)v;
       p->scale[d] = x->dims[d] ? (float)v / (float)x->dims[d] : 1.0f;
     }
   }
@@ -60,13 +65,13 @@ static int infer_resize(qb_model* m, qb_node* n, qb_error* err) {
 }
 
 /* The input coordinate of output coordinate o along one dimension. */
-static float resize_coord(int mode, size_t o, size_t in_len, size_t out_len, float scale) {
+static float resize_coord(int mode, size_t o, size_t in_len, float out_len, float scale) {
   const float x = (float)o;
   switch (mode) {
     case QB_RESIZE_HALF_PIXEL: return (x + 0.5f) / scale - 0.5f;
-    case QB_RESIZE_PYTORCH_HALF_PIXEL: return out_len > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f;
+    case QB_RESIZE_PYTORCH_HALF_PIXEL: return out_len > 1.0f ? (x + 0.5f) / scale - 0.5f : 0.0f;
     case QB_RESIZE_ALIGN_CORNERS:
-      return out_len == 1 ? 0.0f : x * (float)(in_len - 1) / (float)(out_len - 1);
+      return out_len == 1.0f ? 0.0f : x * (float)(in_len - 1) / (out_len - 1.0f);
     case QB_RESIZE_ASYMMETRIC: return x / scale;
     default: return (x + 0.5f) / scale; /* tf_half_pixel_for_nn */
   }
@@ -96,7 +101,7 @@ static void run_resize_nearest(const qb_model* m, const qb_node* n, const float*
     map[d] = buf;
     for (size_t o = 0; o < p->out[d]; o++)
       buf[o] = nearest_index(n->a.nearest_mode,
-                             resize_coord(n->a.coord_mode, o, xv->dims[d], p->out[d], p->scale[d]),
+                             resize_coord(n->a.coord_mode, o, xv->dims[d], p->len[d], p->scale[d]),
                              xv->dims[d]);
     buf += p->out[d];
   }
@@ -124,7 +129,7 @@ typedef struct {
   float w0, w1;
 } lerp_tap;
 
-static lerp_tap lerp_of(int mode, size_t o, size_t in_len, size_t out_len, float scale) {
+static lerp_tap lerp_of(int mode, size_t o, size_t in_len, float out_len, float scale) {
   float c = resize_coord(mode, o, in_len, out_len, scale);
   c = fmaxf(0.0f, fminf(c, (float)(in_len - 1)));
   lerp_tap t;
@@ -142,15 +147,16 @@ static void run_resize_linear(const qb_model* m, const qb_node* n, const float* 
   const size_t H = r >= 2 ? xv->dims[r - 2] : 1, W = xv->dims[r - 1];
   const size_t OH = r >= 2 ? p->out[r - 2] : 1, OW = p->out[r - 1];
   const float sh = r >= 2 ? p->scale[r - 2] : 1.0f, sw = p->scale[r - 1];
+  const float lh = r >= 2 ? p->len[r - 2] : 1.0f, lw = p->len[r - 1];
   size_t planes = 1;
   for (int d = 0; d + 2 < r; d++) planes *= xv->dims[d];
   lerp_tap* tx = (lerp_tap*)m->op_scratch; /* OW taps, sized at prepare */
-  for (size_t ox = 0; ox < OW; ox++) tx[ox] = lerp_of(n->a.coord_mode, ox, W, OW, sw);
+  for (size_t ox = 0; ox < OW; ox++) tx[ox] = lerp_of(n->a.coord_mode, ox, W, lw, sw);
   for (size_t pl = 0; pl < planes; pl++) {
     const float* xp = x + pl * H * W;
     float* yp = y + pl * OH * OW;
     for (size_t oy = 0; oy < OH; oy++) {
-      const lerp_tap ty = lerp_of(n->a.coord_mode, oy, H, OH, sh);
+      const lerp_tap ty = lerp_of(n->a.coord_mode, oy, H, lh, sh);
       const float *r0 = xp + ty.i0 * W, *r1 = xp + ty.i1 * W;
       for (size_t ox = 0; ox < OW; ox++) {
         const lerp_tap t = tx[ox];
@@ -200,11 +206,13 @@ static int infer_convtranspose(qb_model* m, qb_node* n, qb_error* err) {
     const int64_t full = s * (in - 1) + n->a.output_padding[i] + (k - 1) * d + 1;
     if (n->a.output_shape[i] || n->a.auto_pad) {
       const int64_t want = n->a.output_shape[i] ? n->a.output_shape[i] : in * s;
+      /* Negative when output_shape asks for more than the full output: the extra
+       * rows hold the bias alone (floor division, as the ONNX reference). */
       const int64_t total = full - want;
-      if (total < 0) return fail_node(err, n, "output_shape is larger than the full output");
+      const int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
       const bool upper = n->a.auto_pad == 1;
-      n->a.pads[i] = upper ? total / 2 : total - total / 2;
-      n->a.pads[i + 2] = upper ? total - total / 2 : total / 2;
+      n->a.pads[i] = upper ? half : total - half;
+      n->a.pads[i + 2] = upper ? total - half : half;
     }
     const int64_t o = full - n->a.pads[i] - n->a.pads[i + 2];
     if (o < 1) return fail_node(err, n, "output would be empty");
