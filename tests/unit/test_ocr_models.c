@@ -66,7 +66,7 @@ static bool close_to(float got, double want) {
   return fabs(got - want) <= 1e-4 * fabs(want) + 1e-7;
 }
 
-/* onnxruntime-node 1.23 on the same page (1 thread, graph optimizations disabled). */
+/* onnxruntime-node 1.30 on the same page (1 thread, graph optimizations disabled). */
 static const double cls_ref[2] = {0.999982595, 0.0000174287052};
 static const double rec_max_ref[40] = {
     0.668945014, 0.598824263, 0.876902580, 0.374375433, 0.998470724, 0.563215315, 0.570667088,
