@@ -102,6 +102,7 @@ typedef struct {
   int out;
   int folded_into; /* the layer this node is folded into, or -1 */
   bool same_shapes; /* every input has the output's element count (no broadcasting) */
+  bool moves_only;  /* the op only moves or selects values: u8 in, u8 out, same qparams */
 } qb_qnode;
 
 /* Growable scratch of the integer run (one buffer per use). */
