@@ -20,7 +20,7 @@
 static qb_tensor f32(int ndim, const size_t* dims, const float* v) {
   qb_tensor t;
   qb_tensor_alloc(&t, QB_F32, ndim, dims, NULL);
-  memcpy(t.data, v, qb_tensor_bytes(&t));
+  if (v) memcpy(t.data, v, qb_tensor_bytes(&t));
   return t;
 }
 
