@@ -283,6 +283,57 @@ static void test_convtranspose(void) {
   }
 }
 
+/* A quantized ConvTranspose: weight [Cin, Cout, kh, kw] is quantized per output
+ * channel (axis 1; with two input channels, rows of the [Cout, Cin*kh*kw] view are
+ * not contiguous). Channels 1000x apart in magnitude show a wrong view at once: a
+ * scale shared across them would zero the small channel. Weight-only w8 per channel
+ * must stay within 1 % of fp32 on both channels; the layer runs simulated. */
+static void test_convtranspose_quantized(void) {
+  qb_onnx_builder* b = qb_onnx_builder_new("test", 11);
+  qb_onnx_builder_input(b, "x", QB_F32, 4, (int64_t[]){-1, 2, 2, 2});
+  add_init(b, "w", f32(4, (size_t[]){2, 2, 2, 2},
+                       (float[]){100, 50, -100, 25, 0.01f, 0.02f, -0.01f, 0.005f,
+                                 -80, 60, 10, 90, 0.03f, -0.02f, 0.01f, 0.004f}));
+  qb_onnx_node* n = qb_onnx_builder_node(b, "ConvTranspose", "up", 2, (const char*[]){"x", "w"}, 1,
+                                         (const char*[]){"y"});
+  qb_onnx_node_attr_ints(n, "strides", 2, (int64_t[]){2, 2});
+  qb_onnx_builder_output(b, "y", QB_F32, 4, (int64_t[]){-1, 2, 4, 4});
+  qb_model m;
+  QB_CHECK(qb_test_save_and_load(b, &m) == 0);
+  const float x[8] = {1, -2, 0.5f, 3, 2, 1, -1, 0.25f};
+  const float* y = run1(&m, 1, x);
+  float ref[32];
+  QB_CHECK(y != NULL);
+  if (!y) {
+    qb_model_free(&m);
+    return;
+  }
+  memcpy(ref, y, sizeof ref);
+  qb_error err = {{0}};
+  qb_qconfig qc;
+  qb_quant_state* q = NULL;
+  QB_CHECK(qb_qconfig_parse("w8-sym-channel-minmax/weight-only", &qc, &err) == 0);
+  QB_CHECK_MSG(qb_quant_create(&m, &qc, QB_BACKEND_SCALAR, &q, &err) == 0, "%s", err.msg);
+  if (q) {
+    qb_quant_layer_info li;
+    qb_quant_layer(q, 0, &li);
+    QB_CHECK(li.quantized && !strcmp(li.kernel, "fp32-dequantized-weights"));
+    const qb_model_exec e = {QB_EXEC_INTEGER, q, NULL, NULL, false};
+    QB_CHECK_MSG(qb_model_run(&m, (const float* const[]){x}, &e, &err) == 0, "%s", err.msg);
+    const float* yq = qb_model_output(&m, 0)->data;
+    for (int c = 0; c < 2; c++) {
+      double worst = 0, amax = 0;
+      for (int i = 0; i < 16; i++) {
+        worst = fmax(worst, fabs(yq[c * 16 + i] - ref[c * 16 + i]));
+        amax = fmax(amax, fabs(ref[c * 16 + i]));
+      }
+      QB_CHECK_MSG(worst <= 0.01 * amax, "channel %d: error %g of %g", c, worst, amax);
+    }
+    qb_quant_free(q);
+  }
+  qb_model_free(&m);
+}
+
 /* A Conv whose weight is a Constant node: the ONNX layer finds it as an initializer
  * (qbench tensor MODEL.onnx:NAME) and the quantizer makes it an integer layer. */
 static void test_constant_node_weights(void) {
@@ -336,6 +387,7 @@ int main(void) {
   test_gather_reducemean18();
   test_resize();
   test_convtranspose();
+  test_convtranspose_quantized();
   test_constant_node_weights();
   return qb_test_finish("test_model_shapes");
 }
