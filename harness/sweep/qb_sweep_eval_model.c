@@ -89,6 +89,8 @@ static int load(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index
   em->loaded = true, em->index = index;
   snprintf(em->path, sizeof em->path, "%s", path);
   if (load_data(ev, sm, em, err)) return -1;
+  /* Symbolic dimensions (PaddleOCR's H and W) take the data's sample shape. */
+  if (qb_model_fit_input(&em->m, em->test.ndim, em->test.dims, err)) return -1;
   const size_t n = em->test.count;
   em->eval_count = cfg->eval_limit > 0 && (size_t)cfg->eval_limit < n ? (size_t)cfg->eval_limit : n;
   if (em->eval_count == 0) return qb_fail(err, "model %s: the evaluation data is empty", sm->name);
