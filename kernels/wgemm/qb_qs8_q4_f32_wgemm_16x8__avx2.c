@@ -1,0 +1,145 @@
+/* qb_qs8_q4_f32_wgemm_16x8__avx2: W4A8 int4-weight GEMM, AVX2, exact
+ * (qb_qs8_q4_f32_wgemm__scalar semantics; method: wgemm/qb_wgemm.h).
+ *
+ * Blocks of 8 output channels x 1 group, reused by a chunk of up to 16 rows of
+ * activations: the block's nibbles are unpacked once into unsigned bytes (32 per
+ * vpmovzxbw + vpsllw + vpor + vpand, xor 8 for signed nibbles) and transposed 8 x 8
+ * in dwords, so lane c of vector j holds channel c's k = 4j..4j+3 (the layout
+ * llama.cpp / VNNI kernels pack ahead of time; here it is built per call, the
+ * entry takes the reference's layout). Per row, 32 k and 8 channels: 8 vpmaddubsw
+ * of the block against broadcast dwords of x (u8 nibble x s8, |pair| <= 2 * 15 *
+ * 128) summed in int16 (8 * 3840 < 32768), one vpmaddwd(1) to int32: no horizontal
+ * sums, lanes are channels. Then acc - zp * sum(x) and one 8-lane fp32 step in the
+ * reference's order (total += (float)acc_g * scale[n,g], then sx * total; no FMA).
+ * Covers M >= 4, K % 32 == 0 with groups of a multiple of 32 (or one group) up to
+ * 4096, whole blocks of 8 channels; other shapes and the remaining channels run
+ * qb_qs8_q4_f32_wgemm_1x4__avx2 (the better kernel at M < 4: no transpose to pay). */
+#include <immintrin.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "wgemm/qb_wgemm.h"
+
+#define QB_MB 16           /* rows sharing one unpacked block */
+#define QB_NB 8            /* output channels per block */
+#define QB_GC 32           /* groups per chunk: their activations (16 x 1 KiB) stay in L1 */
+#define QB_MAX_BLOCKS 128  /* 32-k blocks per group: groups up to 4096 (32 KiB unpacked) */
+#define QB_MIN_ROWS 4      /* fewer rows: the transpose does not pay, the 1x4 kernel runs */
+
+/* 16 packed bytes -> 32 unsigned nibbles in element order (element 2j = low nibble
+ * of byte j): word j = b | b << 4 masked to 0x0F0F holds (lo, hi) as its bytes. */
+static inline __m256i qb_unpack32(const uint8_t* p, __m256i flip) {
+  const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)p));
+  const __m256i n = _mm256_and_si256(_mm256_or_si256(b, _mm256_slli_epi16(b, 4)), _mm256_set1_epi16(0x0F0F));
+  return _mm256_xor_si256(n, flip);
+}
+
+/* 8 x 8 transpose of dwords: out[j] = {in[0] dword j, ..., in[7] dword j}, so
+ * lane c of out[j] holds channel c's nibbles 4j..4j+3 (the "c4" layout VNNI-style
+ * kernels pack, built here once per block of 8 channels x 32 k). */
+static inline void qb_transpose8(const __m256i in[QB_NB], __m256i out[QB_NB]) {
+  __m256i t[8], q[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_epi32(in[2 * i], in[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_epi32(in[2 * i], in[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; h++) { /* channels 0-3, then 4-7 */
+    q[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+    q[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+    q[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+    q[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+  }
+  for (int j = 0; j < 4; j++) {
+    out[j] = _mm256_permute2x128_si256(q[j], q[4 + j], 0x20);
+    out[4 + j] = _mm256_permute2x128_si256(q[j], q[4 + j], 0x31);
+  }
+}
+
+/* Lane c: sum_k x[k] * u[c][k] over nb blocks of 32 k, exact int32. Per block, 8
+ * broadcast dwords of x against the block's 8 transposed vectors; the int16 pair
+ * sums of one block stay below 8 * 2 * 15 * 128 = 30720. Inlined with a constant
+ * nb (the common group sizes) so u stays in registers across rows. */
+static inline __attribute__((always_inline)) __m256i qb_block_dot(const __m256i* u, size_t nb,
+                                                                  const int8_t* x) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc = _mm256_setzero_si256();
+  _Pragma("GCC unroll 8") for (size_t b = 0; b < nb; b++) {
+    __m256i part = _mm256_setzero_si256();
+    _Pragma("GCC unroll 8") for (size_t j = 0; j < 8; j++) {
+      int32_t quad;
+      memcpy(&quad, x + 32 * b + 4 * j, sizeof quad);
+      part = _mm256_add_epi16(part, _mm256_maddubs_epi16(u[8 * b + j], _mm256_set1_epi32(quad)));
+    }
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(part, ones));
+  }
+  return acc;
+}
+
+static __m256i qb_block_dot_any(const __m256i* u, size_t nb, const int8_t* x) {
+  switch (nb) {
+    case 1: return qb_block_dot(u, 1, x);
+    case 2: return qb_block_dot(u, 2, x);
+    case 4: return qb_block_dot(u, 4, x);
+    default: return qb_block_dot(u, nb, x);
+  }
+}
+
+void qb_qs8_q4_f32_wgemm_16x8__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
+                                    const float* sx, const uint8_t* w, const float* scale,
+                                    const int8_t* zero_point, float* y, size_t ldy) {
+  const size_t ngroups = G ? (K + G - 1) / G : 0;
+  const size_t glen = G < K ? G : K;
+  const bool fast = M >= QB_MIN_ROWS && K >= 32 && K % 32 == 0 && (G % 32 == 0 || ngroups == 1) && glen / 32 <= QB_MAX_BLOCKS;
+  const size_t nfull = fast ? N / QB_NB * QB_NB : 0, row_bytes = (K + 1) / 2;
+  if (nfull < N)
+    qb_qs8_q4_f32_wgemm_1x4__avx2(M, N - nfull, K, G, xq, sx, w + nfull * row_bytes,
+                                  scale + nfull * ngroups,
+                                  zero_point ? zero_point + nfull * ngroups : NULL, y + nfull, ldy);
+  if (nfull == 0 || M == 0) return;
+  const __m256i flip = _mm256_set1_epi8(zero_point ? 0 : 8);
+  __m256i u[QB_NB * QB_MAX_BLOCKS];
+  int32_t xsum[QB_MB][QB_GC];
+  for (size_t m0 = 0; m0 < M; m0 += QB_MB) {
+    const size_t mb = M - m0 < QB_MB ? M - m0 : QB_MB;
+    for (size_t g0 = 0; g0 < ngroups; g0 += QB_GC) {
+      const size_t gc = ngroups - g0 < QB_GC ? ngroups - g0 : QB_GC;
+      for (size_t m = 0; m < mb; m++)
+        for (size_t g = g0; g < g0 + gc; g++) {
+          const int8_t* x = xq + (m0 + m) * K;
+          const size_t k1 = (g + 1) * G < K ? (g + 1) * G : K;
+          int32_t s = 0;
+          for (size_t k = g * G; k < k1; k++) s += x[k];
+          xsum[m][g - g0] = zero_point ? s : 8 * s; /* signed nibbles: zp_eff = 8 */
+        }
+      for (size_t n0 = 0; n0 < nfull; n0 += QB_NB)
+        for (size_t g = g0; g < g0 + gc; g++) {
+          const size_t k0 = g * G, nb = ((k0 + G < K ? k0 + G : K) - k0) / 32;
+          for (size_t b = 0; b < nb; b++) {
+            __m256i nib[QB_NB];
+            for (size_t c = 0; c < QB_NB; c++)
+              nib[c] = qb_unpack32(w + (n0 + c) * row_bytes + k0 / 2 + 16 * b, flip);
+            qb_transpose8(nib, u + 8 * b);
+          }
+          const float* sg = scale + n0 * ngroups + g;
+          const __m256 scale8 = _mm256_setr_ps(sg[0], sg[ngroups], sg[2 * ngroups], sg[3 * ngroups],
+                                               sg[4 * ngroups], sg[5 * ngroups], sg[6 * ngroups],
+                                               sg[7 * ngroups]);
+          const int8_t* zg = zero_point ? zero_point + n0 * ngroups + g : NULL;
+          const __m256i zp8 = zg ? _mm256_setr_epi32(zg[0], zg[ngroups], zg[2 * ngroups], zg[3 * ngroups],
+                                                     zg[4 * ngroups], zg[5 * ngroups], zg[6 * ngroups],
+                                                     zg[7 * ngroups])
+                                 : _mm256_setzero_si256(); /* unused: xsum holds 8 * sum */
+          for (size_t m = 0; m < mb; m++) {
+            __m256i acc = qb_block_dot_any(u, nb, xq + (m0 + m) * K + k0);
+            const __m256i xs = _mm256_set1_epi32(xsum[m][g - g0]);
+            acc = _mm256_sub_epi32(acc, zero_point ? _mm256_mullo_epi32(zp8, xs) : xs);
+            float* yr = y + (m0 + m) * ldy + n0;
+            __m256 total = g == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(yr);
+            total = _mm256_add_ps(total, _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale8));
+            if (g + 1 == ngroups) total = _mm256_mul_ps(_mm256_set1_ps(sx[m0 + m]), total);
+            _mm256_storeu_ps(yr, total);
+          }
+        }
+    }
+  }
+}
