@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "wgemm/qb_q4_avx2.h"
 #include "wgemm/qb_wgemm.h"
 
 #define QB_MB 16           /* rows sharing one unpacked block */
@@ -27,35 +28,6 @@
 #define QB_MAX_BLOCKS 128  /* 32-k blocks per group: groups up to 4096 (32 KiB unpacked) */
 #define QB_MIN_ROWS 4      /* fewer rows: the transpose does not pay, rows run one by one */
 #define QB_GEMV_KMAX 16384 /* K of the one-row path (its permuted x is on the stack) */
-
-/* 16 packed bytes -> 32 unsigned nibbles in element order (element 2j = low nibble
- * of byte j): word j = b | b << 4 masked to 0x0F0F holds (lo, hi) as its bytes. */
-static inline __m256i qb_unpack32(const uint8_t* p, __m256i flip) {
-  const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)p));
-  const __m256i n = _mm256_and_si256(_mm256_or_si256(b, _mm256_slli_epi16(b, 4)), _mm256_set1_epi16(0x0F0F));
-  return _mm256_xor_si256(n, flip);
-}
-
-/* 8 x 8 transpose of dwords: out[j] = {in[0] dword j, ..., in[7] dword j}, so
- * lane c of out[j] holds channel c's nibbles 4j..4j+3 (the "c4" layout VNNI-style
- * kernels pack, built here once per block of 8 channels x 32 k). */
-static inline void qb_transpose8(const __m256i in[QB_NB], __m256i out[QB_NB]) {
-  __m256i t[8], q[8];
-  for (int i = 0; i < 4; i++) {
-    t[2 * i] = _mm256_unpacklo_epi32(in[2 * i], in[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_epi32(in[2 * i], in[2 * i + 1]);
-  }
-  for (int h = 0; h < 2; h++) { /* channels 0-3, then 4-7 */
-    q[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
-    q[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
-    q[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
-    q[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
-  }
-  for (int j = 0; j < 4; j++) {
-    out[j] = _mm256_permute2x128_si256(q[j], q[4 + j], 0x20);
-    out[4 + j] = _mm256_permute2x128_si256(q[j], q[4 + j], 0x31);
-  }
-}
 
 /* Lane c: sum_k x[k] * u[c][k] over nb blocks of 32 k, exact int32. Per block, 8
  * broadcast dwords of x against the block's 8 transposed vectors; the int16 pair
@@ -125,8 +97,8 @@ static void qb_w4a8_blocked(size_t M, size_t nfull, size_t K, size_t G, size_t n
           for (size_t b = 0; b < nb; b++) {
             __m256i nib[QB_NB];
             for (size_t c = 0; c < QB_NB; c++)
-              nib[c] = qb_unpack32(w + (n0 + c) * row_bytes + k0 / 2 + 16 * b, flip);
-            qb_transpose8(nib, u + 8 * b);
+              nib[c] = qb_q4_unpack32_avx2(w + (n0 + c) * row_bytes + k0 / 2 + 16 * b, flip);
+            qb_q4_transpose8_avx2(nib, u + 8 * b);
           }
           const __m256 scale8 = qb_scale8(scale + n0 * ngroups + g, ngroups);
           const int8_t* zg = zero_point ? zero_point + n0 * ngroups + g : NULL;

@@ -67,6 +67,9 @@ void qb_qs8_q4_f32_wgemm_1x16__avx512vnni(size_t M, size_t N, size_t K, size_t G
                                           size_t ldy);
 QB_W4A32_DECLARE(1x4, sse41)
 QB_W4A32_DECLARE(1x8, avx2)
+/* 6x16: M >= 4, K % 32 == 0, groups of a multiple of 32 up to 256 (or one group of at
+ * most 256), whole blocks of 16 channels; the rest runs the 1x8 kernel. */
+QB_W4A32_DECLARE(6x16, avx2)
 QB_W4A32_DECLARE(1x16, avx512vnni)
 #endif
 #if defined(__aarch64__)
