@@ -2,13 +2,15 @@
  * widened to int16 pairs once per block). Included by a kernel file after it defines
  *   QB_MR (<= 8), QB_NR, QB_WLAYOUT (QB_Q8_W_S8_C2)
  *   QB_A_DUP                copies of each widened A pair (1, or 4 for SSE: see below)
- *   qb_ukernel(mr, nr, pairs, a, a_stride, w, first, rowsum, za_delta, panel, c, ldc)
+ *   QB_PREFETCH_BYTES       prefetch distance inside one slice of a panel
+ *   qb_ukernel(mr, nr, pairs, a, a_stride, w, pf, first, rowsum, za_delta, panel, c, ldc)
  *       static inline, always_inline: C[0..mr)[0..nr) of one panel over `pairs`
  *       k pairs. a: the block's widened A (uint16, zero-extended), row i at
  *       a + i * a_stride, pair p of row i QB_A_DUP times from a + i * a_stride +
  *       2 * QB_A_DUP * p (so with QB_A_DUP = 4 one aligned 16-byte load is the
  *       pair broadcast to an xmm);
- *       w: the panel's B at the block's first pair. first: store acc + bias + za_delta * d - zb * rowsum
+ *       w: the panel's B at the block's first pair; pf: how far ahead of w to
+ *       prefetch (one prefetch per pair); first: store acc + bias + za_delta * d - zb * rowsum
  *       (the whole zero-point epilogue, qb_q8_gemm_pack.h), else acc + C;
  *   qb_rowsum(a, K, axor)   sum_k (A[k] ^ axor byte), exact;
  *   the exported names (qb_q8_gemm_exports.h).
@@ -43,15 +45,15 @@
 #define QB_A_WORDS 24576 /* int16 of the widened A block: 48 KiB */
 
 typedef void (*qb_ukernel_fn)(size_t nr, size_t pairs, const uint16_t* a, size_t a_stride,
-                              const uint8_t* w, bool first, const int32_t* rowsum,
+                              const uint8_t* w, size_t pf, bool first, const int32_t* rowsum,
                               int32_t za_delta, const uint8_t* panel, int32_t* c, size_t ldc);
 
 #define QB_DEFINE_UKERNEL_MR(MRV)                                                           \
   static void qb_ukernel_##MRV(size_t nr, size_t pairs, const uint16_t* a, size_t a_stride, \
-                               const uint8_t* w, bool first, const int32_t* rowsum,         \
-                               int32_t za_delta, const uint8_t* panel, int32_t* c,          \
-                               size_t ldc) {                                                \
-    qb_ukernel(MRV, nr, pairs, a, a_stride, w, first, rowsum, za_delta, panel, c, ldc);     \
+                               const uint8_t* w, size_t pf, bool first,                     \
+                               const int32_t* rowsum, int32_t za_delta,                     \
+                               const uint8_t* panel, int32_t* c, size_t ldc) {              \
+    qb_ukernel(MRV, nr, pairs, a, a_stride, w, pf, first, rowsum, za_delta, panel, c, ldc); \
   }
 QB_DEFINE_UKERNEL_MR(1)
 QB_DEFINE_UKERNEL_MR(2)
@@ -137,7 +139,11 @@ static void qb_gemm_drive(size_t M, size_t N, size_t K, const uint8_t* A, size_t
         const uint8_t* w = panel + 3 * QB_NR * sizeof(int32_t) + k0 * QB_NR;
         for (size_t i = 0; i < mc; i += QB_MR) {
           const size_t mr = mc - i < QB_MR ? mc - i : QB_MR;
-          qb_ukernels[mr](nr, pairs, a_block + i * a_stride, a_stride, w, k0 == 0, rowsum + i,
+          /* With several K blocks the next slice of B is the next panel's, a page or
+           * more away (the hardware prefetcher restarts there): the first tile
+           * fetches it while it streams its own; later tiles find theirs in L1. */
+          const size_t pf = kn < K && i == 0 ? panel_bytes : QB_PREFETCH_BYTES;
+          qb_ukernels[mr](nr, pairs, a_block + i * a_stride, a_stride, w, pf, k0 == 0, rowsum + i,
                           za_delta, panel, C + (m0 + i) * ldc + n0, ldc);
         }
       }

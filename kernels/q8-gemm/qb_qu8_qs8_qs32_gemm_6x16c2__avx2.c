@@ -47,7 +47,7 @@ static inline __attribute__((always_inline)) void qb_row_pair(__m256i* acc0, __m
 }
 
 static inline __attribute__((always_inline)) void qb_ukernel(
-    size_t mr, size_t nr, size_t pairs, const uint16_t* a, size_t a_stride, const uint8_t* w, bool first,
+    size_t mr, size_t nr, size_t pairs, const uint16_t* a, size_t a_stride, const uint8_t* w, size_t pf, bool first,
     const int32_t* rowsum, int32_t za_delta, const uint8_t* panel, int32_t* c, size_t ldc) {
   __m256i acc[QB_MR][2];
   QB_UNROLL for (size_t i = 0; i < mr; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
@@ -62,7 +62,7 @@ static inline __attribute__((always_inline)) void qb_ukernel(
   /* One pair per iteration: unrolling lets gcc reassociate the two pairs' products
    * before the accumulator add and spill accumulators. */
   for (size_t p = 0; p < pairs; p++) {
-    _mm_prefetch((const char*)w + QB_PREFETCH_BYTES, _MM_HINT_T0);
+    _mm_prefetch((const char*)w + pf, _MM_HINT_T0);
     QB_PAIR();
   }
 #undef QB_PAIR
