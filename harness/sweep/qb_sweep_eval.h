@@ -54,6 +54,7 @@ enum {
   QB_SWEEP_PROBE_DEFAULT = 32,  /* probe batch for per-layer errors */
   QB_SWEEP_SENS_LIMIT = 1000,   /* evaluation samples for sensitivity runs */
   QB_SWEEP_BATCH = 100,         /* evaluation batch */
+  QB_SWEEP_GENERATED_DEFAULT = 200, /* generated OCR samples when no limit is set */
 };
 
 typedef struct {
