@@ -161,8 +161,8 @@ static void finding_best(report* r, const qb_model_summary* m) {
   if (!best) return;
   char label[256];
   qb_qconfig_label(&best->id, label, sizeof label);
-  fprintf(r->f, "- %s: fp32 top-1 %.2f %%; smallest drop %.2f pp with `%s`.\n", m->name,
-          m->accuracy_fp32, best->drop, label);
+  fprintf(r->f, "- %s: fp32 %s %.2f %%; smallest drop %.2f pp with `%s`.\n", m->name,
+          m->metric, m->accuracy_fp32, best->drop, label);
   r->sum->findings++;
   const qb_cfg_summary* fast = NULL;
   int fast_b = -1;
@@ -344,8 +344,8 @@ static void sensitive_layers(report* r, const qb_model_summary* m) {
   }
   if (n) {
     qsort(s, n, sizeof *s, cmp_sens);
-    fputs("\nMost sensitive layers (top-1 drop with only that layer quantized):\n\n"
-          "| layer | qconfig | backend | drop (pp) |\n| --- | --- | --- | ---: |\n", r->f);
+    fprintf(r->f, "\nMost sensitive layers (%s drop with only that layer quantized):\n\n"
+            "| layer | qconfig | backend | drop (pp) |\n| --- | --- | --- | ---: |\n", m->metric);
     for (size_t i = 0; i < n && i < 5; i++) {
       char label[256];
       qb_qconfig_label(s[i].row, label, sizeof label);
@@ -358,7 +358,11 @@ static void sensitive_layers(report* r, const qb_model_summary* m) {
 
 static int section_model(report* r, const qb_model_summary* m, qb_error* err) {
   fprintf(r->f, "\n## Model %s\n\n", m->name);
-  if (isfinite(m->accuracy_fp32)) fprintf(r->f, "fp32 top-1 accuracy: **%.2f %%**. ", m->accuracy_fp32);
+  /* The task's metric (qb_task.h): every accuracy and drop of this model is in it. */
+  if (strcmp(m->metric, "top-1")) fprintf(r->f, "Task metric: **%s** (accuracy and drop below are in it). ", m->metric);
+  if (isfinite(m->accuracy_fp32))
+    fprintf(r->f, "fp32 %s%s: **%.2f %%**. ", m->metric, strcmp(m->metric, "top-1") ? "" : " accuracy",
+            m->accuracy_fp32);
   fprintf(r->f, "%zu qconfigs, sorted by accuracy drop; latency is the end-to-end median per "
                 "inference, 1 thread.\n", m->ncfgs);
   model_table(r, m);
@@ -578,8 +582,12 @@ static void section_worth_a_look(report* r) {
 
 static void section_howto(report* r) {
   fputs("\n## How to read this report\n\n"
-        "- **drop** is fp32 top-1 minus quantized top-1, in percentage points (lower is better); "
-        "**agreement** is the share of inputs where the quantized model picks the fp32 model's class.\n"
+        "- **drop** is the fp32 task metric minus the quantized one, in percentage points (lower is "
+        "better); the metric is top-1 for classifiers, exact-match line accuracy for text "
+        "recognition (ocr-rec), F1 at IoU >= 0.5 for text detection (ocr-det), argmax agreement "
+        "with fp32 for label-free models (outputs); each model's section names its own. "
+        "**agreement** is the share of inputs where the quantized model's prediction (class, "
+        "decoded line, box set) is the fp32 model's.\n"
         "- **latency** is the median over the sweep's repetitions of one end-to-end inference on "
         "one thread; compare backends within this run (absolute times drift between runs).\n"
         "- **Pareto plots**: a qconfig is on the front (line, labelled) when no other is both faster "

@@ -27,6 +27,9 @@ typedef struct {
 
 typedef struct {
   char name[64];
+  /* The task metric that accuracy / drop measure (the task_metric row's unit:
+   * "top-1", "exact-match", "F1", "agreement"; qb_task.h); "top-1" without one. */
+  char metric[32];
   double accuracy_fp32; /* NaN if not recorded */
   qb_cfg_summary* cfgs;
   size_t ncfgs;
