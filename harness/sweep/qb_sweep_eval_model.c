@@ -102,9 +102,7 @@ static int load_data(const qb_sweep_evaluator* ev, const qb_sweep_config* cfg, s
   if (!cls_labels && y[0] && qb_task_labels_load(sm->task, y, em->test.count, &em->labels, err))
     return -1;
   if (c[0]) return qb_dataset_npy(c, NULL, &em->calib, err);
-  if (sm->task == QB_TASK_OCR_REC || sm->task == QB_TASK_OCR_DET) /* labels would need the split too */
-    return qb_fail(err, "model %s: task %s needs calibration_data (a split of text labels is not "
-                   "supported)", sm->name, qb_task_name(sm->task));
+  /* Text / box labels were read for all N samples; the evaluation reads the first ones. */
   return split_tail(&em->test, &em->calib, (size_t)qb_sweep_model_calibration(cfg, index), err);
 }
 
