@@ -236,7 +236,8 @@ static void print_layers(const qb_model* m, const qb_quant_state* q) {
 /* Data that does not fit the model's input is a usage error (exit 2), found before
  * anything runs. */
 static int check_data_shape(qb_model* m, const qb_dataset* d, qb_error* err) {
-  if (qb_model_prepare(m, 1, err)) return -1;
+  /* Symbolic dimensions (PaddleOCR's H and W) take the data's sample shape. */
+  if (qb_model_fit_input(m, d->ndim, d->dims, err) || qb_model_prepare(m, 1, err)) return -1;
   if (m->ninputs != 1) return qb_fail(err, "the model has %zu inputs; evaluation feeds one", m->ninputs);
   const qb_value* in = &m->values[m->inputs[0]];
   if (in->numel != d->sample_numel)

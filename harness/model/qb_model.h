@@ -31,6 +31,9 @@
 #include "qb_tensor.h"
 
 #define QB_NODE_MAX_INPUTS 16
+/* The ONNX default-domain opsets the importer reads (README: supported ops). */
+#define QB_MODEL_OPSET_MIN 9
+#define QB_MODEL_OPSET_MAX 18
 #define QB_NODE_MAX_OUTPUTS 3
 /* Largest activation accepted by shape inference, in elements (2^31). */
 #define QB_MODEL_MAX_ELEMENTS ((int64_t)1 << 31)
@@ -49,6 +52,8 @@ typedef enum {
   QB_OP_SOFTMAX, QB_OP_LAYERNORM, QB_OP_REDUCEMEAN,
   QB_OP_FLATTEN, QB_OP_RESHAPE, QB_OP_TRANSPOSE, QB_OP_CONCAT, QB_OP_SLICE,
   QB_OP_QUANTIZE, QB_OP_DEQUANTIZE, /* QDQ graphs: integers carried as exact floats */
+  QB_OP_SHAPE, QB_OP_CAST, QB_OP_RANGE, /* evaluated at prepare only (qb_model_shapefold.c) */
+  QB_OP_GATHER, QB_OP_SQUEEZE, QB_OP_UNSQUEEZE, QB_OP_RESIZE, QB_OP_CONVTRANSPOSE,
   QB_OP_COUNT
 } qb_op;
 
@@ -75,7 +80,24 @@ typedef struct {
   int naxes;
   int64_t keepdims;
   int64_t allowzero;            /* Reshape */
+  int64_t noop_with_empty_axes; /* ReduceMean (opset 18) */
+  int64_t to;                   /* Cast: ONNX element type */
+  int64_t start, end;           /* Shape (opset 15): dims [start, end) */
+  int64_t output_padding[2];    /* ConvTranspose */
+  int64_t output_shape[2];      /* ConvTranspose; 0 = not given */
+  int resize_mode;              /* Resize: 0 nearest, 1 linear */
+  int coord_mode;               /* Resize: qb_resize_coord */
+  int nearest_mode;             /* Resize: qb_resize_nearest */
 } qb_node_attrs;
+
+/* Resize's coordinate_transformation_mode and nearest_mode. */
+typedef enum {
+  QB_RESIZE_HALF_PIXEL, QB_RESIZE_PYTORCH_HALF_PIXEL, QB_RESIZE_ALIGN_CORNERS,
+  QB_RESIZE_ASYMMETRIC, QB_RESIZE_TF_HALF_PIXEL_FOR_NN
+} qb_resize_coord;
+typedef enum {
+  QB_RESIZE_ROUND_PREFER_FLOOR, QB_RESIZE_ROUND_PREFER_CEIL, QB_RESIZE_FLOOR, QB_RESIZE_CEIL
+} qb_resize_nearest;
 
 typedef enum { QB_VALUE_INPUT, QB_VALUE_CONST, QB_VALUE_ACT } qb_value_kind;
 
@@ -87,8 +109,10 @@ typedef struct {
   float* int_as_f32;      /* CONST I64: the values as floats (QDQ integer inputs) */
   bool is_output;
   bool int64_input;       /* INPUT of integer type: must be bound to a constant */
-  int ndecl;              /* INPUT: declared shape, -1 = dynamic (batch) */
+  int ndecl;              /* INPUT: declared shape, -1 = symbolic */
   int64_t decl[QB_MAX_DIMS];
+  size_t given[QB_MAX_DIMS]; /* INPUT: sizes of symbolic dims after 0 (qb_model_set_input_shape) */
+  bool computed;          /* CONST computed at prepare by a shape node (Shape -> ... -> Reshape) */
   /* Filled by prepare: */
   int ndim;
   size_t dims[QB_MAX_DIMS];
@@ -106,13 +130,22 @@ typedef struct {
   int in[QB_NODE_MAX_INPUTS];   /* value indices, -1 for an omitted optional input */
   int out[QB_NODE_MAX_OUTPUTS]; /* -1 for an omitted optional output */
   qb_node_attrs a;
+  size_t fold_at;         /* shape nodes: evaluated before runtime node fold_at */
 } qb_node;
 
 typedef struct {
   qb_value* values;
   size_t nvalues, values_cap;
-  qb_node* nodes;
+  qb_node* nodes;         /* the nodes that run, in topological order */
   size_t nnodes;
+  /* Shape nodes: Shape and what computes only from shapes and constants (Cast,
+   * Gather, Slice, Concat, Squeeze / Unsqueeze, Range, integer arithmetic, ...),
+   * split from `nodes` at the first prepare and evaluated at every prepare for the
+   * concrete input shape; their outputs are constants (qb_value.computed), so a
+   * Reshape reads its shape as a constant. */
+  qb_node* shape_nodes;
+  size_t nshape_nodes;
+  bool partitioned;
   int* inputs;            /* graph inputs that are not constants */
   size_t ninputs;
   int* outputs;
@@ -148,8 +181,24 @@ int qb_model_find_value(const qb_model* m, const char* name);
 int qb_model_bind_constant(qb_model* m, const char* name, const qb_tensor* t, qb_error* err);
 
 /* Shape inference for this batch size (the first dimension of every dynamic
- * input) and arena planning. */
+ * input) and arena planning. Symbolic dimensions after the first (PaddleOCR's H
+ * and W) take the sizes given with qb_model_set_input_shape; without them prepare
+ * fails naming the input and the dimension. Shape nodes are evaluated here for
+ * the concrete shapes. */
 int qb_model_prepare(qb_model* m, size_t batch, qb_error* err);
+
+/* Fixes the symbolic dimensions after the first of graph input i (index into
+ * m->inputs) to dims[1..ndim) (dims[0], the batch, is ignored); declared sizes must
+ * match. The model is then prepared for that shape (a model is prepared for the
+ * input shape it is run with). Invalidates prepare. */
+int qb_model_set_input_shape(qb_model* m, size_t i, int ndim, const size_t* dims, qb_error* err);
+/* For a model with one input: fixes its symbolic dimensions from one data sample's
+ * shape (the input's shape without the batch dimension); a sample whose shape
+ * differs from the declared one is an error naming both. */
+int qb_model_fit_input(qb_model* m, int sample_ndim, const size_t* sample_dims, qb_error* err);
+/* True when some graph input has a symbolic dimension after the first that has no
+ * size yet. */
+bool qb_model_needs_input_shape(const qb_model* m);
 
 /* ------------------------------------------------------------ running */
 

@@ -62,6 +62,23 @@ static void write_attrs(qb_onnx_node* o, const qb_node* n) {
       qb_onnx_node_attr_int(o, "keepdims", n->a.keepdims);
       break;
     case QB_OP_RESHAPE: qb_onnx_node_attr_int(o, "allowzero", n->a.allowzero); break;
+    case QB_OP_GATHER: qb_onnx_node_attr_int(o, "axis", n->a.axis); break;
+    case QB_OP_CAST: qb_onnx_node_attr_int(o, "to", n->a.to); break;
+    case QB_OP_CONVTRANSPOSE:
+      qb_onnx_node_attr_int(o, "group", n->a.group);
+      write_spatial(o, n, true); /* output_shape / auto_pad resolved into pads at prepare */
+      qb_onnx_node_attr_ints(o, "output_padding", 2, n->a.output_padding);
+      break;
+    case QB_OP_RESIZE: {
+      static const char* const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
+                                           "asymmetric", "tf_half_pixel_for_nn"};
+      static const char* const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                            "ceil"};
+      qb_onnx_node_attr_string(o, "mode", n->a.resize_mode ? "linear" : "nearest");
+      qb_onnx_node_attr_string(o, "coordinate_transformation_mode", coords[n->a.coord_mode]);
+      qb_onnx_node_attr_string(o, "nearest_mode", nearest[n->a.nearest_mode]);
+      break;
+    }
     default: break;
   }
 }
@@ -290,6 +307,7 @@ static int emit_node(exporter* e, size_t k, qb_error* err) {
     }
     nin = lim[1][0] ? 3 : (lim[0][0] ? 2 : 1);
   }
+  if (n->op == QB_OP_REDUCEMEAN) nin = 1; /* opset-18 axes input: written as the attribute */
   const char* outs[QB_NODE_MAX_OUTPUTS];
   for (int o = 0; o < n->nout; o++) outs[o] = n->out[o] >= 0 ? m->values[n->out[o]].name : "";
   if (out_pre[0]) outs[0] = out_pre;
@@ -328,10 +346,22 @@ static int export_graph(const qb_model* m, const qb_quant_state* q, const char* 
     qb_fail(err, "out of memory");
     goto done;
   }
+  /* Symbolic dimensions after the batch are written with the sizes the model was
+   * prepared for: shape subgraphs were evaluated for them (their results are
+   * constants of the exported graph). */
   for (size_t i = 0; i < m->ninputs; i++) {
     const qb_value* v = &m->values[m->inputs[i]];
-    qb_onnx_builder_input(e.b, v->name, QB_F32, v->ndecl, v->decl);
+    int64_t dims[QB_MAX_DIMS];
+    for (int d = 0; d < v->ndecl; d++)
+      dims[d] = v->decl[d] >= 0 || d == 0 ? v->decl[d] : (int64_t)v->given[d];
+    qb_onnx_builder_input(e.b, v->name, QB_F32, v->ndecl, dims);
   }
+  /* Constants only shape nodes read (evaluated at prepare) are not written. */
+  for (size_t i = 0; i < m->nvalues; i++) e.skip_const[i] = m->values[i].kind == QB_VALUE_CONST;
+  for (size_t k = 0; k < m->nnodes; k++)
+    for (int i = 0; i < m->nodes[k].nin; i++)
+      if (m->nodes[k].in[i] >= 0) e.skip_const[m->nodes[k].in[i]] = false;
+  for (size_t i = 0; i < m->noutputs; i++) e.skip_const[m->outputs[i]] = false;
   /* Weights of quantized layers are replaced by their integer form. */
   if (q)
     for (size_t k = 0; k < m->nnodes; k++) {

@@ -1,6 +1,9 @@
 /* ONNX -> qb_model. Checks everything the runtime later relies on, so running a
  * model that loaded cannot crash:
- *   - default domain, opset 9..17 (18 accepted where nothing used changed);
+ *   - default domain, opset 9..18 (QB_MODEL_OPSET_MIN..MAX): the forms every
+ *     supported op has in that range (Slice with attributes before 10, Squeeze /
+ *     Unsqueeze axes as attributes before 13, ReduceMean axes as an input from 18);
+ *     the attribute forms become constant inputs here, so later code sees one form;
  *   - every node's op is supported and its attributes have the right types and
  *     sane values; unsupported ops / attributes name the op type, the node and
  *     what is missing;
@@ -35,6 +38,9 @@ static const char* const op_names[QB_OP_COUNT] = {
     [QB_OP_REDUCEMEAN] = "ReduceMean", [QB_OP_FLATTEN] = "Flatten", [QB_OP_RESHAPE] = "Reshape",
     [QB_OP_TRANSPOSE] = "Transpose", [QB_OP_CONCAT] = "Concat", [QB_OP_SLICE] = "Slice",
     [QB_OP_QUANTIZE] = "QuantizeLinear", [QB_OP_DEQUANTIZE] = "DequantizeLinear",
+    [QB_OP_SHAPE] = "Shape", [QB_OP_CAST] = "Cast", [QB_OP_RANGE] = "Range",
+    [QB_OP_GATHER] = "Gather", [QB_OP_SQUEEZE] = "Squeeze", [QB_OP_UNSQUEEZE] = "Unsqueeze",
+    [QB_OP_RESIZE] = "Resize", [QB_OP_CONVTRANSPOSE] = "ConvTranspose",
 };
 
 const char* qb_op_name(qb_op op) { return (unsigned)op < QB_OP_COUNT ? op_names[op] : "?"; }
@@ -117,6 +123,41 @@ static int read_spatial(const Onnx__NodeProto* n, qb_node_attrs* a, bool kernel_
   return 0;
 }
 
+/* Resize: nearest and linear, the coordinate modes PyTorch, TensorFlow and
+ * Paddle exporters write; cubic, tf_crop_and_resize, antialias and the opset-18
+ * axes / keep_aspect_ratio_policy are rejected by name. */
+static int read_resize(const Onnx__NodeProto* n, qb_node_attrs* a, qb_error* err) {
+  static const char* const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
+                                       "asymmetric", "tf_half_pixel_for_nn"};
+  static const char* const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+  char mode[32], coord[32], nm[32], kar[32];
+  int64_t antialias = 0, axes[QB_MAX_DIMS];
+  size_t naxes;
+  if (qb_onnx_attr_string(n, "mode", "nearest", mode, sizeof mode, err) ||
+      qb_onnx_attr_string(n, "coordinate_transformation_mode", "half_pixel", coord, sizeof coord, err) ||
+      qb_onnx_attr_string(n, "nearest_mode", "round_prefer_floor", nm, sizeof nm, err) ||
+      qb_onnx_attr_string(n, "keep_aspect_ratio_policy", "stretch", kar, sizeof kar, err) ||
+      qb_onnx_attr_int(n, "antialias", 0, &antialias, err) ||
+      qb_onnx_attr_ints(n, "axes", NULL, 0, axes, QB_MAX_DIMS, &naxes, err))
+    return -1;
+  if (!strcmp(mode, "nearest")) a->resize_mode = 0;
+  else if (!strcmp(mode, "linear")) a->resize_mode = 1;
+  else return node_fail(err, n, "mode must be nearest or linear (cubic is not supported)");
+  a->coord_mode = -1, a->nearest_mode = -1;
+  for (int i = 0; i < 5; i++)
+    if (!strcmp(coord, coords[i])) a->coord_mode = i;
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(nm, nearest[i])) a->nearest_mode = i;
+  if (a->coord_mode < 0)
+    return node_fail(err, n, "coordinate_transformation_mode must be half_pixel, pytorch_half_pixel, "
+                     "align_corners, asymmetric or tf_half_pixel_for_nn");
+  if (a->nearest_mode < 0)
+    return node_fail(err, n, "nearest_mode must be round_prefer_floor, round_prefer_ceil, floor or ceil");
+  if (antialias || naxes || strcmp(kar, "stretch"))
+    return node_fail(err, n, "antialias, axes and keep_aspect_ratio_policy (opset 18) are not supported");
+  return 0;
+}
+
 static int read_attrs(const Onnx__NodeProto* n, qb_op op, int64_t opset, qb_node_attrs* a,
                       qb_error* err) {
   memset(a, 0, sizeof *a);
@@ -184,24 +225,44 @@ static int read_attrs(const Onnx__NodeProto* n, qb_op op, int64_t opset, qb_node
       if (qb_onnx_attr_ints(n, "axes", NULL, 0, a->axes, QB_MAX_DIMS, &c, err) ||
           qb_onnx_attr_int(n, "keepdims", 1, &a->keepdims, err))
         return -1;
-      a->naxes = (int)c; /* 0: all axes */
-      if (qb_onnx_node_input(n, 1))
-        return node_fail(err, n, "axes as an input (opset 18) is not supported");
-      return 0;
+      a->naxes = (int)c; /* 0: all axes; opset 18: read from input 1 at prepare */
+      return qb_onnx_attr_int(n, "noop_with_empty_axes", 0, &a->noop_with_empty_axes, err);
     case QB_OP_RESHAPE:
       return qb_onnx_attr_int(n, "allowzero", 0, &a->allowzero, err);
     case QB_OP_QUANTIZE: case QB_OP_DEQUANTIZE:
       return qb_onnx_attr_int(n, "axis", 1, &a->axis, err);
-    case QB_OP_SLICE:
-      if (opset < 10) return node_fail(err, n, "Slice with attributes (opset < 10) is not supported");
+    case QB_OP_SLICE: case QB_OP_SQUEEZE: case QB_OP_UNSQUEEZE:
+      return 0; /* attribute forms: attrs_to_inputs */
+    case QB_OP_GATHER:
+      return qb_onnx_attr_int(n, "axis", 0, &a->axis, err);
+    case QB_OP_CAST:
+      if (!qb_onnx_node_attr(n, "to")) return node_fail(err, n, "attribute 'to' is missing");
+      return qb_onnx_attr_int(n, "to", 0, &a->to, err);
+    case QB_OP_SHAPE:
+      if (qb_onnx_attr_int(n, "start", 0, &a->start, err) ||
+          qb_onnx_attr_int(n, "end", INT64_MAX, &a->end, err))
+        return -1;
       return 0;
+    case QB_OP_CONVTRANSPOSE: {
+      if (qb_onnx_attr_int(n, "group", 1, &a->group, err)) return -1;
+      if (a->group < 1) return node_fail(err, n, "'group' must be >= 1");
+      const int64_t zeros[2] = {0, 0};
+      if (qb_onnx_attr_ints(n, "output_padding", zeros, 2, a->output_padding, 2, &c, err) ||
+          (c != 2 && node_fail(err, n, "'output_padding' must have 2 values (2-D only)")) ||
+          qb_onnx_attr_ints(n, "output_shape", zeros, 2, a->output_shape, 2, &c, err))
+        return -1;
+      if (c != 2) return node_fail(err, n, "'output_shape' must have 2 values (2-D only)");
+      return read_spatial(n, a, false, err);
+    }
+    case QB_OP_RESIZE:
+      return read_resize(n, a, err);
     default:
       return 0;
   }
 }
 
 /* Input count limits per op (min, max). */
-static void input_limits(qb_op op, int* lo, int* hi) {
+static void input_limits(qb_op op, int64_t opset, int* lo, int* hi) {
   *lo = 1, *hi = 1;
   switch (op) {
     case QB_OP_GEMM: case QB_OP_CONV: *lo = 2, *hi = 3; break;
@@ -211,10 +272,64 @@ static void input_limits(qb_op op, int* lo, int* hi) {
     case QB_OP_BATCHNORM: *lo = 5, *hi = 5; break;
     case QB_OP_CLIP: *lo = 1, *hi = 3; break;
     case QB_OP_CONCAT: *lo = 1, *hi = QB_NODE_MAX_INPUTS; break;
-    case QB_OP_SLICE: *lo = 3, *hi = 5; break;
+    case QB_OP_SLICE: *lo = opset < 10 ? 1 : 3, *hi = opset < 10 ? 1 : 5; break;
     case QB_OP_QUANTIZE: case QB_OP_DEQUANTIZE: *lo = 2, *hi = 3; break;
+    case QB_OP_SQUEEZE: case QB_OP_UNSQUEEZE: *lo = 1, *hi = opset < 13 ? 1 : 2; break;
+    case QB_OP_REDUCEMEAN: *hi = opset < 18 ? 1 : 2; break;
+    case QB_OP_GATHER: *lo = *hi = 2; break;
+    case QB_OP_RANGE: *lo = *hi = 3; break;
+    case QB_OP_CONVTRANSPOSE: *lo = 2, *hi = 3; break;
+    case QB_OP_RESIZE: *lo = opset < 11 ? 2 : 1, *hi = opset < 11 ? 2 : 4; break;
     default: break;
   }
+}
+
+/* A constant int64 tensor made by the importer (attribute forms turned into inputs). */
+static int add_ints_constant(qb_model* m, const char* name, const int64_t* v, size_t n,
+                             qb_error* err) {
+  if (qb_model_find_value(m, name) >= 0) return qb_fail(err, "value '%.200s' is defined twice", name);
+  const int idx = qb_model_add_value(m, name, QB_VALUE_CONST, err);
+  if (idx < 0) return -1;
+  qb_value* c = &m->values[idx];
+  c->source_dtype = QB_I64;
+  if (qb_tensor_alloc(&c->constant, QB_I64, 1, (size_t[]){n}, err)) return -1;
+  if (n) memcpy(c->constant.data, v, n * sizeof *v);
+  return idx;
+}
+
+/* Attribute forms of older opsets become the input form of later ones, so the rest
+ * of the runtime (and the opset-17 export) sees one form: Slice (< 10) starts /
+ * ends / axes, Squeeze / Unsqueeze (< 13) axes -> constant inputs named
+ * "<node>.<attribute>"; Resize (10) scales moves to input 2 (roi empty). */
+static int attrs_to_inputs(qb_model* m, const Onnx__NodeProto* n, int64_t opset, qb_node* node,
+                           qb_error* err) {
+  static const char* const slice_attrs[] = {"starts", "ends", "axes"};
+  int64_t v[QB_MAX_DIMS];
+  size_t c;
+  char name[320];
+  if (node->op == QB_OP_SLICE && opset < 10) {
+    for (int i = 0; i < 3; i++) {
+      if (!qb_onnx_node_attr(n, slice_attrs[i])) {
+        if (i < 2) return node_fail(err, n, "attributes 'starts' and 'ends' are required (opset < 10)");
+        continue;
+      }
+      if (qb_onnx_attr_ints(n, slice_attrs[i], NULL, 0, v, QB_MAX_DIMS, &c, err)) return -1;
+      snprintf(name, sizeof name, "%.200s.%s", node->name, slice_attrs[i]);
+      if ((node->in[1 + i] = add_ints_constant(m, name, v, c, err)) < 0) return -1;
+      node->nin = 2 + i;
+    }
+  } else if ((node->op == QB_OP_SQUEEZE || node->op == QB_OP_UNSQUEEZE) && opset < 13) {
+    if (qb_onnx_attr_ints(n, "axes", NULL, 0, v, QB_MAX_DIMS, &c, err)) return -1;
+    if (c == 0 && node->op == QB_OP_UNSQUEEZE) return node_fail(err, n, "attribute 'axes' is missing");
+    if (c) {
+      snprintf(name, sizeof name, "%.200s.axes", node->name);
+      if ((node->in[1] = add_ints_constant(m, name, v, c, err)) < 0) return -1;
+      node->nin = 2;
+    }
+  } else if (node->op == QB_OP_RESIZE && opset < 11) {
+    node->in[2] = node->in[1], node->in[1] = -1, node->nin = 3;
+  }
+  return 0;
 }
 
 /* Constant node: its value becomes a constant value. */
@@ -239,7 +354,7 @@ static int import_node(qb_model* m, const Onnx__NodeProto* n, size_t index, int6
   else snprintf(buf, sizeof buf, "%s_%zu", n->op_type, index), node->name = strdup(buf);
   if (!node->name) return qb_fail(err, "out of memory");
   int lo, hi;
-  input_limits(node->op, &lo, &hi);
+  input_limits(node->op, opset, &lo, &hi);
   if (n->n_input < (size_t)lo || n->n_input > (size_t)hi) {
     snprintf(buf, sizeof buf, "has %zu inputs, expected %d..%d", n->n_input, lo, hi);
     return node_fail(err, n, buf);
@@ -264,7 +379,8 @@ static int import_node(qb_model* m, const Onnx__NodeProto* n, size_t index, int6
     return node_fail(err, n, "must have 1..3 outputs, the first one named");
   if (node->op != QB_OP_LAYERNORM && node->op != QB_OP_MAXPOOL && qb_onnx_node_output(n, 1))
     return node_fail(err, n, "has more than one output");
-  if (read_attrs(n, node->op, opset, &node->a, err)) return -1;
+  if (read_attrs(n, node->op, opset, &node->a, err) || attrs_to_inputs(m, n, opset, node, err))
+    return -1;
   node->nout = (int)n->n_output;
   for (size_t i = 0; i < n->n_output; i++) {
     const char* out = qb_onnx_node_output(n, i);
@@ -393,9 +509,6 @@ static int import_inputs(qb_model* m, const Onnx__GraphProto* g, qb_error* err) 
         if (known && (dim->dim_value < 0 || dim->dim_value > QB_MODEL_MAX_ELEMENTS))
           return qb_fail(err, "graph input '%.200s': dimension %zu is %lld", vi->name, d,
                          (long long)dim->dim_value);
-        if (!known && d > 0 && !is_int)
-          return qb_fail(err, "graph input '%.200s': only the first (batch) dimension may be "
-                         "symbolic; dimension %zu is not known", vi->name, d);
       }
     }
     m->inputs[m->ninputs++] = v;
@@ -437,8 +550,9 @@ static int from_onnx(const qb_onnx_model* om, const char* dir, qb_model* m, qb_e
   const Onnx__GraphProto* g = om->graph;
   m->opset = qb_onnx_model_opset(om, "");
   if (m->opset < 0) return qb_fail(err, "model does not import the default ONNX domain");
-  if (m->opset < 9 || m->opset > 18)
-    return qb_fail(err, "opset %lld is not supported (9..17)", (long long)m->opset);
+  if (m->opset < QB_MODEL_OPSET_MIN || m->opset > QB_MODEL_OPSET_MAX)
+    return qb_fail(err, "opset %lld is not supported (%d..%d)", (long long)m->opset,
+                   QB_MODEL_OPSET_MIN, QB_MODEL_OPSET_MAX);
   read_metadata(m, om->proto);
   for (size_t i = 0; i < g->n_initializer; i++) {
     const Onnx__TensorProto* tp = g->initializer[i];
@@ -449,9 +563,12 @@ static int from_onnx(const qb_onnx_model* om, const char* dir, qb_model* m, qb_e
       import_outputs(m, g, err) || qb_model_fold_batchnorm(m, err))
     return -1;
   /* Shape inference at load (batch 1), so shape errors surface here; skipped while
-   * integer inputs still wait for qb_model_bind_constant. */
+   * integer inputs or parameters given as inputs still wait for
+   * qb_model_bind_constant, or symbolic dimensions for their sizes
+   * (qb_model_set_input_shape). */
   for (size_t i = 0; i < m->ninputs; i++)
     if (m->values[m->inputs[i]].int64_input) return 0;
+  if (qb_model_needs_input_shape(m) || qb_model_params_unbound(m)) return 0;
   return qb_model_prepare(m, 1, err);
 }
 
@@ -496,7 +613,9 @@ void qb_model_free(qb_model* m) {
     qb_tensor_free(&m->values[i].constant);
   }
   for (size_t i = 0; i < m->nnodes; i++) free(m->nodes[i].name);
+  for (size_t i = 0; i < m->nshape_nodes; i++) free(m->shape_nodes[i].name);
   qb_f32_runtime_free(m);
+  free(m->shape_nodes);
   free(m->values), free(m->nodes), free(m->inputs), free(m->outputs), free(m->arena);
   free(m->op_scratch);
   memset(m, 0, sizeof *m);
@@ -506,6 +625,8 @@ int qb_model_bind_constant(qb_model* m, const char* name, const qb_tensor* t, qb
   const int v = qb_model_find_value(m, name);
   if (v < 0 || m->values[v].kind != QB_VALUE_INPUT)
     return qb_fail(err, "'%.200s' is not a graph input", name);
+  if (m->partitioned)
+    return qb_fail(err, "'%.200s': bind constants before the model is first prepared", name);
   qb_value* val = &m->values[v];
   if (qb_model_constant_convert(t, &val->constant, err)) return -1;
   val->kind = QB_VALUE_CONST;

@@ -19,6 +19,20 @@ int qb_model_fold_batchnorm(qb_model* m, qb_error* err);
  * output values' ndim/dims/numel. Errors name the node. (qb_ops_*.c) */
 int qb_op_infer(qb_model* m, qb_node* n, qb_error* err);
 
+/* True while a graph input feeds a node where it must be a constant (Reshape's
+ * shape, Resize's scales, Range's bounds, ...): it waits for qb_model_bind_constant. */
+bool qb_model_params_unbound(const qb_model* m);
+
+/* The same without the float-data check (shape nodes fold through it). */
+int qb_op_infer_shapes(qb_model* m, qb_node* n, qb_error* err);
+
+/* Shape nodes (qb_model_shapefold.c): splits them from m->nodes (once), and
+ * evaluates one into its constant output(s) for the current shapes. */
+int qb_model_partition_shape_nodes(qb_model* m, qb_error* err);
+int qb_model_fold_shape_node(qb_model* m, qb_node* n, qb_error* err);
+/* A CONST value's shape and F32 view (I64 constants through int_as_f32). */
+int qb_value_const_view(qb_value* v, qb_error* err);
+
 /* fp32 computation of one node on explicit input pointers (in[i] is the F32 data
  * of input i, NULL for an omitted input) into its outputs' data. Shapes are those
  * of the values. Callers may substitute inputs (fake-quantized weights). */
@@ -32,6 +46,15 @@ int qb_ops_elementwise_infer(qb_model* m, qb_node* n, qb_error* err);
 bool qb_ops_elementwise_run(const qb_model* m, const qb_node* n, const float* const* in);
 int qb_ops_shape_infer(qb_model* m, qb_node* n, qb_error* err);
 bool qb_ops_shape_run(const qb_model* m, const qb_node* n, const float* const* in);
+int qb_ops_index_infer(qb_model* m, qb_node* n, qb_error* err);
+bool qb_ops_index_run(const qb_model* m, const qb_node* n, const float* const* in);
+int qb_ops_upsample_infer(qb_model* m, qb_node* n, qb_error* err);
+bool qb_ops_upsample_run(const qb_model* m, const qb_node* n, const float* const* in);
+/* Resize's tables in qb_model.op_scratch. */
+size_t qb_resize_scratch_bytes(const qb_model* m, const qb_node* n);
+/* A constant 1-D int64 input (Reshape shape, Slice bounds, axes); absent: *v NULL. */
+int qb_node_const_ints(const qb_model* m, const qb_node* n, int i, const int64_t** v, size_t* len,
+                       qb_error* err);
 
 /* Conv geometry of a prepared Conv node (input NCHW, weight [Cout, Cin/g, kh, kw]). */
 void qb_node_conv_shape(const qb_model* m, const qb_node* n, qb_conv2d_shape* s);

@@ -35,12 +35,25 @@ int qb_value_set_shape(qb_value* v, int ndim, const size_t* dims, const qb_node*
 
 /* Which inputs of an op are integer parameters rather than float data. */
 static bool is_int_param(qb_op op, int i) {
-  return (op == QB_OP_RESHAPE && i == 1) || (op == QB_OP_SLICE && i >= 1);
+  return ((op == QB_OP_RESHAPE || op == QB_OP_SQUEEZE || op == QB_OP_UNSQUEEZE ||
+           op == QB_OP_GATHER || op == QB_OP_REDUCEMEAN) && i == 1) ||
+         ((op == QB_OP_SLICE || op == QB_OP_RESIZE) && i >= 1);
 }
 
 /* Integer constants read as data (exact as floats up to 2^24). */
 static bool is_int_data(qb_op op, int i) {
   return (op == QB_OP_DEQUANTIZE && (i == 0 || i == 2)) || (op == QB_OP_QUANTIZE && i == 2);
+}
+
+bool qb_model_params_unbound(const qb_model* m) {
+  for (size_t k = 0; k < m->nnodes; k++) {
+    const qb_node* n = &m->nodes[k];
+    for (int i = 0; i < n->nin; i++)
+      if (n->in[i] >= 0 && m->values[n->in[i]].kind == QB_VALUE_INPUT &&
+          (is_int_param(n->op, i) || n->op == QB_OP_RANGE))
+        return true;
+  }
+  return false;
 }
 
 int qb_op_infer(qb_model* m, qb_node* n, qb_error* err) {
@@ -53,14 +66,27 @@ int qb_op_infer(qb_model* m, qb_node* n, qb_error* err) {
                      "supported here", qb_node_str(n, where, sizeof where), v->name);
     }
   }
+  return qb_op_infer_shapes(m, n, err);
+}
+
+int qb_op_infer_shapes(qb_model* m, qb_node* n, qb_error* err) {
   int rc = qb_ops_nn_infer(m, n, err);
   if (rc == 1) rc = qb_ops_elementwise_infer(m, n, err);
   if (rc == 1) rc = qb_ops_shape_infer(m, n, err);
+  if (rc == 1) rc = qb_ops_index_infer(m, n, err);
+  if (rc == 1) rc = qb_ops_upsample_infer(m, n, err);
+  if (rc == 1) {
+    char where[320];
+    rc = qb_fail(err, "%s: runs only at prepare, on shapes and constants (its inputs are not)",
+                 qb_node_str(n, where, sizeof where));
+  }
   return rc;
 }
 
 void qb_op_run_f32(const qb_model* m, const qb_node* n, const float* const* in) {
-  if (!qb_ops_nn_run(m, n, in) && !qb_ops_elementwise_run(m, n, in)) qb_ops_shape_run(m, n, in);
+  if (!qb_ops_nn_run(m, n, in) && !qb_ops_elementwise_run(m, n, in) &&
+      !qb_ops_shape_run(m, n, in) && !qb_ops_index_run(m, n, in))
+    qb_ops_upsample_run(m, n, in);
 }
 
 /* ---------------------------------------------------------------- shapes */
@@ -69,16 +95,7 @@ static int input_shapes(qb_model* m, size_t batch, qb_error* err) {
   for (size_t i = 0; i < m->nvalues; i++) {
     qb_value* v = &m->values[i];
     if (v->kind == QB_VALUE_CONST) {
-      v->ndim = v->constant.ndim;
-      memcpy(v->dims, v->constant.dims, sizeof v->dims);
-      v->numel = qb_tensor_numel(&v->constant);
-      v->data = v->constant.dtype == QB_F32 ? v->constant.data : NULL;
-      if (v->constant.dtype == QB_I64) {
-        if (!v->int_as_f32 && !(v->int_as_f32 = malloc((v->numel ? v->numel : 1) * sizeof(float))))
-          return qb_fail(err, "out of memory");
-        for (size_t k = 0; k < v->numel; k++) v->int_as_f32[k] = (float)((const int64_t*)v->constant.data)[k];
-        v->data = v->int_as_f32;
-      }
+      if (!v->computed && qb_value_const_view(v, err)) return -1;
       continue;
     }
     if (v->kind != QB_VALUE_INPUT) continue;
@@ -87,11 +104,71 @@ static int input_shapes(qb_model* m, size_t batch, qb_error* err) {
                      "(qb_model_bind_constant) before running", v->name);
     if (v->ndecl < 0) return qb_fail(err, "graph input '%.200s' has no declared shape", v->name);
     size_t dims[QB_MAX_DIMS];
-    for (int d = 0; d < v->ndecl; d++) dims[d] = v->decl[d] < 0 ? batch : (size_t)v->decl[d];
+    for (int d = 0; d < v->ndecl; d++) {
+      dims[d] = v->decl[d] >= 0 ? (size_t)v->decl[d] : d == 0 ? batch : v->given[d];
+      if (v->decl[d] < 0 && !dims[d])
+        return qb_fail(err, "graph input '%.200s': dimension %d is symbolic; give the input "
+                       "shape (the data's sample shape, qb_model_set_input_shape)", v->name, d);
+    }
     qb_node fake = {.name = v->name, .op = QB_OP_IDENTITY};
     if (qb_value_set_shape(v, v->ndecl, dims, &fake, err)) return -1;
   }
   return 0;
+}
+
+int qb_value_const_view(qb_value* v, qb_error* err) {
+  v->ndim = v->constant.ndim;
+  memcpy(v->dims, v->constant.dims, sizeof v->dims);
+  v->numel = qb_tensor_numel(&v->constant);
+  v->data = v->constant.dtype == QB_F32 ? v->constant.data : NULL;
+  if (v->constant.dtype == QB_I64) {
+    free(v->int_as_f32);
+    if (!(v->int_as_f32 = malloc((v->numel ? v->numel : 1) * sizeof(float))))
+      return qb_fail(err, "out of memory");
+    for (size_t k = 0; k < v->numel; k++) v->int_as_f32[k] = (float)((const int64_t*)v->constant.data)[k];
+    v->data = v->int_as_f32;
+  }
+  return 0;
+}
+
+bool qb_model_needs_input_shape(const qb_model* m) {
+  for (size_t i = 0; i < m->ninputs; i++) {
+    const qb_value* v = &m->values[m->inputs[i]];
+    for (int d = 1; d < v->ndecl && !v->int64_input; d++)
+      if (v->decl[d] < 0 && !v->given[d]) return true;
+  }
+  return false;
+}
+
+int qb_model_set_input_shape(qb_model* m, size_t i, int ndim, const size_t* dims, qb_error* err) {
+  if (i >= m->ninputs) return qb_fail(err, "the model has %zu inputs, not %zu", m->ninputs, i + 1);
+  qb_value* v = &m->values[m->inputs[i]];
+  if (ndim != v->ndecl)
+    return qb_fail(err, "graph input '%.200s' has %d dimensions; %d given", v->name, v->ndecl, ndim);
+  for (int d = 1; d < ndim; d++) {
+    if (v->decl[d] >= 0 && (size_t)v->decl[d] != dims[d])
+      return qb_fail(err, "graph input '%.200s': dimension %d is %lld; %zu given", v->name, d,
+                     (long long)v->decl[d], dims[d]);
+    if (dims[d] == 0 || dims[d] > (size_t)QB_MODEL_MAX_ELEMENTS)
+      return qb_fail(err, "graph input '%.200s': dimension %d of %zu is out of range", v->name, d, dims[d]);
+  }
+  for (int d = 1; d < ndim; d++) v->given[d] = v->decl[d] < 0 ? dims[d] : 0;
+  m->prepared = false;
+  return 0;
+}
+
+int qb_model_fit_input(qb_model* m, int sample_ndim, const size_t* sample_dims, qb_error* err) {
+  if (m->ninputs != 1) return qb_fail(err, "the model has %zu inputs; evaluation feeds one", m->ninputs);
+  const qb_value* v = &m->values[m->inputs[0]];
+  bool symbolic = false;
+  for (int d = 1; d < v->ndecl; d++) symbolic |= v->decl[d] < 0;
+  if (!symbolic) return 0; /* data of another shape but the same size stays allowed */
+  if (sample_ndim + 1 != v->ndecl || sample_ndim + 1 > QB_MAX_DIMS)
+    return qb_fail(err, "model input '%.200s' has %d dimensions (batch first); a data sample has %d",
+                   v->name, v->ndecl, sample_ndim);
+  size_t dims[QB_MAX_DIMS] = {1};
+  memcpy(dims + 1, sample_dims, (size_t)sample_ndim * sizeof *dims);
+  return qb_model_set_input_shape(m, 0, v->ndecl, dims, err);
 }
 
 /* --------------------------------------------------------------- arena */
@@ -183,10 +260,11 @@ static int plan(qb_model* m, qb_error* err) {
 }
 
 /* The fp32 ops' working memory (qb_model.op_scratch): ReduceMean's sums (one
- * double per output). Gemm / MatMul / Conv pack into the fp32 GEMM path's own
+ * double per output), Resize's index / weight tables. Gemm / MatMul / Conv pack into the fp32 GEMM path's own
  * scratch (qb_f32_runtime_prepare). */
 static size_t op_scratch_bytes(const qb_model* m, const qb_node* n) {
   if (n->op == QB_OP_REDUCEMEAN) return m->values[n->out[0]].numel * sizeof(double);
+  if (n->op == QB_OP_RESIZE) return qb_resize_scratch_bytes(m, n);
   return 0;
 }
 
@@ -211,9 +289,14 @@ static int plan_op_scratch(qb_model* m, qb_error* err) {
 int qb_model_prepare(qb_model* m, size_t batch, qb_error* err) {
   m->prepared = false;
   if (batch == 0 || batch > (size_t)1 << 24) return qb_fail(err, "batch %zu is out of range", batch);
+  if (!m->partitioned && qb_model_partition_shape_nodes(m, err)) return -1;
   if (input_shapes(m, batch, err)) return -1;
-  for (size_t k = 0; k < m->nnodes; k++)
-    if (qb_op_infer(m, &m->nodes[k], err)) return -1;
+  size_t s = 0;
+  for (size_t k = 0; k <= m->nnodes; k++) {
+    for (; s < m->nshape_nodes && m->shape_nodes[s].fold_at == k; s++)
+      if (qb_model_fold_shape_node(m, &m->shape_nodes[s], err)) return -1;
+    if (k < m->nnodes && qb_op_infer(m, &m->nodes[k], err)) return -1;
+  }
   if (plan(m, err) || plan_op_scratch(m, err) || qb_f32_runtime_prepare(m, err)) return -1;
   m->batch = batch;
   m->prepared = true;

@@ -1,5 +1,6 @@
 /* fp32 ops that move data or reduce along axes: Flatten, Reshape, Transpose,
- * Concat, Slice, Softmax, LayerNormalization, ReduceMean. */
+ * Concat, Slice, Softmax, LayerNormalization, ReduceMean (axes as an attribute, or
+ * as a constant input from opset 18). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,8 @@ static int norm_axis(int64_t axis, int r, bool allow_end, int* out) {
   return 0;
 }
 
-/* A constant int64 input (Reshape shape, Slice bounds). */
-static int const_ints(const qb_model* m, const qb_node* n, int i, const int64_t** v, size_t* len,
-                      qb_error* err) {
+int qb_node_const_ints(const qb_model* m, const qb_node* n, int i, const int64_t** v, size_t* len,
+                       qb_error* err) {
   const qb_value* c = qb_in(m, n, i);
   *v = NULL, *len = 0;
   if (!c) return 0;
@@ -57,7 +57,7 @@ static int infer_reshape(qb_model* m, qb_node* n, qb_error* err) {
   const qb_value* x = qb_in(m, n, 0);
   const int64_t* s;
   size_t len;
-  if (const_ints(m, n, 1, &s, &len, err)) return -1;
+  if (qb_node_const_ints(m, n, 1, &s, &len, err)) return -1;
   size_t dims[QB_MAX_DIMS], known = 1;
   int infer_at = -1;
   for (size_t i = 0; i < len; i++) {
@@ -183,8 +183,8 @@ static int slice_resolve(const qb_model* m, const qb_node* n, size_t* dims, slic
   const qb_value* x = qb_in(m, n, 0);
   const int64_t *st, *en, *ax, *sp;
   size_t ns, ne, na, np;
-  if (const_ints(m, n, 1, &st, &ns, err) || const_ints(m, n, 2, &en, &ne, err) ||
-      const_ints(m, n, 3, &ax, &na, err) || const_ints(m, n, 4, &sp, &np, err))
+  if (qb_node_const_ints(m, n, 1, &st, &ns, err) || qb_node_const_ints(m, n, 2, &en, &ne, err) ||
+      qb_node_const_ints(m, n, 3, &ax, &na, err) || qb_node_const_ints(m, n, 4, &sp, &np, err))
     return -1;
   if (ns != ne || (ax && na != ns) || (sp && np != ns))
     return fail_node(err, n, "starts, ends, axes and steps differ in length");
@@ -329,7 +329,7 @@ static void run_layernorm(const qb_model* m, const qb_node* n, const float* cons
 /* ------------------------------------------------------------ ReduceMean */
 
 static int reduce_mask(const qb_node* n, int r, bool* reduce) {
-  for (int i = 0; i < r; i++) reduce[i] = n->a.naxes == 0;
+  for (int i = 0; i < r; i++) reduce[i] = n->a.naxes == 0 && !n->a.noop_with_empty_axes;
   for (int i = 0; i < n->a.naxes; i++) {
     int a;
     if (norm_axis(n->a.axes[i], r, false, &a)) return -1;
@@ -340,6 +340,13 @@ static int reduce_mask(const qb_node* n, int r, bool* reduce) {
 
 static int infer_reducemean(qb_model* m, qb_node* n, qb_error* err) {
   const qb_value* x = qb_in(m, n, 0);
+  if (qb_in(m, n, 1)) { /* opset 18: axes as a constant input */
+    const int64_t* ax;
+    size_t na;
+    if (qb_node_const_ints(m, n, 1, &ax, &na, err)) return -1;
+    memcpy(n->a.axes, ax, na * sizeof *ax);
+    n->a.naxes = (int)na;
+  }
   bool red[QB_MAX_DIMS];
   if (reduce_mask(n, x->ndim, red)) return fail_node(err, n, "axes out of range");
   size_t dims[QB_MAX_DIMS];

@@ -357,6 +357,14 @@ const Onnx__TensorProto* qb_onnx_find_initializer(const Onnx__GraphProto* g, con
   for (size_t i = 0; i < g->n_initializer; i++)
     if (g->initializer[i]->name && strcmp(g->initializer[i]->name, name) == 0)
       return g->initializer[i];
+  /* Constant nodes: exporters such as Paddle2ONNX keep every weight in one. */
+  for (size_t i = 0; i < g->n_node; i++) {
+    const Onnx__NodeProto* n = g->node[i];
+    const char* out = qb_onnx_node_output(n, 0);
+    if (!n->op_type || strcmp(n->op_type, "Constant") || !out || strcmp(out, name)) continue;
+    const Onnx__AttributeProto* a = qb_onnx_node_attr(n, "value");
+    return a && a->t ? a->t : NULL;
+  }
   return NULL;
 }
 

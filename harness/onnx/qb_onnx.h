@@ -84,7 +84,8 @@ void qb_onnx_model_free(qb_onnx_model* m); /* safe on a zeroed or freed model */
  * domain, which is also spelled "ai.onnx"); -1 when the model does not import it. */
 int64_t qb_onnx_model_opset(const qb_onnx_model* m, const char* domain);
 
-/* The graph initializer with this name, or NULL. */
+/* The graph initializer with this name, or the value tensor of the Constant node
+ * that outputs it (weights held in Constant nodes count as initializers), or NULL. */
 const Onnx__TensorProto* qb_onnx_find_initializer(const Onnx__GraphProto* g, const char* name);
 /* The initializer converted to a qb_tensor; an error if there is none by that name. */
 int qb_onnx_initializer(const Onnx__GraphProto* g, const char* name, qb_tensor* out,

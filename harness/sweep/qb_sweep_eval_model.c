@@ -159,6 +159,8 @@ static int load(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index
   em->loaded = true, em->index = index;
   snprintf(em->path, sizeof em->path, "%s", path);
   if (load_data(ev, cfg, index, em, err)) return -1;
+  /* Symbolic dimensions (PaddleOCR's H and W) take the data's sample shape. */
+  if (qb_model_fit_input(&em->m, em->test.ndim, em->test.dims, err)) return -1;
   const size_t n = em->test.count;
   const long limit = qb_sweep_model_limit(cfg, index);
   em->eval_count = limit > 0 && (size_t)limit < n ? (size_t)limit : n;

@@ -1,8 +1,10 @@
 /* ONNX node conformance of the model runtime's fp32 ops (harness/model): every
  * libonnx-testdata case under QB_ONNX_TESTDATA/node/ whose name starts with one of
  * the prefixes below is loaded with qb_model_load_onnx, fed test_data_set_0's
- * inputs (int64 inputs such as Reshape's shape are bound as constants, as an
- * exporter would store them), run in fp32 and compared with the expected outputs:
+ * inputs (int64 inputs such as Reshape's shape, and the float parameters of Resize
+ * (roi, scales) and Range, are bound as constants, as an exporter would store them),
+ * run in fp32 and compared with the expected outputs (integer outputs, such as
+ * Shape's, computed at prepare, as exact floats):
  *   |got - want| <= 1e-5 * |want| + 1e-6   (relative 1e-5; the absolute term only
  *   matters next to 0), same shape, NaN only where NaN is expected.
  * One line per case: PASS, FAIL with the first mismatch, or SKIP with the reason.
@@ -24,7 +26,9 @@ static const char* const prefixes[] = {
     "test_reshape_", "test_transpose_", "test_add", "test_sub", "test_mul", "test_div", "test_pow",
     "test_softmax_", "test_layer_normalization_", "test_erf", "test_concat_", "test_slice",
     "test_batchnorm_", "test_hardsigmoid", "test_hardswish", "test_sigmoid", "test_reduce_mean_",
-    "test_sqrt", "test_identity",
+    "test_sqrt", "test_identity", "test_shape", "test_cast_", "test_gather_0", "test_gather_1",
+    "test_gather_2d", "test_gather_negative", "test_squeeze",
+    "test_unsqueeze", "test_resize_", "test_convtranspose", "test_range_", "test_reduce_mean_",
 };
 
 /* Cases the runtime rejects on purpose, with why (they must fail to load or prepare). */
@@ -65,6 +69,29 @@ static const struct {
     {"test_hardsigmoid_example", "opset 6 (9..17 supported)"},
     {"test_identity_opt", "optional types"},
     {"test_identity_sequence", "sequence types"},
+    {"test_cast_BFLOAT16_to_FLOAT", "bfloat16 tensors"},
+    {"test_cast_DOUBLE_to_FLOAT", "float64 activations"},
+    {"test_cast_DOUBLE_to_FLOAT16", "float64 activations"},
+    {"test_cast_FLOAT16_to_DOUBLE", "float16 activations"},
+    {"test_cast_FLOAT16_to_FLOAT", "float16 activations"},
+    {"test_cast_FLOAT_to_BFLOAT16", "bfloat16 activations"},
+    {"test_cast_FLOAT_to_DOUBLE", "float64 activations"},
+    {"test_cast_FLOAT_to_FLOAT16", "float16 activations"},
+    {"test_cast_FLOAT_to_STRING", "string tensors"},
+    {"test_cast_STRING_to_FLOAT", "string tensors"},
+    {"test_convtranspose_1d", "1-D ConvTranspose (2-D only)"},
+    {"test_convtranspose_3d", "3-D ConvTranspose"},
+    {"test_convtranspose_with_kernel", "opset 8 (9..18 supported)"},
+    {"test_resize_downsample_scales_cubic", "cubic Resize"},
+    {"test_resize_downsample_scales_cubic_A_n0p5_exclude_outside", "cubic Resize"},
+    {"test_resize_downsample_scales_cubic_align_corners", "cubic Resize"},
+    {"test_resize_downsample_sizes_cubic", "cubic Resize"},
+    {"test_resize_upsample_scales_cubic", "cubic Resize"},
+    {"test_resize_upsample_scales_cubic_A_n0p5_exclude_outside", "cubic Resize"},
+    {"test_resize_upsample_scales_cubic_align_corners", "cubic Resize"},
+    {"test_resize_upsample_scales_cubic_asymmetric", "cubic Resize"},
+    {"test_resize_upsample_sizes_cubic", "cubic Resize"},
+    {"test_resize_tf_crop_and_resize", "tf_crop_and_resize"},
 };
 
 static const char* skip_reason(const char* name) {
@@ -117,8 +144,10 @@ static int run_case(const char* dir, qb_error* err) {
         if (k++ == nin) snprintf(names[nin], sizeof names[nin], "%s", g->input[i]->name);
       }
     }
-    if (ins[nin].dtype != QB_F32 && qb_model_bind_constant(&m, names[nin], &ins[nin], err)) goto done;
-    if (ins[nin].dtype == QB_F32 && ins[nin].ndim > 0) batch = ins[nin].dims[0];
+    const bool param = ins[nin].dtype != QB_F32 || (nin > 0 && strstr(dir, "/test_resize_")) ||
+                       strstr(dir, "/test_range_");
+    if (param && qb_model_bind_constant(&m, names[nin], &ins[nin], err)) goto done;
+    if (!param && ins[nin].ndim > 0) batch = ins[nin].dims[0];
   }
   for (; nout < MAX_IO; nout++) {
     snprintf(path, sizeof path, "%s/test_data_set_0/output_%zu.pb", dir, nout);
@@ -137,6 +166,15 @@ static int run_case(const char* dir, qb_error* err) {
   if (qb_model_run(&m, data, NULL, err)) goto done;
   for (size_t o = 0; o < nout && o < m.noutputs; o++) {
     const qb_value* y = qb_model_output(&m, o);
+    if (outs[o].dtype == QB_I64 || outs[o].dtype == QB_I32) {
+      qb_tensor f;
+      if (qb_tensor_alloc(&f, QB_F32, outs[o].ndim, outs[o].dims, err)) goto done;
+      for (size_t i = 0; i < qb_tensor_numel(&f); i++)
+        ((float*)f.data)[i] = outs[o].dtype == QB_I64 ? (float)((const int64_t*)outs[o].data)[i]
+                                                       : (float)((const int32_t*)outs[o].data)[i];
+      qb_tensor_free(&outs[o]);
+      outs[o] = f;
+    }
     if (outs[o].dtype != QB_F32) {
       qb_fail(err, "expected output %zu is %s", o, qb_dtype_name(outs[o].dtype));
       goto done;
