@@ -459,11 +459,24 @@ static int synth_init(synth* s, const qb_ocr_synth_options* o, qb_error* err) {
   return 0;
 }
 
+/* mkdir -p. */
+static int make_dirs(const char* dir) {
+  char path[1024];
+  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return errno = ENAMETOOLONG, -1;
+  for (char* p = path + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(path, 0777) && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return mkdir(path, 0777) && errno != EEXIST ? -1 : 0;
+}
+
 int qb_ocr_synth_write(const qb_ocr_synth_options* opt, const char* dir, qb_error* err) {
   if (opt->task != QB_TASK_OCR_REC && opt->task != QB_TASK_OCR_CLS && opt->task != QB_TASK_OCR_DET)
     return qb_fail(err, "generated data exists for ocr-rec, ocr-cls and ocr-det, not %s",
                    qb_task_name(opt->task));
-  if (mkdir(dir, 0777) && errno != EEXIST) return qb_fail(err, "%s: cannot create: %s", dir, strerror(errno));
+  if (make_dirs(dir)) return qb_fail(err, "%s: cannot create: %s", dir, strerror(errno));
   synth s;
   memset(&s, 0, sizeof s);
   split_ctx sc = {opt, &s, NULL, 0};

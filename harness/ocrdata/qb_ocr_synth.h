@@ -52,7 +52,7 @@ typedef struct {
 /* One line describing the preprocessing of a task's generated inputs. */
 const char* qb_ocr_synth_preprocess(qb_task task);
 
-/* Writes the files above into dir (created if missing). */
+/* Writes the files above into dir (created with its parents if missing). */
 int qb_ocr_synth_write(const qb_ocr_synth_options* opt, const char* dir, qb_error* err);
 
 #endif
