@@ -128,7 +128,8 @@ static void add_token(const synth* s, rng* r, char* text, size_t cap) {
 static void make_text(const synth* s, rng* r, int min_tokens, int max_tokens, char* text, size_t cap) {
   text[0] = 0;
   const int k = uniform(r, min_tokens, max_tokens);
-  for (int i = 0; i < k || !text[0]; i++) add_token(s, r, text, cap);
+  /* Words always pass the character filter (load_words), so a token comes soon. */
+  for (int i = 0; (i < k || !text[0]) && i < 1000; i++) add_token(s, r, text, cap);
 }
 
 /* ---- rendering ---- */
@@ -161,10 +162,16 @@ static int render_line(const synth* s, int font, int px, const char* text, line_
   out->ink_x0 = out->w, out->ink_y0 = out->h, out->ink_x1 = 0, out->ink_y1 = 0;
   int pen = 1;
   for (const char* p = text; *p; p++) {
-    if (FT_Load_Char(face, (FT_ULong)(unsigned char)*p, FT_LOAD_RENDER))
+    if (FT_Load_Char(face, (FT_ULong)(unsigned char)*p, FT_LOAD_RENDER)) {
+      line_free(out);
       return qb_fail(err, "FreeType: cannot render '%c'", *p);
+    }
     const FT_GlyphSlot g = face->glyph;
     const FT_Bitmap* b = &g->bitmap;
+    if (b->rows && b->width && (b->pitch < 0 || b->pixel_mode != FT_PIXEL_MODE_GRAY)) {
+      line_free(out);
+      return qb_fail(err, "FreeType: '%c' did not render to an 8-bit top-down bitmap", *p);
+    }
     for (unsigned y = 0; y < b->rows; y++)
       for (unsigned x = 0; x < b->width; x++) {
         const int cx = pen + g->bitmap_left + (int)x, cy = asc - g->bitmap_top + (int)y;

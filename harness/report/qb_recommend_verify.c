@@ -239,3 +239,18 @@ int qb_recommend_model_entry(const qb_run_data* run, const char* model, char* ou
   qb_sweep_config_free(&cfg);
   return rc;
 }
+
+int qb_run_model_describe(const qb_run_data* run, const char* model, char* out, size_t size,
+                          qb_error* err) {
+  qb_sweep_config cfg;
+  if (load_run_config(run, &cfg, err)) return -1;
+  int rc = qb_fail(err, "%s: model '%s' is not in the run's config", run->source, model);
+  for (size_t i = 0; i < cfg.nmodels; i++)
+    if (!strcmp(cfg.models[i].name, model)) {
+      qb_sweep_model_describe(&cfg.models[i], out, size);
+      rc = 0;
+      break;
+    }
+  qb_sweep_config_free(&cfg);
+  return rc;
+}

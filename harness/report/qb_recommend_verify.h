@@ -30,4 +30,9 @@ int qb_recommend_verify(const qb_run_data* run, const qb_run_index* idx, const q
 int qb_recommend_model_entry(const qb_run_data* run, const char* model, char* out, size_t size,
                              qb_error* err);
 
+/* "model FILE; task T (metric); data D; calibration C; preprocessing P" of a model
+ * of the run (qb_sweep_model_describe of its config entry); -1 without run.json. */
+int qb_run_model_describe(const qb_run_data* run, const char* model, char* out, size_t size,
+                          qb_error* err);
+
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "qb_json_scan.h"
+#include "qb_recommend_verify.h"
+#include "qb_sweep_config.h"
 #include "qb_kernel_table.h"
 #include "qb_mann_whitney.h"
 #include "qb_report_plots.h"
@@ -358,6 +360,10 @@ static void sensitive_layers(report* r, const qb_model_summary* m) {
 
 static int section_model(report* r, const qb_model_summary* m, qb_error* err) {
   fprintf(r->f, "\n## Model %s\n\n", m->name);
+  /* What was measured: file, task and metric, data, calibration, preprocessing. */
+  char what[3 * QB_SWEEP_PATH_MAX + 512];
+  qb_error derr;
+  if (qb_run_model_describe(r->run, m->name, what, sizeof what, &derr) == 0) fprintf(r->f, "%s.\n\n", what);
   /* The task's metric (qb_task.h): every accuracy and drop of this model is in it. */
   if (strcmp(m->metric, "top-1")) fprintf(r->f, "Task metric: **%s** (accuracy and drop below are in it). ", m->metric);
   if (isfinite(m->accuracy_fp32))
