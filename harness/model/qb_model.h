@@ -202,34 +202,22 @@ bool qb_model_needs_input_shape(const qb_model* m);
 
 /* ------------------------------------------------------------ running */
 
-struct qb_quant_state; /* qb_model_quant.h */
-
-typedef enum {
-  QB_EXEC_FP32,        /* the float model */
-  QB_EXEC_SIMULATED,   /* fake-quant of weights and activations, fp32 math */
-  QB_EXEC_INTEGER,     /* int8 kernels from the dispatch table where there are some */
-  QB_EXEC_CALIBRATE,   /* fp32, recording activation statistics into exec.quant */
-} qb_exec_mode;
-
 /* Per-node hook, called after each node with its first output (dims in the value).
  * In quantized runs a layer with folded nodes (a static Conv + Relu) is one call, at
  * the layer's node, with the last folded node's output; folded nodes get none. */
 typedef void (*qb_node_hook)(void* ctx, const qb_model* m, size_t node, const qb_value* out);
 
-typedef struct {
-  qb_exec_mode mode;
-  struct qb_quant_state* quant;  /* required for SIMULATED, INTEGER, CALIBRATE */
-  qb_node_hook hook;             /* may be NULL */
-  void* hook_ctx;
-  bool hook_times_only;          /* the hook reads no data (timing): integer values are not
-                                  * dequantized for it */
-} qb_model_exec;
-
-/* Runs the prepared model. inputs[i] holds the float data of graph input
- * m->inputs[i] (shape as prepared). Outputs stay in the arena until the next run:
- * read them with qb_model_output. exec may be NULL (fp32). */
-int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* exec,
-                 qb_error* err);
+/* Copies graph inputs into the prepared model's arena: inputs[i] holds the float
+ * data of graph input m->inputs[i] (shape as prepared). 0 or -1. */
+int qb_model_set_inputs(qb_model* m, const float* const* inputs, qb_error* err);
+/* Runs every node in fp32 on the arena's values (inputs set), calling hook (may be
+ * NULL) after each. Quantized and calibration runs are the quantized runtime's
+ * (qb_model_run in qb_model_quant.h), built on these two. */
+void qb_model_run_nodes_f32(qb_model* m, qb_node_hook hook, void* hook_ctx);
+/* Both: the fp32 model on inputs. Outputs stay in the arena until the next run:
+ * read them with qb_model_output. */
+int qb_model_run_f32(qb_model* m, const float* const* inputs, qb_node_hook hook, void* hook_ctx,
+                     qb_error* err);
 const qb_value* qb_model_output(const qb_model* m, size_t i);
 
 /* Threads of the fp32 ops (Gemm / MatMul / Conv GEMMs, depthwise conv), 1..256;

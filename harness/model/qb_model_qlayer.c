@@ -3,7 +3,7 @@
  *   static integer   u8 in -> int8 GEMM (im2col for Conv) or dwconv -> requantized
  *                    to u8 right after each block of accumulators (the threaded
  *                    driver's epilogue), clamped by the folded activation;
- *   dynamic integer  fp32 in, quantized per sample, int8 GEMM, fp32 out;
+ *   dynamic integer  fp32 in, quantized per sample (or per token), int8 GEMM, fp32 out;
  *   simulated        fake-quant at the same points, fp32 math.
  * The int4 paths are in qb_model_w4.c. See qb_model_quant.h for the equations. */
 #include <math.h>
@@ -47,6 +47,7 @@ typedef struct {
   size_t tile_stride;
   float* yf;          /* dynamic: fp32 output at column c0 */
   float sx;           /* dynamic: the input's scale */
+  const qb_qparams* row_qp; /* dynamic per token: row r's qparams (else NULL) */
 } epilogue;
 
 /* acc (m x n) + bias -> u8 with the layer's rule and clamp; `scale` is float* (fp32
@@ -88,12 +89,36 @@ static void epilogue_u8(void* ctx, size_t thread, size_t m0, size_t m, size_t n0
   }
 }
 
+/* The GEMM of a per-token input runs with one zero point, QB_TOKEN_ZP, for every row;
+ * row r's own zero point z_r is put back here, exactly:
+ *   sum_k (a - z_r)(w - zw) = acc - (z_r - QB_TOKEN_ZP) * sum_k (w - zw).
+ * 128 keeps |a - QB_TOKEN_ZP| <= 128, the kernels' K bound (qb_model_quant.c). */
+#define QB_TOKEN_ZP 128
+
+/* Per token: y = (acc - (z_r - 128) * wsum[c]) * (s_r * sw[c]) + b[c] in fp32. */
+static void epilogue_f32_token(const epilogue* e, size_t m0, size_t m, size_t n0, size_t n,
+                               const int32_t* acc, size_t ldacc) {
+  const qb_qlayer* L = e->L;
+  for (size_t r = 0; r < m; r++) {
+    const qb_qparams p = e->row_qp[m0 + r];
+    for (size_t j = 0; j < n; j++) {
+      const size_t c = e->c0 + n0 + j;
+      const int64_t a = (int64_t)acc[r * ldacc + j] - (int64_t)(p.zero_point - QB_TOKEN_ZP) * L->w_sum[c];
+      e->yf[(m0 + r) * L->N + n0 + j] = (float)a * (p.scale * L->w_scale[c]) + (L->bias ? L->bias[c] : 0.0f);
+    }
+  }
+}
+
 /* Dynamic: y = acc * (sx * sw[c]) + b[c] in fp32. */
 static void epilogue_f32(void* ctx, size_t thread, size_t m0, size_t m, size_t n0, size_t n,
                          const int32_t* acc, size_t ldacc) {
   (void)thread;
   const epilogue* e = ctx;
   const qb_qlayer* L = e->L;
+  if (e->row_qp) {
+    epilogue_f32_token(e, m0, m, n0, n, acc, ldacc);
+    return;
+  }
   for (size_t j = 0; j < n; j++) {
     const size_t c = e->c0 + n0 + j;
     const float s = e->sx * L->w_scale[c], b = L->bias ? L->bias[c] : 0.0f;
@@ -211,9 +236,33 @@ static int dwconv_dynamic(qb_quant_state* q, const qb_qlayer* L, qb_conv2d_shape
   return 0;
 }
 
+static bool per_token(const qb_quant_state* q, const qb_qlayer* L) {
+  return q->cfg.act.granularity.kind == QB_PER_TOKEN && L->kind == QB_QLAYER_GEMM;
+}
+
+/* Per token: every row of K quantized on its own grid (the range strategy over the
+ * row), then one GEMM over all rows with the common zero point QB_TOKEN_ZP. */
+static int run_dynamic_token(qb_quant_state* q, const qb_qlayer* L, const qb_value* xv,
+                             const float* x, float* y, qb_error* err) {
+  const size_t rows = xv->numel / L->K;
+  uint8_t* xq = qb_quant_scratch(q, QB_SCR_XQ, xv->numel, err);
+  qb_qparams* pr = qb_quant_scratch(q, QB_SCR_REP, rows * sizeof *pr, err);
+  if (!xq || !pr) return -1;
+  const qb_qscheme* sc = &q->cfg.act.scheme;
+  for (size_t r = 0; r < rows; r++) {
+    if (sample_qparams(q, x + r * L->K, L->K, &pr[r], err)) return -1;
+    q->table->f32_q8_quantize->f32_qu8(L->K, x + r * L->K, pr[r].scale, pr[r].zero_point,
+                                       qb_qscheme_qmin(sc), qb_qscheme_qmax(sc), sc->rounding,
+                                       xq + r * L->K);
+  }
+  epilogue e = {.q = q, .L = L, .yf = y, .row_qp = pr};
+  return gemm_fused(q, &L->packed[0], rows, xq, L->K, QB_TOKEN_ZP, &e, false, err);
+}
+
 static int run_dynamic(qb_quant_state* q, const qb_model* m, const qb_node* n, const qb_qlayer* L,
                        const float* x, float* y, qb_error* err) {
   const qb_value* xv = &m->values[L->in_value];
+  if (per_token(q, L)) return run_dynamic_token(q, L, xv, x, y, err);
   const size_t samples = xv->ndim > 0 && xv->dims[0] ? xv->dims[0] : 1, per = xv->numel / samples;
   uint8_t* xq = qb_quant_scratch(q, QB_SCR_XQ, xv->numel, err);
   qb_qparams* px = qb_quant_scratch(q, QB_SCR_REP, samples * sizeof *px, err);
@@ -266,7 +315,11 @@ static int fake_input(qb_quant_state* q, const qb_model* m, const qb_qlayer* L, 
     qb_quant_fake(q, q->act_qp[L->in_value], x, xv->numel, xf);
     return 0;
   }
-  const size_t samples = xv->ndim > 0 && xv->dims[0] ? xv->dims[0] : 1, per = xv->numel / samples;
+  /* Per token, a row of K is the unit; else a sample. */
+  const size_t samples = per_token(q, L)                      ? xv->numel / L->K
+                         : xv->ndim > 0 && xv->dims[0] ? xv->dims[0]
+                                                       : 1;
+  const size_t per = xv->numel / samples;
   for (size_t b = 0; b < samples; b++) {
     qb_qparams p;
     if (sample_qparams(q, x + b * per, per, &p, err)) return -1;

@@ -121,6 +121,16 @@ static int pack_weights(qb_quant_state* q, const qb_node* n, qb_qlayer* L, qb_er
   if (!L->w_s8) return qb_fail(err, "out of memory");
   for (size_t i = 0; i < N * K; i++) L->w_s8[i] = (int8_t)L->wq.q[i];
   if (L->depthwise) return 0; /* the dwconv kernels read w_s8 directly */
+  if (L->kind == QB_QLAYER_GEMM && q->cfg.workflow == QB_WORKFLOW_DYNAMIC &&
+      q->cfg.act.granularity.kind == QB_PER_TOKEN) {
+    /* |sum| <= K * 255 < 2^31 by the K bound above. */
+    if (!(L->w_sum = malloc(N * sizeof *L->w_sum))) return qb_fail(err, "out of memory");
+    for (size_t c = 0; c < N; c++) {
+      int32_t s = 0;
+      for (size_t k = 0; k < K; k++) s += L->w_s8[c * K + k] - L->w_zp[c];
+      L->w_sum[c] = s;
+    }
+  }
   L->packed = calloc(layer_groups(n, L), sizeof *L->packed);
   if (!L->packed) return qb_fail(err, "out of memory");
   L->packed_groups = layer_groups(n, L);
@@ -222,7 +232,7 @@ void qb_quant_free(qb_quant_state* q) {
   for (size_t k = 0; k < q->nnodes && q->layers; k++) {
     qb_qlayer* L = &q->layers[k];
     qb_quantized_tensor_free(&L->wq);
-    free(L->w_fq), free(L->w_scale), free(L->w_zp), free(L->w_s8);
+    free(L->w_fq), free(L->w_scale), free(L->w_zp), free(L->w_s8), free(L->w_sum);
     qb_f32_packed_b_free(&L->w_fq_packed);
     free_packed(L, L->packed_groups);
     qb_w4_free(&L->w4);

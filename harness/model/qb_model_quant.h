@@ -52,6 +52,30 @@
 
 typedef struct qb_quant_state qb_quant_state;
 
+/* ------------------------------------------------------------ running */
+
+typedef enum {
+  QB_EXEC_FP32,        /* the float model */
+  QB_EXEC_SIMULATED,   /* fake-quant of weights and activations, fp32 math */
+  QB_EXEC_INTEGER,     /* int8 kernels from the dispatch table where there are some */
+  QB_EXEC_CALIBRATE,   /* fp32, recording activation statistics into exec.quant */
+} qb_exec_mode;
+
+typedef struct {
+  qb_exec_mode mode;
+  qb_quant_state* quant;         /* required for SIMULATED, INTEGER, CALIBRATE */
+  qb_node_hook hook;             /* may be NULL */
+  void* hook_ctx;
+  bool hook_times_only;          /* the hook reads no data (timing): integer values are not
+                                  * dequantized for it */
+} qb_model_exec;
+
+/* Runs the prepared model (qb_model_exec.c). inputs[i] holds the float data of graph
+ * input m->inputs[i] (shape as prepared). Outputs stay in the arena until the next
+ * run: read them with qb_model_output. exec may be NULL (fp32). */
+int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* exec,
+                 qb_error* err);
+
 /* Quantizes the weights of m under cfg and packs them for `backend`
  * (QB_BACKEND_COUNT = the best usable exact backend). The model must be prepared
  * (any batch). */

@@ -53,6 +53,7 @@ typedef struct {
   float* w_scale;            /* N: per-channel (or repeated per-tensor) weight scale */
   int32_t* w_zp;             /* N */
   int8_t* w_s8;              /* [N, K] */
+  int32_t* w_sum;            /* N: sum_k (w_s8 - w_zp), per-token dynamic Gemm (else NULL) */
   qb_qpath path;
   qb_gemm_threaded_weights* packed; /* Q8 GEMM: one per conv group, q->threads slices */
   size_t packed_groups;

@@ -92,15 +92,31 @@ static int infer_binary(qb_model* m, qb_node* n, qb_error* err) {
   return qb_value_set_shape(qb_out(m, n, 0), nd, dims, n, err);
 }
 
-static inline float apply(qb_op op, float x, float y) {
+/* y[j] = a[j * sa] OP b[j * sb] for j < n, strides 0 (broadcast) or 1 specialised so
+ * the compiler vectorizes them: the same IEEE operation per element either way. */
+#define QB_BINARY_LOOP(EXPR)                                                     \
+  do {                                                                           \
+    if (sa == 1 && sb == 1)                                                      \
+      for (size_t j = 0; j < n; j++) { const float x = a[j], z = b[j]; y[j] = EXPR; } \
+    else if (sa == 1 && sb == 0)                                                 \
+      for (size_t j = 0; j < n; j++) { const float x = a[j], z = b[0]; y[j] = EXPR; } \
+    else if (sa == 0 && sb == 1)                                                 \
+      for (size_t j = 0; j < n; j++) { const float x = a[0], z = b[j]; y[j] = EXPR; } \
+    else                                                                         \
+      for (size_t j = 0; j < n; j++) { const float x = a[j * sa], z = b[j * sb]; y[j] = EXPR; } \
+  } while (0)
+
+static void binary_row(qb_op op, size_t n, const float* a, size_t sa, const float* b, size_t sb,
+                       float* y) {
   switch (op) {
-    case QB_OP_ADD: return x + y;
-    case QB_OP_SUB: return x - y;
-    case QB_OP_MUL: return x * y;
-    case QB_OP_DIV: return x / y;
-    default: return powf(x, y);
+    case QB_OP_ADD: QB_BINARY_LOOP(x + z); break;
+    case QB_OP_SUB: QB_BINARY_LOOP(x - z); break;
+    case QB_OP_MUL: QB_BINARY_LOOP(x * z); break;
+    case QB_OP_DIV: QB_BINARY_LOOP(x / z); break;
+    default: QB_BINARY_LOOP(powf(x, z)); break;
   }
 }
+#undef QB_BINARY_LOOP
 
 static void run_binary(const qb_model* m, const qb_node* n, const float* const* in) {
   const qb_value *a = qb_in(m, n, 0), *b = qb_in(m, n, 1), *y = &m->values[n->out[0]];
@@ -119,8 +135,7 @@ static void run_binary(const qb_model* m, const qb_node* n, const float* const* 
   const size_t ia_in = nd ? sa[nd - 1] : 0, ib_in = nd ? sb[nd - 1] : 0;
   size_t oa = 0, ob = 0;
   for (size_t o = 0; o < y->numel; o += inner) {
-    for (size_t j = 0; j < inner; j++)
-      y->data[o + j] = apply(n->op, in[0][oa + j * ia_in], in[1][ob + j * ib_in]);
+    binary_row(n->op, inner, in[0] + oa, ia_in, in[1] + ob, ib_in, y->data + o);
     /* Odometer over the outer dimensions. */
     for (int i = nd - 2; i >= 0; i--) {
       oa += sa[i], ob += sb[i];

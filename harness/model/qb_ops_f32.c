@@ -187,20 +187,39 @@ typedef struct {
   float* packed;
 } im2col_job;
 
-/* One panel row: positions [q0, q0 + n) of output row-major order, tap (c, ky, kx),
- * into dst[0..nr) (zeros past n and in the padding). */
-static void im2col_row(const qb_conv2d_shape* s, const float* plane, size_t ky, size_t kx,
-                       size_t q0, size_t n, size_t nr, float* dst) {
-  const size_t ow = qb_conv2d_out_w(s);
-  size_t y = q0 / ow, x = q0 % ow, l = 0;
+static ptrdiff_t clamp_pd(ptrdiff_t v, ptrdiff_t lo, ptrdiff_t hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* len output columns from x of one input row at column offset off, stride 1: input
+ * columns x + off .. x + off + len - 1, the ones outside [0, in_w) are padding. One
+ * branch-free copy the compiler vectorizes, instead of a bounds test per element. */
+static void im2col_run_stride1(const float* row, size_t in_w, size_t x, ptrdiff_t off, size_t len,
+                               float* dst) {
+  const ptrdiff_t t0 = clamp_pd(-off - (ptrdiff_t)x, 0, (ptrdiff_t)len);
+  const ptrdiff_t t1 = clamp_pd((ptrdiff_t)in_w - off - (ptrdiff_t)x, t0, (ptrdiff_t)len);
+  for (ptrdiff_t t = 0; t < t0; t++) dst[t] = 0.0f;
+  const float* src = row + (ptrdiff_t)x + off;
+  for (ptrdiff_t t = t0; t < t1; t++) dst[t] = src[t];
+  for (ptrdiff_t t = t1; t < (ptrdiff_t)len; t++) dst[t] = 0.0f;
+}
+
+/* One panel row: n positions of output row-major order (ow per output row) from
+ * output row y0, column x0; tap (c, ky, kx), into dst[0..nr) (zeros past n and in
+ * the padding). */
+static void im2col_row(const qb_conv2d_shape* s, size_t ow, const float* plane, size_t ky,
+                       size_t kx, size_t y0, size_t x0, size_t n, size_t nr, float* dst) {
+  size_t y = y0, x = x0, l = 0;
+  const ptrdiff_t off = (ptrdiff_t)(kx * s->dilation_w) - (ptrdiff_t)s->pad_left;
   while (l < n) {
     const size_t len = ow - x < n - l ? ow - x : n - l;
     const ptrdiff_t iy = (ptrdiff_t)(y * s->stride_h + ky * s->dilation_h) - (ptrdiff_t)s->pad_top;
     if (iy < 0 || iy >= (ptrdiff_t)s->in_h) {
       memset(dst + l, 0, len * sizeof *dst);
+    } else if (s->stride_w == 1) {
+      im2col_run_stride1(plane + (size_t)iy * s->in_w, s->in_w, x, off, len, dst + l);
     } else {
       const float* row = plane + (size_t)iy * s->in_w;
-      const ptrdiff_t off = (ptrdiff_t)(kx * s->dilation_w) - (ptrdiff_t)s->pad_left;
       for (size_t t = 0; t < len; t++) {
         const ptrdiff_t ix = (ptrdiff_t)((x + t) * s->stride_w) + off;
         dst[l + t] = ix >= 0 && ix < (ptrdiff_t)s->in_w ? row[ix] : 0.0f;
@@ -217,14 +236,16 @@ static void im2col_task(void* ctx, size_t t, size_t thread) {
   const qb_conv2d_shape* s = j->s;
   const size_t np = (j->P + j->nr - 1) / j->nr, p0 = t * np / j->tasks, p1 = (t + 1) * np / j->tasks;
   const size_t cg = s->in_channels / s->groups, plane_size = s->in_h * s->in_w;
+  const size_t ow = qb_conv2d_out_w(s);
   for (size_t p = p0; p < p1; p++) {
     const size_t q0 = p * j->nr, n = j->P - q0 < j->nr ? j->P - q0 : j->nr;
+    const size_t y0 = q0 / ow, x0 = q0 % ow; /* once per panel, not per tap */
     float* dst = j->packed + p * j->K * j->nr;
     for (size_t c = 0; c < cg; c++) {
       const float* plane = j->image + (j->group * cg + c) * plane_size;
       for (size_t ky = 0; ky < s->kernel_h; ky++)
         for (size_t kx = 0; kx < s->kernel_w; kx++, dst += j->nr)
-          im2col_row(s, plane, ky, kx, q0, n, j->nr, dst);
+          im2col_row(s, ow, plane, ky, kx, y0, x0, n, j->nr, dst);
     }
   }
 }

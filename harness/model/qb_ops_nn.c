@@ -271,6 +271,30 @@ static void tap_range(size_t o, size_t stride, size_t dilation, size_t pad, size
 
 /* Each window visits its taps inside the input in (ky, kx) order, as ONNX does;
  * the tap ranges per output row / column are found once, not per tap. */
+/* MaxPool whose every window lies inside the input (no padding, no dilation, no
+ * ceil-mode overhang), the common 2x2 / 3x3 case: no tap clipping per output. The
+ * comparison order and form are the general loop's, so results are identical. */
+static bool pool_windows_inside(const qb_conv2d_shape* s, size_t oh, size_t ow) {
+  return !s->pad_top && !s->pad_left && s->dilation_h == 1 && s->dilation_w == 1 &&
+         (oh - 1) * s->stride_h + s->kernel_h <= s->in_h &&
+         (ow - 1) * s->stride_w + s->kernel_w <= s->in_w;
+}
+
+static void maxpool_inside(const qb_conv2d_shape* s, const float* x, size_t oh, size_t ow,
+                           float* y) {
+  for (size_t oy = 0; oy < oh; oy++)
+    for (size_t ox = 0; ox < ow; ox++) {
+      const float* w = x + oy * s->stride_h * s->in_w + ox * s->stride_w;
+      float acc = -INFINITY;
+      for (size_t ky = 0; ky < s->kernel_h; ky++)
+        for (size_t kx = 0; kx < s->kernel_w; kx++) {
+          const float v = w[ky * s->in_w + kx];
+          acc = v > acc ? v : acc;
+        }
+      y[oy * ow + ox] = acc;
+    }
+}
+
 static void run_pool(const qb_model* m, const qb_node* n, const float* const* in) {
   const qb_value* xv = qb_in(m, n, 0);
   const qb_value* yv = &m->values[n->out[0]];
@@ -278,9 +302,14 @@ static void run_pool(const qb_model* m, const qb_node* n, const float* const* in
   conv_shape_of(xv, n, xv->dims[1], (size_t)n->a.kernel[0], (size_t)n->a.kernel[1], &s);
   const size_t oh = yv->dims[2], ow = yv->dims[3];
   const bool is_max = n->op == QB_OP_MAXPOOL;
+  const bool inside = is_max && pool_windows_inside(&s, oh, ow);
   for (size_t bc = 0; bc < s.batch * s.in_channels; bc++) {
     const float* x = in[0] + bc * s.in_h * s.in_w;
     float* y = yv->data + bc * oh * ow;
+    if (inside) {
+      maxpool_inside(&s, x, oh, ow, y);
+      continue;
+    }
     for (size_t oy = 0; oy < oh; oy++) {
       size_t ky0, ky1, ny_pad;
       tap_range(oy, s.stride_h, s.dilation_h, s.pad_top, s.pad_bottom, s.in_h, s.kernel_h, &ky0,

@@ -126,10 +126,16 @@ static void run_transpose(const qb_model* m, const qb_node* n, const float* cons
   size_t s = 1;
   for (int i = r - 1; i >= 0; i--) xs[i] = s, s *= x->dims[i];
   for (int i = 0; i < r; i++) st[i] = xs[perm[i]];
+  if (y->numel == 0) return;
+  /* A strided gather along the last output dim; the odometer runs over the others. */
+  const size_t inner = r ? y->dims[r - 1] : 1, step = r ? st[r - 1] : 0;
   size_t src = 0;
-  for (size_t o = 0; o < y->numel; o++) {
-    y->data[o] = in[0][src];
-    for (int i = r - 1; i >= 0; i--) {
+  for (size_t o = 0; o < y->numel; o += inner) {
+    const float* x0 = in[0] + src;
+    float* y0 = y->data + o;
+    if (step == 1) memcpy(y0, x0, inner * sizeof *y0);
+    else for (size_t j = 0; j < inner; j++) y0[j] = x0[j * step];
+    for (int i = r - 2; i >= 0; i--) {
       src += st[i];
       if (++idx[i] < y->dims[i]) break;
       src -= st[i] * y->dims[i];

@@ -51,14 +51,17 @@ static int parse_spec(char* part, char prefix, qb_tensor_qspec* s, qb_requant_ru
     else if (!strcmp(tok, "mulrecip")) s->scheme.rounding = QB_ROUND_MUL_RECIP;
     else if (!weight && !strcmp(tok, "fp32")) *requant = QB_REQUANT_FP32;
     else if (!weight && !strcmp(tok, "gemmlowp")) *requant = QB_REQUANT_GEMMLOWP;
-    else if (!strcmp(tok, "tensor") || !strcmp(tok, "channel") || !strncmp(tok, "group:", 6)) {
+    else if (!strcmp(tok, "tensor") || !strcmp(tok, "channel") || !strncmp(tok, "group:", 6) ||
+             !strcmp(tok, "token")) {
       if (qb_granularity_parse(tok, &s->granularity, err)) return -1;
       if (s->granularity.kind == QB_PER_CHANNEL) s->granularity.axis = 0;
-      if (!weight && s->granularity.kind != QB_PER_TENSOR)
-        return qb_fail(err, "activations are quantized per tensor only (got '%s')", tok);
+      if (weight && s->granularity.kind == QB_PER_TOKEN)
+        return qb_fail(err, "'token' is an activation granularity (dynamic workflow)");
+      if (!weight && s->granularity.kind != QB_PER_TENSOR && s->granularity.kind != QB_PER_TOKEN)
+        return qb_fail(err, "activations are quantized per tensor or per token (got '%s')", tok);
     } else if (qb_range_parse(tok, &s->range, NULL)) {
       return qb_fail(err, "unknown token '%s' in '%c' part (expected sym, aff, tensor, channel, "
-                     "group:G, signed, unsigned, restricted, div, mulrecip, fp32 / gemmlowp (activations) or a range: minmax, "
+                     "group:G, token (activations), signed, unsigned, restricted, div, mulrecip, fp32 / gemmlowp (activations) or a range: minmax, "
                      "movavg, percentile:P, mse, entropy, crossentropy)", tok, prefix);
     }
   }
@@ -93,6 +96,10 @@ int qb_qconfig_parse(const char* text, qb_qconfig* out, qb_error* err) {
   }
   if (i != n) {
     qb_fail(err, "unexpected part '%s'", parts[i]);
+    goto bad;
+  }
+  if (out->act.granularity.kind == QB_PER_TOKEN && out->workflow != QB_WORKFLOW_DYNAMIC) {
+    qb_fail(err, "per-token activations are quantized at run time: the workflow must be dynamic");
     goto bad;
   }
   return 0;

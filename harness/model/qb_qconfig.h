@@ -6,6 +6,8 @@
  *
  *   tokens (any order):  sym | aff               scheme            (w: sym, a: aff)
  *                        tensor | channel | group:G  granularity   (w: channel, a: tensor)
+ *                        token                    activations of the dynamic workflow: one
+ *                                                 scale per row of a Gemm / MatMul input
  *                        minmax | movavg | percentile:P | mse | entropy | crossentropy
  *                                                 range strategy   (minmax)
  *                        signed | unsigned        storage          (w: signed, a: unsigned)
@@ -24,12 +26,14 @@
  *
  * Workflows:
  *   weight-only  weights quantized (fake-quant), activations fp32;
- *   dynamic      activation qparams of each quantized layer's input computed per
- *                batch at run time (per tensor, with the range strategy); layer
- *                outputs stay fp32 (as PyTorch's dynamic Linear);
+ *   dynamic      activation qparams of each quantized layer's input computed at run
+ *                time per sample (per tensor), or per row with `token` (Gemm /
+ *                MatMul; a Conv's input rows overlap, so Conv stays per sample),
+ *                with the range strategy; layer outputs stay fp32 (as PyTorch's
+ *                dynamic Linear);
  *   static       activation qparams of every quantized layer's input and output
  *                from calibration data; layers chain requantized 8-bit values.
- * Activations are always per tensor. Weights are quantized along the output
+ * Activations are per tensor (per token: dynamic only). Weights are quantized along the output
  * channel (axis 0 of [out, in] / [Cout, Cin/g, kh, kw]); groups run along the
  * reduction dimension. */
 #ifndef QB_QCONFIG_H

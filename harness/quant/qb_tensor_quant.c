@@ -18,6 +18,10 @@ int qb_granularity_parse(const char* text, qb_granularity* out, qb_error* err) {
     out->kind = QB_PER_CHANNEL;
     return 0;
   }
+  if (strcmp(text, "token") == 0) {
+    out->kind = QB_PER_TOKEN;
+    return 0;
+  }
   if (strncmp(text, "group:", 6) == 0) {
     char* end;
     errno = 0;
@@ -30,7 +34,7 @@ int qb_granularity_parse(const char* text, qb_granularity* out, qb_error* err) {
     out->group_size = (size_t)g;
     return 0;
   }
-  return qb_fail(err, "unknown granularity '%s' (expected tensor, channel or group:G)", text);
+  return qb_fail(err, "unknown granularity '%s' (expected tensor, channel, group:G or token)", text);
 }
 
 const char* qb_granularity_str(const qb_granularity* g, char* buf, unsigned len) {
@@ -38,6 +42,7 @@ const char* qb_granularity_str(const qb_granularity* g, char* buf, unsigned len)
     case QB_PER_TENSOR: snprintf(buf, len, "tensor"); break;
     case QB_PER_CHANNEL: snprintf(buf, len, "channel"); break;
     case QB_PER_GROUP: snprintf(buf, len, "group:%zu", g->group_size); break;
+    case QB_PER_TOKEN: snprintf(buf, len, "token"); break;
   }
   return buf;
 }
@@ -47,6 +52,9 @@ int qb_unit_layout_make(const qb_granularity* g, int ndim, const size_t* dims,
   memset(u, 0, sizeof *u);
   u->kind = g->kind;
   u->group_size = g->group_size;
+  if (g->kind == QB_PER_TOKEN)
+    return qb_fail(err, "per-token granularity is chosen at run time for dynamic activations; "
+                        "a stored tensor has no tokens");
   size_t numel = 1;
   for (int i = 0; i < ndim; i++) numel *= dims[i];
   if (g->kind == QB_PER_TENSOR) {

@@ -22,7 +22,10 @@
 #include "qb_range.h"
 #include "qb_tensor.h"
 
-typedef enum { QB_PER_TENSOR, QB_PER_CHANNEL, QB_PER_GROUP } qb_granularity_kind;
+/* QB_PER_TOKEN is an activation granularity of the dynamic workflow only: one scale
+ * per row of a Gemm / MatMul input (a token), chosen at run time. A stored tensor is
+ * never split that way, so qb_unit_layout_make refuses it. */
+typedef enum { QB_PER_TENSOR, QB_PER_CHANNEL, QB_PER_GROUP, QB_PER_TOKEN } qb_granularity_kind;
 
 typedef struct {
   qb_granularity_kind kind;
@@ -33,7 +36,7 @@ typedef struct {
 /* Largest group size G of group:G (2^20; larger is a typo or an overflow). */
 #define QB_GROUP_SIZE_MAX (1 << 20)
 
-/* Parse "tensor", "channel", "group:G" (G in 1..QB_GROUP_SIZE_MAX); the axis is set
+/* Parse "tensor", "channel", "group:G" (G in 1..QB_GROUP_SIZE_MAX), "token"; the axis is set
  * separately (default: 0 for channel, -1 for group). */
 int qb_granularity_parse(const char* text, qb_granularity* out, qb_error* err);
 const char* qb_granularity_str(const qb_granularity* g, char* buf, unsigned len);

@@ -208,6 +208,44 @@ static void finding_backends(report* r, const qb_model_summary* m) {
   r->sum->findings++;
 }
 
+/* What quantization buys over qbench's own fp32 baseline (the fp32 FMA GEMM runtime,
+ * batch 1, 1 thread): per workflow, the best end-to-end speed-up and where it was
+ * measured. Both sides run in the same process, so the ratio holds on a noisy machine. */
+static void finding_fp32_speedup(report* r, const qb_model_summary* m) {
+  if (!isfinite(m->latency_fp32_ns)) return;
+  const char* seen[8];
+  int nseen = 0;
+  char text[768] = "";
+  for (size_t i = 0; i < m->ncfgs && nseen < 8; i++) {
+    const char* wf = m->cfgs[i].id.workflow;
+    bool dup = false;
+    for (int k = 0; k < nseen; k++) dup |= !strcmp(seen[k], wf);
+    if (dup) continue;
+    seen[nseen++] = wf;
+    const qb_cfg_summary* best = NULL;
+    int best_b = -1;
+    for (size_t j = 0; j < m->ncfgs; j++) {
+      const qb_cfg_summary* c = &m->cfgs[j];
+      if (strcmp(c->id.workflow, wf)) continue;
+      for (int b = 0; b < r->idx->nbackends; b++)
+        if (isfinite(c->speedup_fp32[b]) && (!best || c->speedup_fp32[b] > best->speedup_fp32[best_b]))
+          best = c, best_b = b;
+    }
+    if (!best) continue;
+    char label[128];
+    qb_qconfig_short(&best->id, label, sizeof label);
+    const size_t u = strlen(text);
+    snprintf(text + u, sizeof text - u, "%s%s %.2fx (`%s` on %s)", u ? ", " : "", wf,
+             best->speedup_fp32[best_b], label, r->idx->backends[best_b]);
+  }
+  if (!text[0]) return;
+  char t[32];
+  qb_format_ns(m->latency_fp32_ns, t, sizeof t);
+  fprintf(r->f, "- %s, best end-to-end speed-up over the fp32 baseline (`%s`, %s per inference, "
+          "1 thread): %s.\n", m->name, m->fp32_kernel[0] ? m->fp32_kernel : "fp32", t, text);
+  r->sum->findings++;
+}
+
 /* The static PTQ item a qat item is compared with: the same weights and activation
  * grid, calibrated with the range qat deploys with (movavg) if the run has it, else
  * with min-max (the usual PTQ baseline). */
@@ -272,6 +310,7 @@ static void section_summary(report* r) {
     finding_axis(r, m, "workflow", attr_workflow);
     finding_qat(r, m);
     finding_backends(r, m);
+    finding_fp32_speedup(r, m);
   }
 }
 

@@ -32,7 +32,7 @@ static qb_model_summary* model_for(qb_run_index* idx, const char* name) {
   qb_model_summary* s = &m[idx->nmodels++];
   memset(s, 0, sizeof *s);
   snprintf(s->name, sizeof s->name, "%s", name);
-  s->accuracy_fp32 = NAN;
+  s->accuracy_fp32 = s->latency_fp32_ns = NAN;
   snprintf(s->metric, sizeof s->metric, "top-1");
   return s;
 }
@@ -49,7 +49,8 @@ static qb_cfg_summary* cfg_for(qb_model_summary* m, const qb_result_row* r) {
   s->id.layer[0] = s->id.backend[0] = s->id.kernel[0] = s->id.metric[0] = s->id.unit[0] = '\0';
   s->accuracy = s->drop = s->agreement = s->bytes_weights = s->eff_bits = NAN;
   s->acc_spread = 0;
-  for (int b = 0; b < QB_INDEX_MAX_BACKENDS; b++) s->latency_ns[b] = s->latency_cv[b] = NAN;
+  for (int b = 0; b < QB_INDEX_MAX_BACKENDS; b++)
+    s->latency_ns[b] = s->latency_cv[b] = s->speedup_fp32[b] = NAN;
   return s;
 }
 
@@ -106,9 +107,19 @@ int qb_run_index_build(const qb_result_rows* rows, qb_run_index* idx, qb_error* 
       snprintf(m->metric, sizeof m->metric, "%s", r->unit);
       continue;
     }
+    if (!strcmp(r->metric, "latency_fp32_median")) {
+      if (r->threads <= 1 && isnan(m->latency_fp32_ns)) {
+        m->latency_fp32_ns = r->value;
+        snprintf(m->fp32_kernel, sizeof m->fp32_kernel, "%s", r->kernel);
+      }
+      continue;
+    }
     qb_cfg_summary* c = cfg_for(m, r);
     if (!c) return qb_fail(err, "out of memory");
-    if (!strcmp(r->metric, "accuracy")) {
+    if (!strcmp(r->metric, "speedup_over_fp32")) {
+      const int b = qb_run_index_backend(idx, r->backend);
+      if (r->threads <= 1 && b >= 0) c->speedup_fp32[b] = r->value;
+    } else if (!strcmp(r->metric, "accuracy")) {
       if (isnan(c->accuracy)) c->accuracy = r->value;
       c->acc_spread = fmax(c->acc_spread, fabs(r->value - c->accuracy));
     } else if (!strcmp(r->metric, "drop") && isnan(c->drop)) {

@@ -83,6 +83,16 @@ static bool activation_channel(const qb_plan_item* it, qb_backend_set usable) {
   return is_integer_workflow(it->workflow) && it->activations.granularity.kind == QB_PER_CHANNEL;
 }
 
+/* One scale per token exists only when ranges are taken at run time. */
+static bool activation_token(const qb_plan_item* it, qb_backend_set usable) {
+  return it->workflow != QB_WORKFLOW_DYNAMIC && it->workflow != QB_WORKFLOW_WEIGHT_ONLY &&
+         it->activations.granularity.kind == QB_PER_TOKEN;
+}
+
+static bool weight_token(const qb_plan_item* it, qb_backend_set usable) {
+  return it->weights.granularity.kind == QB_PER_TOKEN;
+}
+
 static bool integer_16bit(const qb_plan_item* it, qb_backend_set usable) {
   return is_integer_workflow(it->workflow) &&
          (it->weights.bits > 8 || it->activations.bits > 8);
@@ -153,6 +163,13 @@ static const qb_plan_rule kRules[] = {
      "per-channel activation scales vary along the GEMM's reduction axis and cannot be "
      "factored out of an integer GEMM",
      activation_channel, NULL},
+    {"activation-token",
+     "per-token scales are chosen at run time for each row of a Gemm / MatMul input: only "
+     "the dynamic workflow has them (static and qat calibrate one scale per tensor)",
+     activation_token, NULL},
+    {"weight-token",
+     "token is an activation granularity; weights are quantized per tensor, channel or group",
+     weight_token, NULL},
     {"integer-16bit",
      "integer kernels take at most 8-bit operands: 16-bit is measured weight-only", integer_16bit,
      NULL},

@@ -163,7 +163,7 @@ static int run_case(const char* dir, qb_error* err) {
     for (size_t k = 0; k < nin; k++)
       if (!strcmp(names[k], want) && ins[k].dtype == QB_F32) data[i] = ins[k].data;
   }
-  if (qb_model_run(&m, data, NULL, err)) goto done;
+  if (qb_model_run_f32(&m, data, NULL, NULL, err)) goto done;
   for (size_t o = 0; o < nout && o < m.noutputs; o++) {
     const qb_value* y = qb_model_output(&m, o);
     if (outs[o].dtype == QB_I64 || outs[o].dtype == QB_I32) {

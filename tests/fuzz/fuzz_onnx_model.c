@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (m.ninputs <= 64 && most <= ((size_t)1 << 20)) {
       zeros = calloc(most ? most : 1, sizeof *zeros);
       for (size_t i = 0; zeros && i < m.ninputs; i++) inputs[i] = zeros;
-      if (zeros) qb_model_run(&m, inputs, NULL, &err);
+      if (zeros) qb_model_run_f32(&m, inputs, NULL, NULL, &err);
     }
     free(zeros);
   }

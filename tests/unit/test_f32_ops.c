@@ -205,9 +205,9 @@ static void check_model(const char* path) {
   for (size_t i = 0; i < batch * per; i++) x[i] = qb_rand_uniform(-1.0f, 2.0f);
   /* 2: every GEMM-like node against the naive order. */
   naive_ctx nc = {0};
-  const qb_model_exec exec = {QB_EXEC_FP32, NULL, naive_hook, &nc, false};
   const float* xs[1] = {x};
-  QB_CHECK(qb_model_prepare(&m, batch, &err) == 0 && qb_model_run(&m, xs, &exec, &err) == 0);
+  QB_CHECK(qb_model_prepare(&m, batch, &err) == 0 &&
+           qb_model_run_f32(&m, xs, naive_hook, &nc, &err) == 0);
   QB_CHECK_MSG(nc.bad == 0 && nc.checked_nodes > 0, "%s: %zu outputs outside the bound over %zu nodes",
                path, nc.bad, nc.checked_nodes);
   printf("%s: %zu Gemm/MatMul/Conv nodes within the bound of the naive order\n", path, nc.checked_nodes);

@@ -170,7 +170,7 @@ static void test_corrupted_bytes(void) {
     qb_model m;
     qb_error err;
     if (qb_model_parse_onnx(buf, len, "<truncated>", &m, &err) == 0) {
-      if (qb_model_prepare(&m, 2, &err) == 0 && fits(&m)) qb_model_run(&m, &xs, NULL, &err);
+      if (qb_model_prepare(&m, 2, &err) == 0 && fits(&m)) qb_model_run_f32(&m, &xs, NULL, NULL, &err);
       qb_model_free(&m);
       loaded++;
     } else {
@@ -187,7 +187,7 @@ static void test_corrupted_bytes(void) {
     qb_model m;
     qb_error err;
     if (qb_model_parse_onnx(copy, size, "<flipped>", &m, &err) == 0) {
-      if (qb_model_prepare(&m, 2, &err) == 0 && fits(&m)) qb_model_run(&m, &xs, NULL, &err);
+      if (qb_model_prepare(&m, 2, &err) == 0 && fits(&m)) qb_model_run_f32(&m, &xs, NULL, NULL, &err);
       qb_model_free(&m);
     }
   }
@@ -253,7 +253,7 @@ static void test_hostile_models(void) {
   if (ok) {
     QB_CHECK(m.arena != NULL && qb_model_output(&m, 0)->data != NULL);
     const float* none[1] = {m.values[m.inputs[0]].data};
-    QB_CHECK(qb_model_run(&m, none, NULL, &err) == 0);
+    QB_CHECK(qb_model_run_f32(&m, none, NULL, NULL, &err) == 0);
     qb_model_free(&m);
   }
 
@@ -274,7 +274,7 @@ static void test_hostile_models(void) {
     QB_CHECK(y->ndim == 2 && y->dims[0] == 2 && y->dims[1] == 1);
     const float x[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     const float* xs = x;
-    QB_CHECK(qb_model_run(&m, &xs, NULL, &err) == 0);
+    QB_CHECK(qb_model_run_f32(&m, &xs, NULL, NULL, &err) == 0);
     QB_CHECK(y->data[0] == 3.0f && y->data[1] == 7.0f);
     qb_model_free(&m);
   }
@@ -301,7 +301,7 @@ static void test_hostile_models(void) {
     const float x[8] = {1.0f, -1.0f, 0.0f, NAN, 1e30f, -1e30f, INFINITY, -INFINITY};
     const float want[8] = {255, 0, 0, 0, 255, 0, 255, 0};
     const float* xs = x;
-    QB_CHECK(qb_model_run(&m, &xs, NULL, &err) == 0);
+    QB_CHECK(qb_model_run_f32(&m, &xs, NULL, NULL, &err) == 0);
     const qb_value* y = qb_model_output(&m, 0);
     for (int i = 0; i < 8; i++)
       QB_CHECK_MSG(y->data[i] == want[i], "x=%g: q=%g, want %g", (double)x[i], (double)y->data[i],

@@ -35,7 +35,7 @@ static void add_init(qb_onnx_builder* b, const char* name, qb_tensor t) {
 
 static const float* run1(qb_model* m, size_t batch, const float* x) {
   qb_error err;
-  if (qb_model_prepare(m, batch, &err) || qb_model_run(m, &x, NULL, &err)) {
+  if (qb_model_prepare(m, batch, &err) || qb_model_run_f32(m, &x, NULL, NULL, &err)) {
     fprintf(stderr, "run: %s\n", err.msg);
     return NULL;
   }

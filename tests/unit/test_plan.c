@@ -234,6 +234,28 @@ static void test_activation_and_width_rules(void) {
   done(&cfg, &plan);
 }
 
+/* Per-token activations exist in the dynamic workflow only; token weights never. */
+static void test_token_rules(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  if (build("models: [{name: mlp}]\nworkflow: [static, dynamic]\n"
+            "weights: {granularity: [channel, token]}\n"
+            "activations: {granularity: [tensor, token]}\nbackends: [scalar]\n",
+            kX86, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* 2 workflows x 2 weight x 2 activation = 8; kept: static tensor, dynamic tensor and
+   * dynamic token, all with channel weights. */
+  QB_CHECK_EQ_INT(plan.ncombinations, 8);
+  QB_CHECK_EQ_INT(plan.nitems, 3);
+  QB_CHECK_EQ_INT(items_matching(&plan, "-token-"), 1);
+  QB_CHECK_EQ_INT(items_matching(&plan, "dynamic/"), 2);
+  /* The first rule that applies names the skip: static token activations (2, one
+   * with token weights), then token weights (3). */
+  QB_CHECK_EQ_INT(skips_by(&plan, "activation-token"), 2);
+  QB_CHECK_EQ_INT(skips_by(&plan, "weight-token"), 3);
+  done(&cfg, &plan);
+}
+
 /* Range strategies without meaning for a role are skipped by a named rule:
  * crossentropy on calibrated activations (static, qat), movavg on weights (every
  * workflow; qat's own collapse to minmax comes first). */
@@ -420,6 +442,7 @@ int main(void) {
   test_qat_rules();
   test_backend_rules();
   test_activation_and_width_rules();
+  test_token_rules();
   test_duplicate_values();
   test_range_role_rules();
   test_grid_axes();
