@@ -172,7 +172,7 @@ static int emit_weight(exporter* e, size_t k, const qb_qlayer* L, qb_error* err)
   }
   for (size_t r = 0; r < L->N; r++)
     for (size_t c = 0; c < L->K; c++) {
-      const size_t dst = L->b_is_kn ? c * L->N + r : r * L->K + c;
+      const size_t dst = qb_qlayer_w_index(L, r, c);
       const int32_t v = L->wq.q[r * L->K + c];
       if (qt == QB_I8) ((int8_t*)wq.data)[dst] = (int8_t)v;
       else ((uint8_t*)wq.data)[dst] = (uint8_t)v;
@@ -192,7 +192,7 @@ static int emit_weight(exporter* e, size_t k, const qb_qlayer* L, qb_error* err)
   qb_tensor_free(&wq), qb_tensor_free(&sc), qb_tensor_free(&zp);
   qb_onnx_node* o = qb_onnx_builder_node(e->b, "DequantizeLinear", nn, 3, (const char*[]){qn, sn, zn},
                                          1, (const char*[]){dn});
-  if (per_channel) qb_onnx_node_attr_int(o, "axis", L->b_is_kn ? 1 : 0);
+  if (per_channel) qb_onnx_node_attr_int(o, "axis", L->b_is_kn || L->kind == QB_QLAYER_CONVT ? 1 : 0);
   return set_alias(e, n->in[1], dn, err);
 }
 

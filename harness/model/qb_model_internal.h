@@ -50,6 +50,9 @@ int qb_ops_index_infer(qb_model* m, qb_node* n, qb_error* err);
 bool qb_ops_index_run(const qb_model* m, const qb_node* n, const float* const* in);
 int qb_ops_upsample_infer(qb_model* m, qb_node* n, qb_error* err);
 bool qb_ops_upsample_run(const qb_model* m, const qb_node* n, const float* const* in);
+/* Nearest Resize of node n on elements of esize bytes (4: fp32, 1: u8 values). */
+void qb_resize_nearest_gather(const qb_model* m, const qb_node* n, const void* x, void* y,
+                              size_t esize);
 /* Resize's tables in qb_model.op_scratch. */
 size_t qb_resize_scratch_bytes(const qb_model* m, const qb_node* n);
 /* A constant 1-D int64 input (Reshape shape, Slice bounds, axes); absent: *v NULL. */

@@ -225,6 +225,7 @@ int qb_qops_run(qb_quant_state* q, const qb_model* m, size_t k, qb_error* err) {
     case QB_QNODE_PASS:
       if (n->op == QB_OP_MAXPOOL) pool2d(q, m, n, x, y);
       else if (n->op == QB_OP_TRANSPOSE) transpose_u8(m, n, x, y);
+      else if (n->op == QB_OP_RESIZE) qb_resize_nearest_gather(m, n, x, y, 1);
       else memcpy(y, x, yv->numel);
       return 0;
     case QB_QNODE_POOL:

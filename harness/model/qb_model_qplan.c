@@ -99,6 +99,19 @@ static int fold_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error* 
   return 0;
 }
 
+/* Ops that only move or select values (nearest Resize copies pixels). */
+static bool moves_only(const qb_node* n) {
+  switch (n->op) {
+    case QB_OP_MAXPOOL: case QB_OP_FLATTEN: case QB_OP_RESHAPE: case QB_OP_TRANSPOSE:
+    case QB_OP_IDENTITY: case QB_OP_SQUEEZE: case QB_OP_UNSQUEEZE:
+      return true;
+    case QB_OP_RESIZE:
+      return n->a.resize_mode == 0;
+    default:
+      return false;
+  }
+}
+
 /* Static: which values the calibration must observe. */
 static void mark_needed(qb_quant_state* q, const qb_model* m) {
   for (size_t k = 0; k < m->nnodes; k++) {
@@ -146,6 +159,7 @@ int qb_qplan_create(qb_quant_state* q, const qb_model* m, qb_error* err) {
     qb_qnode* qn = &q->nodes[k];
     qn->op = n->op, qn->nin = n->nin, qn->out = n->out[0], qn->folded_into = -1;
     memcpy(qn->in, n->in, sizeof qn->in);
+    qn->moves_only = moves_only(n);
     qn->same_shapes = true;
     for (int i = 0; i < n->nin; i++)
       qn->same_shapes &= n->in[i] < 0 || m->values[n->in[i]].numel == m->values[n->out[0]].numel;
@@ -164,16 +178,12 @@ void qb_qplan_free(qb_quant_state* q) {
   free(q->u8), free(q->u8_cap), free(q->has_u8), free(q->has_f32);
 }
 
-static bool is_pass(qb_op op) {
-  return op == QB_OP_MAXPOOL || op == QB_OP_FLATTEN || op == QB_OP_RESHAPE ||
-         op == QB_OP_TRANSPOSE || op == QB_OP_IDENTITY;
-}
-
-/* Pass-through nodes hand on their input's grid (max, reshapes: no new values). */
+/* Pass-through nodes hand on their input's grid (max, reshapes, nearest Resize: no
+ * new values). */
 void qb_qplan_propagate_qparams(qb_quant_state* q) {
   for (size_t k = 0; k < q->nnodes; k++) {
     const qb_qnode* n = &q->nodes[k];
-    if (!is_pass(n->op) || n->in[0] < 0 || !q->act_has[n->in[0]]) continue;
+    if (!n->moves_only || n->in[0] < 0 || !q->act_has[n->in[0]]) continue;
     q->act_qp[n->out] = q->act_qp[n->in[0]];
     q->act_has[n->out] = true;
   }
@@ -202,8 +212,8 @@ static qb_qnode_run plan_node(const qb_quant_state* q, size_t k) {
   const bool int_in = n->in[0] >= 0 && q->value_int[n->in[0]];
   switch (n->op) {
     case QB_OP_MAXPOOL: case QB_OP_FLATTEN: case QB_OP_RESHAPE: case QB_OP_TRANSPOSE:
-    case QB_OP_IDENTITY:
-      return int_in && q->act_has[n->out] ? QB_QNODE_PASS : QB_QNODE_FLOAT;
+    case QB_OP_IDENTITY: case QB_OP_SQUEEZE: case QB_OP_UNSQUEEZE: case QB_OP_RESIZE:
+      return int_in && q->act_has[n->out] && n->moves_only ? QB_QNODE_PASS : QB_QNODE_FLOAT;
     case QB_OP_AVGPOOL: case QB_OP_GLOBALAVGPOOL:
       return int_in && q->act_has[n->out] ? QB_QNODE_POOL : QB_QNODE_FLOAT;
     case QB_OP_ADD:

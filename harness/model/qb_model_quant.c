@@ -11,7 +11,7 @@
 
 /* Which nodes are quantized layers, and their weight geometry. */
 static qb_qlayer_kind layer_kind(const qb_model* m, const qb_node* n, size_t* N, size_t* K,
-                                 bool* kn) {
+                                 bool* kn, size_t* taps) {
   const qb_value* w = qb_in(m, n, 1);
   if (!w || w->kind != QB_VALUE_CONST || w->constant.dtype != QB_F32) return QB_QLAYER_NONE;
   const qb_value* b = qb_in(m, n, 2);
@@ -30,6 +30,12 @@ static qb_qlayer_kind layer_kind(const qb_model* m, const qb_node* n, size_t* N,
       if (b && b->kind != QB_VALUE_CONST) return QB_QLAYER_NONE;
       *kn = false, *N = w->dims[0], *K = w->numel / (w->dims[0] ? w->dims[0] : 1);
       return QB_QLAYER_CONV;
+    case QB_OP_CONVTRANSPOSE:
+      /* Groups would make the output channel two weight axes (no per-axis QDQ form). */
+      if (n->a.group != 1 || w->ndim != 4 || (b && b->kind != QB_VALUE_CONST)) return QB_QLAYER_NONE;
+      *kn = false, *taps = w->dims[2] * w->dims[3];
+      *N = w->dims[1], *K = w->dims[0] * *taps;
+      return QB_QLAYER_CONVT;
     default:
       return QB_QLAYER_NONE;
   }
@@ -52,7 +58,7 @@ static int quantize_weights(qb_quant_state* q, const qb_model* m, const qb_node*
   if (qb_tensor_alloc(&view, QB_F32, 2, dims, err)) return -1;
   float* v = view.data;
   for (size_t r = 0; r < N; r++)
-    for (size_t k = 0; k < K; k++) v[r * K + k] = L->b_is_kn ? src[k * N + r] : src[r * K + k];
+    for (size_t k = 0; k < K; k++) v[r * K + k] = src[qb_qlayer_w_index(L, r, k)];
   qb_tensor_qspec spec = q->cfg.weight;
   spec.granularity.axis = spec.granularity.kind == QB_PER_GROUP ? 1 : 0;
   const int rc = qb_quantize_tensor(&spec, &view, &L->wq, err);
@@ -73,7 +79,7 @@ static int quantize_weights(qb_quant_state* q, const qb_model* m, const qb_node*
   if (!L->w_fq || !L->w_scale || !L->w_zp) return qb_fail(err, "out of memory");
   for (size_t r = 0; r < N; r++)
     for (size_t k = 0; k < K; k++)
-      L->w_fq[L->b_is_kn ? k * N + r : r * K + k] = L->wq.dequant[r * K + k];
+      L->w_fq[qb_qlayer_w_index(L, r, k)] = L->wq.dequant[r * K + k];
   const bool per_tensor = L->wq.layout.nunits == 1;
   for (size_t r = 0; r < N; r++) {
     /* Per-group has no single scale per channel; only tensor/channel feed kernels. */
@@ -146,6 +152,7 @@ static qb_qpath choose_path(const qb_qconfig* c, const qb_qlayer* L) {
     if (c->workflow == QB_WORKFLOW_WEIGHT_ONLY) return QB_QPATH_W4A32;
     if (c->workflow == QB_WORKFLOW_DYNAMIC && a->scheme.bits == 8) return QB_QPATH_W4A8;
   }
+  if (L->kind == QB_QLAYER_CONVT) return QB_QPATH_SIMULATED;
   return int_kernel_applies(c) && c->workflow != QB_WORKFLOW_WEIGHT_ONLY ? QB_QPATH_Q8
                                                                          : QB_QPATH_SIMULATED;
 }
@@ -153,7 +160,7 @@ static qb_qpath choose_path(const qb_qconfig* c, const qb_qlayer* L) {
 static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error* err) {
   const qb_node* n = &m->nodes[k];
   qb_qlayer* L = &q->layers[k];
-  L->kind = layer_kind(m, n, &L->N, &L->K, &L->b_is_kn);
+  L->kind = layer_kind(m, n, &L->N, &L->K, &L->b_is_kn, &L->taps);
   L->kernel = "fp32";
   L->in_value = n->in[0], L->out_value = n->out[0];
   L->bias_add_node = L->act_node = -1;

@@ -10,7 +10,10 @@
 #include "qb_model_quant.h"
 #include "qb_thread_pool.h"
 
-typedef enum { QB_QLAYER_NONE, QB_QLAYER_GEMM, QB_QLAYER_CONV } qb_qlayer_kind;
+/* CONVT: ConvTranspose (group 1), weight [Cin, Cout, kh, kw] viewed as [Cout, Cin*kh*kw];
+ * no integer kernel yet: its quantized runs are simulated (fake-quant weights and
+ * activations at the same points as Conv), also in INTEGER runs. */
+typedef enum { QB_QLAYER_NONE, QB_QLAYER_GEMM, QB_QLAYER_CONV, QB_QLAYER_CONVT } qb_qlayer_kind;
 
 /* Which kernels a layer's INTEGER run uses (chosen once, at qb_quant_create):
  *   SIMULATED  no integer kernel applies: the simulated layer runs;
@@ -46,6 +49,7 @@ typedef struct {
   bool int_ok;               /* the integer path applies (else simulated) */
   size_t N, K;               /* weight viewed as [N = output channels, K = reduction] */
   bool b_is_kn;              /* the model stores it [K, N] (Gemm transB=0, MatMul) */
+  size_t taps;               /* CONVT: kh*kw (the view's k = ci*taps + tap) */
   qb_quantized_tensor wq;    /* quantization of the [N, K] view */
   float* w_fq;               /* dequantized weights in the model's layout */
   qb_f32_packed_b w_fq_packed; /* w_fq packed for the fp32 GEMM on first use (weight-only) */
@@ -66,6 +70,12 @@ typedef struct {
   int32_t out_qmin, out_qmax; /* output clamp: the scheme's range cut by the folded activation */
   const char* kernel;
 } qb_qlayer;
+
+/* Where element (r, c) of the [N, K] view lives in the model's weight. */
+static inline size_t qb_qlayer_w_index(const qb_qlayer* L, size_t r, size_t c) {
+  if (L->kind == QB_QLAYER_CONVT) return (c / L->taps * L->N + r) * L->taps + c % L->taps;
+  return L->b_is_kn ? c * L->N + r : r * L->K + c;
+}
 
 typedef struct {
   bool needed;
@@ -103,6 +113,7 @@ typedef struct {
   int out;
   int folded_into; /* the layer this node is folded into, or -1 */
   bool same_shapes; /* every input has the output's element count (no broadcasting) */
+  bool moves_only;  /* the op only moves or selects values: u8 in, u8 out, same qparams */
 } qb_qnode;
 
 /* Growable scratch of the integer run (one buffer per use). */

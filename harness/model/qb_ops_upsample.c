@@ -59,6 +59,7 @@ static int resize_resolve(const qb_model* m, const qb_node* n, resize_plan* p, q
 }
 
 static int infer_resize(qb_model* m, qb_node* n, qb_error* err) {
+  if (qb_in(m, n, 0)->ndim < 1) return fail_node(err, n, "the input must have a dimension");
   resize_plan p;
   if (resize_resolve(m, n, &p, err)) return -1;
   return qb_value_set_shape(qb_out(m, n, 0), qb_in(m, n, 0)->ndim, p.out, n, err);
@@ -89,9 +90,14 @@ static size_t nearest_index(int mode, float x, size_t len) {
   return r > (float)(len - 1) ? len - 1 : (size_t)r;
 }
 
-/* Per output dimension, the source index of each output coordinate. */
-static void run_resize_nearest(const qb_model* m, const qb_node* n, const float* x,
-                               const resize_plan* p, float* y) {
+/* Per output dimension, the source index of each output coordinate; elements of
+ * `esize` bytes (4: fp32, 1: the u8 values of an integer run, which keep their
+ * qparams: nearest only selects). */
+void qb_resize_nearest_gather(const qb_model* m, const qb_node* n, const void* x, void* y,
+                              size_t esize) {
+  resize_plan pl;
+  const resize_plan* p = &pl;
+  resize_resolve(m, n, &pl, NULL);
   const qb_value* xv = qb_in(m, n, 0);
   const int r = xv->ndim;
   size_t* map[QB_MAX_DIMS];
@@ -107,13 +113,20 @@ static void run_resize_nearest(const qb_model* m, const qb_node* n, const float*
   }
   for (int d = r - 1; d >= 0; d--) xs[d] = s, s *= xv->dims[d];
   /* Row by row along the last dimension: its map is a gather, the others a base. */
-  const size_t ow = r ? p->out[r - 1] : 1, rows = ow ? m->values[n->out[0]].numel / ow : 0;
+  const size_t ow = p->out[r - 1], rows = ow ? m->values[n->out[0]].numel / ow : 0;
   for (size_t row = 0; row < rows; row++) {
     size_t base = 0;
     for (int d = 0; d + 1 < r; d++) base += map[d][idx[d]] * xs[d];
-    float* yr = y + row * ow;
-    if (r == 0) yr[0] = x[0];
-    for (size_t o = 0; r && o < ow; o++) yr[o] = x[base + map[r - 1][o]];
+    const size_t* mw = map[r - 1];
+    if (esize == 1) {
+      const uint8_t* xb = (const uint8_t*)x + base;
+      uint8_t* yr = (uint8_t*)y + row * ow;
+      for (size_t o = 0; o < ow; o++) yr[o] = xb[mw[o]];
+    } else {
+      const float* xb = (const float*)x + base;
+      float* yr = (float*)y + row * ow;
+      for (size_t o = 0; o < ow; o++) yr[o] = xb[mw[o]];
+    }
     for (int d = r - 2; d >= 0; d--) {
       if (++idx[d] < p->out[d]) break;
       idx[d] = 0;
@@ -168,11 +181,14 @@ static void run_resize_linear(const qb_model* m, const qb_node* n, const float* 
 }
 
 static void run_resize(const qb_model* m, const qb_node* n, const float* const* in) {
+  float* y = m->values[n->out[0]].data;
+  if (n->a.resize_mode == 0) {
+    qb_resize_nearest_gather(m, n, in[0], y, sizeof(float));
+    return;
+  }
   resize_plan p;
   resize_resolve(m, n, &p, NULL);
-  float* y = m->values[n->out[0]].data;
-  if (n->a.resize_mode == 0) run_resize_nearest(m, n, in[0], &p, y);
-  else run_resize_linear(m, n, in[0], &p, y);
+  run_resize_linear(m, n, in[0], &p, y);
 }
 
 size_t qb_resize_scratch_bytes(const qb_model* m, const qb_node* n) {

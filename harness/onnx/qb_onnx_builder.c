@@ -179,8 +179,8 @@ static void to_little_endian(uint8_t* dst, const void* src, size_t numel, size_t
 #endif
 }
 
-void qb_onnx_builder_initializer(qb_onnx_builder* b, const char* name, const qb_tensor* t) {
-  Onnx__GraphProto* g = b->model->graph;
+/* A TensorProto holding t as raw_data (NULL on oom). */
+static Onnx__TensorProto* tensor_proto(qb_onnx_builder* b, const char* name, const qb_tensor* t) {
   Onnx__TensorProto* tp = alloc_msg(b, sizeof *tp);
   const size_t numel = qb_tensor_numel(t), elsize = qb_dtype_size(t->dtype);
   const size_t bytes = numel * elsize;
@@ -189,7 +189,7 @@ void qb_onnx_builder_initializer(qb_onnx_builder* b, const char* name, const qb_
   uint8_t* raw = alloc_msg(b, bytes > 0 ? bytes : 1);
   if (b->out_of_memory) {
     free(tp), free(dims), free(raw);
-    return;
+    return NULL;
   }
   onnx__tensor_proto__init(tp);
   tp->name = dup_str(b, name);
@@ -202,6 +202,13 @@ void qb_onnx_builder_initializer(qb_onnx_builder* b, const char* name, const qb_
   tp->has_raw_data = 1;
   tp->raw_data.data = raw;
   tp->raw_data.len = numel * elsize;
+  return tp;
+}
+
+void qb_onnx_builder_initializer(qb_onnx_builder* b, const char* name, const qb_tensor* t) {
+  Onnx__GraphProto* g = b->model->graph;
+  Onnx__TensorProto* tp = tensor_proto(b, name, t);
+  if (!tp) return;
   void** slot = push_slot(b, (void***)&g->initializer, &g->n_initializer);
   if (slot)
     *slot = tp;
@@ -294,6 +301,11 @@ void qb_onnx_node_attr_string(qb_onnx_node* n, const char* name, const char* v) 
   a->has_s = 1;
   a->s.data = (uint8_t*)s;
   a->s.len = strlen(s);
+}
+
+void qb_onnx_node_attr_tensor(qb_onnx_node* n, const char* name, const qb_tensor* t) {
+  Onnx__AttributeProto* a = new_attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+  if (a) a->t = tensor_proto(n->owner, "", t);
 }
 
 /* ---------------------------------------------------------------- metadata */

@@ -45,6 +45,8 @@ void qb_onnx_node_attr_int(qb_onnx_node* n, const char* name, int64_t v);
 void qb_onnx_node_attr_float(qb_onnx_node* n, const char* name, float v);
 void qb_onnx_node_attr_ints(qb_onnx_node* n, const char* name, size_t count, const int64_t* v);
 void qb_onnx_node_attr_string(qb_onnx_node* n, const char* name, const char* v);
+/* A tensor attribute (a copy of t): the 'value' of a Constant node. */
+void qb_onnx_node_attr_tensor(qb_onnx_node* n, const char* name, const qb_tensor* t);
 /* model.metadata_props entry (key unique; a second call replaces the value). */
 void qb_onnx_builder_metadata(qb_onnx_builder* b, const char* key, const char* value);
 

@@ -8,13 +8,16 @@
  *   truncated.npy  weight.npy cut in the middle of the payload
  *   fortran.npy    header says fortran_order True
  *   badmagic.npy   not an .npy file at all
- *   ties.npy       float32 [2] = {-1, 1}: amax lands on the rounding tie at 8 bits */
+ *   ties.npy       float32 [2] = {-1, 1}: amax lands on the rounding tie at 8 bits
+ *   constw.onnx    a Conv whose weight 'conv2d_0.w_0' [4, 2, 3, 3] is a Constant node
+ *                  (as Paddle2ONNX stores every weight) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qb_npy.h"
+#include "qb_onnx_builder.h"
 
 static uint64_t state = 12345;
 static float uniform(void) {
@@ -88,5 +91,24 @@ int main(int argc, char** argv) {
   memcpy(fo, "True ", 5);
   write_raw(dir, "fortran.npy", buf, n);
   write_raw(dir, "badmagic.npy", "hello, this is not numpy\n", 25);
-  return 0;
+  qb_onnx_builder* b = qb_onnx_builder_new("fixtures", 9);
+  qb_onnx_builder_input(b, "x", QB_F32, 4, (int64_t[]){-1, 2, -1, -1});
+  qb_tensor cw;
+  if (qb_tensor_alloc(&cw, QB_F32, 4, (size_t[]){4, 2, 3, 3}, NULL)) return 1;
+  for (size_t i = 0; i < 72; i++) ((float*)cw.data)[i] = normal() * (float)(1 + i / 18);
+  qb_onnx_node* c = qb_onnx_builder_node(b, "Constant", "const_w", 0, NULL, 1,
+                                         (const char*[]){"conv2d_0.w_0"});
+  qb_onnx_node_attr_tensor(c, "value", &cw);
+  qb_tensor_free(&cw);
+  c = qb_onnx_builder_node(b, "Conv", "conv", 2, (const char*[]){"x", "conv2d_0.w_0"}, 1,
+                           (const char*[]){"y"});
+  qb_onnx_node_attr_ints(c, "kernel_shape", 2, (int64_t[]){3, 3});
+  qb_onnx_builder_output(b, "y", QB_F32, 4, (int64_t[]){-1, 4, -1, -1});
+  char path[4096];
+  snprintf(path, sizeof path, "%s/constw.onnx", dir);
+  qb_error err;
+  const int rc = qb_onnx_builder_save(b, path, &err);
+  qb_onnx_builder_free(b);
+  if (rc) fprintf(stderr, "%s\n", err.msg);
+  return rc ? 1 : 0;
 }

@@ -138,6 +138,11 @@ expect_exit 0 "onnx conv weight per group, raw axis" -- "$qbench" tensor "$cnn:c
 expect_cmp "$(json_num units)" "==" 1536 "--axis -1: groups along the raw kw axis"
 expect_exit 0 "onnx conv weight table" -- "$qbench" tensor "$cnn:conv2.weight" --granularity group:32
 expect_in "[out, reduction] = [32, 144]" "table names the runtime view"
+
+# A weight held in a Constant node (Paddle2ONNX) is an initializer too.
+expect_exit 0 "constant-node weight" -- "$qbench" tensor "$dir/constw.onnx:conv2d_0.w_0" --granularity channel --json
+expect_in '"shape":[4,2,3,3]' "constant-node weight shape"
+expect_in '"view":[4,18]' "constant-node conv weight in the runtime view"
 # A MatMul weight is stored [K, N]: channels along axis 1, groups along axis 0.
 vit=$(dirname "$0")/../../harness/models/reference/vit.onnx
 expect_exit 0 "onnx matmul weight per channel" -- "$qbench" tensor "$vit:encoder0.mlp.fc1.weight" --granularity channel --json
