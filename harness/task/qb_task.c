@@ -218,8 +218,15 @@ static int sample_agrees(const qb_task_ctx* c, const float* a, const float* b, s
     return !strcmp(ta, tb);
   }
   if (c->task == QB_TASK_OCR_DET) {
-    const size_t n = 1 + 4 * (size_t)a[0];
-    return a[0] == b[0] && !memcmp(a, b, n * sizeof *a);
+    /* The same text found: the two box sets match one to one at IoU >= 0.5 (boxes a
+     * pixel apart are the same detection; exact coordinates would call them different). */
+    size_t na, nb;
+    const qb_box* ba = det_boxes(a, &na);
+    const qb_box* bb = det_boxes(b, &nb);
+    qb_det_counts k = {0, 0, 0};
+    qb_error err;
+    if (na != nb || qb_det_match(ba, na, bb, nb, 0.5, &k, &err)) return 0;
+    return k.matched == na;
   }
   return positions_agree(c, a, b, width);
 }

@@ -110,7 +110,7 @@ int qb_task_evaluate(const qb_task_ctx* c, const float* kept, size_t count, size
                      const float* fp32_kept, qb_task_score* out, qb_error* err);
 /* % of samples whose task prediction equals the fp32 model's: top-1 (classification,
  * ocr-cls, outputs: argmax of output 0 per position, all equal), the decoded line
- * (ocr-rec), the box set (ocr-det). */
+ * (ocr-rec), the box set (ocr-det: as many boxes, all matched one to one at IoU >= 0.5). */
 double qb_task_agreement(const qb_task_ctx* c, const float* a, const float* b, size_t count,
                          size_t width);
 

@@ -185,6 +185,13 @@ static void test_task_scores(void) {
   QB_CHECK(qb_task_evaluate(&c, det, 2, w, NULL, &bl, NULL, &s, &err) == 0);
   /* 1 match, 1 predicted, 2 truths: P 100, R 50, F1 66.67. */
   QB_CHECK(NEAR(s.precision, 100.0) && NEAR(s.recall, 50.0) && NEAR(s.score, 200.0 / 3.0));
+  /* Agreement: a box one pixel off is the same detection; a missing box is not. */
+  float moved[2 * (1 + 4 * QB_TASK_DET_MAX_BOXES)];
+  memcpy(moved, det, sizeof moved);
+  moved[3] = 11;
+  QB_CHECK(NEAR(qb_task_agreement(&c, det, moved, 2, w), 100.0));
+  moved[w] = 1, moved[w + 1] = 0, moved[w + 2] = 0, moved[w + 3] = 4, moved[w + 4] = 4;
+  QB_CHECK(NEAR(qb_task_agreement(&c, det, moved, 2, w), 50.0));
 
   c.task = QB_TASK_OCR_CLS;
   const float logits[6] = {0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f};
