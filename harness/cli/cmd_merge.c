@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <getopt.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "qb_cli.h"
 #include "qb_gbench.h"
+#include "qb_predictions.h"
 #include "qb_result.h"
 #include "qb_json_scan.h"
 #include "qb_results_files.h"
@@ -23,7 +25,8 @@ void qb_cmd_merge_help(void) {
       "Combine the run folders of a sharded sweep (qbench sweep CONFIG --shard I/N, one\n"
       "per shard) into DIR: results.csv and results.json with every shard's rows (run_id\n"
       "set to DIR's name), run.json from the first shard, and gbench.json with every\n"
-      "shard's Google Benchmark entries under the first shard's context. An item found in two shards\n"
+      "shard's Google Benchmark entries under the first shard's context, predictions/ with\n"
+      "every shard's per-sample predictions. An item found in two shards\n"
       "is an error (the shards overlap). The shards' rows stay in the SQLite history\n"
       "under their own run ids.\n\n"
       "options:\n"
@@ -159,6 +162,37 @@ static int merge_gbench(const char* out, char* const* dirs, size_t n, qb_error* 
   return rc;
 }
 
+/* predictions/: every shard's files (item files are distinct across shards; the
+ * models' reference files are the same in every shard that ran the model). */
+static int merge_predictions(const char* out, char* const* dirs, size_t n, qb_error* err) {
+  for (size_t i = 0; i < n; i++) {
+    char src_dir[1100], dst_dir[1100];
+    snprintf(src_dir, sizeof src_dir, "%s/predictions", dirs[i]);
+    snprintf(dst_dir, sizeof dst_dir, "%s/predictions", out);
+    DIR* d = opendir(src_dir);
+    if (!d) continue; /* a shard without accuracy items, or made before predictions */
+    if (qb_mkdir_p(dst_dir, err)) return closedir(d), -1;
+    int rc = 0;
+    for (struct dirent* e; !rc && (e = readdir(d)) != NULL;) {
+      const size_t len = strlen(e->d_name);
+      if (len < 5 || strcmp(e->d_name + len - 4, ".npy")) continue;
+      char src[1400], dst[1400];
+      snprintf(src, sizeof src, "%s/%s", src_dir, e->d_name);
+      snprintf(dst, sizeof dst, "%s/%s", dst_dir, e->d_name);
+      uint16_t* v;
+      size_t count;
+      rc = qb_predictions_read_file(src, &v, &count, err) < 0 ||
+                   qb_predictions_write_file(dst, v, count, err)
+               ? -1
+               : 0;
+      free(v);
+    }
+    closedir(d);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
 static const char* base_name(const char* path) {
   const char* s = strrchr(path, '/');
   return s && s[1] ? s + 1 : path;
@@ -213,6 +247,7 @@ int qb_cmd_merge(int argc, char** argv) {
     if (wrc) goto done;
   }
   if (merge_gbench(out, argv + optind, (size_t)(argc - optind), &err)) goto done;
+  if (merge_predictions(out, argv + optind, (size_t)(argc - optind), &err)) goto done;
   printf("%s: %zu rows from %d shards\n", out, all.count, argc - optind);
   rc = QB_EXIT_OK;
 done:

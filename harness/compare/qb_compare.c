@@ -6,6 +6,7 @@
 
 #include "qb_json.h"
 #include "qb_mann_whitney.h"
+#include "qb_paired.h"
 
 void qb_compare_options_default(qb_compare_options* o) {
   o->alpha = 0.05;
@@ -53,6 +54,8 @@ static const char* kind_name(kind k) {
 typedef struct {
   char key[700];
   char what[512];
+  char item_id[QB_RESULT_ID_MAX]; /* the rows' item (accuracy: its predictions' key) */
+  char model[64];
   char metric[48];
   char unit[16];
   double* v;
@@ -160,6 +163,8 @@ static int collect(const qb_run_data* run, series_set* set) {
     series* s = set_add(set, what, metric, r->unit);
     if (!s || series_push(s, r->value)) return -1;
     s->from_median = median;
+    snprintf(s->item_id, sizeof s->item_id, "%s", r->item_id);
+    snprintf(s->model, sizeof s->model, "%s", r->model);
   }
   for (size_t i = 0; i < run->ngbench; i++) {
     const qb_gbench_series* g = &run->gbench[i];
@@ -203,12 +208,95 @@ static void judge(const gated_metric* g, const qb_compare_options* opt, qb_compa
   else if (better > thr) e->status = QB_CMP_IMPROVED;
 }
 
+/* ---- the accuracy gate: paired predictions -------------------------------------------------- */
+
+/* One run's predictions of one item, with its model's fp32 predictions and labels;
+ * kept while consecutive entries ask for the same item (accuracy, agreement, drop of
+ * one item are adjacent in key order) or the same model. */
+typedef struct {
+  const qb_run_data* run;
+  char item[QB_RESULT_ID_MAX], model[64];
+  int found; /* 1 all three loaded with one length, 0 the run has none for this item */
+  uint16_t *pred, *fp32, *labels;
+  size_t n, nfp32, nlabels;
+} pred_cache;
+
+static void pred_cache_clear(pred_cache* pc) {
+  free(pc->pred), free(pc->fp32), free(pc->labels);
+  pc->pred = pc->fp32 = pc->labels = NULL;
+  pc->n = pc->nfp32 = pc->nlabels = 0;
+  pc->found = 0;
+  pc->item[0] = pc->model[0] = 0;
+}
+
+/* 0 and pc filled (pc->found 0 when the run has no predictions for the item), -1 on a
+ * read error. */
+static int pred_cache_get(pred_cache* pc, const series* s, qb_error* err) {
+  if (!strcmp(pc->item, s->item_id)) return 0;
+  if (strcmp(pc->model, s->model)) {
+    char fkey[128], lkey[128];
+    pred_cache_clear(pc);
+    snprintf(fkey, sizeof fkey, "%s/fp32", s->model);
+    snprintf(lkey, sizeof lkey, "%s/labels", s->model);
+    if (qb_run_data_predictions(pc->run, fkey, &pc->fp32, &pc->nfp32, err) < 0 ||
+        qb_run_data_predictions(pc->run, lkey, &pc->labels, &pc->nlabels, err) < 0)
+      return -1;
+    snprintf(pc->model, sizeof pc->model, "%s", s->model);
+  }
+  free(pc->pred);
+  pc->pred = NULL;
+  snprintf(pc->item, sizeof pc->item, "%s", s->item_id);
+  const int rc = qb_run_data_predictions(pc->run, s->item_id, &pc->pred, &pc->n, err);
+  if (rc < 0) return -1;
+  pc->found = rc == 1 && pc->fp32 && pc->labels && pc->nfp32 == pc->n && pc->nlabels == pc->n;
+  return 0;
+}
+
+/* Per sample of one run: did it score (accuracy and drop: the true class; agreement:
+ * the fp32 model's class)? */
+static bool scored(const pred_cache* pc, size_t i, bool agreement) {
+  return pc->pred[i] == (agreement ? pc->fp32[i] : pc->labels[i]);
+}
+
+/* accuracy, agreement, drop: the change must be significant in the discordant samples
+ * between the runs (exact McNemar: lost = scored in base and not in current, gained =
+ * the reverse) AND larger than accuracy_pp. Without predictions on both sides over the
+ * same samples: the threshold alone (runs made before predictions were stored). */
+static int judge_accuracy(const gated_metric* g, const series* sb, const series* sc,
+                          pred_cache* pb, pred_cache* pcur, const qb_compare_options* opt,
+                          qb_compare_entry* e, qb_error* err) {
+  if (pred_cache_get(pb, sb, err) || pred_cache_get(pcur, sc, err)) return -1;
+  if (!pb->found || !pcur->found || pb->n != pcur->n ||
+      memcmp(pb->labels, pcur->labels, pb->n * sizeof *pb->labels)) {
+    judge(g, opt, e);
+    return 0;
+  }
+  e->change = e->current - e->base;
+  e->paired = true;
+  const bool agreement = !strcmp(g->metric, "agreement");
+  size_t lost = 0, gained = 0;
+  for (size_t i = 0; i < pb->n; i++) {
+    const bool was = scored(pb, i, agreement), is = scored(pcur, i, agreement);
+    lost += was && !is;
+    gained += !was && is;
+  }
+  e->lost = lost, e->gained = gained;
+  e->identical = !memcmp(pb->pred, pcur->pred, pb->n * sizeof *pb->pred) &&
+                 (!agreement || !memcmp(pb->fp32, pcur->fp32, pb->n * sizeof *pb->fp32));
+  e->p = qb_mcnemar_exact_p(lost, gained);
+  const double better = g->higher_is_better ? e->change : -e->change;
+  if (e->p < opt->alpha && better < -opt->accuracy_pp) e->status = QB_CMP_REGRESSED;
+  else if (e->p < opt->alpha && better > opt->accuracy_pp) e->status = QB_CMP_IMPROVED;
+  return 0;
+}
+
 static int add_entry(qb_compare_result* r, size_t* cap, const series* b, const series* c,
-                     const qb_compare_options* opt) {
+                     pred_cache* pb, pred_cache* pc, const qb_compare_options* opt,
+                     qb_error* err) {
   if (r->count == *cap) {
     *cap = *cap ? 2 * *cap : 256;
     qb_compare_entry* e = realloc(r->entries, *cap * sizeof *e);
-    if (!e) return -1;
+    if (!e) return qb_fail(err, "out of memory");
     r->entries = e;
   }
   const series* any = b ? b : c;
@@ -232,7 +320,10 @@ static int add_entry(qb_compare_result* r, size_t* cap, const series* b, const s
   }
   e->status = QB_CMP_SAME;
   if (g->k == KIND_SPEED) judge_speed(b, c, opt, r->same_machine, e);
-  else judge(g, opt, e);
+  else if (g->k == KIND_ACCURACY) {
+    if (judge_accuracy(g, b, c, pb, pc, opt, e, err)) return -1;
+    r->identical += e->identical;
+  } else judge(g, opt, e);
   r->compared++;
   r->regressions += e->status == QB_CMP_REGRESSED;
   r->improvements += e->status == QB_CMP_IMPROVED;
@@ -246,13 +337,16 @@ int qb_compare_runs(const qb_run_data* base, const qb_run_data* current,
                       !strcmp(base->fingerprint, current->fingerprint);
   series_set b = {0}, c = {0};
   int rc = collect(base, &b) || collect(current, &c) ? qb_fail(err, "out of memory") : 0;
+  pred_cache pb = {.run = base}, pc = {.run = current};
   size_t cap = 0, i = 0, j = 0;
   while (!rc && (i < b.n || j < c.n)) {
     const int cmp = i >= b.n ? 1 : j >= c.n ? -1 : strcmp(b.s[i].key, c.s[j].key);
     const series* sb = cmp <= 0 ? &b.s[i++] : NULL;
     const series* sc = cmp >= 0 ? &c.s[j++] : NULL;
-    if (add_entry(out, &cap, sb, sc, opt)) rc = qb_fail(err, "out of memory");
+    rc = add_entry(out, &cap, sb, sc, &pb, &pc, opt, err);
   }
+  pred_cache_clear(&pb);
+  pred_cache_clear(&pc);
   set_free(&b);
   set_free(&c);
   if (rc) qb_compare_result_free(out);
@@ -309,7 +403,12 @@ static void md_table(FILE* f, const qb_compare_result* r, int status, const char
     md_change(f, e);
     if (isnan(e->p)) fputs(" | — |", f);
     else fprintf(f, " | %.3g |", e->p);
-    fprintf(f, " %zu/%zu | %s |\n", e->n_base, e->n_current, qb_compare_status_name(e->status));
+    if (e->paired)
+      fprintf(f, " %zu/%zu, lost %zu, gained %zu | %s%s |\n", e->n_base, e->n_current, e->lost,
+              e->gained, qb_compare_status_name(e->status),
+              e->identical ? " (identical predictions)" : "");
+    else
+      fprintf(f, " %zu/%zu | %s |\n", e->n_base, e->n_current, qb_compare_status_name(e->status));
   }
 }
 
@@ -321,9 +420,13 @@ void qb_compare_write_markdown(FILE* f, const qb_compare_result* r, const qb_run
           base->run_id, base->source, base->fingerprint, base->git_revision[0] ? base->git_revision : "?",
           current->run_id, current->source, current->fingerprint,
           current->git_revision[0] ? current->git_revision : "?");
-  fprintf(f, "- gate: speed p < %g (two-sided Mann-Whitney U) and slower by > %g %%; accuracy worse by > %g pp; "
+  fprintf(f, "- gate: speed p < %g (two-sided Mann-Whitney U) and slower by > %g %%; accuracy "
+             "p < %g (exact McNemar on the per-sample predictions) and worse by > %g pp; "
              "SQNR worse by > %g dB; any growth in bytes\n",
-          opt->alpha, 100 * opt->speed_threshold, opt->accuracy_pp, opt->sqnr_db);
+          opt->alpha, 100 * opt->speed_threshold, opt->alpha, opt->accuracy_pp, opt->sqnr_db);
+  if (r->identical)
+    fprintf(f, "- %zu accuracy entries have bit-identical per-sample predictions in both runs\n",
+            r->identical);
   if (!r->same_machine)
     fprintf(f, "- machines differ (or are unknown): speed %s\n",
             opt->any_machine ? "compared anyway (--any-machine)" : "not compared");
@@ -359,9 +462,10 @@ void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_dat
           opt->alpha, opt->speed_threshold, opt->accuracy_pp, opt->sqnr_db,
           opt->any_machine ? "true" : "false");
   fprintf(f, "  \"same_machine\": %s, \"regressions\": %zu, \"improvements\": %zu, "
-             "\"compared\": %zu, \"one_sided\": %zu,\n  \"entries\": [",
+             "\"compared\": %zu, \"one_sided\": %zu, \"identical_predictions\": %zu,\n"
+             "  \"entries\": [",
           r->same_machine ? "true" : "false", r->regressions, r->improvements, r->compared,
-          r->one_sided);
+          r->one_sided, r->identical);
   for (size_t i = 0; i < r->count; i++) {
     const qb_compare_entry* e = &r->entries[i];
     fputs(i ? ",\n    {\"what\": " : "\n    {\"what\": ", f);
@@ -380,7 +484,11 @@ void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_dat
     json_num(f, e->change);
     fputs(", \"p\": ", f);
     json_num(f, e->p);
-    fprintf(f, ", \"n_base\": %zu, \"n_current\": %zu, \"status\": ", e->n_base, e->n_current);
+    fprintf(f, ", \"n_base\": %zu, \"n_current\": %zu, ", e->n_base, e->n_current);
+    if (e->paired)
+      fprintf(f, "\"lost\": %zu, \"gained\": %zu, \"identical_predictions\": %s, ", e->lost,
+              e->gained, e->identical ? "true" : "false");
+    fputs("\"status\": ", f);
     qb_json_string(f, qb_compare_status_name(e->status));
     fputs("}", f);
   }

@@ -13,8 +13,15 @@
  *            change is shown but never gates ("not tested").
  *            Speed is compared only when both runs were measured on the same machine
  *            (same fingerprint in run.json / the runs table), unless any_machine.
- *  accuracy  accuracy, agreement (%, higher is better) and drop (%, lower is better):
- *            a regression when worse by more than accuracy_pp percentage points.
+ *  accuracy  accuracy, agreement (%, higher is better) and drop (%, lower is better),
+ *            judged on the item's per-sample predictions (harness/results/
+ *            qb_predictions.h) when both runs stored them for the same samples: per
+ *            sample, did it score in base and in current (accuracy, drop: the true
+ *            class; agreement: the fp32 model's class)? lost = scored in base only,
+ *            gained = in current only; a regression needs both: the exact McNemar
+ *            p-value of (lost, gained) < alpha AND worse by more than accuracy_pp
+ *            percentage points. Predictions identical in both runs are counted and
+ *            marked. Runs without predictions: worse by more than accuracy_pp.
  *  sqnr      sqnr, shadow_sqnr (dB, higher is better): worse by more than sqnr_db.
  *  bytes     bytes_weights, bytes_arena: deterministic, any growth is a regression.
  * Other metrics are not gated. Rows present on one side only are listed. */
@@ -29,7 +36,7 @@
 #include "qb_run_data.h"
 
 typedef struct {
-  double alpha;           /* Mann-Whitney significance level (default 0.05) */
+  double alpha;           /* significance level of Mann-Whitney and McNemar (default 0.05) */
   double speed_threshold; /* relative slowdown that matters (default 0.05 = 5 %) */
   double accuracy_pp;     /* percentage points (default 0.5) */
   double sqnr_db;         /* dB (default 1.0) */
@@ -57,8 +64,11 @@ typedef struct {
   char kind[12];    /* speed, accuracy, sqnr, bytes */
   double base, current; /* medians */
   double change;    /* speed: relative (current/base - 1); others: current - base */
-  double p;         /* speed: Mann-Whitney p (NaN if not tested) */
+  double p;         /* speed: Mann-Whitney p; accuracy: exact McNemar p (NaN if not tested) */
   size_t n_base, n_current;
+  bool paired;      /* accuracy judged on per-sample predictions */
+  size_t lost, gained; /* paired: samples scored in base only / in current only */
+  bool identical;   /* paired: the predictions are bit-identical in both runs */
   qb_compare_status status;
 } qb_compare_entry;
 
@@ -66,6 +76,7 @@ typedef struct {
   qb_compare_entry* entries;
   size_t count;
   size_t regressions, improvements, compared, one_sided;
+  size_t identical; /* accuracy entries whose predictions are bit-identical */
   bool same_machine;
 } qb_compare_result;
 

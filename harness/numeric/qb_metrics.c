@@ -73,23 +73,47 @@ static double log_sum_exp(const float* v, size_t n, double* max_out) {
   return mx + log(s);
 }
 
+/* KL(softmax(p) || softmax(q)) of one row: sum_i P_i (log P_i - log Q_i), with
+ * log P_i = p_i - logsumexp(p). */
+static double kl_row(const float* pr, const float* qr, size_t classes) {
+  double pm, qm;
+  const double lp = log_sum_exp(pr, classes, &pm), lq = log_sum_exp(qr, classes, &qm);
+  double kl = 0;
+  for (size_t i = 0; i < classes; i++) {
+    const double logp = pr[i] - lp, logq = qr[i] - lq;
+    kl += exp(logp) * (logp - logq);
+  }
+  return kl;
+}
+
 double qb_kl_divergence_logits(const float* p, const float* q, size_t rows, size_t classes) {
   if (rows == 0 || classes == 0) return 0.0;
   double total = 0;
+  for (size_t r = 0; r < rows; r++) total += kl_row(p + r * classes, q + r * classes, classes);
+  return total / (double)rows;
+}
+
+void qb_kl_divergence_rows(const float* p, const float* q, size_t rows, size_t classes,
+                           double* out) {
+  for (size_t r = 0; r < rows; r++)
+    out[r] = classes ? kl_row(p + r * classes, q + r * classes, classes) : 0.0;
+}
+
+double qb_true_class_prob_rms(const float* p, const float* q, const int32_t* labels, size_t rows,
+                              size_t classes) {
+  double ss = 0;
+  size_t n = 0;
   for (size_t r = 0; r < rows; r++) {
-    const float* pr = p + r * classes;
-    const float* qr = q + r * classes;
+    if (labels[r] < 0 || (size_t)labels[r] >= classes) continue;
+    const float *pr = p + r * classes, *qr = q + r * classes;
     double pm, qm;
     const double lp = log_sum_exp(pr, classes, &pm), lq = log_sum_exp(qr, classes, &qm);
-    /* KL = sum_i P_i (log P_i - log Q_i), log P_i = p_i - logsumexp(p). */
-    double kl = 0;
-    for (size_t i = 0; i < classes; i++) {
-      const double logp = pr[i] - lp, logq = qr[i] - lq;
-      kl += exp(logp) * (logp - logq);
-    }
-    total += kl;
+    const size_t y = (size_t)labels[r];
+    const double d = exp(qr[y] - lq) - exp(pr[y] - lp);
+    ss += d * d;
+    n++;
   }
-  return total / (double)rows;
+  return n ? sqrt(ss / (double)n) : NAN;
 }
 
 size_t qb_argmax(const float* v, size_t n) {

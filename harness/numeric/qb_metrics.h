@@ -11,6 +11,7 @@
 #define QB_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qb_error.h"
 
@@ -28,6 +29,14 @@ double qb_quantile_sorted_inplace(double* v, size_t n, double q);
 
 /* Mean over rows of KL(softmax(p_row) || softmax(q_row)), in nats; rows x classes. */
 double qb_kl_divergence_logits(const float* p, const float* q, size_t rows, size_t classes);
+/* The same per row: out[r] = KL(softmax(p_r) || softmax(q_r)), nats (out: rows values). */
+void qb_kl_divergence_rows(const float* p, const float* q, size_t rows, size_t classes,
+                           double* out);
+/* Root mean square over rows of softmax(q_r)[y_r] - softmax(p_r)[y_r], the change in
+ * the true class's probability from p (reference) to q; rows whose label is outside
+ * 0..classes-1 (unlabelled: -1) are skipped; NaN when none is labelled. */
+double qb_true_class_prob_rms(const float* p, const float* q, const int32_t* labels, size_t rows,
+                              size_t classes);
 /* Fraction of rows whose argmax agrees (first index wins ties). */
 double qb_top1_agreement(const float* p, const float* q, size_t rows, size_t classes);
 /* Index of the largest value (first on ties). */

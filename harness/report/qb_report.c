@@ -116,13 +116,15 @@ static const char* attr_workflow(const qb_result_row* id, char* buf, size_t size
   return buf;
 }
 
-/* "what: A 0.31 pp (n=4), B 2.10 pp (n=4)": the mean drop per value of one axis,
- * best first; printed when the axis has at least two values. */
+/* "what: A 0.31 pp (n=4, 1 significant), B 2.10 pp (n=4, 3 significant)": the mean
+ * drop per value of one axis, best first, with how many of its drops are
+ * distinguishable from fp32; printed when the axis has at least two values and at
+ * least one of its drops is (otherwise it would rank noise). */
 static void finding_axis(report* r, const qb_model_summary* m, const char* what, attr_fn attr) {
   enum { MAXV = 16 };
   char keys[MAXV][48];
   double sum[MAXV];
-  int cnt[MAXV], nk = 0;
+  int cnt[MAXV], sig[MAXV], nk = 0, nsig = 0;
   for (size_t i = 0; i < m->ncfgs; i++) {
     char buf[48];
     const char* k = attr(&m->cfgs[i].id, buf, sizeof buf);
@@ -133,12 +135,16 @@ static void finding_axis(report* r, const qb_model_summary* m, const char* what,
       if (nk == MAXV) continue;
       snprintf(keys[nk], sizeof keys[0], "%s", k);
       sum[nk] = 0;
-      cnt[nk++] = 0;
+      cnt[nk] = sig[nk] = 0;
+      nk++;
     }
     sum[j] += m->cfgs[i].drop;
     cnt[j]++;
+    const int d = qb_cfg_drop_direction(&m->cfgs[i]) != 0;
+    sig[j] += d;
+    nsig += d;
   }
-  if (nk < 2) return;
+  if (nk < 2 || !nsig) return;
   int order[MAXV];
   for (int i = 0; i < nk; i++) order[i] = i;
   for (int i = 1; i < nk; i++)
@@ -149,28 +155,89 @@ static void finding_axis(report* r, const qb_model_summary* m, const char* what,
     }
   fprintf(r->f, "- %s, %s: mean drop ", m->name, what);
   for (int i = 0; i < nk; i++)
-    fprintf(r->f, "%s%s %.2f pp (n=%d)", i ? ", " : "", keys[order[i]], sum[order[i]] / cnt[order[i]],
-            cnt[order[i]]);
+    fprintf(r->f, "%s%s %.2f pp (n=%d, %d significant)", i ? ", " : "", keys[order[i]],
+            sum[order[i]] / cnt[order[i]], cnt[order[i]], sig[order[i]]);
   fputs(".\n", r->f);
   r->sum->findings++;
 }
 
+/* "0.50 pp (95 % interval [-0.20, 1.30], p = 0.27)", or "0.50 pp" for a run without
+ * paired statistics. */
+static void format_drop(const qb_cfg_summary* c, char* buf, size_t size) {
+  if (c->significant < 0 || !isfinite(c->drop_ci_low))
+    snprintf(buf, size, "%.2f pp", c->drop);
+  else
+    snprintf(buf, size, "%.2f pp (95 %% interval [%.2f, %.2f], p = %.2g)", c->drop, c->drop_ci_low,
+             c->drop_ci_high, c->mcnemar_p);
+}
+
+/* How many qconfigs drop significantly, how many cannot be told from fp32 (and of
+ * those, how many are right on exactly the fp32 model's images), how many are
+ * significantly above it; then the best supported claim among qconfigs with
+ * discordant images: the one whose drop has the smallest upper bound ("loses at most
+ * H pp"). With no discordant image the conditional interval is [0, 0], which bounds
+ * nothing beyond this data set: such qconfigs are counted, not ranked. */
+static void finding_significance(report* r, const qb_model_summary* m) {
+  size_t worse = 0, same = 0, better = 0, known = 0, concordant = 0;
+  const qb_cfg_summary* tight = NULL;
+  for (size_t i = 0; i < m->ncfgs; i++) {
+    const qb_cfg_summary* c = &m->cfgs[i];
+    if (!isfinite(c->drop) || c->significant < 0) continue;
+    known++;
+    const int d = qb_cfg_drop_direction(c);
+    worse += d > 0, same += d == 0, better += d < 0;
+    if (c->discordant == 0) {
+      concordant++;
+      continue;
+    }
+    if (isfinite(c->drop_ci_high) && (!tight || c->drop_ci_high < tight->drop_ci_high)) tight = c;
+  }
+  if (!known) return;
+  fprintf(r->f, "- %s: of %zu qconfigs, %zu drop significantly below fp32 (exact McNemar p < 0.05), "
+                "%zu are not distinguishable from fp32 (%zu of them right on exactly the fp32 "
+                "model's images), %zu are significantly above it.\n",
+          m->name, known, worse, same, concordant, better);
+  r->sum->findings++;
+  if (!tight) return;
+  char label[256], drop[128];
+  qb_qconfig_label(&tight->id, label, sizeof label);
+  format_drop(tight, drop, sizeof drop);
+  fprintf(r->f, "- %s: smallest upper bound on the drop (qconfigs with discordant images): `%s` "
+                "loses at most %.2f pp (drop %s).\n",
+          m->name, label, tight->drop_ci_high, drop);
+  r->sum->findings++;
+}
+
 /* Best accuracy, and the fastest qconfig within 1 pp on each model's fastest backend. */
+/* Within 1 pp of fp32: the interval's upper end is (paired statistics), else the
+ * measured drop is. */
+static bool within_1pp(const qb_cfg_summary* c) {
+  return c->significant >= 0 && isfinite(c->drop_ci_high) ? c->drop_ci_high <= 1.0 : c->drop <= 1.0;
+}
+
 static void finding_best(report* r, const qb_model_summary* m) {
   const qb_cfg_summary* best = NULL;
-  for (size_t i = 0; i < m->ncfgs; i++)
+  bool paired = false;
+  for (size_t i = 0; i < m->ncfgs; i++) {
     if (isfinite(m->cfgs[i].drop) && (!best || m->cfgs[i].drop < best->drop)) best = &m->cfgs[i];
+    paired |= m->cfgs[i].significant >= 0;
+  }
   if (!best) return;
   char label[256];
   qb_qconfig_label(&best->id, label, sizeof label);
-  fprintf(r->f, "- %s: fp32 %s %.2f %%; smallest drop %.2f pp with `%s`.\n", m->name,
-          m->metric, m->accuracy_fp32, best->drop, label);
+  if (paired) {
+    fprintf(r->f, "- %s: fp32 %s %.2f %%.\n", m->name, m->metric, m->accuracy_fp32);
+    finding_significance(r, m);
+  } else {
+    fprintf(r->f, "- %s: fp32 %s %.2f %%; smallest drop %.2f pp with `%s` (no intervals: the "
+                  "run has no paired statistics).\n", m->name, m->metric, m->accuracy_fp32, best->drop, label);
+  }
   r->sum->findings++;
   const qb_cfg_summary* fast = NULL;
   int fast_b = -1;
   for (size_t i = 0; i < m->ncfgs; i++) {
     const qb_cfg_summary* c = &m->cfgs[i];
-    if (!(c->drop <= 1.0)) continue;
+    if (!within_1pp(c)) continue;
     for (int b = 0; b < r->idx->nbackends; b++)
       if (isfinite(c->latency_ns[b]) && (!fast || c->latency_ns[b] < fast->latency_ns[fast_b]))
         fast = c, fast_b = b;
@@ -179,8 +246,11 @@ static void finding_best(report* r, const qb_model_summary* m) {
   char t[32];
   qb_format_ns(fast->latency_ns[fast_b], t, sizeof t);
   qb_qconfig_label(&fast->id, label, sizeof label);
-  fprintf(r->f, "- %s: fastest qconfig within 1 pp of fp32: `%s` on %s, %s per inference (drop %.2f pp).\n",
-          m->name, label, r->idx->backends[fast_b], t, fast->drop);
+  char drop[128];
+  format_drop(fast, drop, sizeof drop);
+  fprintf(r->f, "- %s: fastest qconfig within 1 pp of fp32%s: `%s` on %s, %s per inference (drop %s).\n",
+          m->name, paired ? " (the upper end of its 95 % interval)" : "", label,
+          r->idx->backends[fast_b], t, drop);
   r->sum->findings++;
 }
 
@@ -275,7 +345,7 @@ static void finding_qat(report* r, const qb_model_summary* m) {
     const qb_cfg_summary* q = &m->cfgs[i];
     if (strcmp(q->id.workflow, "qat") || !isfinite(q->drop)) continue;
     const qb_cfg_summary* p = ptq_twin(m, &q->id);
-    if (!p || p->drop < 0.5) continue;
+    if (!p || p->drop < 0.5 || qb_cfg_drop_direction(p) <= 0) continue;
     share[n++] = (p->drop - q->drop) / p->drop;
     if (!worst_ptq || p->drop > worst_ptq->drop) worst = q, worst_ptq = p;
   }
@@ -288,7 +358,7 @@ static void finding_qat(report* r, const qb_model_summary* m) {
   const double median = n % 2 ? share[n / 2] : 0.5 * (share[n / 2 - 1] + share[n / 2]);
   char label[128];
   qb_qconfig_short(&worst->id, label, sizeof label);
-  fprintf(r->f, "- %s, QAT vs static PTQ on the same grid (%d grids where PTQ lost >= 0.5 pp): "
+  fprintf(r->f, "- %s, QAT vs static PTQ on the same grid (%d grids where PTQ lost >= 0.5 pp, significantly): "
           "recovers a median %.0f %% of the PTQ drop; largest PTQ drop `%s` (PTQ %s): "
           "%.2f pp -> %.2f pp after QAT.\n",
           m->name, n, 100 * median, label, worst_ptq->id.a_range, worst_ptq->drop, worst->drop);
@@ -324,9 +394,9 @@ static int cmp_drop(const void* a, const void* b) {
 
 static void model_table(report* r, const qb_model_summary* m) {
   FILE* f = r->f;
-  fputs("\n| qconfig | drop (pp) | agreement | ", f);
+  fputs("\n| qconfig | drop (pp) | 95 % interval | McNemar p | agreement | KL p99 | Δp(true) RMS | ", f);
   for (int b = 0; b < r->idx->nbackends; b++) fprintf(f, "latency %s | ", r->idx->backends[b]);
-  fputs("weights | eff. bits |\n| --- | ---: | ---: | ", f);
+  fputs("weights | eff. bits |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ", f);
   for (int b = 0; b < r->idx->nbackends; b++) fputs("---: | ", f);
   fputs("---: | ---: |\n", f);
   const qb_cfg_summary** order = malloc((m->ncfgs + 1) * sizeof *order);
@@ -339,9 +409,17 @@ static void model_table(report* r, const qb_model_summary* m) {
     qb_qconfig_label(&c->id, label, sizeof label);
     fputs("| ", f);
     md_escape(f, label);
-    if (isfinite(c->drop)) fprintf(f, " | %.2f", c->drop);
+    if (isfinite(c->drop)) fprintf(f, " | %.2f%s", c->drop, c->significant > 0 ? " *" : "");
+    else fputs(" | —", f);
+    if (isfinite(c->drop_ci_low)) fprintf(f, " | [%.2f, %.2f]", c->drop_ci_low, c->drop_ci_high);
+    else fputs(" | —", f);
+    if (isfinite(c->mcnemar_p)) fprintf(f, " | %.2g", c->mcnemar_p);
     else fputs(" | —", f);
     if (isfinite(c->agreement)) fprintf(f, " | %.2f %%", c->agreement);
+    else fputs(" | —", f);
+    if (isfinite(c->kl_p99)) fprintf(f, " | %.3g", c->kl_p99);
+    else fputs(" | —", f);
+    if (isfinite(c->true_prob_rms)) fprintf(f, " | %.3g", c->true_prob_rms);
     else fputs(" | —", f);
     for (int b = 0; b < r->idx->nbackends; b++) {
       qb_format_ns(c->latency_ns[b], t, sizeof t);
@@ -408,8 +486,9 @@ static int section_model(report* r, const qb_model_summary* m, qb_error* err) {
   if (isfinite(m->accuracy_fp32))
     fprintf(r->f, "fp32 %s%s: **%.2f %%**. ", m->metric, strcmp(m->metric, "top-1") ? "" : " accuracy",
             m->accuracy_fp32);
-  fprintf(r->f, "%zu qconfigs, sorted by accuracy drop; latency is the end-to-end median per "
-                "inference, 1 thread.\n", m->ncfgs);
+  fprintf(r->f, "%zu qconfigs, sorted by accuracy drop (`*`: significantly different from fp32, "
+                "exact McNemar p < 0.05); latency is the end-to-end median per inference, 1 thread.\n",
+          m->ncfgs);
   model_table(r, m);
   qb_plot_out p;
   if (qb_plot_pareto(&r->plots, r->idx, m, false, &p, err)) return -1;
@@ -601,9 +680,12 @@ static void section_worth_a_look(report* r) {
       if (c->acc_spread > 0)
         warn(r, "%s `%s`: accuracy differs between backends by %.2f pp (a backend is not "
                 "bit-exact, e.g. avx2-sat's int16 saturation).", m->name, label, c->acc_spread);
-      if (c->drop < -0.5)
-        warn(r, "%s `%s`: quantized accuracy is %.2f pp above fp32: check the evaluation split size.",
-             m->name, label, -c->drop);
+      if (qb_cfg_drop_direction(c) < 0 && (c->significant > 0 || c->drop < -0.5)) {
+        char drop[128];
+        format_drop(c, drop, sizeof drop);
+        warn(r, "%s `%s`: quantized accuracy is significantly above fp32 (drop %s): check the "
+                "evaluation split and the fp32 reference.", m->name, label, drop);
+      }
     }
     identical_ranges(r, m);
   }
@@ -633,6 +715,16 @@ static void section_howto(report* r) {
         "with fp32 for label-free models (outputs); each model's section names its own. "
         "**agreement** is the share of inputs where the quantized model's prediction (class, "
         "decoded line, box set) is the fp32 model's.\n"
+        "- Both models see the same images, so a drop is decided by the images one gets right and the "
+        "other wrong (lost, gained): drop = (lost - gained) / images. **McNemar p** is the exact test "
+        "of lost vs gained (binomial, p = 1/2); the **95 % interval** is the exact conditional "
+        "(Clopper-Pearson) interval of the drop given lost + gained. A drop marked `*` (p < 0.05, the "
+        "interval excludes 0) is a real difference on this data; any other is **not distinguishable "
+        "from fp32**, whatever its sign, and the summary claims nothing about it. Paired statistics "
+        "exist for classification tasks (classification, ocr-cls) only.\n"
+        "- **KL p99** is the 99th percentile over images of KL(fp32 ‖ quantized) of the softmax "
+        "outputs (nats; median, p90 and max are in the results); **Δp(true) RMS** is the root mean "
+        "square change of the true class's probability.\n"
         "- **latency** is the median over the sweep's repetitions of one end-to-end inference on "
         "one thread; compare backends within this run (absolute times drift between runs).\n"
         "- **Pareto plots**: a qconfig is on the front (line, labelled) when no other is both faster "

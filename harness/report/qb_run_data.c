@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "qb_json_scan.h"
+#include "qb_predictions.h"
 #include "qb_results_db.h"
 #include "qb_results_files.h"
 
@@ -225,6 +226,9 @@ int qb_run_data_load(const char* arg, const char* db_path, qb_run_data* run, qb_
   }
   if (db_path && is_file(db_path)) {
     snprintf(run->source, sizeof run->source, "db:%s", arg);
+    snprintf(run->db_path, sizeof run->db_path, "%s", db_path);
+    run->history = calloc(1, sizeof *run->history);
+    if (!run->history) return qb_fail(err, "out of memory");
     return load_db(arg, db_path, run, err);
   }
   if (db_path) return qb_fail(err, "%s: no such run folder (and no database %s for run ids)", arg, db_path);
@@ -232,11 +236,27 @@ int qb_run_data_load(const char* arg, const char* db_path, qb_run_data* run, qb_
 }
 
 void qb_run_data_free(qb_run_data* run) {
+  if (run->history) qb_results_db_close(*run->history);
+  free(run->history);
+  run->history = NULL;
   qb_result_rows_free(&run->rows);
   for (size_t i = 0; i < run->ngbench; i++) free(run->gbench[i].ns);
   free(run->gbench);
   run->gbench = NULL;
   run->ngbench = 0;
+}
+
+int qb_run_data_predictions(const qb_run_data* run, const char* key, uint16_t** v, size_t* n,
+                            qb_error* err) {
+  if (strncmp(run->source, "db:", 3)) {
+    char path[1400];
+    qb_predictions_file(run->source, key, path, sizeof path);
+    return qb_predictions_read_file(path, v, n, err);
+  }
+  *v = NULL, *n = 0;
+  if (!run->history) return qb_fail(err, "%s: no history to read predictions from", run->source);
+  if (!*run->history && qb_results_db_open(run->db_path, run->history, err)) return -1;
+  return qb_results_db_predictions(*run->history, run->run_id, key, v, n, err);
 }
 
 /* ---- labels ---------------------------------------------------------------------- */

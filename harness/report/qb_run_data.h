@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qb_error.h"
 #include "qb_result.h"
@@ -31,6 +32,9 @@ typedef struct {
 
 typedef struct {
   char source[1024];   /* the folder, or "db:<run id>" */
+  char db_path[1024];  /* the history a "db:" run was read from */
+  struct qb_results_db** history; /* "db:" runs: the history, opened by the first
+                                     qb_run_data_predictions and kept until free */
   char run_id[96];
   char started_utc[32];
   char fingerprint[32]; /* "unknown" when the run did not record it */
@@ -49,6 +53,13 @@ typedef struct {
  * expected ("RUN: not a run folder (no results.csv) and no run of that id in DB"). */
 int qb_run_data_load(const char* arg, const char* db_path, qb_run_data* run, qb_error* err);
 void qb_run_data_free(qb_run_data* run);
+
+/* Per-sample predictions of the run (harness/results/qb_predictions.h; key: an item
+ * id, "<model>/fp32", "<model>/labels"), from RUN/predictions/ or the history's
+ * predictions table: 1 found (*v malloc'd), 0 none (a run made before predictions were
+ * stored), -1 error. */
+int qb_run_data_predictions(const qb_run_data* run, const char* key, uint16_t** v, size_t* n,
+                            qb_error* err);
 
 /* Parses Google Benchmark JSON text into series (appended to run->gbench). */
 int qb_run_data_parse_gbench(const char* path, const char* text, size_t len, qb_run_data* run,

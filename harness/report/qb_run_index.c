@@ -48,6 +48,10 @@ static qb_cfg_summary* cfg_for(qb_model_summary* m, const qb_result_row* r) {
   s->id = *r;
   s->id.layer[0] = s->id.backend[0] = s->id.kernel[0] = s->id.metric[0] = s->id.unit[0] = '\0';
   s->accuracy = s->drop = s->agreement = s->bytes_weights = s->eff_bits = NAN;
+  s->drop_ci_low = s->drop_ci_high = s->mcnemar_p = s->kl_p99 = s->true_prob_rms = NAN;
+  s->discordant = NAN;
+  s->discordant_seen = 0;
+  s->significant = -1;
   s->acc_spread = 0;
   for (int b = 0; b < QB_INDEX_MAX_BACKENDS; b++)
     s->latency_ns[b] = s->latency_cv[b] = s->speedup_fp32[b] = NAN;
@@ -124,6 +128,21 @@ int qb_run_index_build(const qb_result_rows* rows, qb_run_index* idx, qb_error* 
       c->acc_spread = fmax(c->acc_spread, fabs(r->value - c->accuracy));
     } else if (!strcmp(r->metric, "drop") && isnan(c->drop)) {
       c->drop = r->value;
+    } else if (!strcmp(r->metric, "drop_ci_low") && isnan(c->drop_ci_low)) {
+      c->drop_ci_low = r->value;
+    } else if (!strcmp(r->metric, "drop_ci_high") && isnan(c->drop_ci_high)) {
+      c->drop_ci_high = r->value;
+    } else if ((!strcmp(r->metric, "discordant_lost") || !strcmp(r->metric, "discordant_gained")) &&
+               c->discordant_seen < 2) {
+      c->discordant = (c->discordant_seen++ ? c->discordant : 0) + r->value;
+    } else if (!strcmp(r->metric, "mcnemar_p") && isnan(c->mcnemar_p)) {
+      c->mcnemar_p = r->value;
+    } else if (!strcmp(r->metric, "drop_significant") && c->significant < 0) {
+      c->significant = r->value != 0;
+    } else if (!strcmp(r->metric, "kl_p99") && isnan(c->kl_p99)) {
+      c->kl_p99 = r->value;
+    } else if (!strcmp(r->metric, "true_prob_rms") && isnan(c->true_prob_rms)) {
+      c->true_prob_rms = r->value;
     } else if (!strcmp(r->metric, "agreement") && isnan(c->agreement)) {
       c->agreement = r->value;
     } else if (!strcmp(r->metric, "bytes_weights") && isnan(c->bytes_weights)) {
@@ -142,6 +161,11 @@ int qb_run_index_build(const qb_result_rows* rows, qb_run_index* idx, qb_error* 
     }
   }
   return 0;
+}
+
+int qb_cfg_drop_direction(const qb_cfg_summary* c) {
+  if (!isfinite(c->drop) || c->significant == 0) return 0;
+  return c->drop > 0 ? 1 : c->drop < 0 ? -1 : 0;
 }
 
 void qb_run_index_free(qb_run_index* idx) {

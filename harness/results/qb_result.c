@@ -25,12 +25,42 @@ const qb_result_column* qb_result_columns(size_t* count) {
 
 void qb_result_rows_init(qb_result_rows* r) { memset(r, 0, sizeof *r); }
 
+static void predictions_free(qb_item_predictions* p) {
+  free(p->predicted);
+  free(p->fp32);
+  free(p->labels);
+  memset(p, 0, sizeof *p);
+}
+
 void qb_result_rows_free(qb_result_rows* r) {
   free(r->rows);
+  predictions_free(&r->predictions);
   memset(r, 0, sizeof *r);
 }
 
-void qb_result_rows_clear(qb_result_rows* r) { r->count = 0; }
+void qb_result_rows_clear(qb_result_rows* r) {
+  r->count = 0;
+  predictions_free(&r->predictions);
+}
+
+int qb_result_rows_set_predictions(qb_result_rows* r, const uint16_t* predicted,
+                                   const uint16_t* fp32, const uint16_t* labels, size_t n) {
+  predictions_free(&r->predictions);
+  if (!n) return 0;
+  qb_item_predictions* p = &r->predictions;
+  p->predicted = malloc(n * sizeof *p->predicted);
+  p->fp32 = malloc(n * sizeof *p->fp32);
+  p->labels = malloc(n * sizeof *p->labels);
+  if (!p->predicted || !p->fp32 || !p->labels) {
+    predictions_free(p);
+    return -1;
+  }
+  memcpy(p->predicted, predicted, n * sizeof *p->predicted);
+  memcpy(p->fp32, fp32, n * sizeof *p->fp32);
+  memcpy(p->labels, labels, n * sizeof *p->labels);
+  p->count = n;
+  return 0;
+}
 
 /* Copies text into a fixed column, cut to fit; newlines become spaces so that one
  * row is always one CSV line. */

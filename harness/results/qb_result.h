@@ -33,7 +33,6 @@
  *                         classifiers; harness/task/qb_task.h); accuracy_fp32 (%) the float model's
  *   drop (%)              accuracy_fp32 - accuracy (percentage points)
  *   agreement (%)         samples whose prediction (class, decoded line, box set) is fp32's
- *   kl ()                 KL(fp32 || quantized) of the output distribution (classifiers)
  *   task_metric           value = the task's code (qb_task), unit = the metric's short
  *                         name ("top-1", "exact-match", "F1", "agreement"): the one
  *                         metric whose unit names what accuracy measures
@@ -42,6 +41,16 @@
  *   output_sqnr (dB), output_cosine (), output_max_abs_err (), output_agreement (%)
  *                         outputs task: per model output (layer = output name), the
  *                         quantized run vs fp32 over the evaluation samples
+ *   (classification tasks only, the next eight:)
+ *   discordant_lost (samples), discordant_gained (samples)   images the float model
+ *                         gets right and the item wrong / the reverse
+ *   mcnemar_p ()          exact McNemar p-value of the drop (harness/stats/qb_paired.h)
+ *   drop_significant ()   1 when mcnemar_p < 0.05, else 0
+ *   drop_ci_low (%), drop_ci_high (%)   95 % interval of the drop (exact conditional,
+ *                         Clopper-Pearson on the discordant images)
+ *   kl ()                 mean over samples of KL(fp32 || quantized) of the softmax outputs
+ *   kl_median (), kl_p90 (), kl_p99 (), kl_max ()   the same per sample, its quantiles
+ *   true_prob_rms ()      RMS over samples of the change in the true class's probability
  *   weight_sqnr (dB), weight_mse (), weight_clipped ()   float vs dequantized weights
  *   sqnr (dB), mse (), cosine (), norm_l2 (), max_abs_err (), p95_abs_err (), clipped ()
  *                         per layer: the quantized run's activation vs the float run's
@@ -69,6 +78,7 @@
 #define QB_RESULT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "qb_error.h"
@@ -109,16 +119,35 @@ typedef struct {
 
 const qb_result_column* qb_result_columns(size_t* count);
 
-/* A growable array of rows. */
+/* The per-sample outcome of an item's accuracy evaluation, for the paired statistics
+ * (harness/stats/qb_paired.h): per evaluation sample the class the item predicted,
+ * the class the fp32 model predicted (its reference) and the true class
+ * (QB_LABEL_NONE when unlabelled). Stored by the sweep next to the rows (run folder
+ * predictions/, SQLite table predictions: harness/results/qb_predictions.h). */
+enum { QB_LABEL_NONE = 0xFFFF };
+typedef struct {
+  uint16_t* predicted;
+  uint16_t* fp32;
+  uint16_t* labels;
+  size_t count; /* 0: no predictions (the item measured no accuracy) */
+} qb_item_predictions;
+
+/* A growable array of rows, and the item's predictions when the rows are one item's
+ * outcome (the sweep's per-item set; empty elsewhere). */
 typedef struct {
   qb_result_row* rows;
   size_t count, cap;
   qb_result_row identity; /* template copied into each new row (run, item, qconfig) */
+  qb_item_predictions predictions;
 } qb_result_rows;
 
 void qb_result_rows_init(qb_result_rows* r);
 void qb_result_rows_free(qb_result_rows* r);
-void qb_result_rows_clear(qb_result_rows* r); /* keeps the identity */
+void qb_result_rows_clear(qb_result_rows* r); /* keeps the identity; drops predictions */
+/* Sets the predictions to copies of the three arrays of n samples (replacing any);
+ * -1 when out of memory. */
+int qb_result_rows_set_predictions(qb_result_rows* r, const uint16_t* predicted,
+                                   const uint16_t* fp32, const uint16_t* labels, size_t n);
 /* Appends a row from the identity template with these measured fields. Text longer
  * than its column is cut. Returns NULL when out of memory. */
 qb_result_row* qb_result_rows_add(qb_result_rows* r, const char* layer, const char* kernel,

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "qb_predictions.h"
+
 struct qb_results_db {
   sqlite3* db;
   char path[1024];
@@ -39,7 +41,11 @@ static int create_schema(qb_results_db* db, qb_error* err) {
       " git_revision TEXT, compiler TEXT, c_flags TEXT, build_type TEXT);"
       "CREATE INDEX IF NOT EXISTS runs_machine_rev ON runs(machine_fingerprint, git_revision);"
       "CREATE TABLE IF NOT EXISTS items(run_id TEXT NOT NULL, item_id TEXT NOT NULL,"
-      " nrows INTEGER NOT NULL, finished_utc TEXT, PRIMARY KEY(run_id, item_id));";
+      " nrows INTEGER NOT NULL, finished_utc TEXT, PRIMARY KEY(run_id, item_id));"
+      /* Added with the paired statistics: an older history gains it (empty) when
+       * opened, and its runs read as runs without predictions. */
+      "CREATE TABLE IF NOT EXISTS predictions(run_id TEXT NOT NULL, item_id TEXT NOT NULL,"
+      " n INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(run_id, item_id));";
   if (exec(db, kFixed, err)) return -1;
   char sql[2048];
   size_t used = (size_t)snprintf(sql, sizeof sql,
@@ -172,10 +178,51 @@ static int insert_rows(qb_results_db* db, const qb_result_row* rows, size_t coun
   return rc;
 }
 
+/* One predictions blob (verb: "INSERT OR REPLACE" for an item, "INSERT OR IGNORE" for
+ * a model's reference, which every item of the model carries). */
+static int insert_predictions(qb_results_db* db, const char* verb, const char* run_id,
+                              const char* key, const uint16_t* v, size_t n, qb_error* err) {
+  unsigned char* blob = malloc(1 + 2 * n);
+  if (!blob) return qb_fail(err, "%s: out of memory", db->path);
+  const size_t len = qb_predictions_encode(v, n, blob);
+  char sql[128];
+  snprintf(sql, sizeof sql, "%s INTO predictions VALUES(?1,?2,?3,?4)", verb);
+  sqlite3_stmt* st;
+  int rc = 0;
+  if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    free(blob);
+    return db_fail(db, err, "prepare predictions insert");
+  }
+  bind_text(st, 1, run_id);
+  bind_text(st, 2, key);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)n);
+  sqlite3_bind_blob(st, 4, blob, (int)len, SQLITE_TRANSIENT);
+  if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert predictions");
+  sqlite3_finalize(st);
+  free(blob);
+  return rc;
+}
+
+static int insert_item_predictions(qb_results_db* db, const char* run_id, const char* item_id,
+                                   const char* model, const qb_item_predictions* p,
+                                   qb_error* err) {
+  char fp32[128], labels[128];
+  qb_predictions_key(model, "fp32", fp32, sizeof fp32);
+  qb_predictions_key(model, "labels", labels, sizeof labels);
+  return insert_predictions(db, "INSERT OR REPLACE", run_id, item_id, p->predicted, p->count, err) ||
+                 insert_predictions(db, "INSERT OR IGNORE", run_id, fp32, p->fp32, p->count, err) ||
+                 insert_predictions(db, "INSERT OR IGNORE", run_id, labels, p->labels, p->count, err)
+             ? -1
+             : 0;
+}
+
 int qb_results_db_commit_item(qb_results_db* db, const char* run_id, const char* item_id,
-                              const qb_result_row* rows, size_t count, qb_error* err) {
+                              const qb_result_row* rows, size_t count,
+                              const qb_item_predictions* pred, qb_error* err) {
   if (exec(db, "BEGIN IMMEDIATE", err)) return -1;
   int rc = insert_rows(db, rows, count, err);
+  if (!rc && pred && pred->count && count)
+    rc = insert_item_predictions(db, run_id, item_id, rows[0].model, pred, err);
   sqlite3_stmt* st = NULL;
   if (!rc && sqlite3_prepare_v2(db->db, "INSERT INTO items VALUES(?1,?2,?3,?4)", -1, &st,
                                 NULL) != SQLITE_OK)
@@ -216,9 +263,10 @@ int qb_results_db_forget_item(qb_results_db* db, const char* run_id, const char*
                               qb_error* err) {
   if (exec(db, "BEGIN IMMEDIATE", err)) return -1;
   static const char* const kSql[] = {"DELETE FROM results WHERE run_id=?1 AND item_id=?2",
-                                     "DELETE FROM items WHERE run_id=?1 AND item_id=?2"};
+                                     "DELETE FROM items WHERE run_id=?1 AND item_id=?2",
+                                     "DELETE FROM predictions WHERE run_id=?1 AND item_id=?2"};
   int rc = 0;
-  for (int i = 0; i < 2 && !rc; i++) {
+  for (int i = 0; i < 3 && !rc; i++) {
     sqlite3_stmt* st;
     if (sqlite3_prepare_v2(db->db, kSql[i], -1, &st, NULL) != SQLITE_OK) {
       rc = db_fail(db, err, "prepare delete");
@@ -349,4 +397,34 @@ int qb_results_db_run_field(qb_results_db* db, const char* run_id, const char* f
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(db, err, "query runs");
   return found;
+}
+
+int qb_results_db_predictions(qb_results_db* db, const char* run_id, const char* key,
+                              uint16_t** v, size_t* n, qb_error* err) {
+  *v = NULL, *n = 0;
+  sqlite3_stmt* st;
+  if (sqlite3_prepare_v2(db->db, "SELECT n, data FROM predictions WHERE run_id=?1 AND item_id=?2",
+                         -1, &st, NULL) != SQLITE_OK)
+    return db_fail(db, err, "prepare predictions query");
+  bind_text(st, 1, run_id);
+  bind_text(st, 2, key);
+  const int step = sqlite3_step(st);
+  int rc = 0;
+  if (step == SQLITE_ROW) {
+    const void* blob = sqlite3_column_blob(st, 1);
+    const int len = sqlite3_column_bytes(st, 1);
+    const sqlite3_int64 want = sqlite3_column_int64(st, 0);
+    if (!blob || len < 1 ||
+        qb_predictions_decode(blob, (size_t)len, v, n) || (sqlite3_int64)*n != want) {
+      free(*v);
+      *v = NULL, *n = 0;
+      rc = qb_fail(err, "%s: run %s: malformed predictions of %s", db->path, run_id, key);
+    } else {
+      rc = 1;
+    }
+  } else if (step != SQLITE_DONE) {
+    rc = db_fail(db, err, "query predictions");
+  }
+  sqlite3_finalize(st);
+  return rc;
 }

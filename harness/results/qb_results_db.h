@@ -10,12 +10,18 @@
  *        one row per finished plan item: the completion marker used by resume.
  *   results(seq INTEGER PRIMARY KEY, <the columns of qb_result.h>)
  *        index on (run_id, item_id).
+ *   predictions(run_id, item_id, n, data BLOB, PRIMARY KEY(run_id, item_id))
+ *        per-sample predictions of an item (item_id = its id) and, once per model,
+ *        the fp32 model's ("<model>/fp32") and the labels ("<model>/labels"); the
+ *        blob format is in harness/results/qb_predictions.h. A history made before
+ *        this table gets it (empty) the first time it is opened.
  * Each finished plan item is one transaction (its rows + its items row), so an
  * interrupted sweep leaves whole items or nothing. */
 #ifndef QB_RESULTS_DB_H
 #define QB_RESULTS_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "qb_result.h"
 
@@ -45,16 +51,24 @@ void qb_results_db_close(qb_results_db* db);
 /* Records the run (a resumed run keeps its first record). */
 int qb_results_db_add_run(qb_results_db* db, const qb_run_record* run, qb_error* err);
 
-/* One transaction: the item's rows and its completion marker. */
+/* One transaction: the item's rows, its predictions (pred NULL or empty: none; the
+ * model's reference, rows[0].model, is inserted with the first) and its completion
+ * marker. */
 int qb_results_db_commit_item(qb_results_db* db, const char* run_id, const char* item_id,
-                              const qb_result_row* rows, size_t count, qb_error* err);
+                              const qb_result_row* rows, size_t count,
+                              const qb_item_predictions* pred, qb_error* err);
+
+/* The predictions stored under key (an item id, "<model>/fp32", "<model>/labels"):
+ * 1 found (*v malloc'd, *n values), 0 none, -1 error. */
+int qb_results_db_predictions(qb_results_db* db, const char* run_id, const char* key,
+                              uint16_t** v, size_t* n, qb_error* err);
 
 /* Calls fn for every finished item of a run. */
 typedef void (*qb_results_db_item_fn)(const char* item_id, long nrows, void* user);
 int qb_results_db_items(qb_results_db* db, const char* run_id, qb_results_db_item_fn fn,
                         void* user, qb_error* err);
 
-/* Removes an item's rows and marker (resume: the CSV disagrees with the DB). */
+/* Removes an item's rows, predictions and marker (resume: the CSV disagrees with the DB). */
 int qb_results_db_forget_item(qb_results_db* db, const char* run_id, const char* item_id,
                               qb_error* err);
 

@@ -1,12 +1,14 @@
 /* The sweep evaluator: one plan item -> result rows (see qb_sweep_eval.h). */
 #include "qb_sweep_eval.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "qb_metrics.h"
 #include "qb_model_probe.h"
+#include "qb_paired.h"
 #include "qb_peak_rss.h"
 #include "qb_gbench.h"
 #include "qb_sweep_eval_internal.h"
@@ -75,6 +77,77 @@ static int output_rows(qb_eval_item* it, const qb_eval_result* r, qb_error* err)
   return 0;
 }
 
+/* Per sample: the predicted class (argmax) of rows x classes logits. */
+static void argmax_rows(const float* logits, size_t rows, size_t classes, uint16_t* out) {
+  for (size_t i = 0; i < rows; i++) out[i] = (uint16_t)qb_argmax(logits + i * classes, classes);
+}
+
+/* The item's predictions beside its rows (the fp32 model's and the labels as its
+ * reference), and the paired statistics of its drop (qb_paired.h): the discordant
+ * samples, the exact McNemar p-value, the 95 % interval of the drop. */
+static int eval_paired(qb_eval_item* it, const qb_eval_result* r, qb_error* err) {
+  const qb_eval_result* f = it->baseline;
+  const size_t n = r->count;
+  const int32_t* labels = it->em->test.labels;
+  uint16_t* buf = malloc(3 * (n ? n : 1) * sizeof *buf);
+  if (!buf) return qb_fail(err, "out of memory");
+  uint16_t *pred = buf, *ref = buf + n, *lab = buf + 2 * n;
+  argmax_rows(r->logits, n, r->classes, pred);
+  argmax_rows(f->logits, n, f->classes, ref);
+  for (size_t i = 0; i < n; i++)
+    lab[i] = labels && labels[i] >= 0 && labels[i] < QB_LABEL_NONE ? (uint16_t)labels[i] : QB_LABEL_NONE;
+  size_t b, c;
+  qb_paired_count(ref, pred, lab, n, &b, &c);
+  qb_paired_result ps;
+  qb_paired_stats(n, b, c, QB_SWEEP_ALPHA, &ps);
+  const char* name = it->model_name;
+  int rc = qb_result_rows_set_predictions(it->rows, pred, ref, lab, n)
+               ? qb_fail(err, "out of memory")
+               : 0;
+  free(buf);
+  if (rc) return -1;
+  return qb_eval_row(it, name, "", 1, "discordant_lost", (double)b, "samples", err) ||
+                 qb_eval_row(it, name, "", 1, "discordant_gained", (double)c, "samples", err) ||
+                 qb_eval_row(it, name, "", 1, "drop_ci_low", ps.ci_low, "%", err) ||
+                 qb_eval_row(it, name, "", 1, "drop_ci_high", ps.ci_high, "%", err) ||
+                 qb_eval_row(it, name, "", 1, "mcnemar_p", ps.p, "", err) ||
+                 qb_eval_row(it, name, "", 1, "drop_significant", ps.p < QB_SWEEP_ALPHA, "", err)
+             ? -1
+             : 0;
+}
+
+/* Output-level metrics beside top-1: KL(fp32 || quantized) of the softmax outputs per
+ * sample (mean as "kl", and its median, p90, p99, max), and the RMS of the change in
+ * the true class's probability. */
+static int eval_outputs(qb_eval_item* it, const qb_eval_result* r, qb_error* err) {
+  const qb_eval_result* f = it->baseline;
+  const size_t n = r->count;
+  double* kl = malloc((n ? n : 1) * sizeof *kl);
+  if (!kl) return qb_fail(err, "out of memory");
+  qb_kl_divergence_rows(f->logits, r->logits, n, r->classes, kl);
+  double mean = 0;
+  for (size_t i = 0; i < n; i++) mean += kl[i];
+  mean = n ? mean / (double)n : 0;
+  const double max = n ? qb_quantile_sorted_inplace(kl, n, 1.0) : 0;
+  const double med = n ? qb_quantile_sorted_inplace(kl, n, 0.5) : 0;
+  const double p90 = n ? qb_quantile_sorted_inplace(kl, n, 0.9) : 0;
+  const double p99 = n ? qb_quantile_sorted_inplace(kl, n, 0.99) : 0;
+  free(kl);
+  const char* name = it->model_name;
+  const double rms =
+      it->em->test.labels
+          ? qb_true_class_prob_rms(f->logits, r->logits, it->em->test.labels, n, r->classes)
+          : NAN;
+  return qb_eval_row(it, name, "", 1, "kl", mean, "", err) ||
+                 qb_eval_row(it, name, "", 1, "kl_median", med, "", err) ||
+                 qb_eval_row(it, name, "", 1, "kl_p90", p90, "", err) ||
+                 qb_eval_row(it, name, "", 1, "kl_p99", p99, "", err) ||
+                 qb_eval_row(it, name, "", 1, "kl_max", max, "", err) ||
+                 qb_eval_row(it, name, "", 1, "true_prob_rms", rms, "", err)
+             ? -1
+             : 0;
+}
+
 /* End to end: the integer run on the item's backend against the config model's fp32
  * run (for qat items too: the drop is what fine-tuning + quantizing costs in all).
  * `accuracy` is the task's primary metric (qb_task.h), named by the task_metric row. */
@@ -91,16 +164,17 @@ static int eval_accuracy(qb_eval_item* it, qb_error* err) {
     qb_eval_result_free(&r);
     return -1;
   }
+  /* Paired statistics, stored predictions and the output-distribution metrics read
+   * one class per sample: classification tasks only. */
   const bool classifier = t->task == QB_TASK_CLASSIFICATION || t->task == QB_TASK_OCR_CLS;
   int rc = qb_eval_row(it, name, "", 1, "task_metric", (double)t->task, qb_task_metric_short(t->task), err) ||
            qb_eval_row(it, name, "", 1, "accuracy", s.score, "%", err) ||
            qb_eval_row(it, name, "", 1, "accuracy_fp32", s32.score, "%", err) ||
            qb_eval_row(it, name, "", 1, "drop", s32.score - s.score, "%", err) ||
+           (classifier && eval_paired(it, &r, err)) ||
            qb_eval_row(it, name, "", 1, "agreement",
                        qb_task_agreement(t, f->logits, r.logits, r.count, r.classes), "%", err) ||
-           (classifier && qb_eval_row(it, name, "", 1, "kl",
-                                      qb_kl_divergence_logits(f->logits, r.logits, r.count, r.classes),
-                                      "", err)) ||
+           (classifier && eval_outputs(it, &r, err)) ||
            (t->task == QB_TASK_OCR_REC &&
             (qb_eval_row(it, name, "", 1, "cer", s.cer, "%", err) ||
              qb_eval_row(it, name, "", 1, "cer_fp32", s32.cer, "%", err))) ||
@@ -174,6 +248,14 @@ static void reuse_key_of(const qb_plan_item* item, char* key, size_t size) {
   if (slash) *slash = 0;
 }
 
+/* The predictions travel with the rows they were measured with. */
+static int copy_predictions(qb_result_rows* dst, const qb_result_rows* src, qb_error* err) {
+  const qb_item_predictions* p = &src->predictions;
+  return qb_result_rows_set_predictions(dst, p->predicted, p->fp32, p->labels, p->count)
+             ? qb_fail(err, "out of memory")
+             : 0;
+}
+
 /* Copies the cached rows under this item's identity (backend and item id). */
 static int reuse_rows(qb_sweep_evaluator* ev, qb_result_rows* rows, qb_error* err) {
   for (size_t i = 0; i < ev->reuse.count; i++) {
@@ -181,7 +263,7 @@ static int reuse_rows(qb_sweep_evaluator* ev, qb_result_rows* rows, qb_error* er
     if (!qb_result_rows_add(rows, c->layer, c->kernel, c->threads, c->metric, c->value, c->unit))
       return qb_fail(err, "out of memory");
   }
-  return 0;
+  return copy_predictions(rows, &ev->reuse, err);
 }
 
 static int remember_rows(qb_sweep_evaluator* ev, const char* key, const qb_result_rows* rows,
@@ -193,6 +275,7 @@ static int remember_rows(qb_sweep_evaluator* ev, const char* key, const qb_resul
                             c->unit))
       return qb_fail(err, "out of memory");
   }
+  if (copy_predictions(&ev->reuse, rows, err)) return -1;
   snprintf(ev->reuse_key, sizeof ev->reuse_key, "%s", key);
   return 0;
 }

@@ -8,9 +8,17 @@
  *   calibration run whose statistics every qconfig reuses (ranges are re-chosen per
  *   range strategy and bit width without running the model again).
  * Per item:
- *   accuracy    accuracy, accuracy_fp32, drop, agreement, kl (integer run on the
+ *   accuracy    accuracy, accuracy_fp32, drop, agreement (integer run on the
  *               item's backend over the evaluation subset; layers without an integer
- *               kernel run simulated, as the runtime does)
+ *               kernel run simulated, as the runtime does); the paired statistics of
+ *               the drop against the fp32 run on the same samples (qb_paired.h):
+ *               discordant_lost / discordant_gained (fp32 right and item wrong / the
+ *               reverse), mcnemar_p (exact), drop_significant (p < QB_SWEEP_ALPHA),
+ *               drop_ci_low / drop_ci_high (95 %, exact conditional); output-level
+ *               metrics: kl (mean KL(fp32 || item) of the softmax outputs), kl_median,
+ *               kl_p90, kl_p99, kl_max (over samples), true_prob_rms (RMS change of the
+ *               true class's probability). The per-sample predicted classes (item,
+ *               fp32, labels) go into rows->predictions.
  *   per-layer   weight error (weight_sqnr, weight_mse, weight_clipped); activation
  *               error of the quantized run vs the float run (sqnr, mse, cosine,
  *               norm_l2, max_abs_err, p95_abs_err, clipped = probe inputs outside the
@@ -56,6 +64,8 @@ enum {
   QB_SWEEP_BATCH = 100,         /* evaluation batch */
   QB_SWEEP_GENERATED_DEFAULT = 200, /* generated OCR samples when no limit is set */
 };
+/* Significance level of drop_significant and the level 1 - alpha of drop_ci_*. */
+#define QB_SWEEP_ALPHA 0.05
 
 typedef struct {
   const char* fmnist_dir; /* NULL: QB_FASHION_MNIST */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "qb_json_scan.h"
+#include "qb_predictions.h"
 #include "qb_results_db.h"
 #include "qb_results_files.h"
 #include "qb_run_info.h"
@@ -348,8 +349,13 @@ static int write_json(sweep* s, qb_error* err) {
 
 /* Steps 2-4 of the header: CSV, DB, JSON. */
 static int record_item(sweep* s, const qb_plan_item* it, qb_error* err) {
+  /* Predictions first: an item the CSV and DB record always has its file. */
+  if (qb_predictions_save_item(s->opt->run_dir, s->cfg->models[it->model].name, it->id,
+                               &s->item.predictions, err))
+    return -1;
   if (qb_results_csv_append(s->csv, s->item.rows, s->item.count, err)) return -1;
-  if (qb_results_db_commit_item(s->db, s->run_id, it->id, s->item.rows, s->item.count, err))
+  if (qb_results_db_commit_item(s->db, s->run_id, it->id, s->item.rows, s->item.count,
+                                &s->item.predictions, err))
     return -1;
   for (size_t i = 0; i < s->item.count; i++) {
     qb_result_row* r = qb_result_rows_add(&s->all, "", "", 0, "", 0.0, "");

@@ -101,6 +101,26 @@ else
 fi
 if grep -q "\"run_id\": \"merged\"" merged/run.json && [[ -f merged/results.json ]]; then pass "merged run.json (run_id merged) and results.json"; else fail "merged folder incomplete"; fi
 expect_exit 0 "report of the merged run" -- "$qbench" report merged --no-plots
+# Per-sample predictions: one file per accuracy item plus the model's fp32 and labels,
+# the same bytes in the merged shards as in the unsharded run.
+full_dir=$(dirname "$full_gb")
+npred=$(ls "$full_dir/predictions" | wc -l)
+expect_cmp "$npred" == "$((n + 2))" "predictions/: one file per item, plus mlp+fp32 and mlp+labels"
+if diff -r "$full_dir/predictions" merged/predictions >/dev/null; then
+  pass "merged predictions/ == the unsharded run's"
+else
+  fail "merged predictions/ differ from the unsharded run's"
+fi
+# The gate reads them from the folder and from the history: the same run compared with
+# itself has bit-identical predictions in every accuracy entry.
+run_id=$(basename "$full_dir")
+expect_exit 0 "compare the run folder with its history record" -- \
+  "$qbench" compare "$full_dir" "$run_id" --db full/qbench.db --json cmp.json
+nacc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e=[x for x in d["entries"] if x["kind"]=="accuracy"]; print(len(e), sum(1 for x in e if x.get("identical_predictions")), d["identical_predictions"])' cmp.json)
+read -r nacc_all nacc_ident nacc_total <<<"$nacc"
+expect_cmp "${nacc_all:-0}" == "$((3 * n))" "accuracy, agreement, drop compared per item"
+expect_cmp "${nacc_ident:-0}" == "$((3 * n))" "each with bit-identical predictions (folder vs history blobs)"
+expect_in "bit-identical per-sample predictions" "the Markdown says so"
 
 # An interrupted shard prints the command that continues it: following it must resume
 # into the same history (--db) with the same shard, not start over elsewhere. SIGINT
@@ -113,6 +133,14 @@ if [[ "$out" == *"interrupted; continue with: "* ]]; then
   expect_exit 0 "following the hint" -- "$qbench" ${hint#qbench }
   expect_in "done before" "the resumed run keeps the finished items"
   [[ ! -e intr/qbench.db ]] && pass "no second history" || fail "intr/qbench.db created"
+  # The resumed shard has the predictions of every item: those finished before the
+  # interruption kept theirs, the rest wrote theirs (the same bytes as the shard's).
+  intr_dir=$(ls -d intr/t-*-shard1of2)
+  if diff -r "$s1/predictions" "$intr_dir/predictions" >/dev/null; then
+    pass "resumed shard: predictions/ complete and equal to the uninterrupted shard's"
+  else
+    fail "resumed shard: predictions/ differ from the uninterrupted shard's"
+  fi
 else
   pass "the shard finished within 1 s (no interruption to check)"
 fi

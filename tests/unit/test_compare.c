@@ -1,6 +1,7 @@
 /* The regression gate: Mann-Whitney U against hand-computed p-values, and qbench
  * compare's core on synthetic runs (a known regression is found, noise is not). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "qb_compare.h"
 #include "qb_mann_whitney.h"
+#include "qb_predictions.h"
 #include "qb_results_files.h"
 #include "qb_test.h"
 
@@ -233,6 +235,142 @@ static void test_compare_runs(const char* tmp) {
   qb_run_data_free(&bad);
 }
 
+/* ---- the accuracy gate on paired predictions ---------------------------------------------- */
+
+/* A run of one item over n samples (labels i % 10): the fp32 model is right on every
+ * sample; the item gets wrong the samples [0, wrong), predicting label + 1 there, or
+ * label + 2 when `other_wrong_class` (same correctness, other predictions). Rows:
+ * accuracy, drop, agreement, consistent with the predictions. */
+static void write_paired_run(const char* dir, size_t n, size_t wrong, bool other_wrong_class,
+                             bool with_predictions) {
+  mkdir(dir, 0755);
+  char path[512];
+  snprintf(path, sizeof path, "%s/results.csv", dir);
+  unlink(path);
+  uint16_t* labels = malloc(n * sizeof *labels);
+  uint16_t* pred = malloc(n * sizeof *pred);
+  for (size_t i = 0; i < n; i++) {
+    labels[i] = (uint16_t)(i % 10);
+    pred[i] = i < wrong ? (uint16_t)((labels[i] + (other_wrong_class ? 2 : 1)) % 10) : labels[i];
+  }
+  qb_result_rows rows;
+  qb_result_rows_init(&rows);
+  identity(&rows.identity, strrchr(dir, '/') + 1);
+  const double acc = 100.0 * (double)(n - wrong) / (double)n;
+  qb_result_rows_add(&rows, "mlp", "", 1, "accuracy", acc, "%");
+  qb_result_rows_add(&rows, "mlp", "", 1, "drop", 100 - acc, "%");
+  qb_result_rows_add(&rows, "mlp", "", 1, "agreement", acc, "%");
+  qb_error err;
+  QB_CHECK_MSG(qb_results_csv_append(path, rows.rows, rows.count, &err) == 0, "%s", err.msg);
+  qb_item_predictions p = {pred, labels, labels, n};
+  if (with_predictions)
+    QB_CHECK_MSG(qb_predictions_save_item(dir, "mlp", rows.identity.item_id, &p, &err) == 0, "%s",
+                 err.msg);
+  qb_result_rows_free(&rows);
+  free(labels);
+  free(pred);
+}
+
+static void test_compare_accuracy_gate(const char* tmp) {
+  char base[256], same[256], lost20[256], lost3[256], big[256], big40[256], moved[256], old[256];
+  snprintf(base, sizeof base, "%s/p-base", tmp);
+  snprintf(same, sizeof same, "%s/p-same", tmp);
+  snprintf(lost20, sizeof lost20, "%s/p-lost20", tmp);
+  snprintf(lost3, sizeof lost3, "%s/p-lost3", tmp);
+  snprintf(big, sizeof big, "%s/p-big", tmp);
+  snprintf(big40, sizeof big40, "%s/p-big40", tmp);
+  snprintf(moved, sizeof moved, "%s/p-moved", tmp);
+  /* Each folder is written once: a run's reference files are written by its first item. */
+  snprintf(old, sizeof old, "%s/p-old", tmp);
+  write_paired_run(base, 1000, 0, false, true);
+  write_paired_run(same, 1000, 0, false, true);
+  write_paired_run(lost20, 1000, 20, false, true);  /* -2 pp, 20 lost, 0 gained */
+  qb_compare_options o;
+  qb_compare_options_default(&o);
+
+  /* The same predictions: the same, and said so. */
+  qb_compare_result r = compare_dirs(base, same, &o);
+  const qb_compare_entry* e = find(&r, "accuracy");
+  QB_CHECK(e && e->paired && e->identical && e->status == QB_CMP_SAME && e->p == 1);
+  QB_CHECK_EQ_INT(r.identical, 3); /* accuracy, agreement, drop */
+  QB_CHECK_EQ_INT(r.regressions, 0);
+  qb_compare_result_free(&r);
+
+  /* 20 of 1000 lost, none gained: p = 2 * 2^-20 = 1.9e-6 and -2 pp > 0.5 pp. */
+  r = compare_dirs(base, lost20, &o);
+  QB_CHECK_EQ_INT(r.regressions, 3);
+  e = find(&r, "accuracy");
+  QB_CHECK(e && e->status == QB_CMP_REGRESSED && e->lost == 20 && e->gained == 0 && !e->identical);
+  QB_CHECK_MSG(e && NEAR(e->p, 2 * pow(2, -20), 1e-15), "p = %g", e ? e->p : NAN);
+  e = find(&r, "drop");
+  QB_CHECK(e && e->status == QB_CMP_REGRESSED && NEAR(e->change, 2.0, 1e-9));
+  /* Markdown and JSON carry the counts. */
+  char path[512];
+  snprintf(path, sizeof path, "%s/p.md", tmp);
+  FILE* f = fopen(path, "w+");
+  qb_run_data b, c;
+  qb_error err;
+  qb_run_data_load(base, NULL, &b, &err);
+  qb_run_data_load(lost20, NULL, &c, &err);
+  qb_compare_write_markdown(f, &r, &b, &c, &o, false);
+  qb_compare_write_json(f, &r, &b, &c, &o);
+  rewind(f);
+  char text[8192];
+  const size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = '\0';
+  fclose(f);
+  QB_CHECK(strstr(text, "lost 20, gained 0 | regressed") != NULL);
+  QB_CHECK(strstr(text, "\"lost\": 20, \"gained\": 0, \"identical_predictions\": false") != NULL);
+  qb_run_data_free(&b);
+  qb_run_data_free(&c);
+  qb_compare_result_free(&r);
+  /* Reversed: an improvement. */
+  r = compare_dirs(lost20, base, &o);
+  QB_CHECK_EQ_INT(r.regressions, 0);
+  QB_CHECK_EQ_INT(r.improvements, 3);
+  qb_compare_result_free(&r);
+
+  /* 3 of 200 lost: -1.5 pp, more than 0.5 pp but p = 2/8 = 0.25: noise, no regression
+   * (the threshold alone called this a regression). */
+  snprintf(base, sizeof base, "%s/p-base200", tmp);
+  write_paired_run(base, 200, 0, false, true);
+  write_paired_run(lost3, 200, 3, false, true);
+  r = compare_dirs(base, lost3, &o);
+  e = find(&r, "accuracy");
+  QB_CHECK(e && e->status == QB_CMP_SAME && NEAR(e->p, 0.25, 1e-15) && NEAR(e->change, -1.5, 1e-9));
+  QB_CHECK_EQ_INT(r.regressions, 0);
+  qb_compare_result_free(&r);
+  /* Without predictions on one side: the threshold alone. */
+  write_paired_run(old, 200, 3, false, false);
+  r = compare_dirs(base, old, &o);
+  e = find(&r, "accuracy");
+  QB_CHECK(e && !e->paired && isnan(e->p) && e->status == QB_CMP_REGRESSED);
+  qb_compare_result_free(&r);
+
+  /* 40 of 10,000 lost: p = 2^-39, real, but 0.4 pp is below --accuracy-pp 0.5. */
+  write_paired_run(big, 10000, 0, false, true);
+  write_paired_run(big40, 10000, 40, false, true);
+  r = compare_dirs(big, big40, &o);
+  e = find(&r, "accuracy");
+  QB_CHECK(e && e->status == QB_CMP_SAME && e->p < 1e-11);
+  qb_compare_options strict = o;
+  strict.accuracy_pp = 0.3;
+  qb_compare_result_free(&r);
+  r = compare_dirs(big, big40, &strict);
+  QB_CHECK_EQ_INT(r.regressions, 3);
+  qb_compare_result_free(&r);
+
+  /* Other wrong classes on the same samples: predictions differ, correctness does not. */
+  snprintf(base, sizeof base, "%s/p-base-lost20", tmp);
+  write_paired_run(base, 1000, 20, false, true);
+  write_paired_run(moved, 1000, 20, true, true);
+  r = compare_dirs(base, moved, &o);
+  e = find(&r, "accuracy");
+  QB_CHECK(e && e->paired && !e->identical && e->lost == 0 && e->gained == 0 && e->p == 1);
+  QB_CHECK_EQ_INT(r.identical, 0);
+  qb_compare_result_free(&r);
+}
+
 static void test_gbench_parse(void) {
   /* Two repetitions of one benchmark (us) plus an aggregate, which is skipped. */
   const char* t =
@@ -280,6 +418,7 @@ int main(void) {
   test_mann_whitney_exact();
   test_mann_whitney_normal();
   test_compare_runs(tmp);
+  test_compare_accuracy_gate(tmp);
   test_gbench_parse();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);

@@ -64,7 +64,7 @@ static int write_db(const char* path) {
       qb_result_rows_add(&rows, "mlp", "k", 1, "latency_sample", (1000 + 10 * s) * kRuns[i].scale, "ns");
     qb_result_rows_add(&rows, "mlp", "", 1, "accuracy", kRuns[i].accuracy, "%");
     qb_result_rows_add(&rows, "fc1", "", 1, "sqnr", 30, "dB");
-    if (!rc) rc = qb_results_db_commit_item(db, kRuns[i].id, "mlp/static/avx2", rows.rows, rows.count, &err);
+    if (!rc) rc = qb_results_db_commit_item(db, kRuns[i].id, "mlp/static/avx2", rows.rows, rows.count, NULL, &err);
     qb_result_rows_free(&rows);
   }
   if (rc) fprintf(stderr, "%s\n", err.msg);

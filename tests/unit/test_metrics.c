@@ -58,6 +58,17 @@ static void test_logits(void) {
   const float big[] = {1000, 0}, big2[] = {0, 1000};
   QB_CHECK(isfinite(qb_kl_divergence_logits(big, big2, 1, 2)));
   QB_CHECK(fabs(qb_kl_divergence_logits(big, big2, 1, 2) - 1000.0) < 1e-6);
+  /* Per row: the two rows' KL, whose mean is the value above. */
+  double kl[2];
+  qb_kl_divergence_rows(p, q, 2, 2, kl);
+  QB_CHECK(fabs(kl[0] - 0.5 * log(4.0 / 3.0)) < 1e-7 && kl[1] == 0.0);
+  /* The true class's probability: row 0, label 1: .5 -> .75 (+.25); row 1 unchanged
+   * (0); RMS = sqrt(.25^2 / 2). Label 0 on row 0: .5 -> .25, the same magnitude. An
+   * unlabelled row (-1) is skipped; no labelled row: NaN. */
+  const int32_t y1[] = {1, 0}, y0[] = {0, -1}, none[] = {-1, -1};
+  QB_CHECK(fabs(qb_true_class_prob_rms(p, q, y1, 2, 2) - sqrt(0.0625 / 2)) < 1e-7);
+  QB_CHECK(fabs(qb_true_class_prob_rms(p, q, y0, 2, 2) - 0.25) < 1e-7);
+  QB_CHECK(isnan(qb_true_class_prob_rms(p, q, none, 2, 2)));
 }
 
 int main(void) {

@@ -16,6 +16,7 @@
 #include "qb_report.h"
 #include "qb_results_files.h"
 #include "qb_run_index.h"
+#include "qb_paired.h"
 #include "qb_test.h"
 
 /* ---- the synthetic run ------------------------------------------------------------- */
@@ -61,12 +62,36 @@ static void set_identity(qb_result_row* r, const cfg* c, const char* backend) {
   r->threads = 1;
 }
 
+/* Runs made before the paired statistics have no drop_ci_* / mcnemar_p rows. */
+static bool g_unpaired;
+
+/* The paired rows of a planted drop over 2000 images (0.05 pp each): 2 gained, and
+ * lost = 2 + drop / 0.05; so the 0.20 pp drops (6 vs 2, p = 0.29) are not
+ * significant and every other drop (>= 0.45 pp: 11 vs 2, p = 0.022) is. */
+static void add_paired(qb_result_rows* rows, double drop, bool concordant) {
+  const size_t gained = concordant ? 0 : 2;
+  const size_t lost = concordant ? 0 : gained + (size_t)lround(drop / 0.05);
+  qb_paired_result ps;
+  qb_paired_stats(2000, lost, gained, 0.05, &ps);
+  qb_result_rows_add(rows, "mlp", "", 1, "discordant_lost", (double)lost, "samples");
+  qb_result_rows_add(rows, "mlp", "", 1, "discordant_gained", (double)gained, "samples");
+  qb_result_rows_add(rows, "mlp", "", 1, "drop_ci_low", ps.ci_low, "%");
+  qb_result_rows_add(rows, "mlp", "", 1, "drop_ci_high", ps.ci_high, "%");
+  qb_result_rows_add(rows, "mlp", "", 1, "mcnemar_p", ps.p, "");
+  qb_result_rows_add(rows, "mlp", "", 1, "drop_significant", ps.p < 0.05, "");
+  qb_result_rows_add(rows, "mlp", "", 1, "kl_p99", 0.01 * drop, "");
+  qb_result_rows_add(rows, "mlp", "", 1, "true_prob_rms", 0.02 * drop, "");
+}
+
 static void add_item(qb_result_rows* rows, const cfg* c, int b, int ci) {
   set_identity(&rows->identity, c, kBackends[b]);
   const double fp32 = 88.0;
   qb_result_rows_add(rows, "mlp", "", 1, "accuracy_fp32", fp32, "%");
   qb_result_rows_add(rows, "mlp", "", 1, "accuracy", fp32 - c->drop, "%");
   qb_result_rows_add(rows, "mlp", "", 1, "drop", c->drop, "%");
+  /* The entropy twin (ci 1) has no discordant image: its interval [0, 0] must not
+   * be ranked as the smallest upper bound. */
+  if (!g_unpaired) add_paired(rows, c->drop, ci == 1);
   qb_result_rows_add(rows, "mlp", "", 1, "agreement", 100 - 1.5 * c->drop, "%");
   qb_result_rows_add(rows, "mlp", "", 1, "bytes_weights", 110000.0 * c->w_bits / 8 + 2000, "bytes");
   /* Latency: 4-bit runs 1.3x faster; the ci == 3 config on avx2 is noisy (CV ~ 10 %). */
@@ -178,14 +203,24 @@ static void test_report(const char* dir, bool render) {
   QB_CHECK(strstr(md, "# qbench report: synthetic-20261201T000000Z") != NULL);
   QB_CHECK(strstr(md, "| machine | Synthetic CPU (GenuineIntel); 2 cores, 4 hardware threads; L2 2.00 MiB, L3 32.00 MiB |") != NULL);
   QB_CHECK(strstr(md, "fp32 top-1 accuracy: **88.00 %**") != NULL);
-  /* The best qconfig and the fastest one within 1 pp (w4 group:32 weight-only on avx512vnni). */
-  QB_CHECK(strstr(md, "smallest drop 0.20 pp with `static w8 symmetric/channel/minmax a8 affine/tensor/minmax`") != NULL);
-  QB_CHECK(strstr(md, "fastest qconfig within 1 pp of fp32: `weight-only w4 symmetric/group:32/minmax a-float` on avx512vnni") != NULL);
-  /* Axis findings with their means: w8 (0.2+0.2+0.6+0.45)/4 = 0.36;
-   * w4 (2.5+1.9+9+7.5+0.9+1.8+1.5)/7 = 3.59. */
-  QB_CHECK(strstr(md, "mlp, weight bits: mean drop w8 0.36 pp (n=4), w4 3.59 pp (n=7).") != NULL);
+  /* Significance: the two 0.20 pp drops cannot be told from fp32 (6 lost, 2 gained of
+   * 2000: p = 2 * 37/256 = 0.289; interval (8/2000)(2 [0.3491, 0.9681] - 1) * 100 =
+   * [-0.12, 0.37] pp, Clopper-Pearson of 6/8); the tightest upper bound is theirs.
+   * The fastest qconfig whose interval stays below 1 pp: w8 channel minmax on
+   * avx512vnni (w4 group:32, 0.90 pp, has an upper end above 1). */
+  QB_CHECK(strstr(md, "- mlp: of 11 qconfigs, 9 drop significantly below fp32 (exact McNemar p < 0.05), "
+                      "2 are not distinguishable from fp32 (1 of them right on exactly the fp32 model's images), "
+                      "0 are significantly above it.") != NULL);
+  QB_CHECK(strstr(md, "- mlp: smallest upper bound on the drop (qconfigs with discordant images): `static w8 symmetric/channel/minmax a8 "
+                      "affine/tensor/minmax` loses at most 0.37 pp (drop 0.20 pp (95 % interval "
+                      "[-0.12, 0.37], p = 0.29)).") != NULL);
+  QB_CHECK(strstr(md, "fastest qconfig within 1 pp of fp32 (the upper end of its 95 % interval): "
+                      "`static w8 symmetric/channel/minmax a8 affine/tensor/minmax` on avx512vnni") != NULL);
+  /* Axis findings with their means and significant counts: w8 (0.2+0.2+0.6+0.45)/4 =
+   * 0.36; w4 (2.5+1.9+9+7.5+0.9+1.8+1.5)/7 = 3.59. */
+  QB_CHECK(strstr(md, "mlp, weight bits: mean drop w8 0.36 pp (n=4, 2 significant), w4 3.59 pp (n=7, 7 significant).") != NULL);
   /* QAT vs its static min-max twin (no static movavg item): 80 % and 40 %, median 60 %. */
-  QB_CHECK(strstr(md, "mlp, QAT vs static PTQ on the same grid (2 grids where PTQ lost >= 0.5 pp): "
+  QB_CHECK(strstr(md, "mlp, QAT vs static PTQ on the same grid (2 grids where PTQ lost >= 0.5 pp, significantly): "
                       "recovers a median 60 % of the PTQ drop; largest PTQ drop "
                       "`qat w4s.t.minmax a8a.t.movavg` (PTQ minmax): 9.00 pp -> 1.80 pp after QAT.") != NULL);
   /* Best speed-up over fp32 per workflow: the fastest item of each is on avx512vnni at
@@ -195,8 +230,10 @@ static void test_report(const char* dir, bool render) {
                       "weight-only 12.03x (`wo w4s.g32.minmax` on avx512vnni), "
                       "qat 11.91x (`qat w4s.t.minmax a8a.t.movavg` on avx512vnni).") != NULL);
   QB_CHECK(strstr(md, "avx512vnni 5.0") != NULL || strstr(md, "avx512vnni 4.9") != NULL);
-  /* Table row, sorted by drop: the first row is a 0.20 pp config. */
-  QB_CHECK(strstr(md, "| static w8 symmetric/channel/minmax a8 affine/tensor/minmax | 0.20 | 99.70 % |") != NULL);
+  /* Table row, sorted by drop: the first row is a 0.20 pp config, not significant;
+   * a significant one is starred. */
+  QB_CHECK(strstr(md, "| static w8 symmetric/channel/minmax a8 affine/tensor/minmax | 0.20 | [-0.12, 0.37] | 0.29 | 99.70 % | 0.002 | 0.004 |") != NULL);
+  QB_CHECK(strstr(md, "| static w8 symmetric/tensor/minmax a8 affine/tensor/minmax | 0.60 * | [") != NULL);
   /* Sensitivity: fc1 of the w4 tensor minmax config is the most sensitive: 9.0 * 0.6. */
   QB_CHECK(strstr(md, "| fc1 | static w4 symmetric/tensor/minmax a8 affine/tensor/minmax | scalar | 5.40 |") != NULL);
   /* Planted suspicious things. */
@@ -261,6 +298,30 @@ static void test_kernel_names(void) {
   QB_CHECK(!strcmp(t[1].family, "qb_b_wgemm") && t[1].ncols == 2 && !strcmp(t[1].cols[1], "oneDNN"));
 }
 
+/* A run without the paired rows reads as before: drops without intervals, each
+ * counted in the direction of its sign. */
+static void test_report_unpaired(const char* tmp) {
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s/unpaired", tmp);
+  g_unpaired = true;
+  QB_CHECK(write_run(dir) == 0);
+  g_unpaired = false;
+  qb_run_data run;
+  qb_error err;
+  QB_CHECK(qb_run_data_load(dir, NULL, &run, &err) == 0);
+  qb_report_options opt = {false, "/nonexistent/roofline.json", NULL};
+  qb_report_summary sum;
+  QB_CHECK_MSG(qb_report_write(&run, dir, &opt, &sum, &err) == 0, "%s", err.msg);
+  qb_run_data_free(&run);
+  char* md = slurp(sum.path);
+  QB_CHECK(md && strstr(md, "smallest drop 0.20 pp with `static w8 symmetric/channel/minmax a8 "
+                            "affine/tensor/minmax` (no intervals: the run has no paired statistics)") != NULL);
+  QB_CHECK(md && strstr(md, "fastest qconfig within 1 pp of fp32: `weight-only w4 symmetric/group:32/minmax a-float` on avx512vnni") != NULL);
+  QB_CHECK(md && strstr(md, "mlp, weight bits: mean drop w8 0.36 pp (n=4, 4 significant), w4 3.59 pp (n=7, 7 significant).") != NULL);
+  QB_CHECK(md && strstr(md, "| static w8 symmetric/channel/minmax a8 affine/tensor/minmax | 0.20 | — | — | 99.70 % |") != NULL);
+  free(md);
+}
+
 static bool have_gnuplot(void) { return system("gnuplot --version > /dev/null 2>&1") == 0; }
 
 int main(int argc, char** argv) {
@@ -276,6 +337,7 @@ int main(int argc, char** argv) {
   const bool render = have_gnuplot();
   if (!render) fprintf(stderr, "gnuplot not found: checking the report without images\n");
   test_report(dir, render);
+  test_report_unpaired(tmp);
   if (!getenv("QB_KEEP")) {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);

@@ -130,10 +130,10 @@ static void test_db(void) {
   QB_CHECK(qb_results_db_add_run(db, &run, &err) == 0);
   QB_CHECK(qb_results_db_add_run(db, &run, &err) == 0); /* resumed: kept */
   for (size_t i = 0; i < r.count; i++) snprintf(r.rows[i].item_id, 8, "%s", i < 3 ? "a" : "b");
-  QB_CHECK(qb_results_db_commit_item(db, "run-1", "a", r.rows, 3, &err) == 0);
-  QB_CHECK(qb_results_db_commit_item(db, "run-1", "b", r.rows + 3, 2, &err) == 0);
+  QB_CHECK(qb_results_db_commit_item(db, "run-1", "a", r.rows, 3, NULL, &err) == 0);
+  QB_CHECK(qb_results_db_commit_item(db, "run-1", "b", r.rows + 3, 2, NULL, &err) == 0);
   /* The same item twice violates the key: the transaction rolls back whole. */
-  QB_CHECK(qb_results_db_commit_item(db, "run-1", "b", r.rows + 3, 2, &err) == -1);
+  QB_CHECK(qb_results_db_commit_item(db, "run-1", "b", r.rows + 3, 2, NULL, &err) == -1);
   QB_CHECK_EQ_INT(qb_results_db_count_rows(db, "run-1", &err), 5);
   long acc[2] = {0, 0};
   QB_CHECK(qb_results_db_items(db, "run-1", count_item, acc, &err) == 0);
