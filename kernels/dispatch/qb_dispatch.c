@@ -11,8 +11,8 @@
   { #NAME, BACKEND, MR, NR, KR, EXACT, SIZE }
 
 /* ------------------------------------------------------- qu8 x qs8 -> qs32 */
-#define QB_X86_ENTRY(AT, BT, TILE, ISA, BACKEND, MR, NR)                                   \
-  {QB_INFO(qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA, BACKEND, MR, NR, 4, true,            \
+#define QB_X86_ENTRY(AT, BT, TILE, ISA, BACKEND, MR, NR, KR)                               \
+  {QB_INFO(qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA, BACKEND, MR, NR, KR, true,           \
            qb_q8_gemm_packed_size_##TILE##__##ISA),                                         \
    qb_##AT##_##BT##_qs32_gemm_pack_##TILE##__##ISA, qb_##AT##_##BT##_qs32_gemm_##TILE##__##ISA}
 #define QB_ARM_ENTRY(AT, BT, TILE, ISA, BACKEND, MR, NR, KR)                               \
@@ -32,12 +32,12 @@ static const qb_qu8_qs8_qs32_gemm_entry qu8_qs8_list[] = {
              qb_q8_gemm_packed_size_4x16c4_sat__avx2),
      qb_qu8_qs8_qs32_gemm_pack_4x16c4_sat__avx2, qb_qu8_qs8_qs32_gemm_4x16c4_sat__avx2,
      qb_qu8_qs8_qs32_gemm_saturations__scalar},
-    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x16c4__avx2, QB_BACKEND_AVX2, 4, 16, 4, true,
-             qb_q8_gemm_packed_size_4x16c4__avx2),
-     qb_qu8_qs8_qs32_gemm_pack_4x16c4__avx2, qb_qu8_qs8_qs32_gemm_4x16c4__avx2, NULL},
-    {QB_INFO(qb_qu8_qs8_qs32_gemm_4x8c4__sse41, QB_BACKEND_SSE41, 4, 8, 4, true,
-             qb_q8_gemm_packed_size_4x8c4__sse41),
-     qb_qu8_qs8_qs32_gemm_pack_4x8c4__sse41, qb_qu8_qs8_qs32_gemm_4x8c4__sse41, NULL},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_6x16c2__avx2, QB_BACKEND_AVX2, 6, 16, 2, true,
+             qb_q8_gemm_packed_size_6x16c2__avx2),
+     qb_qu8_qs8_qs32_gemm_pack_6x16c2__avx2, qb_qu8_qs8_qs32_gemm_6x16c2__avx2, NULL},
+    {QB_INFO(qb_qu8_qs8_qs32_gemm_6x8c2__sse41, QB_BACKEND_SSE41, 6, 8, 2, true,
+             qb_q8_gemm_packed_size_6x8c2__sse41),
+     qb_qu8_qs8_qs32_gemm_pack_6x8c2__sse41, qb_qu8_qs8_qs32_gemm_6x8c2__sse41, NULL},
 #endif
 #if defined(__aarch64__)
     {QB_INFO(qb_qu8_qs8_qs32_gemm_4x16c8__i8mm, QB_BACKEND_I8MM, 4, 16, 8, true,
@@ -60,10 +60,10 @@ static const qb_qu8_qs8_qs32_gemm_entry qu8_qs8_list[] = {
  * (kernels/q8-gemm/qb_q8_gemm_pack.h). */
 static const qb_qs8_qs8_qs32_gemm_entry qs8_qs8_list[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    QB_X86_ENTRY(qs8, qs8, 8x32c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 32),
-    QB_X86_ENTRY(qs8, qs8, 8x24c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24),
-    QB_X86_ENTRY(qs8, qs8, 4x16c4, avx2, QB_BACKEND_AVX2, 4, 16),
-    QB_X86_ENTRY(qs8, qs8, 4x8c4, sse41, QB_BACKEND_SSE41, 4, 8),
+    QB_X86_ENTRY(qs8, qs8, 8x32c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 32, 4),
+    QB_X86_ENTRY(qs8, qs8, 8x24c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24, 4),
+    QB_X86_ENTRY(qs8, qs8, 6x16c2, avx2, QB_BACKEND_AVX2, 6, 16, 2),
+    QB_X86_ENTRY(qs8, qs8, 6x8c2, sse41, QB_BACKEND_SSE41, 6, 8, 2),
 #endif
 #if defined(__aarch64__)
     QB_ARM_ENTRY(qs8, qs8, 4x16c8, i8mm, QB_BACKEND_I8MM, 4, 16, 8),
@@ -77,10 +77,10 @@ static const qb_qs8_qs8_qs32_gemm_entry qs8_qs8_list[] = {
 
 static const qb_qu8_qu8_qs32_gemm_entry qu8_qu8_list[] = {
 #if defined(__x86_64__) || defined(__i386__)
-    QB_X86_ENTRY(qu8, qu8, 8x32c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 32),
-    QB_X86_ENTRY(qu8, qu8, 8x24c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24),
-    QB_X86_ENTRY(qu8, qu8, 4x16c4, avx2, QB_BACKEND_AVX2, 4, 16),
-    QB_X86_ENTRY(qu8, qu8, 4x8c4, sse41, QB_BACKEND_SSE41, 4, 8),
+    QB_X86_ENTRY(qu8, qu8, 8x32c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 32, 4),
+    QB_X86_ENTRY(qu8, qu8, 8x24c4, avx512vnni, QB_BACKEND_AVX512VNNI, 8, 24, 4),
+    QB_X86_ENTRY(qu8, qu8, 6x16c2, avx2, QB_BACKEND_AVX2, 6, 16, 2),
+    QB_X86_ENTRY(qu8, qu8, 6x8c2, sse41, QB_BACKEND_SSE41, 6, 8, 2),
 #endif
 #if defined(__aarch64__)
     QB_ARM_ENTRY(qu8, qu8, 4x16c8, i8mm, QB_BACKEND_I8MM, 4, 16, 8),

@@ -11,6 +11,8 @@ static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
      qb_f32_qs8_rowquantize__avx512vnni, qb_qs8_q4_f32_wgemm_1x16__avx512vnni},
     {{"qb_qs8_q4_f32_wgemm_1x8__avx512vnni", QB_BACKEND_AVX512VNNI, true},
      qb_f32_qs8_rowquantize__avx512vnni, qb_qs8_q4_f32_wgemm_1x8__avx512vnni},
+    {{"qb_qs8_q4_f32_wgemm_16x8__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
+     qb_qs8_q4_f32_wgemm_16x8__avx2},
     {{"qb_qs8_q4_f32_wgemm_1x4__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
      qb_qs8_q4_f32_wgemm_1x4__avx2},
     {{"qb_qs8_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_qs8_rowquantize__sse41,
@@ -30,6 +32,7 @@ static const qb_f32_q4_f32_wgemm_entry w4a32_list[] = {
 #if defined(__x86_64__) || defined(__i386__)
     {{"qb_f32_q4_f32_wgemm_1x16__avx512vnni", QB_BACKEND_AVX512VNNI, true},
      qb_f32_q4_f32_wgemm_1x16__avx512vnni},
+    {{"qb_f32_q4_f32_wgemm_6x16__avx2", QB_BACKEND_AVX2, true}, qb_f32_q4_f32_wgemm_6x16__avx2},
     {{"qb_f32_q4_f32_wgemm_1x8__avx2", QB_BACKEND_AVX2, true}, qb_f32_q4_f32_wgemm_1x8__avx2},
     {{"qb_f32_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_q4_f32_wgemm_1x4__sse41},
 #endif

@@ -60,8 +60,8 @@ void qb_qu8_qu8_qs32_gemm_run__scalar(size_t M, size_t N, size_t K, const uint8_
 #if defined(__x86_64__) || defined(__i386__)
 QB_Q8_GEMM_DECLARE_ALL(8x32c4__avx512vnni)
 QB_Q8_GEMM_DECLARE_ALL(8x24c4__avx512vnni)
-QB_Q8_GEMM_DECLARE_ALL(4x16c4__avx2)
-QB_Q8_GEMM_DECLARE_ALL(4x8c4__sse41)
+QB_Q8_GEMM_DECLARE_ALL(6x16c2__avx2)
+QB_Q8_GEMM_DECLARE_ALL(6x8c2__sse41)
 
 /* Saturating AVX2 (vpmaddubsw + vpmaddwd(1)), as deployed int8 runtimes compute:
  * the u8 x s8 products of adjacent k pairs (2p, 2p+1) are summed into int16 with

@@ -14,13 +14,13 @@
  * Buffer: a 64-byte header (int32 za_pack at offset 0, rest zero), then one panel
  * per NR output channels (the last one padded with zero columns):
  *   int32 bias[NR], int32 zb[NR], int32 d[NR], then ceil(K/KR) groups of KR k
- *   (KR = 4, or 8 for S8_C8):
- *   S8_C4:    NR x 4 int8, column j's B[n0+j][4g..4g+3] contiguous (vpdpbusd,
- *             vpmaddubsw, SDOT);
- *   S16_C4EO: NR x 2 int16 (B[.][4g], B[.][4g+2]) then NR x 2 int16
- *             (B[.][4g+1], B[.][4g+3]) (vpmaddwd against the even / odd bytes of A);
- *   S8_C8:    NR x 8 int8, column j's B[n0+j][8g..8g+7] contiguous, so columns
- *             2p, 2p+1 form the 2x8 matrix USMMLA reads (Arm i8mm).
+ *   (KR = 2, 4 or 8), each NR x KR int8 with column j's B[n0+j][KR*g..KR*g+KR-1]
+ *   contiguous:
+ *   S8_C2:    pairs, widened to int16 in registers (vpmovsxbw) for vpmaddwd
+ *             against a pair of A values (the exact AVX2 / SSE4.1 kernels);
+ *   S8_C4:    quads (vpdpbusd, vpmaddubsw, SDOT);
+ *   S8_C8:    octets, so columns 2p, 2p+1 form the 2x8 matrix USMMLA reads (Arm i8mm).
+ * Every layout stores each weight in one byte: an M = 1 run streams N x K bytes.
  * k >= K is padded with B = 0, so padding contributes nothing to acc whatever A
  * holds there, and nothing to d. Buffers need no alignment (unaligned loads);
  * 64-byte alignment is best.
@@ -39,18 +39,14 @@
 
 #define QB_Q8_PACK_HEADER_BYTES 64
 
-typedef enum { QB_Q8_W_S8_C4 = 1, QB_Q8_W_S16_C4EO = 2, QB_Q8_W_S8_C8 = 3 } qb_q8_wlayout;
+/* The enumerator's value is its KR. */
+typedef enum { QB_Q8_W_S8_C2 = 2, QB_Q8_W_S8_C4 = 4, QB_Q8_W_S8_C8 = 8 } qb_q8_wlayout;
 
-static inline size_t qb_q8_layout_kr(qb_q8_wlayout layout) {
-  return layout == QB_Q8_W_S8_C8 ? 8 : 4;
-}
-static inline size_t qb_q8_layout_elem_bytes(qb_q8_wlayout layout) {
-  return layout == QB_Q8_W_S16_C4EO ? 2 : 1;
-}
+static inline size_t qb_q8_layout_kr(qb_q8_wlayout layout) { return (size_t)layout; }
 
 static inline size_t qb_q8_panel_bytes(size_t nr, size_t K, qb_q8_wlayout layout) {
   const size_t kr = qb_q8_layout_kr(layout);
-  return 3 * nr * sizeof(int32_t) + (K + kr - 1) / kr * kr * nr * qb_q8_layout_elem_bytes(layout);
+  return 3 * nr * sizeof(int32_t) + (K + kr - 1) / kr * kr * nr;
 }
 
 static inline size_t qb_q8_packed_size(size_t N, size_t K, size_t nr, qb_q8_wlayout layout) {
@@ -88,13 +84,7 @@ static inline void qb_q8_pack(size_t N, size_t K, const void* B, size_t ldb, boo
       qb_q8_put_i32(out + (2 * nr + j) * 4, d);
       for (size_t k = 0; k < kp; k++) {
         const int32_t v = (n < N && k < K) ? qb_q8_b_at(B, b_unsigned, n * ldb + k) : 0;
-        const size_t g = k / kr, t = k % kr;
-        if (layout != QB_Q8_W_S16_C4EO) {
-          w[(g * nr + j) * kr + t] = (uint8_t)(int8_t)v; /* S8_C4, S8_C8 */
-        } else {
-          const int16_t v16 = (int16_t)v;
-          memcpy(w + 2 * (g * 4 * nr + (t & 1) * 2 * nr + j * 2 + (t >> 1)), &v16, 2);
-        }
+        w[(k / kr * nr + j) * kr + k % kr] = (uint8_t)(int8_t)v;
       }
     }
   }

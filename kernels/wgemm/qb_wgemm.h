@@ -53,6 +53,11 @@ extern "C" {
 #if defined(__x86_64__) || defined(__i386__)
 QB_W4A8_DECLARE(1x4, sse41)
 QB_W4A8_DECLARE(1x4, avx2)
+/* 16x8 pairs with qb_f32_qs8_rowquantize__avx2 (K % 32 == 0, G % 32 == 0 or one
+ * group, whole blocks of 8 channels; the rest runs the 1x4 kernel). */
+void qb_qs8_q4_f32_wgemm_16x8__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
+                                    const float* sx, const uint8_t* w, const float* scale,
+                                    const int8_t* zero_point, float* y, size_t ldy);
 QB_W4A8_DECLARE(1x8, avx512vnni)
 /* 1x16 pairs with qb_f32_qs8_rowquantize__avx512vnni (G % 32 == 0 or G >= K; other
  * shapes run the 1x8 kernel). */
@@ -62,6 +67,9 @@ void qb_qs8_q4_f32_wgemm_1x16__avx512vnni(size_t M, size_t N, size_t K, size_t G
                                           size_t ldy);
 QB_W4A32_DECLARE(1x4, sse41)
 QB_W4A32_DECLARE(1x8, avx2)
+/* 6x16: M >= 4, K % 32 == 0, groups of a multiple of 32 up to 256 (or one group of at
+ * most 256), whole blocks of 16 channels; the rest runs the 1x8 kernel. */
+QB_W4A32_DECLARE(6x16, avx2)
 QB_W4A32_DECLARE(1x16, avx512vnni)
 #endif
 #if defined(__aarch64__)

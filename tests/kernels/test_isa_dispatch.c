@@ -150,15 +150,15 @@ static void check_lists(void) {
   QB_CHECK(qb_dispatch_build(QB_BACKEND_AVX2_SAT, BIT(SCALAR) | BIT(SSE41) | BIT(AVX2_SAT), &t));
   QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_4x16c4_sat__avx2") == 0);
   /* No sat kernel in the other families, avx2 masked out: next lower is sse41. */
-  QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_4x8c4__sse41") == 0);
-  QB_CHECK(strcmp(t.qu8_qu8_qs32_gemm->info.name, "qb_qu8_qu8_qs32_gemm_4x8c4__sse41") == 0);
+  QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_6x8c2__sse41") == 0);
+  QB_CHECK(strcmp(t.qu8_qu8_qs32_gemm->info.name, "qb_qu8_qu8_qs32_gemm_6x8c2__sse41") == 0);
   QB_CHECK(qb_dispatch_build(QB_BACKEND_AVX2_SAT, BIT(AVX2) | BIT(AVX2_SAT), &t));
-  QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_4x16c4__avx2") == 0);
+  QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_6x16c2__avx2") == 0);
   /* avx512vnni never falls back to the saturating kernel. */
   QB_CHECK(qb_dispatch_build(QB_BACKEND_AVX512VNNI, BIT(AVX2_SAT) | BIT(AVX512VNNI), &t));
   QB_CHECK(t.qu8_qs8_qs32_gemm->info.backend == QB_BACKEND_AVX512VNNI);
   QB_CHECK(qb_dispatch_build(QB_BACKEND_AVX2, BIT(AVX2) | BIT(AVX2_SAT), &t));
-  QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_4x16c4__avx2") == 0);
+  QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_6x16c2__avx2") == 0);
 #endif
 #if defined(__aarch64__)
   /* USMMLA kernels for i8mm, dotprod kernels for neondot (and for i8mm when i8mm

@@ -167,6 +167,16 @@ static void run_shapes(const void* e, checker check) {
         shape s = {1 + (size_t)f, big[i][0], big[i][1], big[i][2], big[i][0] + (size_t)a, a == 1, (fill_mode)f};
         check(e, &s);
       }
+  /* More rows than a row chunk of the blocked kernels (16), groups longer than 8
+   * blocks of 32 (int16 partial sums flushed), one group of 4096 and one too long
+   * for the on-stack unpacked block (4128: the 1x4 path). */
+  const size_t rows[][4] = {{17, 19, 512, 32}, {33, 16, 1024, 512}, {18, 24, 4096, 4096},
+                            {20, 8, 4128, 8192}, {16, 40, 320, 64}};
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    for (int f = 0; f < FILL_COUNT; f++) {
+      shape s = {rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][1] + (size_t)f, f == 1, (fill_mode)f};
+      check(e, &s);
+    }
   /* Zero dims. */
   shape z1 = {0, 5, 32, 32, 5, false, FILL_RANDOM}, z2 = {2, 0, 32, 32, 1, true, FILL_RANDOM};
   check(e, &z1);
