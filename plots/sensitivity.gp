@@ -1,4 +1,4 @@
-# Sensitivity: top-1 drop (pp) with only one layer quantized, per layer, for up to a
+# Sensitivity: drop of the task metric (pp) with only one layer quantized, per layer, for up to a
 # few qconfigs (clustered bars). Written by qbench report.
 # Data (tab-separated): a header line "layer <qconfig 1> <qconfig 2> ...", then one
 # line per layer.
@@ -9,7 +9,7 @@ if (!exists("nseries")) nseries = 1
 width = 1100; height = 650
 load plotsdir."/qb_terminal.gp"
 set title title
-set ylabel "top-1 drop with only this layer quantized (pp)"
+set ylabel "drop with only this layer quantized (pp, task metric)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qb_cli.h"
+#include "qb_sweep_config.h"
 #include "qb_recommend.h"
 #include "qb_recommend_verify.h"
 
@@ -49,6 +50,8 @@ int qb_cmd_recommend(int argc, char** argv) {
       {"verify", no_argument, 0, 'V'},        {"fmnist-dir", required_argument, 0, 'F'},
       {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
   qb_recommend_query q = {NULL, NAN, NULL, QB_OBJECTIVE_LATENCY};
+  char entry[4 * QB_SWEEP_PATH_MAX];
+  const char* model_entry = NULL;
   const char* config = NULL;
   const char* db = "results/qbench.db";
   bool verify = false;
@@ -102,10 +105,15 @@ int qb_cmd_recommend(int argc, char** argv) {
       qb_recommend_write_text(stdout, &r, &idx, &q);
       rc = r.nranked && (!verify || r.plan_within_budget) ? QB_EXIT_OK : QB_EXIT_FAILURE;
       if (config) {
+        /* A user model is written with its own path, task and data; a history id
+         * has no config: the entry then names the model as a reference model. */
+        qb_error entry_err;
+        if (qb_recommend_model_entry(&run, q.model, entry, sizeof entry, &entry_err) == 0)
+          model_entry = entry;
         FILE* f = fopen(config, "w");
         if (!f) rc = qb_cli_usage_error("recommend", "--config: cannot write '%s'", config);
         else {
-          qb_recommend_write_yaml(f, &r, &idx, &q, run.run_id);
+          qb_recommend_write_yaml_entry(f, &r, &idx, &q, run.run_id, model_entry);
           if (fclose(f)) rc = qb_cli_usage_error("recommend", "--config: cannot write '%s'", config);
           else printf("\nsweep config: %s\n", config);
         }

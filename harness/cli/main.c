@@ -35,6 +35,8 @@ static const qb_command commands[] = {
      qb_cmd_history, qb_cmd_history_help},
     {"hardware", "runs from different machines side by side, raw and roofline-normalized",
      qb_cmd_hardware, qb_cmd_hardware_help},
+    {"ocr-data", "generate labelled OCR data (text lines, pages) with FreeType, from a seed",
+     qb_cmd_ocr_data, qb_cmd_ocr_data_help},
 };
 static const size_t ncommands = sizeof commands / sizeof *commands;
 

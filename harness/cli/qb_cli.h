@@ -50,6 +50,8 @@ int qb_cmd_history(int argc, char** argv);
 void qb_cmd_history_help(void);
 int qb_cmd_hardware(int argc, char** argv);
 void qb_cmd_hardware_help(void);
+int qb_cmd_ocr_data(int argc, char** argv);
+void qb_cmd_ocr_data_help(void);
 
 /* Prints "qbench CMD: error: MESSAGE" to stderr and returns QB_EXIT_USAGE. */
 int qb_cli_usage_error(const char* cmd, const char* fmt, ...) __attribute__((format(printf, 2, 3)));

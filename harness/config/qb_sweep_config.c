@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_ocr_synth.h"
 #include "qb_yaml_walk.h"
 
 static const char* const kMeasureNames[] = {"accuracy", "per-layer", "sensitivity", "speed",
@@ -46,11 +47,26 @@ typedef struct {
   bool seen_models;
 } parse_state;
 
-/* A relative path in the config is relative to the config file's folder. */
+const char* qb_models_cache_dir(char* buf, size_t size) {
+  const char* env = getenv("QB_MODELS_CACHE");
+  if (env && *env) snprintf(buf, size, "%s", env);
+  else snprintf(buf, size, "%s/.cache/qbench/models", getenv("HOME") ? getenv("HOME") : ".");
+  return buf;
+}
+
+/* A relative path in the config is relative to the config file's folder; a path
+ * starting with $QB_MODELS_CACHE/ is in the models cache (.ci/models). */
 static int resolve_path(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path,
                         const parse_state* st, char* out) {
   char raw[QB_SWEEP_PATH_MAX];
   if (qb_yaml_string(c, n, path, raw, sizeof raw)) return -1;
+  static const char kCache[] = "$QB_MODELS_CACHE/";
+  if (!strncmp(raw, kCache, sizeof kCache - 1)) {
+    char dir[QB_SWEEP_PATH_MAX];
+    const int w = snprintf(out, QB_SWEEP_PATH_MAX, "%s/%s", qb_models_cache_dir(dir, sizeof dir),
+                           raw + sizeof kCache - 1);
+    return w < 0 || w >= QB_SWEEP_PATH_MAX ? qb_yaml_expected(c, n, path, "a shorter path") : 0;
+  }
   int w = raw[0] == '/' || !st->dir[0]
               ? snprintf(out, QB_SWEEP_PATH_MAX, "%s", raw)
               : snprintf(out, QB_SWEEP_PATH_MAX, "%s/%s", st->dir, raw);
@@ -188,20 +204,23 @@ static void axes_default(qb_tensor_axes* ax, qb_symmetry scheme, qb_granularity_
 typedef struct {
   parse_state* st;
   qb_sweep_model* m;
-  const yaml_node_t *name, *path, *data, *labels;
+  const yaml_node_t *name, *path, *data, *labels, *task, *calib, *dict, *limit, *calibration;
 } model_fields;
+
+static const char* const kModelKeys[] = {"name", "path", "data", "labels", "task",
+                                         "calibration_data", "dictionary", "limit",
+                                         "calibration", NULL};
 
 static int model_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                        const char* path, void* user) {
+  (void)c, (void)path;
   model_fields* f = user;
-  if (!strcmp(key, "name")) f->name = v;
-  else if (!strcmp(key, "path")) f->path = v;
-  else if (!strcmp(key, "data")) f->data = v;
-  else f->labels = v;
+  const yaml_node_t** slot[] = {&f->name, &f->path, &f->data, &f->labels, &f->task,
+                                &f->calib, &f->dict, &f->limit, &f->calibration};
+  for (size_t i = 0; kModelKeys[i]; i++)
+    if (!strcmp(key, kModelKeys[i])) *slot[i] = v;
   return 0;
 }
-
-static const char* const kModelKeys[] = {"name", "path", "data", "labels", NULL};
 
 static bool is_reference(const char* name) {
   for (size_t i = 0; kReferenceModels[i]; i++)
@@ -213,29 +232,97 @@ static bool is_reference(const char* name) {
 static void path_stem(const char* path, char* out, size_t size) {
   const char* base = strrchr(path, '/');
   base = base ? base + 1 : path;
-  snprintf(out, size, "%s", base);
+  const size_t n = strlen(base) < size ? strlen(base) : size - 1;
+  memcpy(out, base, n);
+  out[n] = 0;
   char* dot = strrchr(out, '.');
   if (dot && dot != out) *dot = '\0';
 }
 
+static const char* scalar_or_empty(const yaml_node_t* n) {
+  const char* s = n ? qb_yaml_scalar(n) : NULL;
+  return s ? s : "";
+}
+
+/* A key that the entry's data or task does not take. */
+static int not_with(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, const char* key,
+                    const char* why) {
+  return n ? qb_yaml_fail_at(c, n, path, "expected no '%s' %s", key, why) : 0;
+}
+
 static int model_data(const qb_yaml_ctx* c, model_fields* f, const char* path) {
   qb_sweep_model* m = f->m;
-  const bool fmnist = !f->data || !strcmp(qb_yaml_scalar(f->data) ? qb_yaml_scalar(f->data) : "",
-                                          "fashion-mnist");
+  const char* data = scalar_or_empty(f->data);
+  const bool ocr = m->task == QB_TASK_OCR_REC || m->task == QB_TASK_OCR_CLS || m->task == QB_TASK_OCR_DET;
   if (!f->data && !m->reference)
-    return qb_yaml_fail_at(c, f->path, path, "expected 'data' (fashion-mnist or an .npy file) "
-                           "with an ONNX path, got none");
-  if (fmnist) {
+    return qb_yaml_fail_at(c, f->path, path, "expected 'data' (fashion-mnist, generated or an .npy "
+                           "file) with an ONNX path, got none");
+  if (m->task == QB_TASK_OCR_REC) {
+    if (!f->dict)
+      return qb_yaml_fail_at(c, f->task, path, "expected 'dictionary' (the recognizer's character "
+                             "list) with task ocr-rec, got none");
+    if (resolve_path(c, f->dict, path, f->st, m->dictionary)) return -1;
+  } else if (not_with(c, f->dict, path, "dictionary", "(only ocr-rec decodes text)")) {
+    return -1;
+  }
+  if (!f->data || !strcmp(data, "fashion-mnist")) {
+    if (m->task != QB_TASK_CLASSIFICATION)
+      return qb_yaml_expected(c, f->data ? f->data : f->task, path,
+                              "fashion-mnist data only with task classification");
     snprintf(m->data, sizeof m->data, "fashion-mnist");
-    if (f->labels)
-      return qb_yaml_expected(c, f->labels, path, "no labels with data fashion-mnist");
-    return 0;
+    return not_with(c, f->labels, path, "labels", "with data fashion-mnist") ||
+           not_with(c, f->calib, path, "calibration_data", "with data fashion-mnist (its calibration "
+                    "split is fixed)");
+  }
+  if (!strcmp(data, "generated")) {
+    if (!ocr) return qb_yaml_expected(c, f->data, path, "generated data only with task ocr-rec, ocr-cls or ocr-det");
+    snprintf(m->data, sizeof m->data, "generated");
+    return not_with(c, f->labels, path, "labels", "with generated data") ||
+           not_with(c, f->calib, path, "calibration_data", "with generated data (it has its own)");
   }
   if (resolve_path(c, f->data, path, f->st, m->data)) return -1;
+  if (f->calib && resolve_path(c, f->calib, path, f->st, m->calibration_data)) return -1;
+  if (!qb_task_needs_labels(m->task))
+    return not_with(c, f->labels, path, "labels", "with task outputs (it compares with fp32)");
   if (!f->labels)
-    return qb_yaml_fail_at(c, f->data, path, "expected 'labels' (an .npy file) with an .npy "
-                           "data file, got none");
+    return qb_yaml_fail_at(c, f->data, path, "expected 'labels' (%s) with an .npy data file and "
+                           "task %s, got none",
+                           m->task == QB_TASK_OCR_REC   ? "a text file, one line per sample"
+                           : m->task == QB_TASK_OCR_DET ? "a text file of boxes, one line per sample"
+                                                        : "an .npy of class indices",
+                           qb_task_name(m->task));
   return resolve_path(c, f->labels, path, f->st, m->labels);
+}
+
+static int model_name(const qb_yaml_ctx* c, model_fields* f, const char* path) {
+  qb_sweep_model* m = f->m;
+  if (!f->path) {
+    if (qb_yaml_string(c, f->name, path, m->name, sizeof m->name)) return -1;
+    if (!is_reference(m->name))
+      return qb_yaml_expected(c, f->name, path, "a reference model name: mlp, cnn, dwnet or vit "
+                              "(or 'path' to an ONNX file)");
+    m->reference = true;
+    char file[QB_SWEEP_PATH_MAX];
+    snprintf(file, sizeof file, "%s/%s.onnx", qb_reference_models_dir(), m->name);
+    memcpy(m->path, file, sizeof file);
+    return 0;
+  }
+  if (resolve_path(c, f->path, path, f->st, m->path)) return -1;
+  if (f->name) {
+    if (qb_yaml_string(c, f->name, path, m->name, sizeof m->name)) return -1;
+    for (const char* p = m->name; *p; p++)
+      if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *p))
+        return qb_yaml_expected(c, f->name, path, "a model name of [A-Za-z0-9_.-]");
+  } else {
+    path_stem(m->path, m->name, sizeof m->name);
+  }
+  /* Results, reports and the history key rows by model name: a user model must not
+   * pass for a reference model. */
+  if (is_reference(m->name))
+    return qb_yaml_fail_at(c, f->name ? f->name : f->path, path,
+                           "expected a model name other than the reference model '%s'%s", m->name,
+                           f->name ? "" : " (the file's stem): set 'name'");
+  return 0;
 }
 
 static int model_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path,
@@ -245,22 +332,18 @@ static int model_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* pa
   qb_sweep_model* m = &st->cfg->models[st->cfg->nmodels];
   memset(m, 0, sizeof *m);
   m->mark = (qb_config_mark){(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
-  model_fields f = {st, m, NULL, NULL, NULL, NULL};
+  model_fields f = {st, m, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   if (qb_yaml_each_field(c, n, path, kModelKeys, model_field, &f)) return -1;
-  if ((f.name != NULL) == (f.path != NULL))
-    return qb_yaml_expected(c, n, path, "exactly one of 'name' (a reference model) or 'path'");
-  if (f.name) {
-    if (qb_yaml_string(c, f.name, path, m->name, sizeof m->name)) return -1;
-    if (!is_reference(m->name))
-      return qb_yaml_expected(c, f.name, path, "a reference model name: mlp, cnn, dwnet or vit");
-    m->reference = true;
-    char file[QB_SWEEP_PATH_MAX];
-    snprintf(file, sizeof file, "%s/%s.onnx", qb_reference_models_dir(), m->name);
-    memcpy(m->path, file, sizeof file);
-  } else {
-    if (resolve_path(c, f.path, path, st, m->path)) return -1;
-    path_stem(m->path, m->name, sizeof m->name);
-  }
+  if (!f.name && !f.path) return qb_yaml_expected(c, n, path, "'name' (a reference model) or 'path'");
+  if (model_name(c, &f, path)) return -1;
+  m->task = QB_TASK_CLASSIFICATION;
+  if (f.task && qb_task_parse(scalar_or_empty(f.task), &m->task))
+    return qb_yaml_expected(c, f.task, path,
+                            "a task: classification, ocr-cls, ocr-rec, ocr-det or outputs");
+  if (m->reference && m->task != QB_TASK_CLASSIFICATION)
+    return qb_yaml_expected(c, f.task, path, "task classification for a reference model");
+  if (f.limit && qb_yaml_long(c, f.limit, path, 0, 100000000L, &m->limit)) return -1;
+  if (f.calibration && qb_yaml_long(c, f.calibration, path, 1, 100000000L, &m->calibration)) return -1;
   if (model_data(c, &f, path)) return -1;
   for (size_t i = 0; i < st->cfg->nmodels; i++)
     if (!strcmp(st->cfg->models[i].name, m->name))
@@ -268,6 +351,14 @@ static int model_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* pa
                              m->name);
   st->cfg->nmodels++;
   return 0;
+}
+
+long qb_sweep_model_limit(const qb_sweep_config* cfg, size_t i) {
+  return cfg->models[i].limit ? cfg->models[i].limit : cfg->eval_limit;
+}
+
+long qb_sweep_model_calibration(const qb_sweep_config* cfg, size_t i) {
+  return cfg->models[i].calibration ? cfg->models[i].calibration : cfg->calibration;
 }
 
 static int models_field(const qb_yaml_ctx* c, const yaml_node_t* v, const char* path,
@@ -565,4 +656,25 @@ int qb_sweep_config_load(const char* file, qb_sweep_config* cfg, qb_error* err) 
 void qb_sweep_config_free(qb_sweep_config* cfg) {
   free(cfg->text);
   cfg->text = NULL;
+}
+
+void qb_sweep_model_describe(const qb_sweep_model* m, char* out, size_t size) {
+  char data[2 * QB_SWEEP_PATH_MAX + 64], calib[QB_SWEEP_PATH_MAX + 96];
+  const char* pre;
+  if (!strcmp(m->data, "fashion-mnist")) {
+    snprintf(data, sizeof data, "Fashion-MNIST test split (10,000 images)");
+    snprintf(calib, sizeof calib, "the last 5,000 training images");
+    pre = "the model's qbench.preprocess metadata (x = (pixel * scale - mean) / std)";
+  } else if (!strcmp(m->data, "generated")) {
+    snprintf(data, sizeof data, "generated %s set (harness/ocrdata, the config's seed)", qb_task_name(m->task));
+    snprintf(calib, sizeof calib, "its own generated calibration split");
+    pre = qb_ocr_synth_preprocess(m->task);
+  } else {
+    snprintf(data, sizeof data, "%s%s%s", m->data, m->labels[0] ? ", labels " : "", m->labels);
+    if (m->calibration_data[0]) snprintf(calib, sizeof calib, "%s", m->calibration_data);
+    else snprintf(calib, sizeof calib, "the last min(calibration, N/2) samples of the data (not evaluated)");
+    pre = "none (the .npy is fed as given)";
+  }
+  snprintf(out, size, "model %s; task %s (%s); data %s; calibration %s; preprocessing %s", m->path,
+           qb_task_name(m->task), qb_task_metric(m->task), data, calib, pre);
 }

@@ -2,7 +2,8 @@
  *
  * Every key is documented in configs/README.md. In short:
  *   name, output, seed                  the run (folder <output>/<name>-<UTC stamp>)
- *   models: [{name: mlp} | {path: m.onnx, data: x.npy, labels: y.npy}]
+ *   models: [{name: mlp} | {path: m.onnx, data: x.npy, labels: y.npy,
+ *             name, task, calibration_data, dictionary, limit, calibration}]
  *   eval: {limit, calibration}          evaluation and calibration sample counts
  *   weights / activations:              axes, each a list; the plan is their product
  *       {bits, scheme, granularity, range, storage, restricted, rounding}
@@ -26,6 +27,7 @@
 #include "qb_qconfig.h"
 #include "qb_qparams.h"
 #include "qb_range.h"
+#include "qb_task.h"
 #include "qb_tensor_quant.h"
 
 enum {
@@ -80,16 +82,36 @@ typedef struct {
   size_t nrounding;
 } qb_tensor_axes;
 
+struct qb_sweep_config_s;
+
+/* A model entry. data is "fashion-mnist" (reference models, classification),
+ * "generated" (ocr-rec / ocr-cls / ocr-det: harness/ocrdata, cached under
+ * <output>/cache/ocr-data) or an .npy of inputs. With .npy data, calibration_data
+ * is a separate .npy of calibration inputs; without it the data is split: its last
+ * min(calibration, N / 2) samples calibrate and only the others are evaluated (never
+ * calibration on evaluated samples). */
 typedef struct {
-  char name[QB_SWEEP_NAME_MAX];   /* reference name, or the file stem of `path` */
+  char name[QB_SWEEP_NAME_MAX];   /* reference name, `name:`, or the file stem of `path` */
   bool reference;                 /* a built-in reference model (mlp, cnn, dwnet, vit) */
+  qb_task task;                   /* `task:`, classification by default */
   char path[QB_SWEEP_PATH_MAX];   /* ONNX file (resolved) */
-  char data[QB_SWEEP_PATH_MAX];   /* "fashion-mnist" or an .npy path (resolved) */
-  char labels[QB_SWEEP_PATH_MAX]; /* .npy path, "" with fashion-mnist */
+  char data[QB_SWEEP_PATH_MAX];   /* "fashion-mnist", "generated" or an .npy path (resolved) */
+  char labels[QB_SWEEP_PATH_MAX]; /* .npy (classification, ocr-cls) or .txt (ocr-rec, ocr-det) */
+  char calibration_data[QB_SWEEP_PATH_MAX]; /* .npy of calibration inputs, "" = split */
+  char dictionary[QB_SWEEP_PATH_MAX];       /* ocr-rec: the recognizer's dictionary */
+  long limit;       /* evaluation samples of this model; 0 = eval.limit */
+  long calibration; /* calibration samples of this model; 0 = eval.calibration */
   qb_config_mark mark;
 } qb_sweep_model;
 
-typedef struct {
+/* The evaluation / calibration sample counts of model i (its own or the config's). */
+long qb_sweep_model_limit(const struct qb_sweep_config_s* cfg, size_t i);
+long qb_sweep_model_calibration(const struct qb_sweep_config_s* cfg, size_t i);
+/* "model FILE; task T (metric); data D; calibration C; preprocessing P": what a
+ * report or eval prints about a model entry. */
+void qb_sweep_model_describe(const qb_sweep_model* m, char* out, size_t size);
+
+typedef struct qb_sweep_config_s {
   char file[QB_SWEEP_PATH_MAX]; /* as given, for messages */
   char* text;                   /* the whole config text (owned), recorded in run.json */
   char name[QB_SWEEP_NAME_MAX];
@@ -124,6 +146,9 @@ int qb_sweep_config_parse(const char* text, size_t len, const char* file, qb_swe
 /* Read and parse a file ("FILE: cannot read: ..." if it cannot be read). */
 int qb_sweep_config_load(const char* file, qb_sweep_config* cfg, qb_error* err);
 void qb_sweep_config_free(qb_sweep_config* cfg);
+
+/* The models cache (.ci/models): $QB_MODELS_CACHE, else ~/.cache/qbench/models. */
+const char* qb_models_cache_dir(char* buf, size_t size);
 
 /* Folder of the built-in reference models: $QB_MODELS_DIR, else
  * <source>/harness/models/reference. */

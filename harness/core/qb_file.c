@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,4 +57,25 @@ int qb_close_output(FILE* f, const char* path, qb_error* err) {
   if (!e) return 0;
   qb_remove_regular(path);
   return qb_fail(err, "%s: write failed: %s", path, strerror(e));
+}
+
+int qb_file_read_all(const char* path, size_t max_bytes, char** text, size_t* len, qb_error* err) {
+  size_t size = 0;
+  FILE* f = qb_open_input(path, max_bytes, &size, err);
+  if (!f) return -1;
+  char* buf = malloc(size + 1);
+  if (!buf) {
+    fclose(f);
+    return qb_fail(err, "%s: out of memory (%zu bytes)", path, size);
+  }
+  const size_t got = fread(buf, 1, size, f);
+  fclose(f);
+  if (got != size) {
+    free(buf);
+    return qb_fail(err, "%s: short read (%zu of %zu bytes)", path, got, size);
+  }
+  buf[size] = 0;
+  *text = buf;
+  if (len) *len = size;
+  return 0;
 }

@@ -17,6 +17,10 @@
  * ..."); errno stays ENOENT for a missing file. *size (if not NULL) gets its size. */
 FILE* qb_open_input(const char* path, size_t max_bytes, size_t* size, qb_error* err);
 
+/* Reads a whole input file (qb_open_input rules) into a NUL-terminated buffer the
+ * caller frees; *len (if not NULL) gets its size in bytes. */
+int qb_file_read_all(const char* path, size_t max_bytes, char** text, size_t* len, qb_error* err);
+
 /* Closes an output file catching every write error (an earlier failed write, the final
  * flush, close: a full disk). On error, a regular file at path is removed, so that no
  * empty or truncated file is left claiming success ("PATH: write failed: ...").

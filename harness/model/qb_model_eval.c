@@ -1,6 +1,7 @@
 /* Data-set runs: accuracy and calibration. */
 #include "qb_model_eval.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,13 @@ static int prepare_for(qb_model* m, const qb_dataset* d, size_t n, qb_error* err
 int qb_model_evaluate(qb_model* m, const qb_dataset* d, size_t limit, size_t batch,
                       const qb_model_exec* exec, qb_eval_progress progress, void* ctx,
                       qb_eval_result* out, qb_error* err) {
+  return qb_model_evaluate_task(m, d, limit, batch, exec, NULL, progress, ctx, out, err);
+}
+
+int qb_model_evaluate_task(qb_model* m, const qb_dataset* d, size_t limit, size_t batch,
+                           const qb_model_exec* exec, const qb_task_ctx* task,
+                           qb_eval_progress progress, void* ctx, qb_eval_result* out,
+                           qb_error* err) {
   memset(out, 0, sizeof *out);
   const size_t total = limit && limit < d->count ? limit : d->count;
   if (batch == 0) batch = 100;
@@ -30,7 +38,7 @@ int qb_model_evaluate(qb_model* m, const qb_dataset* d, size_t limit, size_t bat
     const float* x = d->x + first * d->sample_numel;
     if (qb_model_run(m, &x, exec, err)) goto fail;
     const qb_value* y = qb_model_output(m, 0);
-    const size_t classes = y->numel / n;
+    const size_t classes = task ? qb_task_width(task, m, n) : y->numel / n;
     if (!out->logits) {
       out->classes = classes;
       if (classes == 0 || !(out->logits = malloc(total * classes * sizeof *out->logits))) {
@@ -38,8 +46,14 @@ int qb_model_evaluate(qb_model* m, const qb_dataset* d, size_t limit, size_t bat
         goto fail;
       }
     }
-    memcpy(out->logits + first * classes, y->data, n * classes * sizeof(float));
-    for (size_t i = 0; i < n; i++)
+    if (task ? out->classes != classes : y->numel != n * classes) {
+      qb_fail(err, "output 0 changed its per-sample size between batches");
+      goto fail;
+    }
+    if (!task) memcpy(out->logits + first * classes, y->data, n * classes * sizeof(float));
+    else if (qb_task_reduce(task, m, n, out->logits + first * classes, err)) goto fail;
+    const bool classifier = !task || task->task == QB_TASK_CLASSIFICATION || task->task == QB_TASK_OCR_CLS;
+    for (size_t i = 0; classifier && d->labels && i < n; i++)
       out->correct += d->labels[first + i] >= 0 &&
                       qb_argmax(y->data + i * classes, classes) == (size_t)d->labels[first + i];
     out->count += n;

@@ -8,6 +8,7 @@
 #include "qb_dataset.h"
 #include "qb_model.h"
 #include "qb_model_quant.h"
+#include "qb_task.h"
 
 typedef struct {
   size_t count;      /* samples evaluated */
@@ -25,6 +26,13 @@ typedef void (*qb_eval_progress)(void* ctx, size_t done, size_t total);
 int qb_model_evaluate(qb_model* m, const qb_dataset* d, size_t limit, size_t batch,
                       const qb_model_exec* exec, qb_eval_progress progress, void* ctx,
                       qb_eval_result* out, qb_error* err);
+/* The same keeping, per sample, what task scores need (qb_task.h: qb_task_width
+ * values; out->classes is that width, out->logits those values; out->correct counts
+ * argmax == label only for classification-like tasks). task NULL = output 0 as is. */
+int qb_model_evaluate_task(qb_model* m, const qb_dataset* d, size_t limit, size_t batch,
+                           const qb_model_exec* exec, const qb_task_ctx* task,
+                           qb_eval_progress progress, void* ctx, qb_eval_result* out,
+                           qb_error* err);
 void qb_eval_result_free(qb_eval_result* r);
 
 /* Static workflow: fp32 runs over the first `limit` samples of calib (0 = all),

@@ -275,7 +275,9 @@ static void write_ranked(FILE* f, const qb_ranked* list, size_t n, const qb_run_
 
 void qb_recommend_write_text(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
                              const qb_recommend_query* q) {
-  fprintf(f, "Model %s: qconfigs with accuracy drop <= %.2f pp, ranked by %s%s%s:\n", q->model, q->max_drop,
+  const qb_model_summary* m = qb_run_index_model(idx, q->model);
+  fprintf(f, "Model %s: qconfigs with %s drop <= %.2f pp, ranked by %s%s%s:\n", q->model,
+          m ? m->metric : "accuracy", q->max_drop,
           q->objective == QB_OBJECTIVE_LATENCY ? "end-to-end latency" : "packed weight bytes",
           q->backend ? " on " : "", q->backend ? q->backend : "");
   if (r->nranked) write_ranked(f, r->ranked, r->nranked, idx, q);
@@ -336,6 +338,12 @@ static void yaml_scheme(FILE* f, const char* column) {
 
 void qb_recommend_write_yaml(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
                              const qb_recommend_query* q, const char* run_id) {
+  qb_recommend_write_yaml_entry(f, r, idx, q, run_id, NULL);
+}
+
+void qb_recommend_write_yaml_entry(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
+                                   const qb_recommend_query* q, const char* run_id,
+                                   const char* model_entry) {
   fprintf(f, "# qbench recommend: model %s, drop <= %.2f pp, objective %s%s%s, from run %s.\n",
           q->model, q->max_drop, q->objective == QB_OBJECTIVE_LATENCY ? "latency" : "size",
           q->backend ? ", backend " : "", q->backend ? q->backend : "", run_id);
@@ -349,7 +357,9 @@ void qb_recommend_write_yaml(FILE* f, const qb_recommendation* r, const qb_run_i
   qb_qconfig_cli_text(id, t, sizeof t);
   fprintf(f, "# Best ranked qconfig (measured drop %.2f pp): %s\n", best->cfg->drop, t);
   fprintf(f, "# Re-measure it: qbench sweep THIS_FILE   or   qbench eval MODEL.onnx --qconfig %s\n", t);
-  fprintf(f, "name: recommended-%s\noutput: results\nseed: 1\nmodels:\n  - {name: %s}\nweights:\n", q->model, q->model);
+  fprintf(f, "name: recommended-%s\noutput: results\nseed: 1\nmodels:\n", q->model);
+  if (model_entry) fprintf(f, "  - %s\nweights:\n", model_entry);
+  else fprintf(f, "  - {name: %s}\nweights:\n", q->model);
   snprintf(bits, sizeof bits, "%d", id->w_bits);
   yaml_list_item(f, "bits", bits);
   yaml_scheme(f, id->w_scheme);

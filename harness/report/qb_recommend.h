@@ -91,5 +91,10 @@ void qb_recommend_write_text(FILE* f, const qb_recommendation* r, const qb_run_i
                              const qb_recommend_query* q);
 void qb_recommend_write_yaml(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
                              const qb_recommend_query* q, const char* run_id);
+/* The same with the model's entry (a YAML flow mapping, e.g. from
+ * qb_recommend_model_entry); NULL: "{name: MODEL}" (a reference model). */
+void qb_recommend_write_yaml_entry(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
+                                   const qb_recommend_query* q, const char* run_id,
+                                   const char* model_entry);
 
 #endif

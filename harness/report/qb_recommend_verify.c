@@ -1,5 +1,10 @@
 #include "qb_recommend_verify.h"
 
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +196,61 @@ int qb_recommend_verify(const qb_run_data* run, const qb_run_index* idx, const q
     qb_fail(err, "verifying the plan of %s (%s): %s", q->model, sm->path, inner);
   }
   free_data(&d);
+  qb_sweep_config_free(&cfg);
+  return rc;
+}
+
+/* ", key: ABSOLUTE" for a non-empty path. */
+static void entry_path(char* out, size_t size, const char* key, const char* path) {
+  if (!path[0]) return;
+  char abs[PATH_MAX];
+  const char* p = realpath(path, abs) ? abs : path;
+  const size_t used = strlen(out);
+  snprintf(out + used, size - used, ", %s: %s", key, p);
+}
+
+int qb_recommend_model_entry(const qb_run_data* run, const char* model, char* out, size_t size,
+                             qb_error* err) {
+  qb_sweep_config cfg;
+  if (load_run_config(run, &cfg, err)) return -1;
+  int rc = qb_fail(err, "%s: model '%s' is not in the run's config", run->source, model);
+  for (size_t i = 0; i < cfg.nmodels; i++) {
+    const qb_sweep_model* m = &cfg.models[i];
+    if (strcmp(m->name, model)) continue;
+    if (m->reference) {
+      snprintf(out, size, "{name: %s}", m->name);
+    } else {
+      snprintf(out, size, "{name: %s, task: %s", m->name, qb_task_name(m->task));
+      entry_path(out, size, "path", m->path);
+      const bool builtin = !strcmp(m->data, "fashion-mnist") || !strcmp(m->data, "generated");
+      if (builtin) snprintf(out + strlen(out), size - strlen(out), ", data: %s", m->data);
+      else entry_path(out, size, "data", m->data);
+      entry_path(out, size, "labels", m->labels);
+      entry_path(out, size, "calibration_data", m->calibration_data);
+      entry_path(out, size, "dictionary", m->dictionary);
+      if (m->limit) snprintf(out + strlen(out), size - strlen(out), ", limit: %ld", m->limit);
+      if (m->calibration)
+        snprintf(out + strlen(out), size - strlen(out), ", calibration: %ld", m->calibration);
+      snprintf(out + strlen(out), size - strlen(out), "}");
+    }
+    rc = 0;
+    break;
+  }
+  qb_sweep_config_free(&cfg);
+  return rc;
+}
+
+int qb_run_model_describe(const qb_run_data* run, const char* model, char* out, size_t size,
+                          qb_error* err) {
+  qb_sweep_config cfg;
+  if (load_run_config(run, &cfg, err)) return -1;
+  int rc = qb_fail(err, "%s: model '%s' is not in the run's config", run->source, model);
+  for (size_t i = 0; i < cfg.nmodels; i++)
+    if (!strcmp(cfg.models[i].name, model)) {
+      qb_sweep_model_describe(&cfg.models[i], out, size);
+      rc = 0;
+      break;
+    }
   qb_sweep_config_free(&cfg);
   return rc;
 }

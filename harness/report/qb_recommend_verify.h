@@ -23,4 +23,16 @@ typedef struct {
 int qb_recommend_verify(const qb_run_data* run, const qb_run_index* idx, const qb_recommend_query* q,
                         const qb_verify_options* opt, qb_recommendation* r, qb_error* err);
 
+/* The run's config entry of model `model` as a YAML flow mapping with absolute
+ * paths ("{name: mlp}" for a reference model; "{path: /abs/m.onnx, name: m, task:
+ * ocr-rec, data: generated, dictionary: /abs/keys.txt}"), for a sweep config written
+ * elsewhere. -1 when the run has no config (a history id) or not that model. */
+int qb_recommend_model_entry(const qb_run_data* run, const char* model, char* out, size_t size,
+                             qb_error* err);
+
+/* "model FILE; task T (metric); data D; calibration C; preprocessing P" of a model
+ * of the run (qb_sweep_model_describe of its config entry); -1 without run.json. */
+int qb_run_model_describe(const qb_run_data* run, const char* model, char* out, size_t size,
+                          qb_error* err);
+
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "qb_json_scan.h"
+#include "qb_recommend_verify.h"
+#include "qb_sweep_config.h"
 #include "qb_kernel_table.h"
 #include "qb_mann_whitney.h"
 #include "qb_report_plots.h"
@@ -250,11 +252,11 @@ static void finding_best(report* r, const qb_model_summary* m) {
   char label[256];
   qb_qconfig_label(&best->id, label, sizeof label);
   if (paired) {
-    fprintf(r->f, "- %s: fp32 top-1 %.2f %%.\n", m->name, m->accuracy_fp32);
+    fprintf(r->f, "- %s: fp32 %s %.2f %%.\n", m->name, m->metric, m->accuracy_fp32);
     finding_significance(r, m);
   } else {
-    fprintf(r->f, "- %s: fp32 top-1 %.2f %%; smallest drop %.2f pp with `%s` (no intervals: the "
-                  "run has no paired statistics).\n", m->name, m->accuracy_fp32, best->drop, label);
+    fprintf(r->f, "- %s: fp32 %s %.2f %%; smallest drop %.2f pp with `%s` (no intervals: the "
+                  "run has no paired statistics).\n", m->name, m->metric, m->accuracy_fp32, best->drop, label);
   }
   r->sum->findings++;
   const qb_cfg_summary* fast = NULL;
@@ -487,8 +489,8 @@ static void sensitive_layers(report* r, const qb_model_summary* m) {
   }
   if (n) {
     qsort(s, n, sizeof *s, cmp_sens);
-    fputs("\nMost sensitive layers (top-1 drop with only that layer quantized):\n\n"
-          "| layer | qconfig | backend | drop (pp) |\n| --- | --- | --- | ---: |\n", r->f);
+    fprintf(r->f, "\nMost sensitive layers (%s drop with only that layer quantized):\n\n"
+            "| layer | qconfig | backend | drop (pp) |\n| --- | --- | --- | ---: |\n", m->metric);
     for (size_t i = 0; i < n && i < 5; i++) {
       char label[256];
       qb_qconfig_label(s[i].row, label, sizeof label);
@@ -501,7 +503,15 @@ static void sensitive_layers(report* r, const qb_model_summary* m) {
 
 static int section_model(report* r, const qb_model_summary* m, qb_error* err) {
   fprintf(r->f, "\n## Model %s\n\n", m->name);
-  if (isfinite(m->accuracy_fp32)) fprintf(r->f, "fp32 top-1 accuracy: **%.2f %%**. ", m->accuracy_fp32);
+  /* What was measured: file, task and metric, data, calibration, preprocessing. */
+  char what[3 * QB_SWEEP_PATH_MAX + 512];
+  qb_error derr;
+  if (qb_run_model_describe(r->run, m->name, what, sizeof what, &derr) == 0) fprintf(r->f, "%s.\n\n", what);
+  /* The task's metric (qb_task.h): every accuracy and drop of this model is in it. */
+  if (strcmp(m->metric, "top-1")) fprintf(r->f, "Task metric: **%s** (accuracy and drop below are in it). ", m->metric);
+  if (isfinite(m->accuracy_fp32))
+    fprintf(r->f, "fp32 %s%s: **%.2f %%**. ", m->metric, strcmp(m->metric, "top-1") ? "" : " accuracy",
+            m->accuracy_fp32);
   fprintf(r->f, "%zu qconfigs, sorted by accuracy drop (`*`: significantly different from fp32, "
                 "exact McNemar p < 0.05); latency is the end-to-end median per inference, 1 thread.\n",
           m->ncfgs);
@@ -746,14 +756,19 @@ static void section_worth_a_look(report* r) {
 
 static void section_howto(report* r) {
   fputs("\n## How to read this report\n\n"
-        "- **drop** is fp32 top-1 minus quantized top-1, in percentage points (lower is better); "
-        "**agreement** is the share of inputs where the quantized model picks the fp32 model's class.\n"
+        "- **drop** is the fp32 task metric minus the quantized one, in percentage points (lower is "
+        "better); the metric is top-1 for classifiers, exact-match line accuracy for text "
+        "recognition (ocr-rec), F1 at IoU >= 0.5 for text detection (ocr-det), argmax agreement "
+        "with fp32 for label-free models (outputs); each model's section names its own. "
+        "**agreement** is the share of inputs where the quantized model's prediction (class, "
+        "decoded line, box set) is the fp32 model's.\n"
         "- Both models see the same images, so a drop is decided by the images one gets right and the "
         "other wrong (lost, gained): drop = (lost - gained) / images. **McNemar p** is the exact test "
         "of lost vs gained (binomial, p = 1/2); the **95 % interval** is the exact conditional "
         "(Clopper-Pearson) interval of the drop given lost + gained. A drop marked `*` (p < 0.05, the "
         "interval excludes 0) is a real difference on this data; any other is **not distinguishable "
-        "from fp32**, whatever its sign, and the summary claims nothing about it.\n"
+        "from fp32**, whatever its sign, and the summary claims nothing about it. Paired statistics "
+        "exist for classification tasks (classification, ocr-cls) only.\n"
         "- **KL p99** is the 99th percentile over images of KL(fp32 ‖ quantized) of the softmax "
         "outputs (nats; median, p90 and max are in the results); **Δp(true) RMS** is the root mean "
         "square change of the true class's probability.\n"

@@ -122,10 +122,10 @@ int qb_plot_pareto(const qb_plot_ctx* ctx, const qb_run_index* idx, const qb_mod
   char title[160], vars[600];
   qb_gnuplot_quote(m->name, title, sizeof title);
   snprintf(vars, sizeof vars,
-           "names='%s'; title='%s: top-1 drop from fp32 vs %s (grey: every qconfig; "
+           "names='%s'; title='%s: %s drop from fp32 vs %s (grey: every qconfig; "
            "line and labels: the Pareto front)'; "
            "xlabel='%s'; logx=%d",
-           names, title, by_bytes ? "packed weight bytes" : "end-to-end latency, 1 thread",
+           names, title, m->metric, by_bytes ? "packed weight bytes" : "end-to-end latency, 1 thread",
            by_bytes ? "packed weights incl. scales and zero points (KiB)"
                     : "end-to-end latency per inference, median (microseconds)",
            xmax > 20 * xmin ? 1 : 0);
@@ -288,7 +288,7 @@ int qb_plot_sensitivity(const qb_plot_ctx* ctx, const qb_run_data* run, const ch
   char title[160], vars[512];
   qb_gnuplot_quote(model, title, sizeof title);
   snprintf(vars, sizeof vars,
-           "title='%s: sensitivity - top-1 drop with only one layer quantized (%s)'; nseries=%d",
+           "title='%s: sensitivity - task-metric drop with only one layer quantized (%s)'; nseries=%d",
            title, backend, nshow);
   free(t);
   return render_both(ctx, "sensitivity.gp", data, base, vars, out, err);

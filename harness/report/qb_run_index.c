@@ -33,6 +33,7 @@ static qb_model_summary* model_for(qb_run_index* idx, const char* name) {
   memset(s, 0, sizeof *s);
   snprintf(s->name, sizeof s->name, "%s", name);
   s->accuracy_fp32 = s->latency_fp32_ns = NAN;
+  snprintf(s->metric, sizeof s->metric, "top-1");
   return s;
 }
 
@@ -104,6 +105,10 @@ int qb_run_index_build(const qb_result_rows* rows, qb_run_index* idx, qb_error* 
     if (!qb_row_is_end_to_end(r) || !isfinite(r->value)) continue;
     if (!strcmp(r->metric, "accuracy_fp32")) {
       m->accuracy_fp32 = r->value;
+      continue;
+    }
+    if (!strcmp(r->metric, "task_metric")) {
+      snprintf(m->metric, sizeof m->metric, "%s", r->unit);
       continue;
     }
     if (!strcmp(r->metric, "latency_fp32_median")) {

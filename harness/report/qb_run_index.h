@@ -36,6 +36,9 @@ typedef struct {
 
 typedef struct {
   char name[64];
+  /* The task metric that accuracy / drop measure (the task_metric row's unit:
+   * "top-1", "exact-match", "F1", "agreement"; qb_task.h); "top-1" without one. */
+  char metric[32];
   double accuracy_fp32; /* NaN if not recorded */
   double latency_fp32_ns; /* the fp32 baseline at 1 thread (latency_fp32_median), NaN if absent */
   char fp32_kernel[96];   /* the fp32 GEMM kernel that baseline ran on */

@@ -40,9 +40,19 @@
  *
  * Metric names (the numeric suite and the benchmarks add to this list, keeping the
  * unit fixed per name):
- *   accuracy (%)          top-1 on the evaluation split;  accuracy_fp32 (%) the float model's
+ *   accuracy (%)          the task's metric on the evaluation split (top-1 for
+ *                         classifiers; harness/task/qb_task.h); accuracy_fp32 (%) the float model's
  *   drop (%)              accuracy_fp32 - accuracy (percentage points)
- *   agreement (%)         top-1 agreement with the float model
+ *   agreement (%)         samples whose prediction (class, decoded line, box set) is fp32's
+ *   task_metric           value = the task's code (qb_task), unit = the metric's short
+ *                         name ("top-1", "exact-match", "F1", "agreement"): the one
+ *                         metric whose unit names what accuracy measures
+ *   cer, cer_fp32 (%)     ocr-rec: character error rate, quantized / fp32
+ *   precision, recall, precision_fp32, recall_fp32 (%)   ocr-det, at IoU >= 0.5
+ *   output_sqnr (dB), output_cosine (), output_max_abs_err (), output_agreement (%)
+ *                         outputs task: per model output (layer = output name), the
+ *                         quantized run vs fp32 over the evaluation samples
+ *   (classification tasks only, the next eight:)
  *   discordant_lost (samples), discordant_gained (samples)   images the float model
  *                         gets right and the item wrong / the reverse
  *   mcnemar_p ()          exact McNemar p-value of the drop (harness/stats/qb_paired.h)

@@ -64,6 +64,26 @@ int qb_eval_row(qb_eval_item* it, const char* layer, const char* kernel, int thr
   return 0;
 }
 
+/* The outputs task: per model output, the quantized run's error against fp32. */
+static int output_rows(qb_eval_item* it, const qb_eval_result* r, qb_error* err) {
+  const qb_eval_model* em = it->em;
+  const qb_eval_result* f = &it->em->fp32;
+  for (size_t k = 0; k < em->task.noutputs; k++) {
+    qb_error_metrics m;
+    double agree;
+    if (qb_task_output_metrics(&em->task, r->logits, f->logits, r->count, r->classes, k, &m, &agree,
+                               err))
+      return -1;
+    const char* name = em->task.output_name[k];
+    if (qb_eval_row(it, name, "", 1, "output_sqnr", m.sqnr_db, "dB", err) ||
+        qb_eval_row(it, name, "", 1, "output_cosine", m.cosine, "", err) ||
+        qb_eval_row(it, name, "", 1, "output_max_abs_err", m.max_abs, "", err) ||
+        qb_eval_row(it, name, "", 1, "output_agreement", agree, "%", err))
+      return -1;
+  }
+  return 0;
+}
+
 /* Per sample: the predicted class (argmax) of rows x classes logits. */
 static void argmax_rows(const float* logits, size_t rows, size_t classes, uint16_t* out) {
   for (size_t i = 0; i < rows; i++) out[i] = (uint16_t)qb_argmax(logits + i * classes, classes);
@@ -136,21 +156,41 @@ static int eval_outputs(qb_eval_item* it, const qb_eval_result* r, qb_error* err
 }
 
 /* End to end: the integer run on the item's backend against the config model's fp32
- * run (for qat items too: the drop is what fine-tuning + quantizing costs in all). */
+ * run (for qat items too: the drop is what fine-tuning + quantizing costs in all).
+ * `accuracy` is the task's primary metric (qb_task.h), named by the task_metric row. */
 static int eval_accuracy(qb_eval_item* it, qb_error* err) {
   qb_eval_model* em = it->em;
   qb_eval_result r;
   if (qb_eval_model_run(em, it->q, em->eval_count, &r, err)) return -1;
   const qb_eval_result* f = it->baseline;
+  const qb_task_ctx* t = &em->task;
   const char* name = it->model_name;
-  const double acc = 100 * r.top1, acc32 = 100 * f->top1;
-  int rc = qb_eval_row(it, name, "", 1, "accuracy", acc, "%", err) ||
-           qb_eval_row(it, name, "", 1, "accuracy_fp32", acc32, "%", err) ||
-           qb_eval_row(it, name, "", 1, "drop", acc32 - acc, "%", err) ||
-           eval_paired(it, &r, err) ||
+  /* The baseline is the config model's fp32 run (a qat item's em is the fine-tune). */
+  qb_task_score s, s32;
+  if (qb_eval_model_score(em, &r, f, &s, err) || qb_eval_model_score(em, f, f, &s32, err)) {
+    qb_eval_result_free(&r);
+    return -1;
+  }
+  /* Paired statistics, stored predictions and the output-distribution metrics read
+   * one class per sample: classification tasks only. */
+  const bool classifier = t->task == QB_TASK_CLASSIFICATION || t->task == QB_TASK_OCR_CLS;
+  int rc = qb_eval_row(it, name, "", 1, "task_metric", (double)t->task, qb_task_metric_short(t->task), err) ||
+           qb_eval_row(it, name, "", 1, "accuracy", s.score, "%", err) ||
+           qb_eval_row(it, name, "", 1, "accuracy_fp32", s32.score, "%", err) ||
+           qb_eval_row(it, name, "", 1, "drop", s32.score - s.score, "%", err) ||
+           (classifier && eval_paired(it, &r, err)) ||
            qb_eval_row(it, name, "", 1, "agreement",
-                       100 * qb_top1_agreement(f->logits, r.logits, r.count, r.classes), "%", err) ||
-           eval_outputs(it, &r, err) ||
+                       qb_task_agreement(t, f->logits, r.logits, r.count, r.classes), "%", err) ||
+           (classifier && eval_outputs(it, &r, err)) ||
+           (t->task == QB_TASK_OCR_REC &&
+            (qb_eval_row(it, name, "", 1, "cer", s.cer, "%", err) ||
+             qb_eval_row(it, name, "", 1, "cer_fp32", s32.cer, "%", err))) ||
+           (t->task == QB_TASK_OCR_DET &&
+            (qb_eval_row(it, name, "", 1, "precision", s.precision, "%", err) ||
+             qb_eval_row(it, name, "", 1, "recall", s.recall, "%", err) ||
+             qb_eval_row(it, name, "", 1, "precision_fp32", s32.precision, "%", err) ||
+             qb_eval_row(it, name, "", 1, "recall_fp32", s32.recall, "%", err))) ||
+           (t->task == QB_TASK_OUTPUTS && output_rows(it, &r, err)) ||
            /* Accuracy does not depend on it (dynamic ranges are per sample), but say it. */
            qb_eval_row(it, name, "", 1, "eval_batch", (double)QB_SWEEP_BATCH, "samples", err);
   qb_eval_result_free(&r);

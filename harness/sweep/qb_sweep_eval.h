@@ -76,6 +76,7 @@ enum {
   QB_SWEEP_SENS_LIMIT = 1000,   /* evaluation samples for sensitivity runs */
   QB_SWEEP_BATCH = 100,         /* evaluation batch */
   QB_SWEEP_EXACT_PROBE = 64,    /* samples an exact backend must reproduce bit for bit */
+  QB_SWEEP_GENERATED_DEFAULT = 200, /* generated OCR samples when no limit is set */
 };
 /* Significance level of drop_significant and the level 1 - alpha of drop_ci_*. */
 #define QB_SWEEP_ALPHA 0.05

@@ -27,8 +27,11 @@ typedef struct {
   qb_model m;
   qb_dataset test, calib;
   size_t eval_count;         /* samples of the evaluation subset */
-  qb_eval_result fp32;       /* over the evaluation subset */
+  qb_eval_result fp32;       /* over the evaluation subset (kept values: qb_task.h) */
   qb_eval_result fp32_sens;  /* over the sensitivity subset (a prefix of it) */
+  qb_task_ctx task;          /* the model's task: what is kept of its outputs, the metric */
+  qb_task_labels labels;     /* ocr-rec texts / ocr-det boxes of the evaluation data */
+  qb_task_score fp32_score, fp32_sens_score; /* the task metric of fp32 and fp32_sens */
   size_t probe;              /* probe batch size */
   float** probe_fp32;        /* per node: fp32 output on the probe batch (layers only) */
   qb_quant_state* calibration; /* static: calibrated once, reused by every qconfig */
@@ -93,6 +96,10 @@ void qb_eval_model_free(qb_eval_model* em);
 /* Quantized evaluation of the first `limit` samples (batch QB_SWEEP_BATCH). */
 int qb_eval_model_run(qb_eval_model* em, qb_quant_state* q, size_t limit, qb_eval_result* out,
                       qb_error* err);
+/* The task metric of kept values r (against labels, or for outputs the fp32 run
+ * `ref` of the same samples). */
+int qb_eval_model_score(const qb_eval_model* em, const qb_eval_result* r, const qb_eval_result* ref,
+                        qb_task_score* out, qb_error* err);
 
 /* One row (identity from rows->identity); -1 when out of memory. */
 int qb_eval_row(qb_eval_item* it, const char* layer, const char* kernel, int threads,

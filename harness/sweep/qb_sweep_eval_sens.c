@@ -16,9 +16,11 @@ static int masked_accuracy(qb_eval_item* it, const bool* float_layer, double* ac
   const int rc = qb_eval_model_run(it->em, it->q, it->em->fp32_sens.count, &r, err);
   qb_probe_restore(it->q, saved);
   if (rc) return -1;
-  *acc = 100 * r.top1;
+  qb_task_score s;
+  const int sc = qb_eval_model_score(it->em, &r, &it->em->fp32_sens, &s, err);
   qb_eval_result_free(&r);
-  return 0;
+  *acc = s.score;
+  return sc;
 }
 
 int qb_eval_sensitivity(qb_eval_item* it, qb_error* err) {
@@ -26,7 +28,7 @@ int qb_eval_sensitivity(qb_eval_item* it, qb_error* err) {
   const size_t nn = m->nnodes;
   bool* mask = calloc(nn ? nn : 1, sizeof *mask);
   if (!mask) return qb_fail(err, "out of memory");
-  const double acc32 = 100 * it->em->fp32_sens.top1;
+  const double acc32 = it->em->fp32_sens_score.score;
   int rc = 0;
   for (size_t k = 0; !rc && k < nn; k++) {
     if (!qb_probe_is_layer(it->q, k)) continue;

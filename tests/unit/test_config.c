@@ -168,7 +168,8 @@ static void test_errors(void) {
   expect_error("models: [{name: mlp}]\nqat: {lr: 0.1}\n", 2, 7, "qat: expected one of the keys epochs, limit");
   /* Models. */
   expect_error("models: [{name: resnet}]\n", 1, 17, "a reference model name: mlp, cnn, dwnet or vit");
-  expect_error("models: [{name: mlp, path: a.onnx}]\n", 1, 10, "exactly one of 'name'");
+  expect_error("models: [{name: mlp, path: a.onnx}]\n", 1, 17,
+               "other than the reference model 'mlp'");
   expect_error("models: [{path: a.onnx}]\n", 1, 17, "expected 'data'");
   expect_error("models: [{path: a.onnx, data: x.npy}]\n", 1, 31, "expected 'labels'");
   expect_error("models: [{name: mlp}, {name: mlp}]\n", 1, 23, "distinct model names");
@@ -181,6 +182,61 @@ static void test_errors(void) {
 }
 
 /* Every shipped config parses and plans to at least one item. */
+/* Model entries of other tasks and user models: task, name, calibration_data,
+ * dictionary, per-model limit / calibration, generated data. */
+static void test_task_models(void) {
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  const char* yaml =
+      "models:\n"
+      "  - {path: rec.onnx, name: my-rec, task: ocr-rec, data: generated, dictionary: keys.txt,\n"
+      "     limit: 50, calibration: 16}\n"
+      "  - {path: any.onnx, task: outputs, data: x.npy, calibration_data: c.npy}\n"
+      "  - {path: det.onnx, task: ocr-det, data: p.npy, labels: boxes.txt, calibration_data: q.npy}\n"
+      "  - {path: $QB_MODELS_CACHE/m/cls.onnx, task: ocr-cls, data: generated}\n";
+  setenv("QB_MODELS_CACHE", "/cache", 1);
+  QB_CHECK_MSG(parse(yaml, &cfg, &err) == 0, "%s", err.msg);
+  if (cfg.nmodels == 4) {
+    QB_CHECK(!strcmp(cfg.models[0].name, "my-rec") && cfg.models[0].task == QB_TASK_OCR_REC);
+    QB_CHECK(!strcmp(cfg.models[0].data, "generated") && !strcmp(cfg.models[0].dictionary, "cfg/keys.txt"));
+    QB_CHECK(qb_sweep_model_limit(&cfg, 0) == 50 && qb_sweep_model_calibration(&cfg, 0) == 16);
+    QB_CHECK(qb_sweep_model_limit(&cfg, 1) == 0 && qb_sweep_model_calibration(&cfg, 1) == 512);
+    QB_CHECK(!strcmp(cfg.models[1].name, "any") && cfg.models[1].task == QB_TASK_OUTPUTS);
+    QB_CHECK(!strcmp(cfg.models[1].calibration_data, "cfg/c.npy") && !cfg.models[1].labels[0]);
+    QB_CHECK(!strcmp(cfg.models[2].labels, "cfg/boxes.txt"));
+    QB_CHECK(!strcmp(cfg.models[3].path, "/cache/m/cls.onnx"));
+    char text[2048];
+    qb_sweep_model_describe(&cfg.models[0], text, sizeof text);
+    QB_CHECK(strstr(text, "exact-match") && strstr(text, "(x/255 - 0.5)/0.5"));
+    qb_sweep_model_describe(&cfg.models[1], text, sizeof text);
+    QB_CHECK(strstr(text, "calibration cfg/c.npy") && strstr(text, "fed as given"));
+    qb_sweep_config_free(&cfg);
+  }
+  unsetenv("QB_MODELS_CACHE");
+  expect_error("models: [{path: d/mlp.onnx, data: x.npy, labels: y.npy}]\n", 1, 17,
+               "reference model 'mlp' (the file's stem): set 'name'");
+  expect_error("models: [{path: a.onnx, name: 'a b', data: x.npy, labels: y.npy}]\n", 1, 31,
+               "a model name of [A-Za-z0-9_.-]");
+  expect_error("models: [{path: a.onnx, task: sorting, data: x.npy}]\n", 1, 31,
+               "a task: classification, ocr-cls, ocr-rec, ocr-det or outputs");
+  expect_error("models: [{name: mlp, task: ocr-rec}]\n", 1, 28, "task classification for a reference model");
+  expect_error("models: [{path: a.onnx, task: ocr-rec, data: generated}]\n", 1, 31, "expected 'dictionary'");
+  expect_error("models: [{path: a.onnx, task: ocr-cls, data: x.npy, dictionary: k.txt}]\n", 1, 65,
+               "expected no 'dictionary'");
+  expect_error("models: [{path: a.onnx, data: generated}]\n", 1, 31, "generated data only with task ocr-");
+  expect_error("models: [{path: a.onnx, task: ocr-det, data: fashion-mnist}]\n", 1, 46,
+               "fashion-mnist data only with task classification");
+  expect_error("models: [{path: a.onnx, task: ocr-det, data: generated, labels: b.txt}]\n", 1, 65,
+               "expected no 'labels' with generated data");
+  expect_error("models: [{path: a.onnx, task: ocr-det, data: x.npy}]\n", 1, 46,
+               "expected 'labels' (a text file of boxes, one line per sample)");
+  expect_error("models: [{path: a.onnx, task: outputs, data: x.npy, labels: y.npy}]\n", 1, 61,
+               "expected no 'labels' with task outputs");
+  expect_error("models: [{name: cnn, calibration_data: c.npy}]\n", 1, 40,
+               "expected no 'calibration_data' with data fashion-mnist");
+  expect_error("models: [{path: a.onnx, data: x.npy, labels: y.npy, limit: -1}]\n", 1, 60, "an integer in 0..100000000");
+}
+
 static void test_shipped_configs(void) {
   const char* dir = QB_SOURCE_DIR "/configs";
   DIR* d = opendir(dir);
@@ -303,6 +359,7 @@ int main(void) {
   test_full();
   test_defaults();
   test_errors();
+  test_task_models();
   test_shipped_configs();
   test_load_missing();
   test_hostile_inputs();
