@@ -55,6 +55,39 @@ static int32_t window_inside(const uint8_t* xp, size_t in_w, const qb_conv2d_sha
   return acc;
 }
 
+static uint8_t max_u8(uint8_t a, uint8_t b) { return a > b ? a : b; }
+
+/* MaxPool whose windows all lie inside the plane (no padding, no dilation, no
+ * ceil-mode overhang): a max per window without bounds checks; 2x2 stride 2, the
+ * common case, as two row pairs the compiler vectorizes. */
+static bool maxpool_windows_inside(const qb_conv2d_shape* s, size_t oh, size_t ow) {
+  return !s->pad_top && !s->pad_left && s->dilation_h == 1 && s->dilation_w == 1 &&
+         (oh - 1) * s->stride_h + s->kernel_h <= s->in_h &&
+         (ow - 1) * s->stride_w + s->kernel_w <= s->in_w;
+}
+
+static void maxpool_u8_inside(const qb_conv2d_shape* s, const uint8_t* x, size_t oh, size_t ow,
+                              uint8_t* y) {
+  const bool k2s2 = s->kernel_h == 2 && s->kernel_w == 2 && s->stride_h == 2 && s->stride_w == 2;
+  for (size_t oy = 0; oy < oh; oy++) {
+    const uint8_t* r0 = x + oy * s->stride_h * s->in_w;
+    uint8_t* yr = y + oy * ow;
+    if (k2s2) {
+      const uint8_t* r1 = r0 + s->in_w;
+      for (size_t ox = 0; ox < ow; ox++)
+        yr[ox] = max_u8(max_u8(r0[2 * ox], r0[2 * ox + 1]), max_u8(r1[2 * ox], r1[2 * ox + 1]));
+      continue;
+    }
+    for (size_t ox = 0; ox < ow; ox++) {
+      const uint8_t* w = r0 + ox * s->stride_w;
+      uint8_t m = 0;
+      for (size_t ky = 0; ky < s->kernel_h; ky++)
+        for (size_t kx = 0; kx < s->kernel_w; kx++) m = max_u8(m, w[ky * s->in_w + kx]);
+      yr[ox] = m;
+    }
+  }
+}
+
 /* MaxPool and AveragePool over u8 planes, with the fp32 op's window rules (padding
  * never wins a max; count_include_pad counts explicit padding, not the ceil_mode
  * overhang). */
@@ -69,9 +102,14 @@ static void pool2d(const qb_quant_state* q, const qb_model* m, const qb_node* n,
   const int32_t qmin = qb_qscheme_qmin(sc), qmax = qb_qscheme_qmax(sc);
   const size_t span_h = (s.kernel_h - 1) * s.dilation_h + 1, span_w = (s.kernel_w - 1) * s.dilation_w + 1;
   const float inside_scale = pi.scale / ((float)(s.kernel_h * s.kernel_w) * po.scale);
+  const bool max_inside = is_max && maxpool_windows_inside(&s, oh, ow);
   for (size_t bc = 0; bc < s.batch * s.in_channels; bc++) {
     const uint8_t* xp = x + bc * s.in_h * s.in_w;
     uint8_t* yp = y + bc * oh * ow;
+    if (max_inside) {
+      maxpool_u8_inside(&s, xp, oh, ow, yp);
+      continue;
+    }
     for (size_t oy = 0; oy < oh; oy++)
       for (size_t ox = 0; ox < ow; ox++) {
         const ptrdiff_t y0 = (ptrdiff_t)(oy * s.stride_h) - (ptrdiff_t)s.pad_top;
