@@ -160,25 +160,6 @@ static int parse_args(int argc, char** argv, eval_args* a) {
   return 0;
 }
 
-/* X.npy without --calibration-data: its last min(want, N / 2) samples calibrate and
- * are dropped from the evaluation. */
-static int hold_out_tail(qb_dataset* test, qb_dataset* calib, size_t want, qb_error* err) {
-  const size_t nc = want < test->count / 2 ? want : test->count / 2;
-  if (nc == 0) return qb_fail(err, "%zu samples: too few to hold some out for calibration", test->count);
-  *calib = *test;
-  calib->count = nc;
-  calib->x = malloc(nc * test->sample_numel * sizeof *calib->x);
-  calib->labels = malloc(nc * sizeof *calib->labels);
-  if (!calib->x || !calib->labels) {
-    free(calib->x), free(calib->labels);
-    memset(calib, 0, sizeof *calib);
-    return qb_fail(err, "out of memory");
-  }
-  test->count -= nc;
-  memcpy(calib->x, test->x + test->count * test->sample_numel, nc * test->sample_numel * sizeof(float));
-  memcpy(calib->labels, test->labels + test->count, nc * sizeof *calib->labels);
-  return 0;
-}
 
 static int load_data(const eval_args* a, const qb_model* m, qb_dataset* test, qb_dataset* calib,
                      qb_task_labels* labels, qb_error* err) {
@@ -195,7 +176,7 @@ static int load_data(const eval_args* a, const qb_model* m, qb_dataset* test, qb
   if (qb_dataset_npy(a->data, class_labels ? a->labels : NULL, test, err)) return -1;
   if (a->qconfig) {
     if (a->calib_data ? qb_dataset_npy(a->calib_data, NULL, calib, err)
-                      : hold_out_tail(test, calib, a->calib_limit ? (size_t)a->calib_limit : 512, err))
+                      : qb_dataset_split_tail(test, calib, a->calib_limit ? (size_t)a->calib_limit : 512, err))
       return -1;
   }
   if (!class_labels && a->labels && qb_task_labels_load(a->task, a->labels, test->count + (a->qconfig && !a->calib_data ? calib->count : 0), labels, err))

@@ -148,3 +148,22 @@ void qb_dataset_free(qb_dataset* d) {
   free(d->x), free(d->labels);
   memset(d, 0, sizeof *d);
 }
+
+int qb_dataset_split_tail(qb_dataset* test, qb_dataset* calib, size_t want, qb_error* err) {
+  const size_t nc = want < test->count / 2 ? want : test->count / 2;
+  if (nc == 0)
+    return qb_fail(err, "%zu samples: too few to split into evaluation and calibration", test->count);
+  *calib = *test;
+  calib->count = nc;
+  calib->x = malloc(nc * test->sample_numel * sizeof *calib->x);
+  calib->labels = malloc(nc * sizeof *calib->labels);
+  if (!calib->x || !calib->labels) {
+    free(calib->x), free(calib->labels);
+    memset(calib, 0, sizeof *calib);
+    return qb_fail(err, "out of memory splitting the data");
+  }
+  test->count -= nc;
+  memcpy(calib->x, test->x + test->count * test->sample_numel, nc * test->sample_numel * sizeof *calib->x);
+  memcpy(calib->labels, test->labels + test->count, nc * sizeof *calib->labels);
+  return 0;
+}

@@ -49,5 +49,9 @@ int qb_dataset_fmnist(const char* dir, const char* split, const qb_preprocess* p
 /* labels_path may be NULL (unlabelled). */
 int qb_dataset_npy(const char* x_path, const char* labels_path, qb_dataset* out, qb_error* err);
 void qb_dataset_free(qb_dataset* d);
+/* Moves the last min(want, count / 2) samples of test into calib (its own copy), so
+ * that calibration never sees an evaluated sample (.npy data without separate
+ * calibration data). 0, or -1 when fewer than 2 samples or out of memory. */
+int qb_dataset_split_tail(qb_dataset* test, qb_dataset* calib, size_t want, qb_error* err);
 
 #endif

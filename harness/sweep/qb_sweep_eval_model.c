@@ -55,25 +55,6 @@ static int generated_dir(const qb_sweep_config* cfg, size_t index, char* dir, si
   return 0;
 }
 
-/* .npy data without calibration_data: the last min(calibration, N / 2) samples
- * calibrate, the others are evaluated. */
-static int split_tail(qb_dataset* test, qb_dataset* calib, size_t want, qb_error* err) {
-  size_t nc = want < test->count / 2 ? want : test->count / 2;
-  if (nc == 0) return qb_fail(err, "%zu samples: too few to split into evaluation and calibration", test->count);
-  *calib = *test;
-  calib->count = nc;
-  calib->x = malloc(nc * test->sample_numel * sizeof *calib->x);
-  calib->labels = malloc(nc * sizeof *calib->labels);
-  if (!calib->x || !calib->labels) {
-    free(calib->x), free(calib->labels);
-    memset(calib, 0, sizeof *calib);
-    return qb_fail(err, "out of memory splitting the data");
-  }
-  test->count -= nc;
-  memcpy(calib->x, test->x + test->count * test->sample_numel, nc * test->sample_numel * sizeof *calib->x);
-  memcpy(calib->labels, test->labels + test->count, nc * sizeof *calib->labels);
-  return 0;
-}
 
 static int load_data(const qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index,
                      qb_eval_model* em, qb_error* err) {
@@ -103,7 +84,7 @@ static int load_data(const qb_sweep_evaluator* ev, const qb_sweep_config* cfg, s
     return -1;
   if (c[0]) return qb_dataset_npy(c, NULL, &em->calib, err);
   /* Text / box labels were read for all N samples; the evaluation reads the first ones. */
-  return split_tail(&em->test, &em->calib, (size_t)qb_sweep_model_calibration(cfg, index), err);
+  return qb_dataset_split_tail(&em->test, &em->calib, (size_t)qb_sweep_model_calibration(cfg, index), err);
 }
 
 typedef struct {
