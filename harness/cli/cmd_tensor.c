@@ -14,7 +14,7 @@
 
 #define MAX_LIST 16
 
-/* How the model runtime quantizes a layer's weight (harness/model/qb_model_quant.c):
+/* How the model runtime quantizes a layer's weight (harness/qruntime/qb_model_quant.c):
  * as [out, reduction] — a Conv weight [O, I/g, kh, kw] as [O, I/g*kh*kw], a Gemm
  * (transB=1) weight [N, K] as is, a [K, N] weight (Gemm transB=0, MatMul) read
  * transposed. Channels are the rows, groups run along the reduction. */

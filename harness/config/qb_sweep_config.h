@@ -46,7 +46,7 @@ typedef struct {
   int line, column;
 } qb_config_mark;
 
-/* Workflows (harness/model/qb_qconfig.h: qb_workflow, qb_workflow_name): the
+/* Workflows (harness/qruntime/qb_qconfig.h: qb_workflow, qb_workflow_name): the
  * runtime's weight-only, dynamic, static, and qat (static quantization of the model
  * fine-tuned with fake quantization for the item's grid; mlp and cnn). */
 enum { QB_SWEEP_WORKFLOWS = 4 };

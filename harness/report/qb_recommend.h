@@ -14,7 +14,7 @@
  *     assumption, optimistic when errors compound) exceeds the budget, the move with
  *     the most drop saved per unit of added cost is taken (float last).
  *     The plan's accuracy is a prediction until the mixed configuration is run end to
- *     end: qb_recommend_verify (qb_recommend_verify.c) runs it (harness/model/
+ *     end: qb_recommend_verify (qb_recommend_verify.c) runs it (harness/qruntime/
  *     qb_model_mixed.h) and records the measured accuracy; until then the plan is
  *     reported as "verification pending". */
 #ifndef QB_RECOMMEND_H

@@ -98,7 +98,7 @@ static bool integer_16bit(const qb_plan_item* it, qb_backend_set usable) {
          (it->weights.bits > 8 || it->activations.bits > 8);
 }
 
-/* The int8 kernels take u8 activations x s8 weights (harness/model/qb_model_quant.c,
+/* The int8 kernels take u8 activations x s8 weights (harness/qruntime/qb_model_quant.c,
  * int_kernel_applies); other storage runs the fake-quant simulation, the same numbers
  * on every backend. */
 static bool simulated_storage(const qb_plan_item* it, qb_backend_set usable) {

@@ -101,7 +101,7 @@ bool qb_tensor_role_default_signed(char role);
 void qb_tensor_choice_granularity_str(const qb_tensor_choice* t, char* buf, unsigned size);
 void qb_tensor_choice_range_str(const qb_tensor_choice* t, char* buf, unsigned size);
 
-/* The runtime's qconfig for an item (harness/model/qb_qconfig.h): its defaults
+/* The runtime's qconfig for an item (harness/qruntime/qb_qconfig.h): its defaults
  * (weights signed, activations unsigned, rounding div) with the item's bits, scheme,
  * granularity and range; activations untouched for weight-only. */
 qb_qconfig qb_plan_item_qconfig(const qb_plan_item* item);

@@ -1,4 +1,4 @@
-/* ONNX node conformance of the model runtime's fp32 ops (harness/model): every
+/* ONNX node conformance of the model runtime's fp32 ops (harness/ops): every
  * libonnx-testdata case under QB_ONNX_TESTDATA/node/ whose name starts with one of
  * the prefixes below is loaded with qb_model_load_onnx, fed test_data_set_0's
  * inputs (int64 inputs such as Reshape's shape, and the float parameters of Resize

@@ -1,4 +1,4 @@
-/* The fp32 path of Gemm / MatMul / Conv (harness/model/qb_ops_f32.c on the
+/* The fp32 path of Gemm / MatMul / Conv (harness/ops/qb_ops_f32.c on the
  * harness/parallel/qb_f32_gemm_threaded driver):
  *  1. the threaded driver, for every usable entry, on 1, 2 and 3 threads (both the
  *     row and the column split, K across several KC blocks, N and M off the tile),

@@ -1,7 +1,7 @@
 /* Dynamic quantization per token (a8-token/dynamic): each row of a MatMul input gets
  * its own scale and zero point at run time, and the int8 GEMM runs once over all rows
  * with a common zero point that the epilogue corrects per row
- * (harness/model/qb_model_qlayer.c).
+ * (harness/qruntime/qb_model_qlayer.c).
  *   - qconfig: token is refused for weights and for static activations;
  *   - integer equals the simulation (fake-quant per row, fp32 GEMM) up to fp32
  *     summation order: a wrong zero-point correction is off by whole steps;

@@ -1,4 +1,4 @@
-/* Mixed-precision runs (harness/model/qb_model_mixed): on a small random MLP
+/* Mixed-precision runs (harness/qruntime/qb_model_mixed): on a small random MLP
  * (fc1 Gemm -> Relu -> fc2 MatMul + bias),
  *   - every layer float gives the fp32 logits bit for bit;
  *   - every layer at qconfig 0 gives the plain qconfig-0 run bit for bit (simulated and

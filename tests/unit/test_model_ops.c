@@ -1,4 +1,4 @@
-/* Model runtime (harness/model): ops against hand-computed values, BatchNorm
+/* Model runtime (harness/graph, harness/ops): ops against hand-computed values, BatchNorm
  * folding, shape inference with a dynamic batch, and the arena plan. Models are
  * built with the ONNX builder, saved to a temporary file and loaded back. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* The static integer pipeline (harness/model/qb_model_q*.c):
+/* The static integer pipeline (harness/qruntime/qb_model_q*.c):
  *   - hand-worked integer Add (QLinearAdd), MaxPool, GlobalAveragePool (ties to
  *     even) and Concat (requantized) on grids chosen here;
  *   - a small CNN with Conv+Clip / Conv+Relu folded, MaxPool, a residual Add,

@@ -1,6 +1,6 @@
 /* The fp32 compute path of Gemm / MatMul / Conv (qb_ops_f32.c): the packed-B GEMM
  * microkernels of the dispatch table (kernels/f32-gemm), constant weights packed
- * once at prepare, threads from qb_model_set_threads. Internal to harness/model. */
+ * once at prepare, threads from qb_model_set_threads. Internal to the model runtime (graph, ops). */
 #ifndef QB_OPS_F32_H
 #define QB_OPS_F32_H
 

@@ -162,7 +162,7 @@ typedef struct {
   void* op_scratch;
   size_t op_scratch_bytes;
   bool prepared;
-  /* The fp32 GEMM path (harness/model/qb_ops_f32.h): constant weights packed at
+  /* The fp32 GEMM path (harness/ops/qb_ops_f32.h): constant weights packed at
    * prepare, the thread pool of qb_model_set_threads. */
   struct qb_f32_runtime* f32;
 } qb_model;

@@ -19,7 +19,7 @@
  *     exactly; the output QDQ follows the nodes folded into the layer (Conv -> Relu ->
  *     Q/DQ, none in between), and the integer pools / Add / Concat of the pipeline get
  *     theirs too, so the file describes the fused integer pipeline
- *     (harness/model/README.md);
+ *     (harness/qruntime/README.md);
  *   - the bias is written as the float values the simulation uses (the int32 grid
  *     sx*sw[c]), so that running the QDQ file in fp32 reproduces the simulation.
  * Not expressible at opset 17 (an error says so): per-group weights (blocked
