@@ -66,6 +66,21 @@ void qb_node_conv_shape(const qb_model* m, const qb_node* n, qb_conv2d_shape* s)
 const char* qb_node_str(const qb_node* n, char* buf, size_t len);
 
 /* Shape helpers. */
+/* Product of dims[from..to). */
+static inline size_t qb_dims_prod(const size_t* dims, int from, int to) {
+  size_t p = 1;
+  for (int i = from; i < to; i++) p *= dims[i];
+  return p;
+}
+
+/* A pool whose every window lies inside the input (no padding, no dilation, no
+ * ceil-mode overhang): the fp32 and u8 MaxPools then skip per-output tap clipping. */
+static inline bool qb_pool_windows_inside(const qb_conv2d_shape* s, size_t oh, size_t ow) {
+  return !s->pad_top && !s->pad_left && s->dilation_h == 1 && s->dilation_w == 1 &&
+         (oh - 1) * s->stride_h + s->kernel_h <= s->in_h &&
+         (ow - 1) * s->stride_w + s->kernel_w <= s->in_w;
+}
+
 static inline const qb_value* qb_in(const qb_model* m, const qb_node* n, int i) {
   return (i < n->nin && n->in[i] >= 0) ? &m->values[n->in[i]] : NULL;
 }

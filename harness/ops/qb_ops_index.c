@@ -14,12 +14,6 @@ static int fail_node(qb_error* err, const qb_node* n, const char* what) {
   return qb_fail(err, "%s: %s", qb_node_str(n, where, sizeof where), what);
 }
 
-static size_t prod(const size_t* d, int from, int to) {
-  size_t p = 1;
-  for (int i = from; i < to; i++) p *= d[i];
-  return p;
-}
-
 /* ---------------------------------------------------------------- Gather */
 
 /* out[o, i..., j] = data[o, idx[i...], j] along `axis`; negative indices count
@@ -56,8 +50,8 @@ static void run_gather(const qb_model* m, const qb_node* n, const float* const* 
   const qb_value *x = qb_in(m, n, 0), *ind = qb_in(m, n, 1);
   int axis = 0;
   gather_axis(n, x, &axis);
-  const size_t outer = prod(x->dims, 0, axis), len = x->dims[axis];
-  const size_t inner = prod(x->dims, axis + 1, x->ndim);
+  const size_t outer = qb_dims_prod(x->dims, 0, axis), len = x->dims[axis];
+  const size_t inner = qb_dims_prod(x->dims, axis + 1, x->ndim);
   const int64_t* idx = ind->constant.data;
   float* y = m->values[n->out[0]].data;
   for (size_t o = 0; o < outer; o++)

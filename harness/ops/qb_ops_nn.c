@@ -271,15 +271,9 @@ static void tap_range(size_t o, size_t stride, size_t dilation, size_t pad, size
 
 /* Each window visits its taps inside the input in (ky, kx) order, as ONNX does;
  * the tap ranges per output row / column are found once, not per tap. */
-/* MaxPool whose every window lies inside the input (no padding, no dilation, no
- * ceil-mode overhang), the common 2x2 / 3x3 case: no tap clipping per output. The
- * comparison order and form are the general loop's, so results are identical. */
-static bool pool_windows_inside(const qb_conv2d_shape* s, size_t oh, size_t ow) {
-  return !s->pad_top && !s->pad_left && s->dilation_h == 1 && s->dilation_w == 1 &&
-         (oh - 1) * s->stride_h + s->kernel_h <= s->in_h &&
-         (ow - 1) * s->stride_w + s->kernel_w <= s->in_w;
-}
-
+/* MaxPool with every window inside the input (qb_pool_windows_inside): no tap
+ * clipping per output; the general loop's comparison order and form, so the same
+ * results. */
 static void maxpool_inside(const qb_conv2d_shape* s, const float* x, size_t oh, size_t ow,
                            float* y) {
   for (size_t oy = 0; oy < oh; oy++)
@@ -302,7 +296,7 @@ static void run_pool(const qb_model* m, const qb_node* n, const float* const* in
   conv_shape_of(xv, n, xv->dims[1], (size_t)n->a.kernel[0], (size_t)n->a.kernel[1], &s);
   const size_t oh = yv->dims[2], ow = yv->dims[3];
   const bool is_max = n->op == QB_OP_MAXPOOL;
-  const bool inside = is_max && pool_windows_inside(&s, oh, ow);
+  const bool inside = is_max && qb_pool_windows_inside(&s, oh, ow);
   for (size_t bc = 0; bc < s.batch * s.in_channels; bc++) {
     const float* x = in[0] + bc * s.in_h * s.in_w;
     float* y = yv->data + bc * oh * ow;

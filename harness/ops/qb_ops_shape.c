@@ -37,19 +37,13 @@ int qb_node_const_ints(const qb_model* m, const qb_node* n, int i, const int64_t
   return 0;
 }
 
-static size_t prod(const size_t* d, int from, int to) {
-  size_t p = 1;
-  for (int i = from; i < to; i++) p *= d[i];
-  return p;
-}
-
 /* ------------------------------------------------------- Flatten / Reshape */
 
 static int infer_flatten(qb_model* m, qb_node* n, qb_error* err) {
   const qb_value* x = qb_in(m, n, 0);
   int axis = 0;
   if (norm_axis(n->a.axis, x->ndim, true, &axis)) return fail_node(err, n, "axis out of range");
-  const size_t dims[2] = {prod(x->dims, 0, axis), prod(x->dims, axis, x->ndim)};
+  const size_t dims[2] = {qb_dims_prod(x->dims, 0, axis), qb_dims_prod(x->dims, axis, x->ndim)};
   return qb_value_set_shape(qb_out(m, n, 0), 2, dims, n, err);
 }
 
@@ -168,7 +162,7 @@ static void run_concat(const qb_model* m, const qb_node* n, const float* const* 
   const qb_value* y = &m->values[n->out[0]];
   int axis = 0;
   norm_axis(n->a.axis, y->ndim, false, &axis);
-  const size_t outer = prod(y->dims, 0, axis), inner = prod(y->dims, axis + 1, y->ndim);
+  const size_t outer = qb_dims_prod(y->dims, 0, axis), inner = qb_dims_prod(y->dims, axis + 1, y->ndim);
   size_t off = 0;
   for (int i = 0; i < n->nin; i++) {
     const size_t len = qb_in(m, n, i)->dims[axis] * inner;
@@ -264,9 +258,9 @@ static int softmax_geometry(const qb_model* m, const qb_node* n, size_t* outer, 
   const qb_value* x = qb_in(m, n, 0);
   int axis = 0;
   if (norm_axis(n->a.axis, x->ndim, false, &axis)) return -1;
-  *outer = prod(x->dims, 0, axis);
-  if (m->opset >= 13) *len = x->dims[axis], *inner = prod(x->dims, axis + 1, x->ndim);
-  else *len = prod(x->dims, axis, x->ndim), *inner = 1;
+  *outer = qb_dims_prod(x->dims, 0, axis);
+  if (m->opset >= 13) *len = x->dims[axis], *inner = qb_dims_prod(x->dims, axis + 1, x->ndim);
+  else *len = qb_dims_prod(x->dims, axis, x->ndim), *inner = 1;
   return 0;
 }
 
@@ -299,7 +293,7 @@ static int infer_layernorm(qb_model* m, qb_node* n, qb_error* err) {
   const qb_value *x = qb_in(m, n, 0), *sc = qb_in(m, n, 1), *b = qb_in(m, n, 2);
   int axis = 0;
   if (norm_axis(n->a.axis, x->ndim, false, &axis)) return fail_node(err, n, "axis out of range");
-  const size_t len = prod(x->dims, axis, x->ndim);
+  const size_t len = qb_dims_prod(x->dims, axis, x->ndim);
   if (sc->numel != len || (b && b->numel != len))
     return fail_node(err, n, "Scale and B must hold one value per normalized element");
   if (qb_value_set_shape(qb_out(m, n, 0), x->ndim, x->dims, n, err)) return -1;
@@ -314,7 +308,7 @@ static void run_layernorm(const qb_model* m, const qb_node* n, const float* cons
   const qb_value* x = qb_in(m, n, 0);
   int axis = 0;
   norm_axis(n->a.axis, x->ndim, false, &axis);
-  const size_t outer = prod(x->dims, 0, axis), len = prod(x->dims, axis, x->ndim);
+  const size_t outer = qb_dims_prod(x->dims, 0, axis), len = qb_dims_prod(x->dims, axis, x->ndim);
   float* y = m->values[n->out[0]].data;
   float* mean_out = qb_in(m, n, 0) && n->nout > 1 && n->out[1] >= 0 ? m->values[n->out[1]].data : NULL;
   float* inv_out = n->nout > 2 && n->out[2] >= 0 ? m->values[n->out[2]].data : NULL;

@@ -57,15 +57,9 @@ static int32_t window_inside(const uint8_t* xp, size_t in_w, const qb_conv2d_sha
 
 static uint8_t max_u8(uint8_t a, uint8_t b) { return a > b ? a : b; }
 
-/* MaxPool whose windows all lie inside the plane (no padding, no dilation, no
- * ceil-mode overhang): a max per window without bounds checks; 2x2 stride 2, the
- * common case, as two row pairs the compiler vectorizes. */
-static bool maxpool_windows_inside(const qb_conv2d_shape* s, size_t oh, size_t ow) {
-  return !s->pad_top && !s->pad_left && s->dilation_h == 1 && s->dilation_w == 1 &&
-         (oh - 1) * s->stride_h + s->kernel_h <= s->in_h &&
-         (ow - 1) * s->stride_w + s->kernel_w <= s->in_w;
-}
-
+/* MaxPool whose windows all lie inside the plane (qb_pool_windows_inside): a max per
+ * window without bounds checks; 2x2 stride 2, the common case, as two row pairs the
+ * compiler vectorizes. */
 static void maxpool_u8_inside(const qb_conv2d_shape* s, const uint8_t* x, size_t oh, size_t ow,
                               uint8_t* y) {
   const bool k2s2 = s->kernel_h == 2 && s->kernel_w == 2 && s->stride_h == 2 && s->stride_w == 2;
@@ -102,7 +96,7 @@ static void pool2d(const qb_quant_state* q, const qb_model* m, const qb_node* n,
   const int32_t qmin = qb_qscheme_qmin(sc), qmax = qb_qscheme_qmax(sc);
   const size_t span_h = (s.kernel_h - 1) * s.dilation_h + 1, span_w = (s.kernel_w - 1) * s.dilation_w + 1;
   const float inside_scale = pi.scale / ((float)(s.kernel_h * s.kernel_w) * po.scale);
-  const bool max_inside = is_max && maxpool_windows_inside(&s, oh, ow);
+  const bool max_inside = is_max && qb_pool_windows_inside(&s, oh, ow);
   for (size_t bc = 0; bc < s.batch * s.in_channels; bc++) {
     const uint8_t* xp = x + bc * s.in_h * s.in_w;
     uint8_t* yp = y + bc * oh * ow;
@@ -223,18 +217,12 @@ static void requantize_u8(const qb_quant_state* q, size_t len, const uint8_t* x,
   }
 }
 
-static size_t prod(const size_t* d, int a, int b) {
-  size_t p = 1;
-  for (int i = a; i < b; i++) p *= d[i];
-  return p;
-}
-
 static int concat_u8(qb_quant_state* q, const qb_model* m, const qb_node* n, uint8_t* y,
                      qb_error* err) {
   const qb_value* yv = &m->values[n->out[0]];
   int axis = (int)n->a.axis;
   if (axis < 0) axis += yv->ndim;
-  const size_t outer = prod(yv->dims, 0, axis), inner = prod(yv->dims, axis + 1, yv->ndim);
+  const size_t outer = qb_dims_prod(yv->dims, 0, axis), inner = qb_dims_prod(yv->dims, axis + 1, yv->ndim);
   const qb_qparams po = q->act_qp[n->out[0]];
   size_t off = 0;
   for (int i = 0; i < n->nin; i++) {

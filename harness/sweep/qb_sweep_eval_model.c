@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qb_results_files.h"
 #include "qb_model_probe.h"
 #include "qb_ocr_synth.h"
 #include "qb_sweep_eval_internal.h"
@@ -36,10 +37,8 @@ static int generated_dir(const qb_sweep_config* cfg, size_t index, char* dir, si
   uint64_t h = 1469598103934665603ull; /* FNV-1a of the dictionary path: its characters */
   for (const char* p = sm->dictionary; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
   char parent[QB_SWEEP_PATH_MAX + 32];
-  snprintf(parent, sizeof parent, "%s/cache", cfg->output);
-  mkdir(cfg->output, 0777), mkdir(parent, 0777);
   snprintf(parent, sizeof parent, "%s/cache/ocr-data", cfg->output);
-  mkdir(parent, 0777);
+  if (qb_mkdir_p(parent, err)) return -1;
   snprintf(dir, size, "%s/%s-seed%llu-eval%zu-calib%zu-%08llx", parent, qb_task_name(sm->task),
            (unsigned long long)cfg->seed, count, calib, (unsigned long long)(h & 0xffffffffu));
   char probe[QB_SWEEP_PATH_MAX + 200];
