@@ -53,6 +53,8 @@ bool qb_ops_upsample_run(const qb_model* m, const qb_node* n, const float* const
 /* Nearest Resize of node n on elements of esize bytes (4: fp32, 1: u8 values). */
 void qb_resize_nearest_gather(const qb_model* m, const qb_node* n, const void* x, void* y,
                               size_t esize);
+/* Transpose of node n on elements of esize bytes (4: fp32, 1: u8 values). */
+void qb_transpose_gather(const qb_model* m, const qb_node* n, const void* x, void* y, size_t esize);
 /* Resize's tables in qb_model.op_scratch. */
 size_t qb_resize_scratch_bytes(const qb_model* m, const qb_node* n);
 /* A constant 1-D int64 input (Reshape shape, Slice bounds, axes); absent: *v NULL. */

@@ -111,28 +111,38 @@ static int infer_transpose(qb_model* m, qb_node* n, qb_error* err) {
   return qb_value_set_shape(qb_out(m, n, 0), x->ndim, dims, n, err);
 }
 
-static void run_transpose(const qb_model* m, const qb_node* n, const float* const* in) {
-  const qb_value *x = qb_in(m, n, 0), *y = &m->values[n->out[0]];
-  const int r = x->ndim;
+/* Strided gathers along the last output dim of esize-byte elements; the odometer
+ * runs over the others (the fp32 op, and the integer run's u8 Transpose). */
+void qb_transpose_gather(const qb_model* m, const qb_node* n, const void* x, void* y,
+                         size_t esize) {
+  const qb_value *xv = qb_in(m, n, 0), *yv = &m->values[n->out[0]];
+  const int r = xv->ndim;
   int64_t perm[QB_MAX_DIMS];
   transpose_perm(n, r, perm);
   size_t xs[QB_MAX_DIMS], st[QB_MAX_DIMS], idx[QB_MAX_DIMS] = {0};
   size_t s = 1;
-  for (int i = r - 1; i >= 0; i--) xs[i] = s, s *= x->dims[i];
+  for (int i = r - 1; i >= 0; i--) xs[i] = s, s *= xv->dims[i];
   for (int i = 0; i < r; i++) st[i] = xs[perm[i]];
-  if (y->numel == 0) return;
-  /* A strided gather along the last output dim; the odometer runs over the others. */
-  const size_t inner = r ? y->dims[r - 1] : 1, step = r ? st[r - 1] : 0;
+  if (yv->numel == 0) return;
+  const size_t inner = r ? yv->dims[r - 1] : 1, step = r ? st[r - 1] : 0;
+  const unsigned char* xb = x;
+  unsigned char* yb = y;
   size_t src = 0;
-  for (size_t o = 0; o < y->numel; o += inner) {
-    const float* x0 = in[0] + src;
-    float* y0 = y->data + o;
-    if (step == 1) memcpy(y0, x0, inner * sizeof *y0);
-    else for (size_t j = 0; j < inner; j++) y0[j] = x0[j * step];
+  for (size_t o = 0; o < yv->numel; o += inner) {
+    if (step == 1) {
+      memcpy(yb + o * esize, xb + src * esize, inner * esize);
+    } else if (esize == sizeof(float)) {
+      const float* x0 = (const float*)x + src;
+      float* y0 = (float*)y + o;
+      for (size_t j = 0; j < inner; j++) y0[j] = x0[j * step];
+    } else {
+      for (size_t j = 0; j < inner; j++)
+        memcpy(yb + (o + j) * esize, xb + (src + j * step) * esize, esize);
+    }
     for (int i = r - 2; i >= 0; i--) {
       src += st[i];
-      if (++idx[i] < y->dims[i]) break;
-      src -= st[i] * y->dims[i];
+      if (++idx[i] < yv->dims[i]) break;
+      src -= st[i] * yv->dims[i];
       idx[i] = 0;
     }
   }
@@ -404,7 +414,7 @@ int qb_ops_shape_infer(qb_model* m, qb_node* n, qb_error* err) {
 bool qb_ops_shape_run(const qb_model* m, const qb_node* n, const float* const* in) {
   switch (n->op) {
     case QB_OP_FLATTEN: case QB_OP_RESHAPE: run_copy(m, n, in); return true;
-    case QB_OP_TRANSPOSE: run_transpose(m, n, in); return true;
+    case QB_OP_TRANSPOSE: qb_transpose_gather(m, n, in[0], m->values[n->out[0]].data, sizeof(float)); return true;
     case QB_OP_CONCAT: run_concat(m, n, in); return true;
     case QB_OP_SLICE: run_slice(m, n, in); return true;
     case QB_OP_SOFTMAX: run_softmax(m, n, in); return true;

@@ -158,31 +158,6 @@ static void global_avgpool(const qb_quant_state* q, const qb_model* m, const qb_
   }
 }
 
-/* Rows of the output's last dimension are gathered with the input stride of the
- * permuted axis; an odometer walks the outer output indices. */
-static void transpose_u8(const qb_model* m, const qb_node* n, const uint8_t* x, uint8_t* y) {
-  const qb_value *xv = qb_in(m, n, 0), *yv = &m->values[n->out[0]];
-  const int r = xv->ndim;
-  if (r == 0 || yv->numel == 0) {
-    memcpy(y, x, yv->numel);
-    return;
-  }
-  size_t xs[QB_MAX_DIMS], st[QB_MAX_DIMS], idx[QB_MAX_DIMS] = {0}, s = 1;
-  for (int i = r - 1; i >= 0; i--) xs[i] = s, s *= xv->dims[i];
-  for (int i = 0; i < r; i++) st[i] = xs[n->a.nperm ? n->a.perm[i] : r - 1 - i];
-  const size_t row = yv->dims[r - 1], step = st[r - 1];
-  size_t src = 0;
-  for (size_t o = 0; o < yv->numel; o += row) {
-    for (size_t j = 0; j < row; j++) y[o + j] = x[src + j * step];
-    for (int i = r - 2; i >= 0; i--) {
-      src += st[i];
-      if (++idx[i] < yv->dims[i]) break;
-      src -= st[i] * yv->dims[i];
-      idx[i] = 0;
-    }
-  }
-}
-
 /* Dequantize in fp32 as the dequantize kernels do, combine, quantize onto `po` with
  * the table's quantize kernel (the scalar rule, bit for bit), in chunks. */
 enum { CHUNK = 256 };
@@ -250,7 +225,7 @@ int qb_qops_run(qb_quant_state* q, const qb_model* m, size_t k, qb_error* err) {
   switch (q->run[k]) {
     case QB_QNODE_PASS:
       if (n->op == QB_OP_MAXPOOL) pool2d(q, m, n, x, y);
-      else if (n->op == QB_OP_TRANSPOSE) transpose_u8(m, n, x, y);
+      else if (n->op == QB_OP_TRANSPOSE) qb_transpose_gather(m, n, x, y, 1);
       else if (n->op == QB_OP_RESIZE) qb_resize_nearest_gather(m, n, x, y, 1);
       else memcpy(y, x, yv->numel);
       return 0;
