@@ -52,14 +52,7 @@ typedef struct {
 } w4a8_rows;
 
 #ifndef QB_W4A8_OWN_GROUP_DOT4 /* else the file defines w4a8_group_dot4 (same contract) */
-/* 16 packed bytes -> 32 unsigned nibbles in element order (element 2j is the low
- * nibble of byte j): word j of the widened bytes becomes (hi << 8) | lo. */
-static inline __m256i w4a8_unpack32(const uint8_t* bytes, __m256i flip) {
-  const __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)bytes));
-  const __m256i lo = _mm256_and_si256(b, _mm256_set1_epi16(0x000F));
-  const __m256i hi = _mm256_and_si256(_mm256_slli_epi16(b, 4), _mm256_set1_epi16(0x0F00));
-  return _mm256_xor_si256(_mm256_or_si256(lo, hi), flip);
-}
+#include "qb_q4_avx2.h" /* qb_q4_unpack32_avx2 */
 
 /* Lane sums of four 8 x int32 vectors: {sum a0, sum a1, sum a2, sum a3}. */
 static inline __m128i w4a8_hsum4(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
@@ -80,7 +73,7 @@ static inline __m128i w4a8_group_dot4(const w4a8_rows* r, const int8_t* xq, size
     if (len == 32) {
       const __m256i x = _mm256_loadu_si256((const __m256i*)(xq + k));
       for (int i = 0; i < QB_W4A8_NR; i++)
-        acc[i] = w4a8_dot32(acc[i], w4a8_unpack32(r->w[i] + k / 2, flip), x);
+        acc[i] = w4a8_dot32(acc[i], qb_q4_unpack32_avx2(r->w[i] + k / 2, flip), x);
     } else {
       int8_t xs[32] = {0};
       memcpy(xs, xq + k, len);
@@ -88,7 +81,7 @@ static inline __m128i w4a8_group_dot4(const w4a8_rows* r, const int8_t* xq, size
       for (int i = 0; i < QB_W4A8_NR; i++) {
         uint8_t ws[16] = {0};
         memcpy(ws, r->w[i] + k / 2, (len + 1) / 2);
-        acc[i] = w4a8_dot32(acc[i], w4a8_unpack32(ws, flip), x);
+        acc[i] = w4a8_dot32(acc[i], qb_q4_unpack32_avx2(ws, flip), x);
       }
     }
   }
