@@ -98,6 +98,10 @@ typedef enum {
 typedef enum {
   QB_RESIZE_ROUND_PREFER_FLOOR, QB_RESIZE_ROUND_PREFER_CEIL, QB_RESIZE_FLOOR, QB_RESIZE_CEIL
 } qb_resize_nearest;
+/* Their ONNX attribute strings, indexed by the enums (import reads, export writes). */
+enum { QB_RESIZE_COORD_COUNT = 5, QB_RESIZE_NEAREST_COUNT = 4 };
+extern const char* const qb_resize_coord_names[QB_RESIZE_COORD_COUNT];
+extern const char* const qb_resize_nearest_names[QB_RESIZE_NEAREST_COUNT];
 
 typedef enum { QB_VALUE_INPUT, QB_VALUE_CONST, QB_VALUE_ACT } qb_value_kind;
 

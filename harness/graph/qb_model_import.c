@@ -126,10 +126,12 @@ static int read_spatial(const Onnx__NodeProto* n, qb_node_attrs* a, bool kernel_
 /* Resize: nearest and linear, the coordinate modes PyTorch, TensorFlow and
  * Paddle exporters write; cubic, tf_crop_and_resize, antialias and the opset-18
  * axes / keep_aspect_ratio_policy are rejected by name. */
+const char* const qb_resize_coord_names[QB_RESIZE_COORD_COUNT] = {
+    "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
+const char* const qb_resize_nearest_names[QB_RESIZE_NEAREST_COUNT] = {
+    "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+
 static int read_resize(const Onnx__NodeProto* n, qb_node_attrs* a, qb_error* err) {
-  static const char* const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                       "asymmetric", "tf_half_pixel_for_nn"};
-  static const char* const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
   char mode[32], coord[32], nm[32], kar[32];
   int64_t antialias = 0, axes[QB_MAX_DIMS];
   size_t naxes;
@@ -144,10 +146,10 @@ static int read_resize(const Onnx__NodeProto* n, qb_node_attrs* a, qb_error* err
   else if (!strcmp(mode, "linear")) a->resize_mode = 1;
   else return node_fail(err, n, "mode must be nearest or linear (cubic is not supported)");
   a->coord_mode = -1, a->nearest_mode = -1;
-  for (int i = 0; i < 5; i++)
-    if (!strcmp(coord, coords[i])) a->coord_mode = i;
-  for (int i = 0; i < 4; i++)
-    if (!strcmp(nm, nearest[i])) a->nearest_mode = i;
+  for (int i = 0; i < QB_RESIZE_COORD_COUNT; i++)
+    if (!strcmp(coord, qb_resize_coord_names[i])) a->coord_mode = i;
+  for (int i = 0; i < QB_RESIZE_NEAREST_COUNT; i++)
+    if (!strcmp(nm, qb_resize_nearest_names[i])) a->nearest_mode = i;
   if (a->coord_mode < 0)
     return node_fail(err, n, "coordinate_transformation_mode must be half_pixel, pytorch_half_pixel, "
                      "align_corners, asymmetric or tf_half_pixel_for_nn");

@@ -70,13 +70,9 @@ static void write_attrs(qb_onnx_node* o, const qb_node* n) {
       qb_onnx_node_attr_ints(o, "output_padding", 2, n->a.output_padding);
       break;
     case QB_OP_RESIZE: {
-      static const char* const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                           "asymmetric", "tf_half_pixel_for_nn"};
-      static const char* const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
-                                            "ceil"};
       qb_onnx_node_attr_string(o, "mode", n->a.resize_mode ? "linear" : "nearest");
-      qb_onnx_node_attr_string(o, "coordinate_transformation_mode", coords[n->a.coord_mode]);
-      qb_onnx_node_attr_string(o, "nearest_mode", nearest[n->a.nearest_mode]);
+      qb_onnx_node_attr_string(o, "coordinate_transformation_mode", qb_resize_coord_names[n->a.coord_mode]);
+      qb_onnx_node_attr_string(o, "nearest_mode", qb_resize_nearest_names[n->a.nearest_mode]);
       break;
     }
     default: break;
