@@ -464,7 +464,8 @@ static int qat_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
 static const char* const kQatKeys[] = {"epochs", "limit", NULL};
 static const char* const kTopKeys[] = {
     "name",     "output",   "seed",     "models",  "eval",        "weights", "activations",
-    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     "requant", "interleave", NULL};
+    "workflow", "backends", "measure",  "repetitions", "threads", "qat",     "requant", "interleave",
+    "min_time_ms", NULL};
 
 static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                      const char* path, void* user) {
@@ -510,6 +511,11 @@ static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
     cfg->repetitions = (int)n;
     return 0;
   }
+  if (!strcmp(key, "min_time_ms")) {
+    if (qb_yaml_long(c, v, path, 1, 10000, &n)) return -1;
+    cfg->min_time_ms = (int)n;
+    return 0;
+  }
   if (!strcmp(key, "interleave")) {
     if (qb_yaml_long(c, v, path, 1, QB_SWEEP_MAX_INTERLEAVE, &n)) return -1;
     cfg->interleave = (int)n;
@@ -536,6 +542,7 @@ static void config_defaults(qb_sweep_config* cfg, const char* file) {
   cfg->measure = QB_MEASURE_ACCURACY;
   cfg->repetitions = 5;
   cfg->interleave = 8;
+  cfg->min_time_ms = 5;
   cfg->threads[0] = 1;
   cfg->nthreads = 1;
 }

@@ -7,7 +7,7 @@
  *   eval: {limit, calibration}          evaluation and calibration sample counts
  *   weights / activations:              axes, each a list; the plan is their product
  *       {bits, scheme, granularity, range, storage, restricted, rounding}
- *   workflow, backends, measure, repetitions, interleave, threads
+ *   workflow, backends, measure, repetitions, interleave, min_time_ms, threads
  *   requant: [fp32, gemmlowp]           requantization rule(s) of static items
  *   qat: {epochs, limit}                QAT fine-tuning: epochs, training images
  * A list-valued key also accepts a single scalar (bits: 8 == bits: [8]).
@@ -132,6 +132,7 @@ typedef struct qb_sweep_config_s {
   unsigned measure; /* qb_measure bits */
   int repetitions;
   int interleave; /* speed: items whose repetitions are timed in interleaved rounds */
+  int min_time_ms; /* speed: Google Benchmark's minimum time per repetition */
   int threads[QB_SWEEP_MAX_THREADS];
   size_t nthreads;
   long qat_epochs; /* fine-tuning epochs of qat items */

@@ -7,7 +7,7 @@
  *   1. warm-up: each item's benchmark runs once, unrecorded (caches, branch predictors
  *      and the thread pool warm);
  *   2. `repetitions` rounds; round r times one repetition of every item (Google
- *      Benchmark sizing its iteration count to at least GBENCH_MIN_TIME_S, which warms
+ *      Benchmark sizing its iteration count to at least the config's min_time_ms, which warms
  *      that item up again after the others ran) in the order
  *      qb_sweep_interleave_item(n, r, .) (each round starts one item later), so a
  *      burst of machine noise spreads over items instead of landing on one item's
@@ -31,8 +31,6 @@
 #include "qb_sweep_eval_internal.h"
 
 enum { CV_WARNINGS = 5 };
-/* Short: the quick sweep times ~550 items; 5 ms is ~50 runs of a small model. */
-static const double GBENCH_MIN_TIME_S = 0.005;
 
 size_t qb_sweep_interleave_item(size_t n, size_t round, size_t slot) {
   return n ? (round + slot) % n : 0;
@@ -100,13 +98,13 @@ static void on_repetition(const qb_gbench_repetition* rep, void* user) {
 
 /* Registers and runs b's benchmark once: the warm-up (rep < 0, nothing written) or
  * repetition b->rep (its JSON appended to the run's gbench.json). Google Benchmark
- * sizes the iteration count each time (1, 10, ... calls until GBENCH_MIN_TIME_S) and
+ * sizes the iteration count each time (1, 10, ... calls until min_time_ms) and
  * reports the last call, whose node times bm_model keeps. */
 static int run_benchmark(bench* b, int threads, qb_error* err) {
   qb_gbench_options o = qb_gbench_default_options();
   /* No fixed iteration count and no repetition count: either would enter the name
    * (".../iterations:N/repeats:R"), which must stay the same run to run for compare. */
-  o.min_time_s = GBENCH_MIN_TIME_S;
+  o.min_time_s = 1e-3 * b->it->cfg->min_time_ms;
   o.use_real_time = true;
   o.threads = threads;
   if (qb_gbench_register(b->name, bm_model, b, &o))
