@@ -19,10 +19,23 @@ void qb_f32_runtime_free(qb_model* m) {
   struct qb_f32_runtime* r = m->f32;
   if (!r) return;
   for (size_t k = 0; k < r->nnodes; k++) qb_f32_packed_b_free(&r->packed[k]);
-  free(r->packed), free(r->packed_src), free(r->scratch);
+  free(r->packed), free(r->packed_src), free(r->scratch), free(r->conv_scratch);
   qb_thread_pool_destroy(r->pool);
   free(r);
   m->f32 = NULL;
+}
+
+/* One conv scratch per thread (images of a batch run on different threads). */
+static int conv_scratch_ensure(struct qb_f32_runtime* r, size_t floats, qb_error* err) {
+  if (floats <= r->conv_floats && r->threads <= r->conv_threads) return 0;
+  free(r->conv_scratch);
+  r->conv_scratch = NULL, r->conv_floats = r->conv_threads = 0;
+  if (!floats) return 0;
+  const size_t bytes = floats * r->threads * sizeof(float);
+  if (!(r->conv_scratch = aligned_alloc(64, bytes)))
+    return qb_fail(err, "out of memory allocating %zu bytes of fp32 conv scratch", bytes);
+  r->conv_floats = floats, r->conv_threads = r->threads;
+  return 0;
 }
 
 static int runtime_get(qb_model* m, qb_error* err) {
@@ -54,7 +67,7 @@ int qb_model_set_threads(qb_model* m, size_t threads, qb_error* err) {
   if (threads > 1 && !(pool = qb_thread_pool_create(threads, false, err))) return -1;
   qb_thread_pool_destroy(r->pool);
   r->pool = pool, r->threads = threads;
-  return 0;
+  return conv_scratch_ensure(r, r->conv_need, err);
 }
 
 size_t qb_model_threads(const qb_model* m) { return m->f32 ? m->f32->threads : 1; }
@@ -99,23 +112,24 @@ static b_view b_of(const qb_model* m, const qb_node* n) {
   return v;
 }
 
+static size_t conv_thread_floats(const qb_conv2d_shape* s, const qb_f32_gemm_entry* e);
+
 static size_t conv_scratch(const qb_model* m, const qb_node* n, const qb_f32_gemm_entry* e) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
-  if (is_depthwise(&s)) return 0;
-  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s);
-  return qb_f32_gemm_scratch_floats(e, P, s.in_channels / s.groups * s.kernel_h * s.kernel_w);
+  return is_depthwise(&s) ? 0 : conv_thread_floats(&s, e);
 }
+
 
 int qb_f32_runtime_prepare(qb_model* m, qb_error* err) {
   if (runtime_get(m, err)) return -1;
   struct qb_f32_runtime* r = m->f32;
-  size_t scratch = 16;
+  size_t scratch = 16, conv = 0;
   for (size_t k = 0; k < m->nnodes; k++) {
     const qb_node* n = &m->nodes[k];
     if (n->op == QB_OP_CONV) {
       const size_t f = conv_scratch(m, n, r->entry);
-      scratch = f > scratch ? f : scratch;
+      conv = f > conv ? f : conv;
     }
     if (n->op != QB_OP_GEMM && n->op != QB_OP_MATMUL) continue;
     const b_view v = b_of(m, n);
@@ -138,7 +152,8 @@ int qb_f32_runtime_prepare(qb_model* m, qb_error* err) {
                      scratch * sizeof(float));
     r->scratch_floats = scratch;
   }
-  return 0;
+  r->conv_need = conv;
+  return conv_scratch_ensure(r, conv, err);
 }
 
 void qb_f32_node_gemm(const qb_model* m, size_t k, size_t M, size_t N, size_t K, const float* A,
@@ -180,74 +195,36 @@ void qb_f32_hint_clear(const qb_model* m) {
 
 /* ------------------------------------------------------------ convolution */
 
+/* im2col without bounds tests. The group's input channels are first copied into
+ * zero-padded planes (padding included: ph x pw), each split into sw column phases
+ * (phase q holds padded columns q, q + sw, ...; pws = ceil(pw / sw) wide), so that
+ * for tap (ky, kx) the input of output (y, x) is
+ *   phase[(kx*dw) % sw][(y*sh + ky*dh)*pws + x + (kx*dw)/sw]
+ * and a whole output row is one contiguous run of ow floats. With stride_h 1 the
+ * GEMM's columns are "virtual" positions q = y*pws + x over the padded width: then
+ * a tap's row of B is ONE run of (oh-1)*pws + ow floats (the columns x >= ow are
+ * computed and dropped when the output is compacted). With stride_h > 1 the
+ * columns are the positions y*ow + x themselves, one run per output row. Runs are
+ * copied into the GEMM's NR-wide panels; padding reads the zeros of the planes,
+ * which add +-0 to each chain: the bits of skipping them (an fma chain that starts
+ * at +0 never becomes -0 by adding a zero product). */
 typedef struct {
-  const qb_conv2d_shape* s;
-  const float* image;
-  size_t group, K, P, nr, tasks;
-  float* packed;
-} im2col_job;
+  size_t oh, ow, ph, pw, pws, rs; /* rs: virtual row stride of the GEMM's columns */
+  size_t cg, og, K, N;            /* N: GEMM columns ((oh-1)*rs + ow) */
+  size_t plane;                   /* floats of one channel's phases (sw*ph*pws) */
+} conv_geom;
 
-static ptrdiff_t clamp_pd(ptrdiff_t v, ptrdiff_t lo, ptrdiff_t hi) {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* len output columns from x of one input row at column offset off, stride 1: input
- * columns x + off .. x + off + len - 1, the ones outside [0, in_w) are padding. One
- * branch-free copy the compiler vectorizes, instead of a bounds test per element. */
-static void im2col_run_stride1(const float* row, size_t in_w, size_t x, ptrdiff_t off, size_t len,
-                               float* dst) {
-  const ptrdiff_t t0 = clamp_pd(-off - (ptrdiff_t)x, 0, (ptrdiff_t)len);
-  const ptrdiff_t t1 = clamp_pd((ptrdiff_t)in_w - off - (ptrdiff_t)x, t0, (ptrdiff_t)len);
-  for (ptrdiff_t t = 0; t < t0; t++) dst[t] = 0.0f;
-  const float* src = row + (ptrdiff_t)x + off;
-  for (ptrdiff_t t = t0; t < t1; t++) dst[t] = src[t];
-  for (ptrdiff_t t = t1; t < (ptrdiff_t)len; t++) dst[t] = 0.0f;
-}
-
-/* One panel row: n positions of output row-major order (ow per output row) from
- * output row y0, column x0; tap (c, ky, kx), into dst[0..nr) (zeros past n and in
- * the padding). */
-static void im2col_row(const qb_conv2d_shape* s, size_t ow, const float* plane, size_t ky,
-                       size_t kx, size_t y0, size_t x0, size_t n, size_t nr, float* dst) {
-  size_t y = y0, x = x0, l = 0;
-  const ptrdiff_t off = (ptrdiff_t)(kx * s->dilation_w) - (ptrdiff_t)s->pad_left;
-  while (l < n) {
-    const size_t len = ow - x < n - l ? ow - x : n - l;
-    const ptrdiff_t iy = (ptrdiff_t)(y * s->stride_h + ky * s->dilation_h) - (ptrdiff_t)s->pad_top;
-    if (iy < 0 || iy >= (ptrdiff_t)s->in_h) {
-      memset(dst + l, 0, len * sizeof *dst);
-    } else if (s->stride_w == 1) {
-      im2col_run_stride1(plane + (size_t)iy * s->in_w, s->in_w, x, off, len, dst + l);
-    } else {
-      const float* row = plane + (size_t)iy * s->in_w;
-      for (size_t t = 0; t < len; t++) {
-        const ptrdiff_t ix = (ptrdiff_t)((x + t) * s->stride_w) + off;
-        dst[l + t] = ix >= 0 && ix < (ptrdiff_t)s->in_w ? row[ix] : 0.0f;
-      }
-    }
-    l += len, x = 0, y++;
-  }
-  for (; l < nr; l++) dst[l] = 0.0f;
-}
-
-static void im2col_task(void* ctx, size_t t, size_t thread) {
-  const im2col_job* j = ctx;
-  (void)thread;
-  const qb_conv2d_shape* s = j->s;
-  const size_t np = (j->P + j->nr - 1) / j->nr, p0 = t * np / j->tasks, p1 = (t + 1) * np / j->tasks;
-  const size_t cg = s->in_channels / s->groups, plane_size = s->in_h * s->in_w;
-  const size_t ow = qb_conv2d_out_w(s);
-  for (size_t p = p0; p < p1; p++) {
-    const size_t q0 = p * j->nr, n = j->P - q0 < j->nr ? j->P - q0 : j->nr;
-    const size_t y0 = q0 / ow, x0 = q0 % ow; /* once per panel, not per tap */
-    float* dst = j->packed + p * j->K * j->nr;
-    for (size_t c = 0; c < cg; c++) {
-      const float* plane = j->image + (j->group * cg + c) * plane_size;
-      for (size_t ky = 0; ky < s->kernel_h; ky++)
-        for (size_t kx = 0; kx < s->kernel_w; kx++, dst += j->nr)
-          im2col_row(s, ow, plane, ky, kx, y0, x0, n, j->nr, dst);
-    }
-  }
+static conv_geom conv_geom_of(const qb_conv2d_shape* s) {
+  conv_geom g;
+  g.oh = qb_conv2d_out_h(s), g.ow = qb_conv2d_out_w(s);
+  g.ph = s->in_h + s->pad_top + s->pad_bottom, g.pw = s->in_w + s->pad_left + s->pad_right;
+  g.pws = (g.pw + s->stride_w - 1) / s->stride_w;
+  g.rs = s->stride_h == 1 ? g.pws : g.ow;
+  g.cg = s->in_channels / s->groups, g.og = s->out_channels / s->groups;
+  g.K = g.cg * s->kernel_h * s->kernel_w;
+  g.N = (g.oh - 1) * g.rs + g.ow;
+  g.plane = s->stride_w * g.ph * g.pws;
+  return g;
 }
 
 static bool is_pointwise(const qb_conv2d_shape* s) {
@@ -255,22 +232,109 @@ static bool is_pointwise(const qb_conv2d_shape* s) {
          !s->pad_top && !s->pad_left && !s->pad_bottom && !s->pad_right;
 }
 
-void qb_f32_conv_group(const qb_model* m, const qb_conv2d_shape* s, const float* image,
-                       size_t group, const float* w, float* out) {
-  const struct qb_f32_runtime* r = m->f32;
-  const qb_f32_gemm_entry* e = r->entry;
-  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), og = s->out_channels / s->groups;
-  const size_t cg = s->in_channels / s->groups, K = cg * s->kernel_h * s->kernel_w;
-  if (is_pointwise(s)) {
-    /* The image's channel planes are B (K = channels, N = positions) as they are. */
-    qb_f32_gemm_pack_threaded(e, r->pool, P, K, image + group * cg * P, P, 1, r->scratch);
-  } else {
-    const size_t T = qb_f32_gemm_threads_for(r->pool, K * P * 16);
-    im2col_job j = {s, image, group, K, P, e->info.nr, T, r->scratch};
-    if (T == 1) im2col_task(&j, 0, 0);
-    else qb_thread_pool_run(r->pool, T, im2col_task, &j);
+/* Scratch floats of one thread for a (non-depthwise) Conv: the padded planes, the
+ * packed B, the GEMM's output over virtual columns; each part rounded to 16
+ * floats (64 bytes). */
+static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+static size_t conv_thread_floats(const qb_conv2d_shape* s, const qb_f32_gemm_entry* e) {
+  const conv_geom g = conv_geom_of(s);
+  if (is_pointwise(s)) return qb_f32_gemm_scratch_floats(e, g.N, g.K);
+  return round16(g.cg * g.plane) + qb_f32_gemm_scratch_floats(e, g.N, g.K) + round16(g.og * g.N);
+}
+
+static void pad_planes(const qb_conv2d_shape* s, const conv_geom* g, const float* x, float* planes) {
+  const size_t sw = s->stride_w;
+  memset(planes, 0, g->cg * g->plane * sizeof *planes);
+  for (size_t c = 0; c < g->cg; c++) {
+    const float* src = x + c * s->in_h * s->in_w;
+    float* ph = planes + c * g->plane;
+    for (size_t iy = 0; iy < s->in_h; iy++, src += s->in_w) {
+      float* row = ph + (iy + s->pad_top) * g->pws;
+      if (sw == 1) {
+        memcpy(row + s->pad_left, src, s->in_w * sizeof *row);
+        continue;
+      }
+      /* Padded column pad_left + ix is phase (pad_left + ix) % sw, index / sw. */
+      size_t q = s->pad_left % sw, j = s->pad_left / sw;
+      for (size_t ix = 0; ix < s->in_w; ix++) {
+        row[q * g->ph * g->pws + j] = src[ix];
+        if (++q == sw) q = 0, j++;
+      }
+    }
   }
-  qb_f32_gemm_threaded_run(e, r->pool, og, P, K, w, K, r->scratch, out, P);
+}
+
+/* Copies src[0..len) to GEMM columns [q, q + len) of row k of the packed B. */
+static void to_panels(const float* src, size_t len, size_t q, size_t k, size_t K, size_t nr,
+                      float* packed) {
+  while (len) {
+    const size_t p = q / nr, o = q % nr, n = nr - o < len ? nr - o : len;
+    float* dst = packed + (p * K + k) * nr + o;
+    for (size_t t = 0; t < n; t++) dst[t] = src[t];
+    src += n, q += n, len -= n;
+  }
+}
+
+static void im2col_panels(const qb_conv2d_shape* s, const conv_geom* g, const float* planes,
+                          size_t nr, float* packed) {
+  size_t k = 0;
+  for (size_t c = 0; c < g->cg; c++)
+    for (size_t ky = 0; ky < s->kernel_h; ky++)
+      for (size_t kx = 0; kx < s->kernel_w; kx++, k++) {
+        const size_t cx = kx * s->dilation_w;
+        const float* src = planes + c * g->plane + (cx % s->stride_w) * g->ph * g->pws +
+                           ky * s->dilation_h * g->pws + cx / s->stride_w;
+        if (s->stride_h == 1) to_panels(src, g->N, 0, k, g->K, nr, packed);
+        else
+          for (size_t y = 0; y < g->oh; y++)
+            to_panels(src + y * s->stride_h * g->pws, g->ow, y * g->ow, k, g->K, nr, packed);
+      }
+  /* Columns past N in the last panel: zeros (the microkernel masks them, but they
+   * must not be uninitialized floats). */
+  const size_t tail = g->N % nr;
+  if (tail)
+    for (size_t kk = 0; kk < g->K; kk++)
+      memset(packed + ((g->N / nr) * g->K + kk) * nr + tail, 0, (nr - tail) * sizeof *packed);
+}
+
+void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float* image,
+                       const float* w, const float* bias, float* out, qb_thread_pool* pool,
+                       float* scratch) {
+  const qb_f32_gemm_entry* e = m->f32->entry;
+  const conv_geom g = conv_geom_of(s);
+  const size_t P = g.oh * g.ow;
+  const bool pointwise = is_pointwise(s);
+  float* planes = scratch;
+  float* packed = pointwise ? scratch : scratch + round16(g.cg * g.plane);
+  float* cv = packed + qb_f32_gemm_scratch_floats(e, g.N, g.K);
+  for (size_t gr = 0; gr < s->groups; gr++) {
+    const float* x = image + gr * g.cg * s->in_h * s->in_w;
+    const float* wg = w + gr * g.og * g.K;
+    float* y = out + gr * g.og * P;
+    if (pointwise) {
+      /* The image's channel planes are B (K = channels, N = positions) as they are. */
+      qb_f32_gemm_pack_threaded(e, pool, P, g.K, x, P, 1, packed);
+    } else {
+      pad_planes(s, &g, x, planes);
+      im2col_panels(s, &g, planes, e->info.nr, packed);
+    }
+    const bool virtual_cols = g.N != P;
+    qb_f32_gemm_threaded_run(e, pool, g.og, g.N, g.K, wg, g.K, packed, virtual_cols ? cv : y,
+                             virtual_cols ? g.N : P);
+    if (!virtual_cols && !bias) continue;
+    /* Compaction of the virtual columns and the bias, in one pass. */
+    for (size_t o = 0; o < g.og; o++) {
+      const float b = bias ? bias[gr * g.og + o] : 0.0f;
+      const float* src = virtual_cols ? cv + o * g.N : y + o * P;
+      float* dst = y + o * P;
+      for (size_t r = 0; r < g.oh; r++, src += virtual_cols ? g.rs : g.ow, dst += g.ow)
+        if (bias)
+          for (size_t t = 0; t < g.ow; t++) dst[t] = src[t] + b;
+        else
+          memcpy(dst, src, g.ow * sizeof *dst);
+    }
+  }
 }
 
 typedef struct {
@@ -288,12 +352,60 @@ static void dw_task(void* ctx, size_t t, size_t thread) {
   j->e->run(j->s, t * C / j->tasks, (t + 1) * C / j->tasks, j->image, j->w, j->out);
 }
 
-void qb_f32_dwconv(const qb_model* m, const qb_conv2d_shape* s, const float* image, const float* w,
-                   float* out) {
-  const struct qb_f32_runtime* r = m->f32;
+void qb_f32_dwconv(const qb_conv2d_shape* s, const float* image, const float* w, float* out,
+                   qb_thread_pool* pool) {
   const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s);
-  const size_t T = qb_f32_gemm_threads_for(r->pool, s->out_channels * P * s->kernel_h * s->kernel_w * 8);
+  const size_t T = qb_f32_gemm_threads_for(pool, s->out_channels * P * s->kernel_h * s->kernel_w * 8);
   dw_job j = {qb_dispatch_best()->f32_dwconv2d, s, image, w, out, T};
   if (T == 1) dw_task(&j, 0, 0);
-  else qb_thread_pool_run(r->pool, T, dw_task, &j);
+  else qb_thread_pool_run(pool, T, dw_task, &j);
+}
+
+/* ---------------------------------------------------------- Conv, batch */
+
+typedef struct {
+  const qb_model* m;
+  const qb_conv2d_shape* s;
+  const float *x, *w, *bias;
+  float* y;
+  size_t tasks;
+  qb_thread_pool* pool; /* of each image's GEMM / depthwise: NULL when images are split */
+} conv_job;
+
+static void conv_one(const conv_job* j, size_t b, float* scratch) {
+  const qb_conv2d_shape* s = j->s;
+  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s);
+  const float* image = j->x + b * s->in_channels * s->in_h * s->in_w;
+  float* out = j->y + b * s->out_channels * P;
+  if (!is_depthwise(s)) {
+    qb_f32_conv_image(j->m, s, image, j->w, j->bias, out, j->pool, scratch);
+    return;
+  }
+  qb_f32_dwconv(s, image, j->w, out, j->pool);
+  if (j->bias)
+    for (size_t o = 0; o < s->out_channels; o++)
+      for (size_t p = 0; p < P; p++) out[o * P + p] += j->bias[o];
+}
+
+static void conv_task(void* ctx, size_t t, size_t thread) {
+  const conv_job* j = ctx;
+  const struct qb_f32_runtime* r = j->m->f32;
+  float* scratch = r->conv_scratch + thread * r->conv_floats;
+  const size_t B = j->s->batch;
+  for (size_t b = t * B / j->tasks; b < (t + 1) * B / j->tasks; b++) conv_one(j, b, scratch);
+}
+
+void qb_f32_conv(const qb_model* m, const qb_conv2d_shape* s, const float* x, const float* w,
+                 const float* bias, float* y) {
+  const struct qb_f32_runtime* r = m->f32;
+  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s);
+  const size_t work = s->batch * s->out_channels * P * (s->in_channels / s->groups) *
+                      s->kernel_h * s->kernel_w;
+  /* Images over threads when there are at least as many as threads: one fork-join
+   * per layer instead of one per GEMM. Each image's result does not depend on who
+   * computes it, so the bits are those of any other split. */
+  const size_t T = s->batch >= r->threads ? qb_f32_gemm_threads_for(r->pool, work) : 1;
+  conv_job j = {m, s, x, w, bias, y, T, T > 1 ? NULL : r->pool};
+  if (T == 1) conv_task(&j, 0, 0);
+  else qb_thread_pool_run(r->pool, T, conv_task, &j);
 }

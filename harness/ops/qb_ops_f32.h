@@ -22,6 +22,10 @@ struct qb_f32_runtime {
   size_t hint_node;
   const float* hint_src;
   qb_f32_packed_b* hint_pack;
+  /* Conv: conv_threads scratches of conv_floats floats (64-aligned), one per thread;
+   * conv_need: the floats the prepared model's convs need. */
+  float* conv_scratch;
+  size_t conv_floats, conv_threads, conv_need;
 };
 
 /* At prepare (after shape inference): creates the runtime if needed, packs the
@@ -43,15 +47,23 @@ void qb_f32_node_gemm(const qb_model* m, size_t k, size_t M, size_t N, size_t K,
 void qb_f32_hint_packed_b(const qb_model* m, size_t k, const float* src, qb_f32_packed_b* pack);
 void qb_f32_hint_clear(const qb_model* m);
 
-/* Conv output (no bias) of one image and group: im2col packed straight into panels
- * (1x1 stride 1 unpadded: the image itself is B), then the GEMM with the group's
- * weights as A. Depthwise (one input and one output channel per group) runs the
- * direct kernel instead (qb_f32_dwconv). */
-void qb_f32_conv_group(const qb_model* m, const qb_conv2d_shape* s, const float* image,
-                       size_t group, const float* w, float* out);
+/* Conv of a batch (NCHW, bias optional): per image, the group's channels copied to
+ * zero-padded planes, im2col packed straight into the GEMM's panels (1x1 stride 1
+ * unpadded: the image itself is B), the GEMM with the group's weights as A, the
+ * bias added while the output is compacted (qb_ops_f32.c explains the layout).
+ * Depthwise (one input and one output channel per group) runs the direct kernel
+ * (kernels/f32-dwconv). With T threads and a batch of at least T images, the
+ * images are split over the threads; else each image's GEMM is. */
+void qb_f32_conv(const qb_model* m, const qb_conv2d_shape* s, const float* x, const float* w,
+                 const float* bias, float* y);
+/* One image, all groups; pool threads its GEMMs (NULL: the caller), scratch holds
+ * the per-thread conv scratch. */
+void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float* image,
+                       const float* w, const float* bias, float* out, qb_thread_pool* pool,
+                       float* scratch);
 /* Depthwise conv of one image over all channels (no bias): the best backend's
- * f32_dwconv2d entry, threaded over channels. */
-void qb_f32_dwconv(const qb_model* m, const qb_conv2d_shape* s, const float* image, const float* w,
-                   float* out);
+ * f32_dwconv2d entry, threaded over channels on pool (NULL: the caller). */
+void qb_f32_dwconv(const qb_conv2d_shape* s, const float* image, const float* w, float* out,
+                   qb_thread_pool* pool);
 
 #endif

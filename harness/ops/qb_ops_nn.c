@@ -219,29 +219,10 @@ static int infer_conv(qb_model* m, qb_node* n, qb_error* err) {
   return infer_spatial(m, n, w->dims[0], w->dims[1] * w->dims[2] * w->dims[3], err);
 }
 
-/* Per image and group: out[o][p] = sum_k W[o][k] * cols[k][p] with cols the
- * im2col of the group's channels (rows (c, ky, kx), columns the output positions),
- * packed straight into GEMM panels; depthwise runs its direct kernel. Then the
- * bias. */
 static void run_conv(const qb_model* m, const qb_node* n, const float* const* in) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
-  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s);
-  const size_t cg = s.in_channels / s.groups, og = s.out_channels / s.groups;
-  const size_t K = cg * s.kernel_h * s.kernel_w;
-  const bool depthwise = s.groups > 1 && cg == 1 && og == 1;
-  float* y = m->values[n->out[0]].data;
-  for (size_t b = 0; b < s.batch; b++) {
-    const float* image = in[0] + b * s.in_channels * s.in_h * s.in_w;
-    float* yb = y + b * s.out_channels * P;
-    if (depthwise) qb_f32_dwconv(m, &s, image, in[1], yb);
-    else
-      for (size_t g = 0; g < s.groups; g++)
-        qb_f32_conv_group(m, &s, image, g, in[1] + g * og * K, yb + g * og * P);
-    if (in[2])
-      for (size_t o = 0; o < s.out_channels; o++)
-        for (size_t p = 0; p < P; p++) yb[o * P + p] += in[2][o];
-  }
+  qb_f32_conv(m, &s, in[0], in[1], in[2], m->values[n->out[0]].data);
 }
 
 static int infer_pool(qb_model* m, qb_node* n, qb_error* err) {

@@ -55,6 +55,14 @@ static inline void qb_f32_dwconv2d_valid_x(const qb_conv2d_shape* s, ptrdiff_t o
  * this gives the bits of skipping them. */
 enum { QB_F32_DWCONV_PADDED = 4096 };
 
+/* acc[i] += w * src[i]: a separate, not inlined function with restrict pointers, so
+ * the compiler vectorizes it along i (inlined, GCC jammed consecutive taps into one
+ * scalar loop instead). */
+__attribute__((noinline)) static void qb_f32_dwconv2d_axpy(float* restrict acc, const float* restrict src, float w,
+                                        size_t n) {
+  for (size_t i = 0; i < n; i++) acc[i] += w * src[i];
+}
+
 static inline bool qb_f32_dwconv2d_channel_padded(const qb_conv2d_shape* s, const float* plane,
                                                   const float* w, float* o) {
   const size_t sh = s->stride_h, sw = s->stride_w;
@@ -84,7 +92,7 @@ static inline bool qb_f32_dwconv2d_channel_padded(const qb_conv2d_shape* s, cons
       const float wv = w[ky * s->kernel_w + kx];
       const size_t cx = kx * s->dilation_w;
       const float* src = phase + (cx % sw) * ph * pws + ky * s->dilation_h * pws + cx / sw;
-      for (size_t i = 0; i < len; i++) acc[i] += wv * src[i];
+      qb_f32_dwconv2d_axpy(acc, src, wv, len);
     }
   for (size_t oy = 0; oy < oh; oy++) memcpy(o + oy * ow, acc + oy * sh * pws, ow * sizeof *o);
   return true;
