@@ -265,15 +265,26 @@ static void pad_planes(const qb_conv2d_shape* s, const conv_geom* g, const float
   }
 }
 
+/* One whole panel row: a constant-size copy for the usual widths (a few vector
+ * moves instead of a loop). */
+static inline void copy_panel_row(float* dst, const float* src, size_t nr) {
+  if (nr == 16) memcpy(dst, src, 16 * sizeof *dst);
+  else if (nr == 8) memcpy(dst, src, 8 * sizeof *dst);
+  else memcpy(dst, src, nr * sizeof *dst);
+}
+
 /* Copies src[0..len) to GEMM columns [q, q + len) of row k of the packed B. */
 static void to_panels(const float* src, size_t len, size_t q, size_t k, size_t K, size_t nr,
                       float* packed) {
-  while (len) {
-    const size_t p = q / nr, o = q % nr, n = nr - o < len ? nr - o : len;
-    float* dst = packed + (p * K + k) * nr + o;
-    for (size_t t = 0; t < n; t++) dst[t] = src[t];
-    src += n, q += n, len -= n;
+  const size_t o = q % nr;
+  float* dst = packed + (q / nr * K + k) * nr + o;
+  if (o) {
+    const size_t n = nr - o < len ? nr - o : len;
+    memcpy(dst, src, n * sizeof *dst);
+    src += n, len -= n, dst += K * nr - o;
   }
+  for (; len >= nr; src += nr, len -= nr, dst += K * nr) copy_panel_row(dst, src, nr);
+  if (len) memcpy(dst, src, len * sizeof *dst);
 }
 
 static void im2col_panels(const qb_conv2d_shape* s, const conv_geom* g, const float* planes,

@@ -32,7 +32,14 @@ void qb_f32_gemm_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float
   float* c5 = mr > 5 ? c4 + ldc : c4;
   const __m256i m0 = column_mask(nc, 0), m1 = column_mask(nc, 8);
   __m256 v00, v01, v10, v11, v20, v21, v30, v31, v40, v41, v50, v51;
-  if (accumulate) {
+  if (accumulate && nc == NR) {
+    v00 = _mm256_loadu_ps(c0), v01 = _mm256_loadu_ps(c0 + 8);
+    v10 = _mm256_loadu_ps(c1), v11 = _mm256_loadu_ps(c1 + 8);
+    v20 = _mm256_loadu_ps(c2), v21 = _mm256_loadu_ps(c2 + 8);
+    v30 = _mm256_loadu_ps(c3), v31 = _mm256_loadu_ps(c3 + 8);
+    v40 = _mm256_loadu_ps(c4), v41 = _mm256_loadu_ps(c4 + 8);
+    v50 = _mm256_loadu_ps(c5), v51 = _mm256_loadu_ps(c5 + 8);
+  } else if (accumulate) {
     v00 = _mm256_maskload_ps(c0, m0), v01 = _mm256_maskload_ps(c0 + 8, m1);
     v10 = _mm256_maskload_ps(c1, m0), v11 = _mm256_maskload_ps(c1 + 8, m1);
     v20 = _mm256_maskload_ps(c2, m0), v21 = _mm256_maskload_ps(c2 + 8, m1);
@@ -57,7 +64,17 @@ void qb_f32_gemm_ukernel_6x16__avx2(size_t mr, size_t nc, size_t kc, const float
     x = _mm256_broadcast_ss(a5 + k);
     v50 = _mm256_fmadd_ps(x, b0, v50), v51 = _mm256_fmadd_ps(x, b1, v51);
   }
-  /* Highest row first: an aliased row stores the same values as the row it copies. */
+  /* Highest row first: an aliased row stores the same values as the row it copies.
+   * Whole panels use plain stores (masked stores are microcoded and slow on AMD). */
+  if (nc == NR) {
+    _mm256_storeu_ps(c5, v50), _mm256_storeu_ps(c5 + 8, v51);
+    _mm256_storeu_ps(c4, v40), _mm256_storeu_ps(c4 + 8, v41);
+    _mm256_storeu_ps(c3, v30), _mm256_storeu_ps(c3 + 8, v31);
+    _mm256_storeu_ps(c2, v20), _mm256_storeu_ps(c2 + 8, v21);
+    _mm256_storeu_ps(c1, v10), _mm256_storeu_ps(c1 + 8, v11);
+    _mm256_storeu_ps(c0, v00), _mm256_storeu_ps(c0 + 8, v01);
+    return;
+  }
   _mm256_maskstore_ps(c5, m0, v50), _mm256_maskstore_ps(c5 + 8, m1, v51);
   _mm256_maskstore_ps(c4, m0, v40), _mm256_maskstore_ps(c4 + 8, m1, v41);
   _mm256_maskstore_ps(c3, m0, v30), _mm256_maskstore_ps(c3 + 8, m1, v31);
@@ -80,7 +97,11 @@ void qb_f32_gemv_ukernel_1x64__avx2(size_t nc, size_t kc, const float* a, const 
   __m256i m[8];
   for (size_t q = 0; q < 8; q++) m[q] = column_mask(nc, 8 * q);
   __m256 v[8];
-  for (size_t q = 0; q < 8; q++) v[q] = accumulate ? _mm256_maskload_ps(c + 8 * q, m[q]) : _mm256_setzero_ps();
+  const bool full = nc == 4 * NR; /* plain loads and stores (masked ones are slow on AMD) */
+  for (size_t q = 0; q < 8; q++)
+    v[q] = !accumulate ? _mm256_setzero_ps()
+           : full      ? _mm256_loadu_ps(c + 8 * q)
+                       : _mm256_maskload_ps(c + 8 * q, m[q]);
   for (size_t k = 0; k < kc; k++) {
     const __m256 x = _mm256_broadcast_ss(a + k);
     v[0] = _mm256_fmadd_ps(x, _mm256_load_ps(w0 + k * NR), v[0]);
@@ -92,5 +113,7 @@ void qb_f32_gemv_ukernel_1x64__avx2(size_t nc, size_t kc, const float* a, const 
     v[6] = _mm256_fmadd_ps(x, _mm256_load_ps(w3 + k * NR), v[6]);
     v[7] = _mm256_fmadd_ps(x, _mm256_load_ps(w3 + k * NR + 8), v[7]);
   }
-  for (size_t q = 0; q < 8; q++) _mm256_maskstore_ps(c + 8 * q, m[q], v[q]);
+  for (size_t q = 0; q < 8; q++)
+    if (full) _mm256_storeu_ps(c + 8 * q, v[q]);
+    else _mm256_maskstore_ps(c + 8 * q, m[q], v[q]);
 }
