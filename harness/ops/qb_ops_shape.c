@@ -2,6 +2,7 @@
  * Concat, Slice, Softmax, LayerNormalization, ReduceMean (axes as an attribute, or
  * as a constant input from opset 18). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,44 @@ static int infer_softmax(qb_model* m, qb_node* n, qb_error* err) {
   return qb_value_set_shape(qb_out(m, n, 0), x->ndim, x->dims, n, err);
 }
 
+/* exp(x) for the softmax's x - max <= 0: Cephes' expf (range reduction by ln 2 split
+ * in two, degree-5 polynomial; max relative error 8.2e-8 on [-87, 0], 1.4 ulp), without a libm
+ * call or branch so the loop vectorizes. |x| > 87 (exp below the normal range)
+ * becomes -87 with x's sign: exp(-87) = 1.6e-38 instead of a subnormal or 0, a
+ * difference that no softmax output (the sum is >= 1) can show; NaN stays NaN.
+ * The clamp is on the bits (integer selects) and 2^n is built from them: float
+ * compares would keep the compiler from vectorizing under trapping math. */
+static inline float exp_nonpositive(float a) {
+  uint32_t b;
+  memcpy(&b, &a, sizeof b);
+  const uint32_t mag = b & 0x7FFFFFFFu, lim = 0x42AE0000u /* 87.0f */, inf = 0x7F800000u;
+  const uint32_t cb = (mag > lim && mag <= inf ? lim : mag) | (b & 0x80000000u);
+  float x;
+  memcpy(&x, &cb, sizeof x);
+  const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+  const float r = (x * 1.44269504088896341f + magic) - magic;
+  const float f = (x - r * 0.693359375f) - r * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * f + 1.3981999507e-3f;
+  p = p * f + 8.3334519073e-3f;
+  p = p * f + 4.1665795894e-2f;
+  p = p * f + 1.6666665459e-1f;
+  p = p * f + 5.0000001201e-1f;
+  p = p * (f * f) + f + 1.0f;
+  const uint32_t sb = (uint32_t)((int32_t)r + 127) << 23; /* 2^r, r in [-126, 0] */
+  float scale;
+  memcpy(&scale, &sb, sizeof scale);
+  return p * scale;
+}
+
+static void exp_row(float* restrict y, const float* restrict x, float mx, size_t n) {
+  for (size_t k = 0; k < n; k++) y[k] = exp_nonpositive(x[k] - mx);
+}
+
+static void divide_row(float* restrict y, double sum, size_t n) {
+  for (size_t k = 0; k < n; k++) y[k] = (float)(y[k] / sum);
+}
+
 static void run_softmax(const qb_model* m, const qb_node* n, const float* const* in) {
   size_t outer, len, inner;
   softmax_geometry(m, n, &outer, &len, &inner);
@@ -292,7 +331,14 @@ static void run_softmax(const qb_model* m, const qb_node* n, const float* const*
       float mx = -INFINITY;
       for (size_t k = 0; k < len; k++) mx = fmaxf(mx, x[k * inner]);
       double sum = 0;
-      for (size_t k = 0; k < len; k++) sum += (yo[k * inner] = expf(x[k * inner] - mx));
+      if (inner == 1) {
+        exp_row(yo, x, mx, len);
+        for (size_t k = 0; k < len; k++) sum += yo[k];
+        divide_row(yo, sum, len);
+        continue;
+      } else {
+        for (size_t k = 0; k < len; k++) sum += (yo[k * inner] = exp_nonpositive(x[k * inner] - mx));
+      }
       for (size_t k = 0; k < len; k++) yo[k * inner] = (float)(yo[k * inner] / sum);
     }
 }

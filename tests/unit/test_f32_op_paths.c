@@ -1,4 +1,4 @@
-/* The fp32 Conv, MaxPool and Erf of harness/ops, on one-node models:
+/* The fast paths of the fp32 op library (harness/ops), on one-node models:
  *  1. Conv (qb_f32_conv: padded planes, im2col into panels over virtual columns,
  *     bias while compacting, images or GEMMs over threads) bit-identical to its
  *     spec, per output element: acc = +0, then acc = fmaf(w, x, acc) for every tap
@@ -11,7 +11,10 @@
  *  2. MaxPool 2x2 stride 2 (the unrolled path) against the general comparison
  *     order, NaN and -0 included, odd sizes (the last row / column dropped).
  *  3. Erf: every 4099th float in [-6, 6] and the special values within the stated
- *     4.7e-7 of erf in double; erf(+-0) = +-0, erf(NaN) is NaN, erf(+-inf) = +-1. */
+ *     4.7e-7 of erf in double; erf(+-0) = +-0, erf(NaN) is NaN, erf(+-inf) = +-1.
+ *  4. Softmax (last axis, the vectorized exp): rows of 1..70 values, some -inf,
+ *     within 3e-7 relative (+1e-37 absolute) of softmax in double from the same
+ *     float x - max; a NaN row stays NaN. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -232,11 +235,59 @@ static void check_erf(void) {
   qb_model_free(&m);
 }
 
+/* ------------------------------------------------------------- Softmax */
+
+static void check_softmax(size_t len) {
+  enum { ROWS = 5 };
+  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
+  qb_onnx_builder_input(b, "x", QB_F32, 2, (int64_t[]){-1, (int64_t)len});
+  qb_onnx_builder_node(b, "Softmax", "sm", 1, (const char*[]){"x"}, 1, (const char*[]){"y"});
+  qb_onnx_builder_output(b, "y", QB_F32, 2, (int64_t[]){-1, (int64_t)len});
+  qb_model m;
+  if (qb_test_save_and_load(b, &m)) {
+    QB_CHECK(0);
+    return;
+  }
+  float x[ROWS * 70];
+  for (size_t i = 0; i < ROWS * len; i++) x[i] = qb_rand_uniform(-30.0f, 30.0f);
+  if (len > 1) x[len + 1] = -INFINITY;    /* row 1: an -inf entry */
+  x[3 * len] = NAN;                       /* row 3: NaN */
+  for (size_t i = 0; i < len; i++) x[4 * len + i] = qb_rand_uniform(-100.0f, -90.0f); /* row 4 */
+  qb_error err;
+  const float* xs[1] = {x};
+  if (qb_model_prepare(&m, ROWS, &err) || qb_model_run_f32(&m, xs, NULL, NULL, &err)) {
+    QB_CHECK_MSG(0, "Softmax: %s", err.msg);
+    qb_model_free(&m);
+    return;
+  }
+  const float* y = qb_model_output(&m, 0)->data;
+  size_t bad = 0;
+  for (size_t r = 0; r < ROWS; r++) {
+    if (r == 3) {
+      for (size_t i = 0; i < len; i++) bad += !isnan(y[r * len + i]);
+      continue;
+    }
+    /* x - max rounded to float as the op does (that rounding alone moves exp by up
+     * to |x - max| * 2^-24 relative: no float softmax avoids it), the rest exact. */
+    float mx = -INFINITY;
+    double sum = 0;
+    for (size_t i = 0; i < len; i++) mx = fmaxf(mx, x[r * len + i]);
+    for (size_t i = 0; i < len; i++) sum += exp((double)(x[r * len + i] - mx));
+    for (size_t i = 0; i < len; i++) {
+      const double want = exp((double)(x[r * len + i] - mx)) / sum;
+      bad += !(fabs(y[r * len + i] - want) <= 3e-7 * want + 1e-37);
+    }
+  }
+  QB_CHECK_MSG(bad == 0, "Softmax over %zu: %zu outputs off", len, bad);
+  qb_model_free(&m);
+}
+
 int main(void) {
   qb_test_seed(0xC0A7u);
   for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) check_conv(&k_cases[i]);
   const size_t pools[][2] = {{28, 28}, {14, 14}, {7, 9}, {2, 2}, {5, 34}, {3, 3}};
   for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) check_maxpool(pools[i][0], pools[i][1]);
   check_erf();
-  return qb_test_finish("test_f32_conv");
+  for (size_t len = 1; len <= 70; len += len < 20 ? 1 : 7) check_softmax(len);
+  return qb_test_finish("test_f32_op_paths");
 }
