@@ -98,12 +98,70 @@ static inline bool qb_f32_dwconv2d_channel_padded(const qb_conv2d_shape* s, cons
   return true;
 }
 
-/* The implementation every backend compiles: per channel, the padded plane above
+/* Eight channels at once, for padded planes up to QB_F32_DWCONV_BLOCK_PLANE floats:
+ * the channels are transposed into one zero-padded plane of 8-float pixels
+ *   buf[(py*pw + px)*8 + l] = channel c + l at padded (py, px)
+ * and each output pixel is 8 accumulators (one per channel, a vector on every
+ * backend) taking the taps in (ky, kx) order; padding taps add w*0 = +-0, which
+ * changes no accumulator (see above). Small planes (MobileNet's later layers: 7x7,
+ * 4x4 outputs) are thus vectorized across channels instead of along short rows. */
+enum { QB_F32_DWCONV_LANES = 8, QB_F32_DWCONV_BLOCK_PLANE = 1024 };
+/* GCC / Clang vector extension: one ymm on AVX2, two xmm on SSE, scalars elsewhere;
+ * element-wise IEEE operations on any target. */
+typedef float qb_f32x8 __attribute__((vector_size(32)));
+
+static inline bool qb_f32_dwconv2d_block8(const qb_conv2d_shape* s, const float* x, const float* w,
+                                          float* y) {
+  enum { L = QB_F32_DWCONV_LANES };
+  const size_t ph = s->in_h + s->pad_top + s->pad_bottom, pw = s->in_w + s->pad_left + s->pad_right;
+  const size_t oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s), taps = s->kernel_h * s->kernel_w;
+  if (ph * pw > QB_F32_DWCONV_BLOCK_PLANE || taps > 64) return false;
+  float buf[QB_F32_DWCONV_BLOCK_PLANE * L], wt[64 * L];
+  memset(buf, 0, ph * pw * L * sizeof *buf);
+  for (size_t l = 0; l < L; l++) {
+    const float* plane = x + l * s->in_h * s->in_w;
+    for (size_t iy = 0; iy < s->in_h; iy++) {
+      float* dst = buf + ((iy + s->pad_top) * pw + s->pad_left) * L + l;
+      for (size_t ix = 0; ix < s->in_w; ix++) dst[ix * L] = plane[iy * s->in_w + ix];
+    }
+    for (size_t t = 0; t < taps; t++) wt[t * L + l] = w[l * taps + t];
+  }
+  /* Four output pixels at a time: four independent add chains hide the add latency. */
+  for (size_t oy = 0; oy < oh; oy++)
+    for (size_t ox = 0; ox < ow; ox += 4) {
+      const size_t n = ow - ox < 4 ? ow - ox : 4, step = (n > 1 ? s->stride_w : 0) * L;
+      qb_f32x8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+      const float* px = buf + (oy * s->stride_h * pw + ox * s->stride_w) * L;
+      /* Pixels past n repeat pixel 0's position: computed, not stored. */
+      const size_t d1 = step, d2 = n > 2 ? 2 * step : 0, d3 = n > 3 ? 3 * step : 0;
+      for (size_t ky = 0; ky < s->kernel_h; ky++)
+        for (size_t kx = 0; kx < s->kernel_w; kx++) {
+          const float* p = px + (ky * s->dilation_h * pw + kx * s->dilation_w) * L;
+          qb_f32x8 wv, v0, v1, v2, v3;
+          memcpy(&wv, wt + (ky * s->kernel_w + kx) * L, sizeof wv);
+          memcpy(&v0, p, sizeof v0), memcpy(&v1, p + d1, sizeof v1);
+          memcpy(&v2, p + d2, sizeof v2), memcpy(&v3, p + d3, sizeof v3);
+          a0 = a0 + wv * v0, a1 = a1 + wv * v1; /* per lane: a multiply, then an add */
+          a2 = a2 + wv * v2, a3 = a3 + wv * v3;
+        }
+      const qb_f32x8 acc[4] = {a0, a1, a2, a3};
+      for (size_t l = 0; l < L; l++)
+        for (size_t i = 0; i < n; i++) y[l * oh * ow + oy * ow + ox + i] = acc[i][l];
+    }
+  return true;
+}
+
+/* The implementation every backend compiles: blocks of 8 channels as above when
+ * the plane is small, then per channel, the padded plane above
  * when it applies, else taps outer, output rows inner, the valid columns of a row
  * as one contiguous (stride 1) or strided loop the compiler vectorizes along x. */
 static inline void qb_f32_dwconv2d_channels(const qb_conv2d_shape* s, size_t c0, size_t c1,
                                             const float* x, const float* w, float* y) {
   const size_t oh = qb_conv2d_out_h(s), ow = qb_conv2d_out_w(s), taps = s->kernel_h * s->kernel_w;
+  const size_t plane_in = s->in_h * s->in_w, plane_out = oh * ow;
+  while (c1 - c0 >= QB_F32_DWCONV_LANES &&
+         qb_f32_dwconv2d_block8(s, x + c0 * plane_in, w + c0 * taps, y + c0 * plane_out))
+    c0 += QB_F32_DWCONV_LANES;
   for (size_t c = c0; c < c1; c++) {
     const float* plane = x + c * s->in_h * s->in_w;
     float* o = y + c * oh * ow;

@@ -3,9 +3,10 @@
  * naive order it replaced (im2col + GEMM: a multiply and an add for every tap,
  * padding taps adding w*0; adding a zero never changes an accumulator that starts
  * at +0, so skipping them is exact). Kernels 1x1, 3x3, 5x5, 1x7; strides 1, 2, 3;
- * dilation 1, 2; asymmetric pads; input sizes 1..17 (stride 1: the padded-plane path)
- * and 64..71 (larger than its buffer: the row path); a channel sub-range [c0, c1)
- * must leave the other channels' 0xA5 fill untouched. */
+ * dilation 1, 2; asymmetric pads; input sizes 1..17 (the 8-channel block path for
+ * 8..21 channels, then the padded-plane path for the rest) and 64..71 (larger than
+ * both buffers: the row path); channel counts 1..21 and a channel sub-range
+ * [c0, c1), which must leave the other channels' 0xA5 fill untouched. */
 #include <math.h>
 #include <stdio.h>
 
@@ -97,7 +98,8 @@ int main(void) {
   }
   for (size_t g = 0; g < sizeof k_geoms / sizeof k_geoms[0]; g++)
     for (size_t h = 1; h <= 17; h += (h < 9 ? 1 : 4))
-      for (size_t w = 1; w <= 17; w += (w < 5 ? 1 : 3)) check(list, count, &k_geoms[g], h, w, 1 + (h + w) % 5);
+      for (size_t w = 1; w <= 17; w += (w < 5 ? 1 : 3))
+        check(list, count, &k_geoms[g], h, w, 1 + (h + w) % 5 + 8 * ((h + w) % 3));
   /* Planes larger than the padded path's buffer (QB_F32_DWCONV_PADDED floats). */
   check(list, count, &k_geoms[0], 70, 71, 2);
   check(list, count, &k_geoms[2], 64, 65, 3);
