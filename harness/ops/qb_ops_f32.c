@@ -333,13 +333,21 @@ void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float*
     const bool virtual_cols = g.N != P;
     qb_f32_gemm_threaded_run(e, pool, g.og, g.N, g.K, wg, g.K, packed, virtual_cols ? cv : y,
                              virtual_cols ? g.N : P);
-    if (!virtual_cols && !bias) continue;
+    if (!virtual_cols) {
+      /* The output is in place: the bias over each channel's plane as one run. */
+      for (size_t o = 0; bias && o < g.og; o++) {
+        const float b = bias[gr * g.og + o];
+        float* dst = y + o * P;
+        for (size_t t = 0; t < P; t++) dst[t] += b;
+      }
+      continue;
+    }
     /* Compaction of the virtual columns and the bias, in one pass. */
     for (size_t o = 0; o < g.og; o++) {
       const float b = bias ? bias[gr * g.og + o] : 0.0f;
-      const float* src = virtual_cols ? cv + o * g.N : y + o * P;
+      const float* src = cv + o * g.N;
       float* dst = y + o * P;
-      for (size_t r = 0; r < g.oh; r++, src += virtual_cols ? g.rs : g.ow, dst += g.ow)
+      for (size_t r = 0; r < g.oh; r++, src += g.rs, dst += g.ow)
         if (bias)
           for (size_t t = 0; t < g.ow; t++) dst[t] = src[t] + b;
         else
