@@ -233,10 +233,11 @@ static int static_ranges(qb_eval_item* it, const qb_qconfig* qc, qb_error* err) 
 /* The item's quantization state: weights for `backend` (its own, or its class's
  * evaluated backend), and (static) ranges chosen
  * from the model's one calibration with the item's range strategy. */
-static int make_state(qb_eval_item* it, qb_backend backend, qb_error* err) {
+static int make_state(qb_eval_item* it, qb_backend backend, const qb_quant_state* donor,
+                      qb_error* err) {
   const qb_qconfig qc = qb_plan_item_qconfig(it->item);
   if (!it->em->m.prepared && qb_model_prepare(&it->em->m, 1, err)) return -1;
-  if (qb_quant_create(&it->em->m, &qc, backend, &it->q, err)) return -1;
+  if (qb_quant_create_reusing(&it->em->m, &qc, backend, donor, &it->q, err)) return -1;
   return qc.workflow == QB_WORKFLOW_STATIC ? static_ranges(it, &qc, err) : 0;
 }
 
@@ -355,7 +356,7 @@ static int evaluate_class(qb_sweep_evaluator* ev, qb_eval_item* it, const char* 
   snprintf(o->rows.identity.backend, sizeof o->rows.identity.backend, "%s", qb_backend_name(b));
   snprintf(o->rows.identity.evaluated_on, sizeof o->rows.identity.evaluated_on, "%s",
            qb_backend_name(b));
-  int rc = b == it->item->backend ? 0 : make_state(&ref, b, err);
+  int rc = b == it->item->backend ? 0 : make_state(&ref, b, it->q, err);
   qb_quant_state* q = ref.q ? ref.q : it->q;
   ref.q = q;
   if (!rc) rc = evaluate(&ref, err);
@@ -418,6 +419,16 @@ static int eval_numerics(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err
   return rc;
 }
 
+/* A state awaiting its speed group, of the same model, whose quantized weights the
+ * item can take instead of searching their ranges again (NULL: none). */
+static const qb_quant_state* weight_donor(const qb_sweep_evaluator* ev, const qb_eval_item* it) {
+  const qb_qconfig qc = qb_plan_item_qconfig(it->item);
+  for (size_t k = ev->npending; k-- > 0;)
+    if (ev->pending[k].em == it->em && qb_quant_weights_match(ev->pending[k].q, &qc))
+      return ev->pending[k].q;
+  return NULL;
+}
+
 /* Keeps the evaluated item (its state) for qb_sweep_eval_speed_group. */
 static int keep_pending(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err) {
   if (!ev->pending && !(ev->pending = calloc(QB_SWEEP_GROUP_MAX, sizeof *ev->pending)))
@@ -443,7 +454,7 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
                      ev->opt.gbench_json, qb_peak_rss_reset()};
   /* Speed and memory rows are the item's own; eval_numerics says whose the rest are. */
   set_check(&it, item->backend, "");
-  int rc = make_state(&it, item->backend, err);
+  int rc = make_state(&it, item->backend, weight_donor(ev, &it), err);
   const unsigned ms = cfg->measure;
   /* Memory before the numerics: an item may carry its exactness class's evaluation or
    * a copy of it, and peak_rss must not depend on which (nor on shards or order). */
