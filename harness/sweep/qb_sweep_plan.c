@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "qb_hash.h"
 
 /* ---- the rules ------------------------------------------------------------------- */
 
@@ -297,16 +298,10 @@ typedef struct {
   size_t cap;    /* a power of two, at least twice the item count */
 } id_set;
 
-static uint64_t fnv1a(const char* s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 /* The index of the planned item with this id, or inserts `index` and returns -1. */
 static ptrdiff_t id_set_insert(id_set* set, const qb_plan_item* items, const char* id,
                                size_t index) {
-  size_t i = (size_t)fnv1a(id) & (set->cap - 1);
+  size_t i = (size_t)qb_fnv1a64_str(id) & (set->cap - 1);
   while (set->slots[i]) {
     if (!strcmp(items[set->slots[i] - 1].id, id)) return (ptrdiff_t)(set->slots[i] - 1);
     i = (i + 1) & (set->cap - 1);
