@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QB_FNV1A64_OFFSET 1469598103934665603ull /* 0xcbf29ce484222325 */
+#define QB_FNV1A64_OFFSET 0xcbf29ce484222325ull /* 14695981039346656037 */
 #define QB_FNV1A64_PRIME 1099511628211ull
 
 /* h advanced over n bytes at p (start from QB_FNV1A64_OFFSET). */
