@@ -333,10 +333,17 @@ static int run_probe(qb_eval_model* em, qb_quant_state* q, float** logits, size_
   return 0;
 }
 
+/* The evaluation thread count on the model's fp32 ops and the item's state (the speed
+ * group sets its own counts, then 1). */
+static int set_eval_threads(qb_eval_item* it, qb_error* err) {
+  const size_t t = it->eval_threads ? it->eval_threads : 1;
+  return qb_model_set_threads(&it->em->m, t, err) || qb_quant_set_threads(it->q, t, err) ? -1 : 0;
+}
+
 /* Accuracy, per-layer errors and sensitivity of the item's own state into its rows. */
 static int evaluate(qb_eval_item* it, qb_error* err) {
   const unsigned ms = it->cfg->measure;
-  int rc = 0;
+  int rc = set_eval_threads(it, err);
   if (!rc && (ms & QB_MEASURE_ACCURACY)) rc = eval_accuracy(it, err);
   if (!rc && (ms & QB_MEASURE_PER_LAYER)) rc = qb_eval_layers(it, err);
   if (!rc && (ms & QB_MEASURE_SENSITIVITY)) rc = qb_eval_sensitivity(it, err);
@@ -451,7 +458,7 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
    * and fp32 reference resident (the same whatever ran before). */
   qb_eval_item it = {cfg,  item, qat ? &ev->tuned : &ev->model, &ev->model.fp32, NULL, rows,
                      cfg->models[item->model].name, ev->opt.log, &ev->high_cv,
-                     ev->opt.gbench_json, qb_peak_rss_reset()};
+                     ev->opt.gbench_json, qb_peak_rss_reset(), ev->opt.eval_threads};
   /* Speed and memory rows are the item's own; eval_numerics says whose the rest are. */
   set_check(&it, item->backend, "");
   int rc = make_state(&it, item->backend, weight_donor(ev, &it), err);

@@ -147,6 +147,7 @@ static int load(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index
   if (em->eval_count == 0) return qb_fail(err, "model %s: the evaluation data is empty", sm->name);
   const size_t probe = ev->opt.probe ? ev->opt.probe : QB_SWEEP_PROBE_DEFAULT;
   em->probe = probe < em->eval_count ? probe : em->eval_count;
+  if (qb_model_set_threads(&em->m, ev->opt.eval_threads ? ev->opt.eval_threads : 1, err)) return -1;
   if (calibrate_once(em, cfg, err)) return -1;
   /* The task's context needs the output shapes: the model is prepared (batch 1). */
   if (qb_task_ctx_init(&em->task, sm->task, &em->m, sm->dictionary, err)) return -1;
