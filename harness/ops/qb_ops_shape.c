@@ -316,8 +316,19 @@ static void exp_row(float* restrict y, const float* restrict x, float mx, size_t
   for (size_t k = 0; k < n; k++) y[k] = exp_nonpositive(x[k] - mx);
 }
 
-static void divide_row(float* restrict y, double sum, size_t n) {
-  for (size_t k = 0; k < n; k++) y[k] = (float)(y[k] / sum);
+/* The last-axis row: max, exp (vectorized), the sum in double over four partial sums
+ * (independent add chains; a fixed order, so deterministic), then y * (1 / sum) in
+ * double rounded once to float (vectorized; within an ulp of y / sum). */
+static void softmax_row(float* restrict y, const float* restrict x, size_t n) {
+  float mx = -INFINITY;
+  for (size_t k = 0; k < n; k++) mx = fmaxf(mx, x[k]);
+  exp_row(y, x, mx, n);
+  double s[4] = {0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4) s[0] += y[k], s[1] += y[k + 1], s[2] += y[k + 2], s[3] += y[k + 3];
+  for (; k < n; k++) s[0] += y[k];
+  const double inv = 1.0 / ((s[0] + s[1]) + (s[2] + s[3]));
+  for (k = 0; k < n; k++) y[k] = (float)((double)y[k] * inv);
 }
 
 static void run_softmax(const qb_model* m, const qb_node* n, const float* const* in) {
@@ -328,17 +339,14 @@ static void run_softmax(const qb_model* m, const qb_node* n, const float* const*
     for (size_t i = 0; i < inner; i++) {
       const float* x = in[0] + o * len * inner + i;
       float* yo = y + o * len * inner + i;
+      if (inner == 1) {
+        softmax_row(yo, x, len);
+        continue;
+      }
       float mx = -INFINITY;
       for (size_t k = 0; k < len; k++) mx = fmaxf(mx, x[k * inner]);
       double sum = 0;
-      if (inner == 1) {
-        exp_row(yo, x, mx, len);
-        for (size_t k = 0; k < len; k++) sum += yo[k];
-        divide_row(yo, sum, len);
-        continue;
-      } else {
-        for (size_t k = 0; k < len; k++) sum += (yo[k * inner] = exp_nonpositive(x[k * inner] - mx));
-      }
+      for (size_t k = 0; k < len; k++) sum += (yo[k * inner] = exp_nonpositive(x[k * inner] - mx));
       for (size_t k = 0; k < len; k++) yo[k * inner] = (float)(yo[k * inner] / sum);
     }
 }
