@@ -368,6 +368,26 @@ static int infer_layernorm(qb_model* m, qb_node* n, qb_error* err) {
   return 0;
 }
 
+/* Sums in double with four partial sums in a fixed order: independent add chains
+ * (the row is latency-bound otherwise), deterministic. */
+static double sum4(const float* x, size_t n) {
+  double s[4] = {0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4) s[0] += x[k], s[1] += x[k + 1], s[2] += x[k + 2], s[3] += x[k + 3];
+  for (; k < n; k++) s[0] += x[k];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* Sum of (x - mean)^2, the same way. */
+static double sum_sq4(const float* x, size_t n, float mean) {
+  double s[4] = {0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4)
+    for (size_t j = 0; j < 4; j++) s[j] += ((double)x[k + j] - mean) * ((double)x[k + j] - mean);
+  for (; k < n; k++) s[0] += ((double)x[k] - mean) * ((double)x[k] - mean);
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 static void run_layernorm(const qb_model* m, const qb_node* n, const float* const* in) {
   const qb_value* x = qb_in(m, n, 0);
   int axis = 0;
@@ -378,10 +398,8 @@ static void run_layernorm(const qb_model* m, const qb_node* n, const float* cons
   float* inv_out = n->nout > 2 && n->out[2] >= 0 ? m->values[n->out[2]].data : NULL;
   for (size_t o = 0; o < outer; o++) {
     const float* xo = in[0] + o * len;
-    double s = 0, ss = 0;
-    for (size_t k = 0; k < len; k++) s += xo[k];
-    const float mean = (float)(s / (double)len);
-    for (size_t k = 0; k < len; k++) ss += ((double)xo[k] - mean) * ((double)xo[k] - mean);
+    const float mean = (float)(sum4(xo, len) / (double)len);
+    const double ss = sum_sq4(xo, len, mean);
     const float inv = (float)(1.0 / sqrt(ss / (double)len + (double)n->a.epsilon));
     for (size_t k = 0; k < len; k++)
       y[o * len + k] = (xo[k] - mean) * inv * in[1][k] + (in[2] ? in[2][k] : 0.0f);
