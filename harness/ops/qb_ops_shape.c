@@ -321,7 +321,7 @@ static void exp_row(float* restrict y, const float* restrict x, float mx, size_t
  * double rounded once to float (vectorized; within an ulp of y / sum). */
 static void softmax_row(float* restrict y, const float* restrict x, size_t n) {
   float mx = -INFINITY;
-  for (size_t k = 0; k < n; k++) mx = fmaxf(mx, x[k]);
+  for (size_t k = 0; k < n; k++) mx = x[k] > mx ? x[k] : mx; /* fmaxf without the libm call: NaN never wins */
   exp_row(y, x, mx, n);
   double s[4] = {0, 0, 0, 0};
   size_t k = 0;
@@ -344,7 +344,7 @@ static void run_softmax(const qb_model* m, const qb_node* n, const float* const*
         continue;
       }
       float mx = -INFINITY;
-      for (size_t k = 0; k < len; k++) mx = fmaxf(mx, x[k * inner]);
+      for (size_t k = 0; k < len; k++) mx = x[k * inner] > mx ? x[k * inner] : mx;
       double sum = 0;
       for (size_t k = 0; k < len; k++) sum += (yo[k * inner] = exp_nonpositive(x[k * inner] - mx));
       for (size_t k = 0; k < len; k++) yo[k * inner] = (float)(yo[k * inner] / sum);
