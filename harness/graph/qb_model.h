@@ -226,7 +226,9 @@ const qb_value* qb_model_output(const qb_model* m, size_t i);
 
 /* Threads of the fp32 ops (Gemm / MatMul / Conv GEMMs, depthwise conv), 1..256;
  * default 1. Results are bit-identical for any count (one fmaf chain per output
- * element, split over output rows / columns, never over K). Returns 0 or -1. */
+ * element, split over output rows / columns, never over K; a Conv with at least
+ * as many images as threads splits the images instead). Returns 0 or -1 (out of
+ * memory for the per-thread conv scratch). */
 int qb_model_set_threads(qb_model* m, size_t threads, qb_error* err);
 size_t qb_model_threads(const qb_model* m);
 /* The fp32 GEMM microkernel every fp32 Gemm / MatMul / Conv runs, chosen once from
