@@ -54,7 +54,10 @@ typedef struct {
  * free. `weight_bytes` is the size of one weight copy as this implementation
  * stores it. */
 typedef struct qb_bench_impl {
+  const char* family;    /* first part of the benchmark name; NULL: "gemm" */
   const char* name;      /* in the benchmark name: kernel name or peer name */
+  const char* variant;   /* part after the name (e.g. "epilogue:fp32"); NULL: none */
+  double out_bytes;      /* bytes per element of C as written; 0: 4 (int32 or fp32) */
   const char* backend;   /* backend whose roofline ceiling applies; "" = none */
   bool fp32;             /* compare against the fp32 FMA ceiling, not int8 */
   const void* entry;     /* ours: the dispatch entry (type per family); peers: NULL */
@@ -78,6 +81,16 @@ size_t qb_bench_wgemm(qb_bench_impl* out, size_t max);
  * packed once, the threaded driver; compared with the fp32 FMA ceiling and with the
  * OpenBLAS sgemm peer on the same data. */
 size_t qb_bench_f32(qb_bench_impl* out, size_t max);
+/* Ours, the other int8 GEMM families: one impl per entry of the qs8 x qs8 -> s32 and
+ * qu8 x qu8 -> s32 lists (qb_bench_q8gemm.c; no threaded driver of their own: the
+ * bench packs one column slice per thread and runs each on a pool thread). */
+size_t qb_bench_q8gemm(qb_bench_impl* out, size_t max);
+/* Ours, the u8 x s8 GEMM with the fused requantizing epilogue of the integer model
+ * run (qb_bench_fused.c): two impls per u8 x s8 entry (rules fp32 and gemmlowp),
+ * family "gemm-fused", run on their own model shapes (qb_bench_fused_shapes), not
+ * on --shapes. */
+size_t qb_bench_fused(qb_bench_impl* out, size_t max);
+size_t qb_bench_fused_shapes(const qb_bench_shape** shapes);
 /* Peers compiled in (QB_HAVE_DNNL, QB_HAVE_OPENBLAS): 0..2 impls. */
 size_t qb_bench_peers(qb_bench_impl* out, size_t max);
 

@@ -11,6 +11,7 @@
 #include "isa/qb_isa.h"
 #include "qb_bench_conv.h"
 #include "qb_bench_gemm.h"
+#include "qb_bench_q8elem.h"
 #include "qb_catalog.h"
 #include "qb_bench_shapes.h"
 #include "qb_cli.h"
@@ -22,7 +23,10 @@
 #include "qb_run_info.h"
 #include "qb_thread_pool.h"
 
-enum { MAX_THREAD_COUNTS = 16, MAX_IMPLS = 64 };
+enum { MAX_THREAD_COUNTS = 16, MAX_IMPLS = 96 };
+
+/* Kernel groups of --kernels. */
+enum { K_GEMM = 1, K_FUSED = 2, K_ELEMENTWISE = 4, K_CONV = 8, K_ALL = 15 };
 
 void qb_cmd_bench_help(void) {
   printf(
@@ -80,8 +84,40 @@ typedef struct {
   size_t nshapes;
   double min_time;
   long repetitions;
+  unsigned kernels; /* K_* bits; 0 until --kernels or --conv */
   bool quick, no_peers, list, conv;
 } bench_opts;
+
+static int parse_kernels(const char* text, bench_opts* o) {
+  static const struct {
+    const char* name;
+    unsigned bits;
+  } groups[] = {{"gemm", K_GEMM}, {"fused", K_FUSED}, {"elementwise", K_ELEMENTWISE},
+                {"conv", K_CONV}, {"all", K_ALL}};
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", text);
+  char* items[8];
+  const size_t n = qb_cli_split_list(buf, items, 8);
+  if (n == 0 || n > 5)
+    return qb_cli_usage_error("bench", "--kernels '%s': expected a list of groups", text);
+  for (size_t i = 0; i < n; i++) {
+    size_t g = 0;
+    while (g < sizeof groups / sizeof groups[0] && strcmp(groups[g].name, items[i])) g++;
+    if (g == sizeof groups / sizeof groups[0])
+      return qb_cli_usage_error(
+          "bench", "--kernels: unknown group '%s' (gemm, fused, elementwise, conv, all)", items[i]);
+    o->kernels |= groups[g].bits;
+  }
+  return 0;
+}
+
+/* Which groups run: --kernels if given (--conv adds conv); else --conv alone is the
+ * conv group (with the GEMM shapes when --shapes is given); else everything but conv. */
+static unsigned kernel_groups(const bench_opts* o) {
+  if (o->kernels) return o->kernels | (o->conv ? K_CONV : 0u);
+  if (o->conv) return K_CONV | (o->nshapes ? K_GEMM : 0u);
+  return K_GEMM | K_FUSED | K_ELEMENTWISE;
+}
 
 static int parse_threads(const char* text, bench_opts* o) {
   char buf[256];
@@ -109,6 +145,7 @@ static int parse_opts(int argc, char** argv, bench_opts* o) {
       {"json", required_argument, 0, 'j'},     {"quick", no_argument, 0, 'q'},
       {"no-peers", no_argument, 0, 'P'},       {"list", no_argument, 0, 'l'},
       {"conv", no_argument, 0, 'c'},           {"help", no_argument, 0, 'h'},
+      {"kernels", required_argument, 0, 'k'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   opterr = 0;
@@ -144,6 +181,9 @@ static int parse_opts(int argc, char** argv, bench_opts* o) {
       case 'P': o->no_peers = true; break;
       case 'l': o->list = true; break;
       case 'c': o->conv = true; break;
+      case 'k':
+        if (parse_kernels(optarg, o)) return QB_EXIT_USAGE;
+        break;
       case 'h': qb_cmd_bench_help(); return -1;
       case ':': return qb_cli_usage_error("bench", "%s needs a value", argv[optind - 1]);
       default:
@@ -221,13 +261,36 @@ static int get_roofline(const qb_machine* m, bool quick, qb_roofline* r) {
 
 /* Registers impls x shapes x threads; returns how many. */
 static size_t register_all(const bench_opts* o, const qb_bench_setup* setup,
-                           const qb_bench_impl* impls, size_t nimpls) {
+                           const qb_bench_impl* impls, size_t nimpls,
+                           const qb_bench_shape* shapes, size_t nshapes) {
   size_t n = 0;
   for (size_t i = 0; i < nimpls; i++)
-    for (size_t s = 0; s < o->nshapes; s++)
+    for (size_t s = 0; s < nshapes; s++)
       for (size_t t = 0; t < o->nthreads; t++)
-        if (qb_bench_register_gemm(setup, &impls[i], &o->shapes[s], o->threads[t]) == 0) n++;
+        if (qb_bench_register_gemm(setup, &impls[i], &shapes[s], o->threads[t]) == 0) n++;
   return n;
+}
+
+/* The usable ones of `n` impls at `from`, appended to out[*count]. */
+static void keep_usable(const qb_bench_impl* from, size_t n, qb_bench_impl* out, size_t* count) {
+  for (size_t i = 0; i < n && *count < MAX_IMPLS; i++)
+    if (qb_isa_usable((qb_backend)from[i].kernel_backend)) out[(*count)++] = from[i];
+}
+
+/* Registers the fused-epilogue GEMMs of usable backends on their model shapes. */
+static size_t register_fused(const bench_opts* o, const qb_bench_setup* setup) {
+  qb_bench_impl all[MAX_IMPLS], usable[MAX_IMPLS];
+  size_t nusable = 0;
+  keep_usable(all, qb_bench_fused(all, MAX_IMPLS), usable, &nusable);
+  const qb_bench_shape* shapes;
+  const size_t nshapes = qb_bench_fused_shapes(&shapes);
+  return register_all(o, setup, usable, nusable, shapes, nshapes);
+}
+
+static void release_all(void) {
+  qb_bench_gemm_release();
+  qb_bench_conv_release();
+  qb_bench_q8elem_release();
 }
 
 static int check_json_written(const char* path, qb_error* err) {
@@ -255,7 +318,9 @@ int qb_cmd_bench(int argc, char** argv) {
     if (!f) return qb_cli_usage_error("bench", "--json: cannot write '%s'", o.json);
     fclose(f);
   }
-  if (o.nshapes == 0 && !o.conv) qb_bench_shapes_parse("standard", o.shapes, &o.nshapes, &err);
+  const unsigned groups = kernel_groups(&o);
+  if (!(groups & K_GEMM)) o.nshapes = 0;
+  else if (o.nshapes == 0) qb_bench_shapes_parse("standard", o.shapes, &o.nshapes, &err);
   qb_machine m;
   if (qb_catalog_machine_describe(&m, &err) != 0) {
     fprintf(stderr, "qbench bench: error: %s\n", err.msg);
@@ -272,12 +337,12 @@ int qb_cmd_bench(int argc, char** argv) {
   qb_bench_impl impls[MAX_IMPLS], all[MAX_IMPLS];
   size_t nimpls = 0;
   size_t nall = qb_bench_ours(all, MAX_IMPLS);
+  nall += qb_bench_q8gemm(all + nall, MAX_IMPLS - nall);
   nall += qb_bench_wgemm(all + nall, MAX_IMPLS - nall);
   nall += qb_bench_f32(all + nall, MAX_IMPLS - nall);
-  for (size_t i = 0; i < nall; i++)
-    if (qb_isa_usable((qb_backend)all[i].kernel_backend)) impls[nimpls++] = all[i];
+  keep_usable(all, nall, impls, &nimpls);
   char peers[256] = "";
-  if (!o.no_peers) {
+  if (!o.no_peers && (groups & K_GEMM)) {
     const size_t np = qb_bench_peers(impls + nimpls, MAX_IMPLS - nimpls);
     for (size_t i = 0; i < np; i++)
       snprintf(peers + strlen(peers), sizeof peers - strlen(peers), "%s%s", i ? "," : "",
@@ -291,10 +356,12 @@ int qb_cmd_bench(int argc, char** argv) {
   const qb_bench_setup setup = {.roofline = have_roof ? &roof : NULL,
                                 .llc_bytes = qb_machine_llc_bytes(&m),
                                 .cores = cores};
-  const size_t nconv = o.conv ? qb_bench_register_conv(&setup, o.threads, o.nthreads) : 0;
-  if (register_all(&o, &setup, impls, nimpls) + nconv == 0) {
-    qb_bench_gemm_release();
-    qb_bench_conv_release();
+  size_t nreg = register_all(&o, &setup, impls, nimpls, o.shapes, o.nshapes);
+  if (groups & K_FUSED) nreg += register_fused(&o, &setup);
+  if (groups & K_ELEMENTWISE) nreg += qb_bench_register_q8elem(&setup, o.threads, o.nthreads);
+  if (groups & K_CONV) nreg += qb_bench_register_conv(&setup, o.threads, o.nthreads);
+  if (nreg == 0) {
+    release_all();
     fprintf(stderr, "qbench bench: error: no benchmark could be registered\n");
     return QB_EXIT_FAILURE;
   }
@@ -328,8 +395,7 @@ int qb_cmd_bench(int argc, char** argv) {
   gargv[gargc] = NULL;
   qb_gbench_initialize(&gargc, gargv);
   const int ran = qb_gbench_run_specified();
-  qb_bench_gemm_release();
-  qb_bench_conv_release();
+  release_all();
   if (ran == 0) {
     fprintf(stderr, "qbench bench: error: no benchmark matches --filter '%s'\n",
             o.filter ? o.filter : "");
