@@ -1,9 +1,12 @@
 /* GEMM benchmarks of `qbench bench`: ours (every u8 x s8 -> s32 entry of the
- * dispatch list whose backend is usable, through the threaded driver, and every
- * int4-weight W4A8 / W4A32 entry, and every fp32 GEMM entry) and the peers (oneDNN int8 matmul, OpenBLAS
- * sgemm), one Google Benchmark per
+ * dispatch list whose backend is usable, through the threaded driver, every
+ * qs8 x qs8 and qu8 x qu8 -> s32 entry, every int4-weight W4A8 / W4A32 entry, every
+ * fp32 GEMM entry, and the u8 x s8 GEMM with the fused requantizing epilogue) and the
+ * peers (oneDNN int8 matmul, OpenBLAS sgemm), one Google Benchmark per
  * (implementation, shape, thread count), named
  *   gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time
+ *   gemm-fused/<kernel>/rule:<fp32|gemmlowp>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time
+ *   (impl->family, impl->variant)
  * (Google Benchmark appends "/real_time": these run on wall time, see qb_gbench.h).
  *
  * Measurement. Weights are packed (or reordered, for oneDNN) once, outside the

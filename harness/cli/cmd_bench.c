@@ -1,8 +1,8 @@
-/* qbench bench: Google Benchmark runs of every int8 GEMM and int4-weight GEMM entry
- * of every usable backend, and of the peers found at build time (oneDNN int8
- * matmul, OpenBLAS sgemm), over a shape set and thread counts, with OPS, bytes
- * moved and % of this machine's measured roofline ceilings
- * (harness/bench/qb_bench_gemm.h). */
+/* qbench bench: Google Benchmark runs of every kernel family of every usable backend
+ * (GEMMs on a shape set and the peers found at build time — oneDNN int8 matmul,
+ * OpenBLAS sgemm; the fused requantizing GEMM; quantize / dequantize / requantize;
+ * convolutions on request), over thread counts, with OPS, bytes moved and % of this
+ * machine's measured roofline ceilings (harness/bench/qb_bench_*.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,19 +31,30 @@ enum { K_GEMM = 1, K_FUSED = 2, K_ELEMENTWISE = 4, K_CONV = 8, K_ALL = 15 };
 void qb_cmd_bench_help(void) {
   printf(
       "usage: qbench bench [options]\n\n"
-      "Benchmark every int8 GEMM kernel (u8 x s8 -> s32) and int4-weight GEMM kernel\n"
-      "(W4A8, W4A32; symmetric, groups of 32) and fp32 GEMM kernel (packed B: the\n"
-      "model runtime's fp32 path) of every usable backend, and the peers\n"
-      "found at build time (oneDNN u8 x s8 matmul, OpenBLAS fp32 sgemm), on each shape\n"
-      "and thread count, with Google Benchmark. Names read\n"
-      "  gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time\n"
-      "Counters: OPS (2*M*N*K per call, as a rate), bytes_per_second and bytes_per_call\n"
-      "(weights as stored + A + C), pct_of_peak (vs this machine's measured compute\n"
-      "ceiling of the backend: int8 for ours and oneDNN, fp32 FMA for our fp32\n"
-      "kernels and sgemm), and for\n"
-      "M = 1 pct_of_dram_bw. Memory-bound shapes rotate weight copies larger than the\n"
-      "last-level cache (weight_copies). The ceilings come from the roofline probe,\n"
-      "cached per machine in ~/.cache/qbench (about 10 s the first time).\n\n"
+      "Benchmark every kernel family of every usable backend with Google Benchmark,\n"
+      "on each thread count, in groups (--kernels):\n"
+      "  gemm         on each shape: int8 GEMMs u8 x s8, qs8 x qs8 and qu8 x qu8 -> s32,\n"
+      "               int4-weight GEMMs (W4A8, W4A32; symmetric, groups of 32), the\n"
+      "               fp32 GEMM (packed B), and the peers found at build time (oneDNN\n"
+      "               u8 x s8 matmul, OpenBLAS fp32 sgemm):\n"
+      "                 gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time\n"
+      "  fused        the u8 x s8 GEMM with the model run's fused requantizing epilogue\n"
+      "               on model shapes (1,256,784) (64,256,784) (128,1024,1024):\n"
+      "                 gemm-fused/<kernel>/rule:fp32|gemmlowp/M:/N:/K:/threads:<T>\n"
+      "  elementwise  quantize f32->qu8, dequantize qu8->f32, requantize qs32->qu8 at\n"
+      "               16384 elements and at a DRAM size (>= 2^24, > 2 x LLC in bytes):\n"
+      "                 quantize/<kernel>/n:<n>/threads:<T>, dequantize/...,\n"
+      "                 requantize/<kernel>/rule:fp32|gemmlowp/n:<n>/threads:<T>\n"
+      "  conv         see --conv\n"
+      "Counters: OPS (GEMMs 2*M*N*K per call; elementwise one op per element), as a\n"
+      "rate; bytes_per_second and bytes_per_call (bytes read + written: weights as\n"
+      "stored + A + C; 5 per element for the elementwise kernels); pct_of_peak for the\n"
+      "GEMMs (vs this machine's measured compute ceiling of the backend: int8 for ours\n"
+      "and oneDNN, fp32 FMA for our fp32 kernels and sgemm); pct_of_dram_bw (vs the\n"
+      "measured DRAM read bandwidth) at M = 1 and for elementwise kernels at the DRAM\n"
+      "size. Memory-bound shapes rotate weight copies larger than the last-level cache\n"
+      "(weight_copies). The ceilings come from the roofline probe, cached per machine\n"
+      "in ~/.cache/qbench (about 10 s the first time).\n\n"
       "options:\n"
       "  --isa LIST          backends to run (comma-separated; default all usable;\n"
       "                      overrides QB_ISA_MASK). scalar is slow on large shapes.\n"
@@ -56,8 +67,10 @@ void qb_cmd_bench_help(void) {
       "  --repetitions N     repetitions per benchmark (mean/median/stddev rows)\n"
       "  --json FILE         also write Google Benchmark JSON to FILE; its context\n"
       "                      holds CPU identity, ISA mask, compiler, flags, git revision\n"
-      "  --conv              convolution kernels instead of the GEMM shapes (add --shapes\n"
-      "                      to run both): the fused depthwise conv (u8 -> u8, fp32\n"
+      "  --kernels LIST      groups to run: gemm, fused, elementwise, conv, all\n"
+      "                      (default gemm,fused,elementwise)\n"
+      "  --conv              convolution kernels instead of the default groups (add\n"
+      "                      --shapes to run the GEMMs too, or --kernels to add conv): the fused depthwise conv (u8 -> u8, fp32\n"
       "                      requantization) and the int32-output depthwise conv on\n"
       "                      dwnet's depthwise layers, uint8 im2col on the models' im2col\n"
       "                      convs; names dwconv/<kernel>/C:/H:/W:/k:/s:/threads:<T>,\n"
