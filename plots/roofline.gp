@@ -2,7 +2,8 @@
 # (ops per byte moved, from Google Benchmark's OPS and bytes_per_second counters)
 # and its measured rate, under this machine's measured ceilings (qbench's roofline
 # probe, 1 thread: compute per backend, L2/L3/DRAM read bandwidth). Written by
-# qbench report.
+# qbench report. Elementwise kernels (quantize, dequantize, requantize) count one op
+# per element converted: memory-bound points at 0.2 ops/byte.
 # Data (tab-separated): one block per series "intensity GOPS name".
 # Variables: datafile, outfile, plotsdir, names (series, one word each), peaks /
 #   peaknames (GOPS ceilings), bws / bwnames (GB/s ceilings); empty = not known.
@@ -16,7 +17,7 @@ width = 1100; height = 700
 load plotsdir."/qb_terminal.gp"
 set title "Roofline, 1 thread: measured kernels under this machine's measured ceilings"
 set xlabel "arithmetic intensity (ops per byte moved)"
-set ylabel "measured rate (GOPS; fp32 peers: GFLOPS)"
+set ylabel "measured rate (GOPS; fp32: GFLOPS; quantize etc.: G elements/s)"
 set logscale xy
 set key outside right top
 set rmargin 38

@@ -159,7 +159,7 @@ int qb_bench_register_gemm(const qb_bench_setup* setup, const qb_bench_impl* imp
   c->shape = *shape;
   c->threads = threads;
   const double M = (double)shape->M, N = (double)shape->N, K = (double)shape->K;
-  const double elem = impl->fp32 ? 4.0 : 1.0, out = 4.0;
+  const double elem = impl->fp32 ? 4.0 : 1.0, out = impl->out_bytes > 0 ? impl->out_bytes : 4.0;
   const double wbytes = (double)impl->weight_bytes(impl, shape->N, shape->K);
   c->bytes_per_call = wbytes + M * K * elem + M * N * out;
   c->peak_gops = qb_bench_peak_gops(setup->roofline, impl, threads);
@@ -174,8 +174,9 @@ int qb_bench_register_gemm(const qb_bench_setup* setup, const qb_bench_impl* imp
   c->copies = weight_copies(setup, wbytes, N * K + M * K + 4.0 * M * N, 2.0 * M * N * K,
                             ridge_peak, qb_bench_dram_gbs(setup->roofline, 1));
   char name[256];
-  snprintf(name, sizeof name, "gemm/%s/M:%zu/N:%zu/K:%zu/threads:%d", impl->name, shape->M,
-           shape->N, shape->K, threads);
+  snprintf(name, sizeof name, "%s/%s%s%s/M:%zu/N:%zu/K:%zu/threads:%d",
+           impl->family ? impl->family : "gemm", impl->name, impl->variant ? "/" : "",
+           impl->variant ? impl->variant : "", shape->M, shape->N, shape->K, threads);
   qb_gbench_options o = qb_gbench_default_options();
   o.use_real_time = true;
   o.threads = threads;

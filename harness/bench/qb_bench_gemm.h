@@ -1,9 +1,12 @@
 /* GEMM benchmarks of `qbench bench`: ours (every u8 x s8 -> s32 entry of the
- * dispatch list whose backend is usable, through the threaded driver, and every
- * int4-weight W4A8 / W4A32 entry, and every fp32 GEMM entry) and the peers (oneDNN int8 matmul, OpenBLAS
- * sgemm), one Google Benchmark per
+ * dispatch list whose backend is usable, through the threaded driver, every
+ * qs8 x qs8 and qu8 x qu8 -> s32 entry, every int4-weight W4A8 / W4A32 entry, every
+ * fp32 GEMM entry, and the u8 x s8 GEMM with the fused requantizing epilogue) and the
+ * peers (oneDNN int8 matmul, OpenBLAS sgemm), one Google Benchmark per
  * (implementation, shape, thread count), named
  *   gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time
+ *   gemm-fused/<kernel>/rule:<fp32|gemmlowp>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time
+ *   (impl->family, impl->variant)
  * (Google Benchmark appends "/real_time": these run on wall time, see qb_gbench.h).
  *
  * Measurement. Weights are packed (or reordered, for oneDNN) once, outside the
@@ -54,7 +57,10 @@ typedef struct {
  * free. `weight_bytes` is the size of one weight copy as this implementation
  * stores it. */
 typedef struct qb_bench_impl {
+  const char* family;    /* first part of the benchmark name; NULL: "gemm" */
   const char* name;      /* in the benchmark name: kernel name or peer name */
+  const char* variant;   /* part after the name (e.g. "epilogue:fp32"); NULL: none */
+  double out_bytes;      /* bytes per element of C as written; 0: 4 (int32 or fp32) */
   const char* backend;   /* backend whose roofline ceiling applies; "" = none */
   bool fp32;             /* compare against the fp32 FMA ceiling, not int8 */
   const void* entry;     /* ours: the dispatch entry (type per family); peers: NULL */
@@ -78,6 +84,16 @@ size_t qb_bench_wgemm(qb_bench_impl* out, size_t max);
  * packed once, the threaded driver; compared with the fp32 FMA ceiling and with the
  * OpenBLAS sgemm peer on the same data. */
 size_t qb_bench_f32(qb_bench_impl* out, size_t max);
+/* Ours, the other int8 GEMM families: one impl per entry of the qs8 x qs8 -> s32 and
+ * qu8 x qu8 -> s32 lists (qb_bench_q8gemm.c; no threaded driver of their own: the
+ * bench packs one column slice per thread and runs each on a pool thread). */
+size_t qb_bench_q8gemm(qb_bench_impl* out, size_t max);
+/* Ours, the u8 x s8 GEMM with the fused requantizing epilogue of the integer model
+ * run (qb_bench_fused.c): two impls per u8 x s8 entry (rules fp32 and gemmlowp),
+ * family "gemm-fused", run on their own model shapes (qb_bench_fused_shapes), not
+ * on --shapes. */
+size_t qb_bench_fused(qb_bench_impl* out, size_t max);
+size_t qb_bench_fused_shapes(const qb_bench_shape** shapes);
 /* Peers compiled in (QB_HAVE_DNNL, QB_HAVE_OPENBLAS): 0..2 impls. */
 size_t qb_bench_peers(qb_bench_impl* out, size_t max);
 

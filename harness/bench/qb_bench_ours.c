@@ -4,16 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qb_bench_gemm.h"
-#include "qb_gemm_threaded.h"
+#include "qb_bench_ours.h"
 
-typedef struct {
-  qb_thread_pool* pool;
-  qb_gemm_threaded_weights* w; /* copies */
-  size_t copies, M, K, N;
-  uint8_t* A;
-  int32_t* C;
-} ours_state;
+typedef qb_bench_ours_state ours_state;
 
 static const qb_qu8_qs8_qs32_gemm_entry* entry_of(const qb_bench_impl* impl) {
   return (const qb_qu8_qs8_qs32_gemm_entry*)impl->entry;
@@ -23,7 +16,7 @@ static size_t ours_weight_bytes(const qb_bench_impl* impl, size_t N, size_t K) {
   return entry_of(impl)->info.packed_size(N, K);
 }
 
-static void ours_destroy(void* p) {
+void qb_bench_ours_destroy(void* p) {
   ours_state* s = p;
   if (!s) return;
   if (s->w)
@@ -54,8 +47,8 @@ static int copy_weights(const qb_gemm_threaded_weights* from, qb_gemm_threaded_w
   return 0;
 }
 
-static void* ours_create(const qb_bench_impl* impl, const qb_bench_shape* sh, int threads,
-                         size_t copies, qb_error* err) {
+void* qb_bench_ours_create(const qb_bench_impl* impl, const qb_bench_shape* sh, int threads,
+                           size_t copies, qb_error* err) {
   const size_t M = sh->M, N = sh->N, K = sh->K;
   ours_state* s = calloc(1, sizeof *s);
   int8_t* B = malloc(N * K);
@@ -90,7 +83,7 @@ oom:
 fail:
   free(B);
   free(zb);
-  ours_destroy(s);
+  qb_bench_ours_destroy(s);
   return NULL;
 }
 
@@ -108,9 +101,9 @@ size_t qb_bench_ours(qb_bench_impl* out, size_t max) {
                                .entry = &list[i],
                                .kernel_backend = (int)list[i].info.backend,
                                .weight_bytes = ours_weight_bytes,
-                               .create = ours_create,
+                               .create = qb_bench_ours_create,
                                .run = ours_run,
-                               .destroy = ours_destroy};
+                               .destroy = qb_bench_ours_destroy};
   }
   return n;
 }

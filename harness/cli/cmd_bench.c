@@ -1,8 +1,8 @@
-/* qbench bench: Google Benchmark runs of every int8 GEMM and int4-weight GEMM entry
- * of every usable backend, and of the peers found at build time (oneDNN int8
- * matmul, OpenBLAS sgemm), over a shape set and thread counts, with OPS, bytes
- * moved and % of this machine's measured roofline ceilings
- * (harness/bench/qb_bench_gemm.h). */
+/* qbench bench: Google Benchmark runs of every kernel family of every usable backend
+ * (GEMMs on a shape set and the peers found at build time — oneDNN int8 matmul,
+ * OpenBLAS sgemm; the fused requantizing GEMM; quantize / dequantize / requantize;
+ * convolutions on request), over thread counts, with OPS, bytes moved and % of this
+ * machine's measured roofline ceilings (harness/bench/qb_bench_*.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "isa/qb_isa.h"
 #include "qb_bench_conv.h"
 #include "qb_bench_gemm.h"
+#include "qb_bench_q8elem.h"
 #include "qb_catalog.h"
 #include "qb_bench_shapes.h"
 #include "qb_cli.h"
@@ -22,24 +23,38 @@
 #include "qb_run_info.h"
 #include "qb_thread_pool.h"
 
-enum { MAX_THREAD_COUNTS = 16, MAX_IMPLS = 64 };
+enum { MAX_THREAD_COUNTS = 16, MAX_IMPLS = 96 };
+
+/* Kernel groups of --kernels. */
+enum { K_GEMM = 1, K_FUSED = 2, K_ELEMENTWISE = 4, K_CONV = 8, K_ALL = 15 };
 
 void qb_cmd_bench_help(void) {
   printf(
       "usage: qbench bench [options]\n\n"
-      "Benchmark every int8 GEMM kernel (u8 x s8 -> s32) and int4-weight GEMM kernel\n"
-      "(W4A8, W4A32; symmetric, groups of 32) and fp32 GEMM kernel (packed B: the\n"
-      "model runtime's fp32 path) of every usable backend, and the peers\n"
-      "found at build time (oneDNN u8 x s8 matmul, OpenBLAS fp32 sgemm), on each shape\n"
-      "and thread count, with Google Benchmark. Names read\n"
-      "  gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time\n"
-      "Counters: OPS (2*M*N*K per call, as a rate), bytes_per_second and bytes_per_call\n"
-      "(weights as stored + A + C), pct_of_peak (vs this machine's measured compute\n"
-      "ceiling of the backend: int8 for ours and oneDNN, fp32 FMA for our fp32\n"
-      "kernels and sgemm), and for\n"
-      "M = 1 pct_of_dram_bw. Memory-bound shapes rotate weight copies larger than the\n"
-      "last-level cache (weight_copies). The ceilings come from the roofline probe,\n"
-      "cached per machine in ~/.cache/qbench (about 10 s the first time).\n\n"
+      "Benchmark every kernel family of every usable backend with Google Benchmark,\n"
+      "on each thread count, in groups (--kernels):\n"
+      "  gemm         on each shape: int8 GEMMs u8 x s8, qs8 x qs8 and qu8 x qu8 -> s32,\n"
+      "               int4-weight GEMMs (W4A8, W4A32; symmetric, groups of 32), the\n"
+      "               fp32 GEMM (packed B), and the peers found at build time (oneDNN\n"
+      "               u8 x s8 matmul, OpenBLAS fp32 sgemm):\n"
+      "                 gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time\n"
+      "  fused        the u8 x s8 GEMM with the model run's fused requantizing epilogue\n"
+      "               on model shapes (1,256,784) (64,256,784) (128,1024,1024):\n"
+      "                 gemm-fused/<kernel>/rule:fp32|gemmlowp/M:/N:/K:/threads:<T>\n"
+      "  elementwise  quantize f32->qu8, dequantize qu8->f32, requantize qs32->qu8 at\n"
+      "               16384 elements and at a DRAM size (>= 2^24, > 2 x LLC in bytes):\n"
+      "                 quantize/<kernel>/n:<n>/threads:<T>, dequantize/...,\n"
+      "                 requantize/<kernel>/rule:fp32|gemmlowp/n:<n>/threads:<T>\n"
+      "  conv         see --conv\n"
+      "Counters: OPS (GEMMs 2*M*N*K per call; elementwise one op per element), as a\n"
+      "rate; bytes_per_second and bytes_per_call (bytes read + written: weights as\n"
+      "stored + A + C; 5 per element for the elementwise kernels); pct_of_peak for the\n"
+      "GEMMs (vs this machine's measured compute ceiling of the backend: int8 for ours\n"
+      "and oneDNN, fp32 FMA for our fp32 kernels and sgemm); pct_of_dram_bw (vs the\n"
+      "measured DRAM read bandwidth) at M = 1 and for elementwise kernels at the DRAM\n"
+      "size. Memory-bound shapes rotate weight copies larger than the last-level cache\n"
+      "(weight_copies). The ceilings come from the roofline probe, cached per machine\n"
+      "in ~/.cache/qbench (about 10 s the first time).\n\n"
       "options:\n"
       "  --isa LIST          backends to run (comma-separated; default all usable;\n"
       "                      overrides QB_ISA_MASK). scalar is slow on large shapes.\n"
@@ -52,8 +67,10 @@ void qb_cmd_bench_help(void) {
       "  --repetitions N     repetitions per benchmark (mean/median/stddev rows)\n"
       "  --json FILE         also write Google Benchmark JSON to FILE; its context\n"
       "                      holds CPU identity, ISA mask, compiler, flags, git revision\n"
-      "  --conv              convolution kernels instead of the GEMM shapes (add --shapes\n"
-      "                      to run both): the fused depthwise conv (u8 -> u8, fp32\n"
+      "  --kernels LIST      groups to run: gemm, fused, elementwise, conv, all\n"
+      "                      (default gemm,fused,elementwise)\n"
+      "  --conv              convolution kernels instead of the default groups (add\n"
+      "                      --shapes to run the GEMMs too, or --kernels to add conv): the fused depthwise conv (u8 -> u8, fp32\n"
       "                      requantization) and the int32-output depthwise conv on\n"
       "                      dwnet's depthwise layers, uint8 im2col on the models' im2col\n"
       "                      convs; names dwconv/<kernel>/C:/H:/W:/k:/s:/threads:<T>,\n"
@@ -80,8 +97,40 @@ typedef struct {
   size_t nshapes;
   double min_time;
   long repetitions;
+  unsigned kernels; /* K_* bits; 0 until --kernels or --conv */
   bool quick, no_peers, list, conv;
 } bench_opts;
+
+static int parse_kernels(const char* text, bench_opts* o) {
+  static const struct {
+    const char* name;
+    unsigned bits;
+  } groups[] = {{"gemm", K_GEMM}, {"fused", K_FUSED}, {"elementwise", K_ELEMENTWISE},
+                {"conv", K_CONV}, {"all", K_ALL}};
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", text);
+  char* items[8];
+  const size_t n = qb_cli_split_list(buf, items, 8);
+  if (n == 0 || n > 5)
+    return qb_cli_usage_error("bench", "--kernels '%s': expected a list of groups", text);
+  for (size_t i = 0; i < n; i++) {
+    size_t g = 0;
+    while (g < sizeof groups / sizeof groups[0] && strcmp(groups[g].name, items[i])) g++;
+    if (g == sizeof groups / sizeof groups[0])
+      return qb_cli_usage_error(
+          "bench", "--kernels: unknown group '%s' (gemm, fused, elementwise, conv, all)", items[i]);
+    o->kernels |= groups[g].bits;
+  }
+  return 0;
+}
+
+/* Which groups run: --kernels if given (--conv adds conv); else --conv alone is the
+ * conv group (with the GEMM shapes when --shapes is given); else everything but conv. */
+static unsigned kernel_groups(const bench_opts* o) {
+  if (o->kernels) return o->kernels | (o->conv ? K_CONV : 0u);
+  if (o->conv) return K_CONV | (o->nshapes ? K_GEMM : 0u);
+  return K_GEMM | K_FUSED | K_ELEMENTWISE;
+}
 
 static int parse_threads(const char* text, bench_opts* o) {
   char buf[256];
@@ -109,6 +158,7 @@ static int parse_opts(int argc, char** argv, bench_opts* o) {
       {"json", required_argument, 0, 'j'},     {"quick", no_argument, 0, 'q'},
       {"no-peers", no_argument, 0, 'P'},       {"list", no_argument, 0, 'l'},
       {"conv", no_argument, 0, 'c'},           {"help", no_argument, 0, 'h'},
+      {"kernels", required_argument, 0, 'k'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   opterr = 0;
@@ -144,6 +194,9 @@ static int parse_opts(int argc, char** argv, bench_opts* o) {
       case 'P': o->no_peers = true; break;
       case 'l': o->list = true; break;
       case 'c': o->conv = true; break;
+      case 'k':
+        if (parse_kernels(optarg, o)) return QB_EXIT_USAGE;
+        break;
       case 'h': qb_cmd_bench_help(); return -1;
       case ':': return qb_cli_usage_error("bench", "%s needs a value", argv[optind - 1]);
       default:
@@ -221,13 +274,36 @@ static int get_roofline(const qb_machine* m, bool quick, qb_roofline* r) {
 
 /* Registers impls x shapes x threads; returns how many. */
 static size_t register_all(const bench_opts* o, const qb_bench_setup* setup,
-                           const qb_bench_impl* impls, size_t nimpls) {
+                           const qb_bench_impl* impls, size_t nimpls,
+                           const qb_bench_shape* shapes, size_t nshapes) {
   size_t n = 0;
   for (size_t i = 0; i < nimpls; i++)
-    for (size_t s = 0; s < o->nshapes; s++)
+    for (size_t s = 0; s < nshapes; s++)
       for (size_t t = 0; t < o->nthreads; t++)
-        if (qb_bench_register_gemm(setup, &impls[i], &o->shapes[s], o->threads[t]) == 0) n++;
+        if (qb_bench_register_gemm(setup, &impls[i], &shapes[s], o->threads[t]) == 0) n++;
   return n;
+}
+
+/* The usable ones of `n` impls at `from`, appended to out[*count]. */
+static void keep_usable(const qb_bench_impl* from, size_t n, qb_bench_impl* out, size_t* count) {
+  for (size_t i = 0; i < n && *count < MAX_IMPLS; i++)
+    if (qb_isa_usable((qb_backend)from[i].kernel_backend)) out[(*count)++] = from[i];
+}
+
+/* Registers the fused-epilogue GEMMs of usable backends on their model shapes. */
+static size_t register_fused(const bench_opts* o, const qb_bench_setup* setup) {
+  qb_bench_impl all[MAX_IMPLS], usable[MAX_IMPLS];
+  size_t nusable = 0;
+  keep_usable(all, qb_bench_fused(all, MAX_IMPLS), usable, &nusable);
+  const qb_bench_shape* shapes;
+  const size_t nshapes = qb_bench_fused_shapes(&shapes);
+  return register_all(o, setup, usable, nusable, shapes, nshapes);
+}
+
+static void release_all(void) {
+  qb_bench_gemm_release();
+  qb_bench_conv_release();
+  qb_bench_q8elem_release();
 }
 
 static int check_json_written(const char* path, qb_error* err) {
@@ -255,7 +331,9 @@ int qb_cmd_bench(int argc, char** argv) {
     if (!f) return qb_cli_usage_error("bench", "--json: cannot write '%s'", o.json);
     fclose(f);
   }
-  if (o.nshapes == 0 && !o.conv) qb_bench_shapes_parse("standard", o.shapes, &o.nshapes, &err);
+  const unsigned groups = kernel_groups(&o);
+  if (!(groups & K_GEMM)) o.nshapes = 0;
+  else if (o.nshapes == 0) qb_bench_shapes_parse("standard", o.shapes, &o.nshapes, &err);
   qb_machine m;
   if (qb_catalog_machine_describe(&m, &err) != 0) {
     fprintf(stderr, "qbench bench: error: %s\n", err.msg);
@@ -272,12 +350,12 @@ int qb_cmd_bench(int argc, char** argv) {
   qb_bench_impl impls[MAX_IMPLS], all[MAX_IMPLS];
   size_t nimpls = 0;
   size_t nall = qb_bench_ours(all, MAX_IMPLS);
+  nall += qb_bench_q8gemm(all + nall, MAX_IMPLS - nall);
   nall += qb_bench_wgemm(all + nall, MAX_IMPLS - nall);
   nall += qb_bench_f32(all + nall, MAX_IMPLS - nall);
-  for (size_t i = 0; i < nall; i++)
-    if (qb_isa_usable((qb_backend)all[i].kernel_backend)) impls[nimpls++] = all[i];
+  keep_usable(all, nall, impls, &nimpls);
   char peers[256] = "";
-  if (!o.no_peers) {
+  if (!o.no_peers && (groups & K_GEMM)) {
     const size_t np = qb_bench_peers(impls + nimpls, MAX_IMPLS - nimpls);
     for (size_t i = 0; i < np; i++)
       snprintf(peers + strlen(peers), sizeof peers - strlen(peers), "%s%s", i ? "," : "",
@@ -291,10 +369,12 @@ int qb_cmd_bench(int argc, char** argv) {
   const qb_bench_setup setup = {.roofline = have_roof ? &roof : NULL,
                                 .llc_bytes = qb_machine_llc_bytes(&m),
                                 .cores = cores};
-  const size_t nconv = o.conv ? qb_bench_register_conv(&setup, o.threads, o.nthreads) : 0;
-  if (register_all(&o, &setup, impls, nimpls) + nconv == 0) {
-    qb_bench_gemm_release();
-    qb_bench_conv_release();
+  size_t nreg = register_all(&o, &setup, impls, nimpls, o.shapes, o.nshapes);
+  if (groups & K_FUSED) nreg += register_fused(&o, &setup);
+  if (groups & K_ELEMENTWISE) nreg += qb_bench_register_q8elem(&setup, o.threads, o.nthreads);
+  if (groups & K_CONV) nreg += qb_bench_register_conv(&setup, o.threads, o.nthreads);
+  if (nreg == 0) {
+    release_all();
     fprintf(stderr, "qbench bench: error: no benchmark could be registered\n");
     return QB_EXIT_FAILURE;
   }
@@ -328,8 +408,7 @@ int qb_cmd_bench(int argc, char** argv) {
   gargv[gargc] = NULL;
   qb_gbench_initialize(&gargc, gargv);
   const int ran = qb_gbench_run_specified();
-  qb_bench_gemm_release();
-  qb_bench_conv_release();
+  release_all();
   if (ran == 0) {
     fprintf(stderr, "qbench bench: error: no benchmark matches --filter '%s'\n",
             o.filter ? o.filter : "");

@@ -4,27 +4,33 @@
 #include <stdio.h>
 #include <string.h>
 
-bool qb_kernel_name_parse(const char* name, char* family, size_t fsize, char* variant,
-                          size_t vsize, char* shape, size_t ssize, bool* is_peer) {
-  char impl[128];
+/* "/rule:<r>" after the implementation (gemm-fused, requantize): r, and the rest. */
+static const char* skip_rule(const char* q, char* rule, size_t rsize) {
+  rule[0] = '\0';
+  if (strncmp(q, "/rule:", 6) != 0) return q;
+  const char* end = strchr(q + 6, '/');
+  if (!end) return q;
+  snprintf(rule, rsize, "%.*s", (int)(end - q - 6), q + 6);
+  return end;
+}
+
+/* "/M:../N:../K:../threads:.." or "/n:../threads:.." into the row label. */
+static bool parse_shape(const char* q, char* shape, size_t ssize) {
   int m, n, k, t;
-  const char* p = strchr(name, '/');
-  if (!p) return false;
-  const char* q = strchr(p + 1, '/');
-  if (!q || (size_t)(q - p - 1) >= sizeof impl) return false;
-  snprintf(impl, sizeof impl, "%.*s", (int)(q - p - 1), p + 1);
-  if (sscanf(q, "/M:%d/N:%d/K:%d/threads:%d", &m, &n, &k, &t) != 4) return false;
-  snprintf(shape, ssize, "M%d N%d K%d t%d", m, n, k, t);
-  *is_peer = strncmp(impl, "qb_", 3) != 0;
-  if (*is_peer) {
-    snprintf(family, fsize, "peer");
-    snprintf(variant, vsize, "%s", !strncmp(impl, "onednn", 6) ? "oneDNN" : !strncmp(impl, "openblas", 8) ? "OpenBLAS-fp32" : impl);
+  if (sscanf(q, "/M:%d/N:%d/K:%d/threads:%d", &m, &n, &k, &t) == 4) {
+    snprintf(shape, ssize, "M%d N%d K%d t%d", m, n, k, t);
     return true;
   }
-  char* isa = strstr(impl, "__");
-  if (!isa) return false;
-  *isa = '\0';
-  isa += 2;
+  if (sscanf(q, "/n:%d/threads:%d", &n, &t) == 2) {
+    snprintf(shape, ssize, "n%d t%d", n, t);
+    return true;
+  }
+  return false;
+}
+
+/* Kernel name (without "__isa") into family and variant, at the tile token. */
+static void split_kernel(char* impl, const char* isa, char* family, size_t fsize, char* variant,
+                         size_t vsize) {
   /* The tile token starts with digits followed by 'x' (8x32c4); it and what follows
    * (a variant such as _sat) name the variant, what precedes it the family. */
   char* tile = NULL;
@@ -40,6 +46,33 @@ bool qb_kernel_name_parse(const char* name, char* family, size_t fsize, char* va
     snprintf(variant, vsize, "%s", isa);
   }
   snprintf(family, fsize, "%s", impl);
+}
+
+bool qb_kernel_name_parse(const char* name, char* family, size_t fsize, char* variant,
+                          size_t vsize, char* shape, size_t ssize, bool* is_peer) {
+  char impl[128], rule[32];
+  const char* p = strchr(name, '/');
+  if (!p) return false;
+  const char* q = strchr(p + 1, '/');
+  if (!q || (size_t)(q - p - 1) >= sizeof impl) return false;
+  snprintf(impl, sizeof impl, "%.*s", (int)(q - p - 1), p + 1);
+  q = skip_rule(q, rule, sizeof rule);
+  if (!parse_shape(q, shape, ssize)) return false;
+  *is_peer = strncmp(impl, "qb_", 3) != 0;
+  if (*is_peer) {
+    snprintf(family, fsize, "peer");
+    snprintf(variant, vsize, "%s", !strncmp(impl, "onednn", 6) ? "oneDNN" : !strncmp(impl, "openblas", 8) ? "OpenBLAS-fp32" : impl);
+    return true;
+  }
+  char* isa = strstr(impl, "__");
+  if (!isa) return false;
+  *isa = '\0';
+  split_kernel(impl, isa + 2, family, fsize, variant, vsize);
+  /* The fused GEMM is its own family per rule (requantize names carry the rule). */
+  if (!strncmp(name, "gemm-fused/", 11) && rule[0]) {
+    const size_t u = strlen(family);
+    snprintf(family + u, fsize - u, "+requantize_%s", rule);
+  }
   return true;
 }
 
@@ -86,7 +119,10 @@ int qb_kernel_tables(const qb_run_data* run, qb_kernel_table* out, int max) {
         if (T) put(T, var, shape, g->ops_per_s / 1e9);
         continue;
       }
+      /* Only GEMM tables (rows M.. N.. K..): a peer is no reference for an
+       * elementwise kernel. */
       for (int t = 0; t < nt; t++) {
+        if (out[t].nrows && out[t].rows[0][0] != 'M') continue;
         const int before = out[t].ncols;
         put(&out[t], var, shape, g->ops_per_s / 1e9);
         out[t].npeer_cols += out[t].ncols > before;

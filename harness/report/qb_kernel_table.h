@@ -1,9 +1,13 @@
 /* Google Benchmark series of `qbench bench` regrouped for the backend comparison:
- * names read gemm/<impl>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time, where <impl> is a
- * kernel (qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni: family qb_qu8_qs8_qs32_gemm,
- * variant "8x32c4 avx512vnni"; the scalar reference has no tile: "scalar") or a
- * peer (onednn_u8s8s32_matmul, openblas_sgemm). A table is one family x shapes x
- * variants (plus the peers as columns), of GOPS. */
+ * names read <group>/<impl>[/rule:<r>]/M:<M>/N:<N>/K:<K>/threads:<T>/real_time
+ * (GEMMs: group gemm, gemm-fused) or <group>/<impl>[/rule:<r>]/n:<n>/threads:<T>/...
+ * (quantize, dequantize, requantize), where <impl> is a kernel
+ * (qb_qu8_qs8_qs32_gemm_8x32c4__avx512vnni: family qb_qu8_qs8_qs32_gemm, variant
+ * "8x32c4 avx512vnni"; the scalar reference has no tile: "scalar") or a peer
+ * (onednn_u8s8s32_matmul, openblas_sgemm). gemm-fused families are the GEMM's
+ * family + "+requantize_<rule>". A table is one family x shapes x variants (plus
+ * the peers as columns, GEMM tables only), of GOPS (elementwise: G elements/s,
+ * rows "n16384 t1"). */
 #ifndef QB_KERNEL_TABLE_H
 #define QB_KERNEL_TABLE_H
 
@@ -12,7 +16,7 @@
 
 #include "qb_run_data.h"
 
-enum { QB_KT_MAX_COLS = 16, QB_KT_MAX_ROWS = 32, QB_KT_MAX_FAMILIES = 8 };
+enum { QB_KT_MAX_COLS = 16, QB_KT_MAX_ROWS = 32, QB_KT_MAX_FAMILIES = 16 };
 
 typedef struct {
   char family[64];

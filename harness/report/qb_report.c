@@ -633,20 +633,31 @@ static int section_kernel_families(report* r, qb_error* err) {
   return 0;
 }
 
+/* One table cell: v / scale with `digits` decimals, or a dash if not measured. */
+static void put_number(FILE* f, double v, int digits, double scale) {
+  if (isfinite(v)) fprintf(f, "%.*f | ", digits, v / scale);
+  else fputs("— | ", f);
+}
+
 static int section_kernels(report* r, qb_error* err) {
   if (!r->run->ngbench) return 0;
   FILE* f = r->f;
-  fprintf(f, "\n## Kernel benchmarks (gbench.json)\n\n| benchmark | backend | median time | reps | GOPS | %% of peak |\n"
-             "| --- | --- | ---: | ---: | ---: | ---: |\n");
+  fprintf(f, "\n## Kernel benchmarks (gbench.json)\n\nGOPS of the elementwise kernels (quantize, "
+             "dequantize, requantize) are G elements/s; ops/byte is the arithmetic intensity "
+             "that places each benchmark on the roofline.\n\n"
+             "| benchmark | backend | median time | reps | GOPS | %% of peak | GB/s | ops/byte | %% of DRAM BW |\n"
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (size_t i = 0; i < r->run->ngbench; i++) {
     const qb_gbench_series* g = &r->run->gbench[i];
     char t[32];
     qb_format_ns(qb_median(g->ns, g->count), t, sizeof t);
     fprintf(f, "| `%s` | %s | %s | %zu | ", g->name, g->label[0] ? g->label : "—", t, g->count);
-    if (isfinite(g->ops_per_s)) fprintf(f, "%.2f | ", g->ops_per_s / 1e9);
-    else fputs("— | ", f);
-    if (isfinite(g->pct_of_peak)) fprintf(f, "%.1f |\n", g->pct_of_peak);
-    else fputs("— |\n", f);
+    put_number(f, g->ops_per_s, 2, 1e9);
+    put_number(f, g->pct_of_peak, 1, 1.0);
+    put_number(f, g->bytes_per_s, 2, 1e9);
+    put_number(f, g->ops_per_s / g->bytes_per_s, 3, 1.0);
+    put_number(f, g->pct_of_dram_bw, 1, 1.0);
+    fputc('\n', f);
   }
   char* roof = load_roofline(r);
   const bool have_roof = roof != NULL;

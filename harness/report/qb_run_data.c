@@ -81,7 +81,7 @@ static qb_gbench_series* series_for(qb_run_data* run, const char* name) {
   qb_gbench_series* s = &g[run->ngbench++];
   memset(s, 0, sizeof *s);
   snprintf(s->name, sizeof s->name, "%s", name);
-  s->ops_per_s = s->pct_of_peak = s->bytes_per_s = NAN;
+  s->ops_per_s = s->pct_of_peak = s->bytes_per_s = s->pct_of_dram_bw = NAN;
   return s;
 }
 
@@ -125,6 +125,7 @@ int qb_run_data_parse_gbench(const char* path, const char* text, size_t len, qb_
     if (qb_json_scan_number(o, n, "OPS", &v)) s->ops_per_s = v;
     if (qb_json_scan_number(o, n, "pct_of_peak", &v)) s->pct_of_peak = v;
     if (qb_json_scan_number(o, n, "bytes_per_second", &v)) s->bytes_per_s = v;
+    if (qb_json_scan_number(o, n, "pct_of_dram_bw", &v)) s->pct_of_dram_bw = v;
     qb_json_scan_string(o, n, "label", s->label, sizeof s->label);
   }
   /* The array must close: a file cut short (a crashed bench) is an error, not fewer rows. */

@@ -27,6 +27,7 @@ typedef struct {
   double ops_per_s; /* NaN if the benchmark has no OPS counter */
   double bytes_per_s; /* NaN if absent */
   double pct_of_peak; /* NaN if absent */
+  double pct_of_dram_bw; /* NaN if absent (M = 1 GEMMs, DRAM-sized elementwise kernels) */
   char label[32];   /* the backend the benchmark ran on (its label), "" if none */
 } qb_gbench_series;
 

@@ -278,26 +278,43 @@ static void test_kernel_names(void) {
                                 sizeof fam, var, sizeof var, shape, sizeof shape, &peer));
   QB_CHECK(peer && !strcmp(var, "oneDNN"));
   QB_CHECK(!qb_kernel_name_parse("BM_other/8", fam, sizeof fam, var, sizeof var, shape, sizeof shape, &peer));
+  /* The fused GEMM: one family per rule; elementwise kernels: rows by element count. */
+  QB_CHECK(qb_kernel_name_parse("gemm-fused/qb_qu8_qs8_qs32_gemm_6x16c2__avx2/rule:gemmlowp/M:64/N:256/K:784/threads:1/real_time",
+                                fam, sizeof fam, var, sizeof var, shape, sizeof shape, &peer));
+  QB_CHECK(!strcmp(fam, "qb_qu8_qs8_qs32_gemm+requantize_gemmlowp") && !strcmp(var, "6x16c2 avx2") &&
+           !strcmp(shape, "M64 N256 K784 t1") && !peer);
+  QB_CHECK(qb_kernel_name_parse("requantize/qb_qs32_q8_requantize_fp32__sse41/rule:fp32/n:16384/threads:2/real_time",
+                                fam, sizeof fam, var, sizeof var, shape, sizeof shape, &peer));
+  QB_CHECK(!strcmp(fam, "qb_qs32_q8_requantize_fp32") && !strcmp(var, "sse41") && !strcmp(shape, "n16384 t2"));
+  QB_CHECK(qb_kernel_name_parse("quantize/qb_f32_q8_quantize__scalar/n:16777216/threads:1/real_time", fam,
+                                sizeof fam, var, sizeof var, shape, sizeof shape, &peer));
+  QB_CHECK(!strcmp(fam, "qb_f32_q8_quantize") && !strcmp(var, "scalar") && !strcmp(shape, "n16777216 t1"));
+  QB_CHECK(!qb_kernel_name_parse("dwconv/qb_x__avx2/C:16/H:14/W:14/k:3/s:1/threads:1/real_time", fam,
+                                 sizeof fam, var, sizeof var, shape, sizeof shape, &peer));
   /* Tables: two families, the peer appended to both. */
-  qb_gbench_series g[4];
+  qb_gbench_series g[5];
   memset(g, 0, sizeof g);
   const char* names[] = {"gemm/qb_a_gemm_8x32c4__avx512vnni/M:1/N:8/K:8/threads:1/real_time",
                          "gemm/qb_a_gemm__scalar/M:1/N:8/K:8/threads:1/real_time",
                          "gemm/qb_b_wgemm__scalar/M:1/N:8/K:8/threads:1/real_time",
+                         "quantize/qb_c_quantize__avx2/n:64/threads:1/real_time",
                          "gemm/onednn_u8s8s32_matmul/M:1/N:8/K:8/threads:1/real_time"};
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 5; i++) {
     snprintf(g[i].name, sizeof g[i].name, "%s", names[i]);
     g[i].ops_per_s = 1e9 * (i + 1);
   }
   qb_run_data run;
   memset(&run, 0, sizeof run);
   run.gbench = g;
-  run.ngbench = 4;
+  run.ngbench = 5;
   static qb_kernel_table t[4];
-  QB_CHECK_EQ_INT(qb_kernel_tables(&run, t, 4), 2);
+  QB_CHECK_EQ_INT(qb_kernel_tables(&run, t, 4), 3);
   QB_CHECK(!strcmp(t[0].family, "qb_a_gemm") && t[0].ncols == 3 && t[0].npeer_cols == 1 && t[0].nrows == 1);
-  QB_CHECK(t[0].gops[0][0] == 1 && t[0].gops[0][1] == 2 && t[0].gops[0][2] == 4);
+  QB_CHECK(t[0].gops[0][0] == 1 && t[0].gops[0][1] == 2 && t[0].gops[0][2] == 5);
   QB_CHECK(!strcmp(t[1].family, "qb_b_wgemm") && t[1].ncols == 2 && !strcmp(t[1].cols[1], "oneDNN"));
+  /* An elementwise table: its own rows, no peer column. */
+  QB_CHECK(!strcmp(t[2].family, "qb_c_quantize") && t[2].ncols == 1 && t[2].npeer_cols == 0 &&
+           !strcmp(t[2].rows[0], "n64 t1"));
 }
 
 /* A run without the paired rows reads as before: drops without intervals, each
