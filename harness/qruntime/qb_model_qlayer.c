@@ -15,14 +15,34 @@
 #include "qb_model_quant_internal.h"
 #include "qb_ops_f32.h"
 
+/* Fake-quant y = dequantize(quantize(x)) on the grid p. Grids of at most 8 bits go
+ * through the table's quantize / dequantize kernels (exact: the scalar rule byte for
+ * byte, so the simulation does not depend on the backend), in chunks that stay in L1;
+ * wider grids take the int32 scalar rule. */
 void qb_quant_fake(const qb_quant_state* q, qb_qparams p, const float* x, size_t n, float* y) {
-  int32_t tmp[1024];
+  enum { CHUNK = 1024 };
   const qb_qscheme* s = &q->cfg.act.scheme;
   const int32_t qmin = qb_qscheme_qmin(s), qmax = qb_qscheme_qmax(s);
-  for (size_t i = 0; i < n; i += 1024) {
-    const size_t c = n - i < 1024 ? n - i : 1024;
-    qb_f32_qs32_quantize__scalar(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, tmp);
-    qb_qs32_f32_dequantize__scalar(c, tmp, p.scale, p.zero_point, y + i);
+  const qb_f32_q8_quantize_entry* qe = q->table->f32_q8_quantize;
+  const qb_q8_f32_dequantize_entry* de = q->table->q8_f32_dequantize;
+  const bool u8 = qmin >= 0 && qmax <= 255, s8 = qmin >= -128 && qmax <= 127;
+  union {
+    int32_t s32[CHUNK];
+    uint8_t u8[CHUNK];
+    int8_t s8[CHUNK];
+  } t;
+  for (size_t i = 0; i < n; i += CHUNK) {
+    const size_t c = n - i < CHUNK ? n - i : CHUNK;
+    if (u8 && qe->info.exact && de->info.exact) {
+      qe->f32_qu8(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, t.u8);
+      de->qu8_f32(c, t.u8, p.scale, p.zero_point, y + i);
+    } else if (s8 && qe->info.exact && de->info.exact) {
+      qe->f32_qs8(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, t.s8);
+      de->qs8_f32(c, t.s8, p.scale, p.zero_point, y + i);
+    } else {
+      qb_f32_qs32_quantize__scalar(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, t.s32);
+      qb_qs32_f32_dequantize__scalar(c, t.s32, p.scale, p.zero_point, y + i);
+    }
   }
 }
 
