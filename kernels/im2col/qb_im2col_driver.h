@@ -1,6 +1,5 @@
 /* im2col driver shared by the x86 and Arm files (static inline, compiled under each
  * file's ISA flags). The including file defines
- *   im_transpose16(const uint8_t in[16][16], uint8_t out[16][16])   out[j][i] = in[i][j]
  *   im_load_even16(const uint8_t* p, uint8_t out[16])                out[l] = p[2l], reads p[0..31]
  *   im_load_shifted16(const uint8_t* p, int delta, int lo, int hi, uint8_t pad, uint8_t out[16])
  *                      out[l] = p[l + delta] for lo <= l < hi, else pad; reads p[0..15]
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "im2col/qb_im2col.h"
+#include "im2col/qb_u8_transpose16.h"
 
 /* Column segment: the bytes of tap (kh, kw) of `plane` for pixels (oh, ow0 + l), l < 16. */
 static inline void im_segment(const qb_conv2d_shape* s, const uint8_t* plane, size_t kh,
@@ -72,7 +72,7 @@ void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t gro
           if (++kh == s->kernel_h) kh = 0, c++;
         }
       }
-      im_transpose16(seg, rows);
+      qb_u8_transpose16(seg, rows); /* im2col/qb_u8_transpose16.h */
       for (size_t l = 0; l < n; l++) {
         uint8_t* dst = columns + (p + l) * K + kb;
         if ((p + l) * K + kb + 16 <= p1 * K)
