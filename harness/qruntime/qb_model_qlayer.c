@@ -207,22 +207,76 @@ static int dwconv_q8(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shap
   return 0;
 }
 
+/* A Conv (not depthwise) over a batch, static (u8 out) or dynamic (fp32 out, per
+ * image qparams px): per image and group, im2col then the fused GEMM. With several
+ * threads and images, whole images go to the threads (each with its own columns,
+ * accumulator block and tile; no synchronization inside an image); one image is
+ * split inside im2col and the GEMM instead. Every output is computed the same way
+ * either way: results do not depend on the thread count. */
+typedef struct {
+  qb_quant_state* q;
+  const qb_qlayer* L;
+  const qb_conv2d_shape* s;
+  const uint8_t* x;
+  int32_t za;            /* static: the input's zero point */
+  const qb_qparams* px;  /* dynamic: each image's qparams (else NULL) */
+  uint8_t* y;            /* static output */
+  float* yf;             /* dynamic output */
+  uint8_t* cols;         /* per thread: P x K */
+  int32_t* acc;          /* per thread: blk (and per GEMM thread when pooled) */
+  uint8_t* tile;
+  size_t blk;
+} conv_job;
+
+static void conv_image(const conv_job* j, size_t b, size_t t, qb_thread_pool* pool) {
+  const qb_conv2d_shape* s = j->s;
+  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), C = s->out_channels;
+  const size_t og = C / s->groups, K = j->L->K, image = s->in_channels * s->in_h * s->in_w;
+  const int32_t za = j->px ? j->px[b].zero_point : j->za;
+  uint8_t* cols = j->cols + t * P * K;
+  for (size_t g = 0; g < s->groups; g++) {
+    qb_im2col_threaded_run(j->q->table->qu8_im2col, pool, s, j->x + b * image, g, (uint8_t)za,
+                           cols);
+    epilogue e = {.q = j->q, .L = j->L, .c0 = g * og, .P = P};
+    if (j->y) {
+      e.y = j->y + (b * C + g * og) * P;
+      e.tile = j->tile + t * j->blk;
+      e.tile_stride = j->blk;
+    } else {
+      e.yf = j->yf + (b * C + g * og) * P;
+      e.sx = j->px[b].scale;
+    }
+    const qb_gemm_epilogue ep = {j->y ? epilogue_u8 : epilogue_f32, &e, j->acc + t * j->blk,
+                                 j->blk};
+    qb_gemm_threaded_run_fused(&j->L->packed[g], pool, P, cols, K, za, &ep);
+  }
+}
+
+static void conv_image_task(void* ctx, size_t b, size_t thread) { conv_image(ctx, b, thread, NULL); }
+
+static int conv_run(qb_quant_state* q, conv_job* j, qb_error* err) {
+  const qb_conv2d_shape* s = j->s;
+  const size_t T = q->pool ? q->threads : 1, P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s);
+  const bool per_image = T > 1 && s->batch >= T;
+  j->blk = qb_gemm_threaded_block_elems(&j->L->packed[0]);
+  j->cols = qb_quant_scratch(q, QB_SCR_COLS, (per_image ? T : 1) * P * j->L->K, err);
+  j->acc = qb_quant_scratch(q, QB_SCR_ACC, T * j->blk * sizeof *j->acc, err);
+  if (!j->cols || !j->acc) return -1;
+  if (j->y && !(j->tile = qb_quant_scratch(q, QB_SCR_TILE, T * j->blk, err))) return -1;
+  if (per_image)
+    qb_thread_pool_run(q->pool, s->batch, conv_image_task, j);
+  else
+    for (size_t b = 0; b < s->batch; b++) conv_image(j, b, 0, q->pool);
+  return 0;
+}
+
 static int conv_q8(qb_quant_state* q, const qb_model* m, const qb_node* n, const qb_qlayer* L,
                    const uint8_t* xq, int32_t za, uint8_t* yq, qb_error* err) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
   if (L->depthwise) return dwconv_q8(q, L, &s, xq, za, yq, err);
-  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
-  const size_t og = C / s.groups, K = L->K, image = s.in_channels * s.in_h * s.in_w;
-  uint8_t* cols = qb_quant_scratch(q, QB_SCR_COLS, P * K, err);
-  if (!cols) return -1;
-  for (size_t b = 0; b < s.batch; b++)
-    for (size_t g = 0; g < s.groups; g++) {
-      qb_im2col_threaded_run(q->table->qu8_im2col, q->pool, &s, xq + b * image, g, (uint8_t)za, cols);
-      epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .y = yq + (b * C + g * og) * P};
-      if (gemm_fused(q, &L->packed[g], P, cols, K, za, &e, true, err)) return -1;
-    }
-  return 0;
+  conv_job j = {.q = q, .L = L, .s = &s, .x = xq, .za = za, .y = yq};
+  return conv_run(q, &j, err);
 }
 
 int qb_qlayer_run_q8(qb_quant_state* q, const qb_model* m, size_t k, const uint8_t* xq,
@@ -306,19 +360,8 @@ static int run_dynamic(qb_quant_state* q, const qb_model* m, const qb_node* n, c
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
   if (L->depthwise) return dwconv_dynamic(q, L, s, xq, px, y, err);
-  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
-  const size_t og = C / s.groups, K = L->K;
-  uint8_t* cols = qb_quant_scratch(q, QB_SCR_COLS, P * K, err);
-  if (!cols) return -1;
-  for (size_t b = 0; b < s.batch; b++)
-    for (size_t g = 0; g < s.groups; g++) {
-      qb_im2col_threaded_run(q->table->qu8_im2col, q->pool, &s, xq + b * per, g,
-                             (uint8_t)px[b].zero_point, cols);
-      epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .yf = y + (b * C + g * og) * P,
-                    .sx = px[b].scale};
-      if (gemm_fused(q, &L->packed[g], P, cols, K, px[b].zero_point, &e, false, err)) return -1;
-    }
-  return 0;
+  conv_job j = {.q = q, .L = L, .s = &s, .x = xq, .px = px, .yf = y};
+  return conv_run(q, &j, err);
 }
 
 /* ------------------------------------------------------------ simulated */
