@@ -5,7 +5,8 @@
  *
  * Lane order: VPUNPCKL/HWD work inside 128-bit halves, so the low accumulator holds
  * outputs 0-3 and 8-11, the high one 4-7 and 12-15. VPACKSSDW (also per half) puts
- * them back in order: half 0 = lo 0-3, hi 4-7; half 1 = 8-11, 12-15. * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
+ * them back in order: half 0 = lo 0-3, hi 4-7; half 1 = 8-11, 12-15.
+ * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
  * instead: dwconv/qb_dwconv_chan.h. */
 #include "dwconv/qb_dwconv.h"
 #include "dwconv/qb_dwconv_avx2.h"

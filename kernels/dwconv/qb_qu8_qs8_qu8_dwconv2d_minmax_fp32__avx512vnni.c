@@ -5,7 +5,8 @@
  *
  * Lane order: the unpacks work per 128-bit quarter, so lo holds outputs 0-3, 8-11,
  * 16-19, 24-27 and hi 4-7, 12-15, 20-23, 28-31; VPACKSSDW (per quarter) restores
- * the order for the byte output, a two-source qword permutation for the int32 one. * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
+ * the order for the byte output, a two-source qword permutation for the int32 one.
+ * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
  * instead: dwconv/qb_dwconv_chan.h. */
 #include "dwconv/qb_dwconv.h"
 #include "dwconv/qb_dwconv_avx512vnni.h"

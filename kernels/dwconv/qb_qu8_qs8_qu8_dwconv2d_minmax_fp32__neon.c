@@ -1,7 +1,8 @@
 /* Depthwise conv qu8 x qs8 -> qu8 with fused fp32 requantization, ARMv8.0 Advanced
  * SIMD: 8 outputs per step, per tap pair four SMLAL (int16 x int16 -> int32, exact).
  * Method, exactness and the shapes it covers: dwconv/qb_dwconv_plane.h; the
- * requantization is the reference fp32 rule (FCVTNS rounds half to even). * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
+ * requantization is the reference fp32 rule (FCVTNS rounds half to even).
+ * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
  * instead: dwconv/qb_dwconv_chan.h. */
 #include "dwconv/qb_dwconv.h"
 #include "dwconv/qb_dwconv_neon.h"

@@ -2,7 +2,8 @@
  * per step, one PMADDWD per pair of taps and 4 outputs (PUNPCKLWD: outputs 0-3,
  * PUNPCKHWD: 4-7). Method, exactness and the shapes it covers:
  * dwconv/qb_dwconv_plane.h; the requantization is requantize/qb_requantize.h's exact
- * fp32 rule. * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
+ * fp32 rule.
+ * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
  * instead: dwconv/qb_dwconv_chan.h. */
 #include "dwconv/qb_dwconv.h"
 #include "dwconv/qb_dwconv_sse41.h"
