@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "im2col/qb_u8_transpose16.h"
 #include "qb_dwconv_threaded.h"
 #include "qb_im2col_threaded.h"
 #include "qb_model_quant_internal.h"
@@ -89,6 +90,20 @@ static const void* requant_scale_at(const qb_quant_state* q, const qb_qlayer* L,
                                                : (const void*)(L->requant_scale + c);
 }
 
+/* t (m x n bytes, row stride n) transposed into n planes (stride P): y[j*P + r] =
+ * t[r*n + j], by 16 x 16 byte blocks (a partial block staged through zeros). */
+static void tile_to_planes(const uint8_t* t, size_t m, size_t n, uint8_t* y, size_t P) {
+  for (size_t r0 = 0; r0 < m; r0 += 16)
+    for (size_t j0 = 0; j0 < n; j0 += 16) {
+      const size_t nr = m - r0 < 16 ? m - r0 : 16, nj = n - j0 < 16 ? n - j0 : 16;
+      uint8_t in[16][16], out[16][16];
+      if (nr < 16 || nj < 16) memset(in, 0, sizeof in);
+      for (size_t r = 0; r < nr; r++) memcpy(in[r], t + (r0 + r) * n + j0, nj);
+      qb_u8_transpose16((const uint8_t(*)[16])in, out);
+      for (size_t j = 0; j < nj; j++) memcpy(y + (j0 + j) * P + r0, out[j], nr);
+    }
+}
+
 static void epilogue_u8(void* ctx, size_t thread, size_t m0, size_t m, size_t n0, size_t n,
                         const int32_t* acc, size_t ldacc) {
   const epilogue* e = ctx;
@@ -103,10 +118,7 @@ static void epilogue_u8(void* ctx, size_t thread, size_t m0, size_t m, size_t n0
    * then write each channel's run of positions into its NCHW plane. */
   uint8_t* t = e->tile + thread * e->tile_stride;
   requant(e->q, e->L, m, n, acc, ldacc, e->L->bias_q + c, scale, t, n);
-  for (size_t j = 0; j < n; j++) {
-    uint8_t* dst = e->y + (n0 + j) * e->P + m0;
-    for (size_t r = 0; r < m; r++) dst[r] = t[r * n + j];
-  }
+  tile_to_planes(t, m, n, e->y + n0 * e->P + m0, e->P);
 }
 
 /* The GEMM of a per-token input runs with one zero point, QB_TOKEN_ZP, for every row;

@@ -8,6 +8,7 @@
 #ifndef QB_IM2COL_DRIVER_H
 #define QB_IM2COL_DRIVER_H
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "im2col/qb_im2col.h"
@@ -45,12 +46,40 @@ static inline void im_segment(const qb_conv2d_shape* s, const uint8_t* plane, si
   }
 }
 
+/* 1x1, stride 1, no padding: the column matrix is the transpose of the group's
+ * cg x HW image, taken 16 pixels x 16 channels at a time (exact-length copies in and
+ * out: rows [p0, p1) and nothing else are written). */
+static inline bool im_is_pointwise(const qb_conv2d_shape* s) {
+  return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+         s->pad_top == 0 && s->pad_left == 0 && s->pad_bottom == 0 && s->pad_right == 0;
+}
+
+static inline void im_pointwise(const qb_conv2d_shape* s, const uint8_t* planes, size_t K,
+                                size_t p0, size_t p1, uint8_t* columns) {
+  const size_t HW = s->in_h * s->in_w;
+  for (size_t p = p0; p < p1; p += 16) {
+    const size_t np = p1 - p < 16 ? p1 - p : 16;
+    for (size_t k0 = 0; k0 < K; k0 += 16) {
+      const size_t nk = K - k0 < 16 ? K - k0 : 16;
+      uint8_t in[16][16], out[16][16];
+      if (nk < 16) memset(in, 0, sizeof in); /* rows nk.. land in columns never copied */
+      for (size_t i = 0; i < nk; i++) memcpy(in[i], planes + (k0 + i) * HW + p, np);
+      qb_u8_transpose16((const uint8_t(*)[16])in, out);
+      for (size_t l = 0; l < np; l++) memcpy(columns + (p + l) * K + k0, out[l], nk);
+    }
+  }
+}
+
 void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
                       uint8_t pad_value, size_t p0, size_t p1, uint8_t* columns) {
   const size_t ow_n = qb_conv2d_out_w(s);
   const size_t cg = s->in_channels / s->groups, taps = s->kernel_h * s->kernel_w;
   const size_t K = cg * taps;
   const uint8_t* planes = image + group * cg * s->in_h * s->in_w;
+  if (im_is_pointwise(s)) {
+    im_pointwise(s, planes, K, p0, p1, columns);
+    return;
+  }
   for (size_t p = p0; p < p1;) {
     const size_t oh = p / ow_n, ow0 = p % ow_n;
     size_t n = ow_n - ow0 < 16 ? ow_n - ow0 : 16;

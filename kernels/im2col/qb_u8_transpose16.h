@@ -1,7 +1,9 @@
 /* 16 x 16 byte transpose out[j][i] = in[i][j] in registers, shared by the uint8
- * im2col (im2col/qb_im2col_driver.h) and the channels-in-lanes depthwise conv
- * (dwconv/qb_dwconv_chan.h). Static inline: compiled under each including file's
- * flags (SSE2 on x86, Advanced SIMD on AArch64).
+ * im2col (im2col/qb_im2col_driver.h), the channels-in-lanes depthwise conv
+ * (dwconv/qb_dwconv_chan.h) and the integer Conv epilogue's move into NCHW planes
+ * (harness/qruntime/qb_model_qlayer.c). Static inline: compiled under each including
+ * file's flags (SSE2 on x86-64's baseline, Advanced SIMD on AArch64; plain C
+ * elsewhere).
  *
  * Four rounds of out[2i + h] = interleave(in[i], in[i + 8]) (h: low / high half).
  * Each round rotates the 8-bit (vector, byte) index left by one bit, so four rounds
@@ -38,6 +40,11 @@ static inline void qb_u8_transpose16(const uint8_t in[16][16], uint8_t out[16][1
     for (int i = 0; i < 16; i++) a[i] = b[i];
   }
   for (int i = 0; i < 16; i++) vst1q_u8(out[i], a[i]);
+}
+#else
+static inline void qb_u8_transpose16(const uint8_t in[16][16], uint8_t out[16][16]) {
+  for (int i = 0; i < 16; i++)
+    for (int j = 0; j < 16; j++) out[j][i] = in[i][j];
 }
 #endif
 
