@@ -97,10 +97,19 @@ static void tile_to_planes(const uint8_t* t, size_t m, size_t n, uint8_t* y, siz
     for (size_t j0 = 0; j0 < n; j0 += 16) {
       const size_t nr = m - r0 < 16 ? m - r0 : 16, nj = n - j0 < 16 ? n - j0 : 16;
       uint8_t in[16][16], out[16][16];
+      /* Constant-size copies (inlined) for whole blocks, bytes for the edges. */
       if (nr < 16 || nj < 16) memset(in, 0, sizeof in);
-      for (size_t r = 0; r < nr; r++) memcpy(in[r], t + (r0 + r) * n + j0, nj);
+      for (size_t r = 0; r < nr; r++) {
+        const uint8_t* src = t + (r0 + r) * n + j0;
+        if (nj == 16) memcpy(in[r], src, 16);
+        else for (size_t j = 0; j < nj; j++) in[r][j] = src[j];
+      }
       qb_u8_transpose16((const uint8_t(*)[16])in, out);
-      for (size_t j = 0; j < nj; j++) memcpy(y + (j0 + j) * P + r0, out[j], nr);
+      for (size_t j = 0; j < nj; j++) {
+        uint8_t* dst = y + (j0 + j) * P + r0;
+        if (nr == 16) memcpy(dst, out[j], 16);
+        else for (size_t r = 0; r < nr; r++) dst[r] = out[j][r];
+      }
     }
 }
 
