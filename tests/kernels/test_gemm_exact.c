@@ -3,8 +3,9 @@
  * tail shapes (1..10, 15-17, 31-33, 63-65 in M, N, K), zero dims, prime strides,
  * zero-point sweeps (also a run-time zero point different from the packing one),
  * all-extreme values, symmetric weights (every zb the kind's zero: no row sums),
- * random shapes from a printed seed. A's last row ends at a page boundary followed by an inaccessible page (so does B's); C and the packed
- * buffer have 0xA5 guard bytes, and the gaps between C rows (ldc > N) are checked.
+ * random shapes from a printed seed. A's last row ends at a page boundary followed
+ * by an inaccessible page (so does B's); C and the packed buffer have 0xA5 guard
+ * bytes, and the gaps between C rows (ldc > N) are checked.
  * Non-exact kernels (avx2-sat) are checked for exactness where their saturation
  * counter is zero, and for counting > 0 and differing on an all-extreme case. */
 #include <stdlib.h>
