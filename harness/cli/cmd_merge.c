@@ -18,6 +18,7 @@
 #include "qb_json_scan.h"
 #include "qb_results_files.h"
 #include "qb_run_data.h"
+#include "qb_hash.h"
 
 void qb_cmd_merge_help(void) {
   printf(
@@ -43,15 +44,9 @@ typedef struct {
   size_t cap, count;
 } id_set;
 
-static uint64_t fnv1a(const char* s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 /* The slot of `id`, or the empty slot where it would go. */
 static size_t id_slot(const id_set* set, const char* id) {
-  size_t i = (size_t)fnv1a(id) & (set->cap - 1);
+  size_t i = (size_t)qb_fnv1a64_str(id) & (set->cap - 1);
   while (set->slot[i] && strcmp(set->slot[i], id)) i = (i + 1) & (set->cap - 1);
   return i;
 }

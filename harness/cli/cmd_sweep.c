@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "qb_cli.h"
+#include "qb_machine.h"
+#include "qb_thread_pool.h"
 #include "qb_sweep_config.h"
 #include "qb_sweep_eval.h"
 #include "qb_sweep_plan.h"
@@ -33,6 +35,9 @@ void qb_cmd_sweep_help(void) {
       "                      deterministic slice for a scheduler; combine the shards'\n"
       "                      run folders with qbench merge\n"
       "  --fmnist-dir DIR    Fashion-MNIST IDX folder (default " QB_FASHION_MNIST ")\n"
+      "  --eval-threads N    threads of the accuracy, per-layer and sensitivity runs and\n"
+      "                      of calibration (results are the same for any N; speed is\n"
+      "                      timed at the config's threads); default: the cores\n"
       "  -h, --help          this help\n\n"
       "SIGINT/SIGTERM finish the item in flight, record it, and stop; a second signal\n"
       "stops at once (that item is then redone by --resume).\n"
@@ -47,6 +52,7 @@ typedef struct {
   const char* db;
   const char* fmnist_dir;
   long shard, nshards; /* 1-based shard of nshards; 0 = the whole plan */
+  long eval_threads;   /* 0 = the machine's cores */
   bool dry_run, list_skips;
 } sweep_opts;
 
@@ -65,7 +71,7 @@ static int parse_opts(int argc, char** argv, sweep_opts* o) {
       {"resume", required_argument, 0, 'r'}, {"output", required_argument, 0, 'o'},
       {"db", required_argument, 0, 'd'},     {"help", no_argument, 0, 'h'},
       {"shard", required_argument, 0, 's'},  {"fmnist-dir", required_argument, 0, 'f'},
-      {0, 0, 0, 0}};
+      {"eval-threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   opterr = 0;
   optind = 1;
@@ -78,6 +84,14 @@ static int parse_opts(int argc, char** argv, sweep_opts* o) {
       case 'o': o->output = optarg; break;
       case 'd': o->db = optarg; break;
       case 'f': o->fmnist_dir = optarg; break;
+      case 't': {
+        char* end;
+        o->eval_threads = strtol(optarg, &end, 10);
+        if (*end || end == optarg || o->eval_threads < 1 || o->eval_threads > QB_THREAD_POOL_MAX)
+          return qb_cli_usage_error("sweep", "--eval-threads '%s': expected 1..%d", optarg,
+                                    QB_THREAD_POOL_MAX);
+        break;
+      }
       case 's':
         if (parse_shard(optarg, o)) return QB_EXIT_USAGE;
         break;
@@ -112,6 +126,14 @@ static void print_plan(const qb_sweep_config* cfg, const qb_plan* plan, bool lis
   if (list_skips)
     for (size_t i = 0; i < plan->nskips; i++)
       printf("  skip %s  (%s)\n", plan->skips[i].id, plan->skips[i].rule->name);
+}
+
+/* The machine's physical cores (hwloc), at most the thread pool's limit; 1 if unknown. */
+static long default_eval_threads(void) {
+  qb_machine m;
+  qb_error err;
+  const int cores = qb_machine_describe(&m, &err) == 0 ? qb_machine_core_count(&m) : 1;
+  return cores < 1 ? 1 : cores > QB_THREAD_POOL_MAX ? QB_THREAD_POOL_MAX : cores;
 }
 
 /* Keeps items shard-1, shard-1+n, ... of the plan (round robin over the model-major
@@ -198,7 +220,8 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   else snprintf(db, sizeof db, "%s/qbench.db", cfg->output);
   char gbench_json[1100];
   snprintf(gbench_json, sizeof gbench_json, "%s/gbench.json", run_dir);
-  const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr, gbench_json, whole, 0};
+  const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr, gbench_json, whole, 0,
+                                    (size_t)(o->eval_threads ? o->eval_threads : default_eval_threads())};
   progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now(), 0.0, isatty(2), false};
   if (!prog.ev) return QB_EXIT_FAILURE;
   qb_sweep_options opt = {run_dir,

@@ -179,11 +179,27 @@ static int collect(const qb_run_data* run, series_set* set) {
 
 /* ---- judging one match -------------------------------------------------------------------- */
 
+static double series_min(const series* s) {
+  double m = s->v[0];
+  for (size_t i = 1; i < s->n; i++) m = s->v[i] < m ? s->v[i] : m;
+  return m;
+}
+
 /* Samples of both sides that the U test could never find significant at alpha are
- * not judged, and counted: the gate refuses such runs rather than pass them. */
+ * not judged, and counted: the gate refuses such runs rather than pass them.
+ *
+ * A change needs p < alpha AND both the median and the fastest repetition moved by
+ * more than the threshold. On a shared machine noise is additive and comes in states
+ * lasting seconds (a neighbour on the core, in the cache): a run caught in a slow state
+ * shifts every repetition's time and so the median, significantly for the U test,
+ * while its fastest repetition still lands near the quiet time (measured here, same
+ * build, two runs: cnn avx2 medians 72.3 vs 118.9 us, minima 69.0 vs 70.2). A real
+ * slowdown moves the minimum too. (The minimum as the robust estimator: Chen & Revels,
+ * "Robust benchmarking in noisy environments", 2016, BenchmarkTools.jl's judge.) */
 static void judge_speed(const series* b, const series* c, const qb_compare_options* opt,
                         qb_compare_result* r, qb_compare_entry* e) {
   e->change = e->current / e->base - 1;
+  if (b->n && c->n) e->min_change = series_min(c) / series_min(b) - 1;
   if (!r->same_machine && !opt->any_machine) {
     e->status = QB_CMP_OTHER_MACHINE;
     return;
@@ -207,8 +223,9 @@ static void judge_speed(const series* b, const series* c, const qb_compare_optio
     return;
   }
   e->p = mw.p;
-  if (mw.p < opt->alpha && e->change > opt->speed_threshold) e->status = QB_CMP_REGRESSED;
-  else if (mw.p < opt->alpha && e->change < -opt->speed_threshold) e->status = QB_CMP_IMPROVED;
+  const double t = opt->speed_threshold;
+  if (mw.p < opt->alpha && e->change > t && e->min_change > t) e->status = QB_CMP_REGRESSED;
+  else if (mw.p < opt->alpha && e->change < -t && e->min_change < -t) e->status = QB_CMP_IMPROVED;
 }
 
 static void judge(const gated_metric* g, const qb_compare_options* opt, qb_compare_entry* e) {
@@ -322,6 +339,7 @@ static int add_entry(qb_compare_result* r, size_t* cap, const series* b, const s
   e->base = b ? qb_median(b->v, b->n) : NAN;
   e->current = c ? qb_median(c->v, c->n) : NAN;
   e->change = NAN;
+  e->min_change = NAN;
   e->n_base = b ? b->n : 0;
   e->n_current = c ? c->n : 0;
   e->cv_base = b && g->k == KIND_SPEED ? qb_cv(b->v, b->n) : NAN;
@@ -384,6 +402,8 @@ static void md_value(FILE* f, double v, const char* unit) {
 
 static void md_change(FILE* f, const qb_compare_entry* e) {
   if (isnan(e->change)) fputs("—", f);
+  else if (!strcmp(e->kind, "speed") && !isnan(e->min_change))
+    fprintf(f, "%+.1f %% (min %+.1f %%)", 100 * e->change, 100 * e->min_change);
   else if (!strcmp(e->kind, "speed")) fprintf(f, "%+.1f %%", 100 * e->change);
   else if (!strcmp(e->unit, "%")) fprintf(f, "%+.2f pp", e->change);
   else fprintf(f, "%+.4g %s", e->change, e->unit);
@@ -498,6 +518,8 @@ void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_dat
     json_num(f, e->current);
     fputs(", \"change\": ", f);
     json_num(f, e->change);
+    fputs(", \"min_change\": ", f);
+    json_num(f, e->min_change);
     fputs(", \"p\": ", f);
     json_num(f, e->p);
     fputs(", \"cv_base\": ", f);

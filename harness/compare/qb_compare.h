@@ -64,6 +64,7 @@ typedef struct {
   char kind[12];    /* speed, accuracy, sqnr, bytes */
   double base, current; /* medians */
   double change;    /* speed: relative (current/base - 1); others: current - base */
+  double min_change; /* speed: relative change of the fastest repetition (NaN: not speed) */
   double p;         /* speed: Mann-Whitney p; accuracy: exact McNemar p (NaN if not tested) */
   double cv_base, cv_current; /* speed: coefficient of variation of each series (NaN: n < 2) */
   size_t n_base, n_current;

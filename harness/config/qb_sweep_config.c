@@ -45,6 +45,7 @@ typedef struct {
   qb_sweep_config* cfg;
   char dir[QB_SWEEP_PATH_MAX]; /* folder of the config file, for relative paths */
   bool seen_models;
+  const yaml_node_t* grids; /* read after the top-level keys, which its entries inherit */
 } parse_state;
 
 const char* qb_models_cache_dir(char* buf, size_t size) {
@@ -377,26 +378,26 @@ static int models_field(const qb_yaml_ctx* c, const yaml_node_t* v, const char* 
 
 static int workflow_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
                          void* user) {
-  qb_sweep_config* cfg = user;
-  if (qb_sweep_workflow_parse(qb_yaml_scalar(n), &cfg->workflows[i]))
+  qb_sweep_grid* g = user;
+  if (qb_sweep_workflow_parse(qb_yaml_scalar(n), &g->workflows[i]))
     return qb_yaml_expected(c, n, path, "weight-only, dynamic, static or qat");
   for (size_t j = 0; j < i; j++)
-    if (cfg->workflows[j] == cfg->workflows[i])
+    if (g->workflows[j] == g->workflows[i])
       return qb_yaml_expected(c, n, path, "each workflow once");
-  cfg->nworkflows = i + 1;
+  g->nworkflows = i + 1;
   return 0;
 }
 
 static int requant_item(const qb_yaml_ctx* c, const yaml_node_t* n, const char* path, size_t i,
                         void* user) {
-  qb_sweep_config* cfg = user;
+  qb_sweep_grid* g = user;
   const char* t = qb_yaml_scalar(n);
-  if (!strcmp(t, "fp32")) cfg->requants[i] = QB_REQUANT_FP32;
-  else if (!strcmp(t, "gemmlowp")) cfg->requants[i] = QB_REQUANT_GEMMLOWP;
+  if (!strcmp(t, "fp32")) g->requants[i] = QB_REQUANT_FP32;
+  else if (!strcmp(t, "gemmlowp")) g->requants[i] = QB_REQUANT_GEMMLOWP;
   else return qb_yaml_expected(c, n, path, "fp32 or gemmlowp");
-  if (i == 1 && cfg->requants[0] == cfg->requants[1])
+  if (i == 1 && g->requants[0] == g->requants[1])
     return qb_yaml_expected(c, n, path, "each rule once");
-  cfg->nrequants = i + 1;
+  g->nrequants = i + 1;
   return 0;
 }
 
@@ -462,10 +463,57 @@ static int qat_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
 }
 
 static const char* const kQatKeys[] = {"epochs", "limit", NULL};
+
+/* ---- grids ------------------------------------------------------------------------ */
+
+static const char* const kGridKeys[] = {"weights", "activations", "workflow", "requant", NULL};
+
+static bool is_grid_key(const char* key) {
+  for (size_t i = 0; kGridKeys[i]; i++)
+    if (!strcmp(key, kGridKeys[i])) return true;
+  return false;
+}
+
+/* A grid key into g: the axes given replace g's, the others keep their values. */
+static int grid_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
+                      const char* path, void* user) {
+  qb_sweep_grid* g = user;
+  if (!strcmp(key, "weights") || !strcmp(key, "activations"))
+    return qb_yaml_each_field(c, v, path, kAxesKeys, axes_field,
+                              key[0] == 'w' ? &g->weights : &g->activations);
+  if (!strcmp(key, "workflow"))
+    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_WORKFLOWS, workflow_item, g);
+  return qb_yaml_each_scalar(c, v, path, 2, requant_item, g);
+}
+
+/* `grids:` a list of mappings of grid keys, each starting from the base (the
+ * top-level keys, wherever they stand in the file). */
+static int grids_field(const qb_yaml_ctx* c, const yaml_node_t* v, qb_sweep_config* cfg) {
+  if (v->type != YAML_SEQUENCE_NODE) return qb_yaml_expected(c, v, "grids", "a list of grids");
+  const size_t count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+  if (count == 0) return qb_yaml_expected(c, v, "grids", "a non-empty list of grids");
+  if (count > QB_SWEEP_MAX_GRIDS)
+    return qb_yaml_fail_at(c, v, "grids", "expected at most %d grids, got %zu", QB_SWEEP_MAX_GRIDS,
+                           count);
+  for (size_t i = 0; i < count; i++) {
+    const yaml_node_t* n = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
+    char path[32];
+    snprintf(path, sizeof path, "grids[%zu]", i);
+    cfg->grids[i] = cfg->base;
+    if (qb_yaml_each_field(c, n, path, kGridKeys, grid_field, &cfg->grids[i])) return -1;
+  }
+  cfg->ngrids = count;
+  return 0;
+}
+
+const qb_sweep_grid* qb_sweep_config_grids(const qb_sweep_config* cfg, size_t* count) {
+  *count = cfg->ngrids ? cfg->ngrids : 1;
+  return cfg->ngrids ? cfg->grids : &cfg->base;
+}
 static const char* const kTopKeys[] = {
     "name",     "output",   "seed",     "models",  "eval",        "weights", "activations",
     "workflow", "backends", "measure",  "repetitions", "threads", "qat",     "requant", "interleave",
-    "min_time_ms", NULL};
+    "min_time_ms", "grids", NULL};
 
 static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v,
                      const char* path, void* user) {
@@ -488,14 +536,11 @@ static int top_field(const qb_yaml_ctx* c, const char* key, const yaml_node_t* v
   if (!strcmp(key, "models")) return models_field(c, v, path, st);
   if (!strcmp(key, "eval")) return qb_yaml_each_field(c, v, path, kEvalKeys, eval_field, cfg);
   if (!strcmp(key, "qat")) return qb_yaml_each_field(c, v, path, kQatKeys, qat_field, cfg);
-  if (!strcmp(key, "weights") || !strcmp(key, "activations")) {
-    qb_tensor_axes* ax = key[0] == 'w' ? &cfg->weights : &cfg->activations;
-    /* Keys given replace the default axis; keys not given keep it. */
-    return qb_yaml_each_field(c, v, path, kAxesKeys, axes_field, ax);
+  if (is_grid_key(key)) return grid_field(c, key, v, path, &cfg->base);
+  if (!strcmp(key, "grids")) {
+    st->grids = v;
+    return 0;
   }
-  if (!strcmp(key, "workflow"))
-    return qb_yaml_each_scalar(c, v, path, QB_SWEEP_WORKFLOWS, workflow_item, cfg);
-  if (!strcmp(key, "requant")) return qb_yaml_each_scalar(c, v, path, 2, requant_item, cfg);
   if (!strcmp(key, "backends")) {
     cfg->nbackends = 0;
     cfg->backends_all = false;
@@ -532,12 +577,12 @@ static void config_defaults(qb_sweep_config* cfg, const char* file) {
   cfg->seed = 1;
   cfg->calibration = 512;
   cfg->qat_epochs = 1;
-  axes_default(&cfg->weights, QB_SYMMETRIC, QB_PER_CHANNEL, true);
-  axes_default(&cfg->activations, QB_AFFINE, QB_PER_TENSOR, false);
-  cfg->workflows[0] = QB_WORKFLOW_STATIC;
-  cfg->nworkflows = 1;
-  cfg->requants[0] = QB_REQUANT_FP32;
-  cfg->nrequants = 1;
+  axes_default(&cfg->base.weights, QB_SYMMETRIC, QB_PER_CHANNEL, true);
+  axes_default(&cfg->base.activations, QB_AFFINE, QB_PER_TENSOR, false);
+  cfg->base.workflows[0] = QB_WORKFLOW_STATIC;
+  cfg->base.nworkflows = 1;
+  cfg->base.requants[0] = QB_REQUANT_FP32;
+  cfg->base.nrequants = 1;
   cfg->backends_all = true;
   cfg->measure = QB_MEASURE_ACCURACY;
   cfg->repetitions = 5;
@@ -553,6 +598,7 @@ static int parse_document(yaml_document_t* doc, parse_state* st, qb_error* err) 
   if (!root) return qb_fail(err, "%s:1:1: expected a mapping of sweep keys, got an empty file",
                             st->cfg->file);
   if (qb_yaml_each_field(&c, root, "", kTopKeys, top_field, st)) return -1;
+  if (st->grids && grids_field(&c, st->grids, st->cfg)) return -1;
   if (!st->seen_models) return qb_yaml_fail_at(&c, root, "", "expected the key 'models', got none");
   if (st->cfg->nbackends == 0 && !st->cfg->backends_all)
     return qb_yaml_fail_at(&c, root, "backends", "expected at least one backend");
@@ -601,7 +647,7 @@ int qb_sweep_config_parse(const char* text, size_t len, const char* file, qb_swe
                           qb_error* err) {
   config_defaults(cfg, file);
   if (check_yaml_bounds(text, len, file, err)) return -1;
-  parse_state st = {cfg, "", false};
+  parse_state st = {cfg, "", false, NULL};
   const char* slash = strrchr(file, '/');
   if (slash) snprintf(st.dir, sizeof st.dir, "%.*s", (int)(slash - file), file);
   yaml_parser_t parser;

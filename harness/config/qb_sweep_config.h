@@ -9,6 +9,10 @@
  *       {bits, scheme, granularity, range, storage, restricted, rounding}
  *   workflow, backends, measure, repetitions, interleave, min_time_ms, threads
  *   requant: [fp32, gemmlowp]           requantization rule(s) of static items
+ *   grids: [{weights, activations, workflow, requant}, ...]
+ *                                       several products instead of one: the plan is
+ *                                       their union, each entry inheriting the top-level
+ *                                       value of every key it does not give
  *   qat: {epochs, limit}                QAT fine-tuning: epochs, training images
  * A list-valued key also accepts a single scalar (bits: 8 == bits: [8]).
  *
@@ -34,6 +38,7 @@ enum {
   QB_SWEEP_MAX_MODELS = 16,
   QB_SWEEP_MAX_AXIS = 16, /* values per axis */
   QB_SWEEP_MAX_THREADS = 8,
+  QB_SWEEP_MAX_GRIDS = 16,
   QB_SWEEP_MAX_INTERLEAVE = 64, /* = QB_SWEEP_GROUP_MAX */
   QB_SWEEP_PATH_MAX = 512,
   QB_SWEEP_NAME_MAX = 64,
@@ -82,6 +87,16 @@ typedef struct {
   size_t nrounding;
 } qb_tensor_axes;
 
+/* One grid of the plan: its items are the product weights x activations x workflows
+ * x requantization rules (x models x backends). */
+typedef struct {
+  qb_tensor_axes weights, activations;
+  qb_workflow workflows[QB_SWEEP_WORKFLOWS];
+  size_t nworkflows;
+  qb_requant_rule requants[2]; /* static / qat items are planned once per rule */
+  size_t nrequants;
+} qb_sweep_grid;
+
 struct qb_sweep_config_s;
 
 /* A model entry. data is "fashion-mnist" (reference models, classification),
@@ -104,6 +119,9 @@ typedef struct {
   qb_config_mark mark;
 } qb_sweep_model;
 
+/* The grids the plan enumerates: cfg->grids, or the base alone. */
+const qb_sweep_grid* qb_sweep_config_grids(const struct qb_sweep_config_s* cfg, size_t* count);
+
 /* The evaluation / calibration sample counts of model i (its own or the config's). */
 long qb_sweep_model_limit(const struct qb_sweep_config_s* cfg, size_t i);
 long qb_sweep_model_calibration(const struct qb_sweep_config_s* cfg, size_t i);
@@ -121,6 +139,11 @@ typedef struct qb_sweep_config_s {
   size_t nmodels;
   long eval_limit;  /* 0 = the whole evaluation split */
   long calibration; /* calibration samples */
+  /* The top-level weights / activations / workflow / requant keys: the plan's one
+   * grid, or, with `grids:`, what each entry inherits for the keys it does not give. */
+  qb_sweep_grid base;
+  qb_sweep_grid grids[QB_SWEEP_MAX_GRIDS]; /* `grids:` entries; the plan is their union */
+  size_t ngrids;                          /* 0: no `grids:`, the base is the grid */
   qb_tensor_axes weights, activations;
   qb_workflow workflows[QB_SWEEP_WORKFLOWS];
   size_t nworkflows;

@@ -61,7 +61,10 @@ static int quantize_weights(qb_quant_state* q, const qb_model* m, const qb_node*
     for (size_t k = 0; k < K; k++) v[r * K + k] = src[qb_qlayer_w_index(L, r, k)];
   qb_tensor_qspec spec = q->cfg.weight;
   spec.granularity.axis = spec.granularity.kind == QB_PER_GROUP ? 1 : 0;
-  const int rc = qb_quantize_tensor(&spec, &view, &L->wq, err);
+  const qb_qlayer* D = q->donor ? &q->donor->layers[n - m->nodes] : NULL;
+  const int rc = D && D->wq.q && D->N == N && D->K == K
+                     ? qb_quantized_tensor_copy(&D->wq, N * K, &L->wq, err)
+                     : qb_quantize_tensor(&spec, &view, &L->wq, err);
   qb_tensor_free(&view);
   if (rc) {
     char where[320];
@@ -194,8 +197,23 @@ static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error*
   return 0;
 }
 
+/* Compares the weight part of the qconfigs' texts (up to the first '/'): all the
+ * weight quantization of a layer depends on. */
+bool qb_quant_weights_match(const qb_quant_state* donor, const qb_qconfig* cfg) {
+  char ta[400], tb[400];
+  qb_qconfig_str(&donor->cfg, ta, sizeof ta);
+  qb_qconfig_str(cfg, tb, sizeof tb);
+  const size_t la = strcspn(ta, "/"), lb = strcspn(tb, "/");
+  return la == lb && !memcmp(ta, tb, la);
+}
+
 int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend,
                     qb_quant_state** out, qb_error* err) {
+  return qb_quant_create_reusing(m, cfg, backend, NULL, out, err);
+}
+
+int qb_quant_create_reusing(const qb_model* m, const qb_qconfig* cfg, qb_backend backend,
+                            const qb_quant_state* donor, qb_quant_state** out, qb_error* err) {
   *out = NULL;
   if (!m->prepared) return qb_fail(err, "prepare the model before quantizing it");
   if (cfg->workflow == QB_WORKFLOW_QAT)
@@ -220,11 +238,13 @@ int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend
     qb_quant_free(q);
     return qb_fail(err, "out of memory");
   }
+  q->donor = donor && donor->nnodes == m->nnodes && qb_quant_weights_match(donor, cfg) ? donor : NULL;
   for (size_t k = 0; k < m->nnodes; k++)
     if (setup_layer(q, m, k, err)) {
       qb_quant_free(q);
       return -1;
     }
+  q->donor = NULL;
   /* Folding and which values the calibration observes (static). */
   if (qb_qplan_create(q, m, err)) {
     qb_quant_free(q);

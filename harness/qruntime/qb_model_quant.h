@@ -81,6 +81,15 @@ int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* e
  * (any batch). */
 int qb_quant_create(const qb_model* m, const qb_qconfig* cfg, qb_backend backend,
                     qb_quant_state** out, qb_error* err);
+/* As qb_quant_create, copying the quantized weights of `donor` (a state of the same
+ * model m, any backend and workflow; NULL for none) when its weight spec equals
+ * cfg's, instead of choosing their ranges again: a sweep then runs a weight range
+ * search (MSE, percentile, ...) once per weight spec, not once per backend. The
+ * state is the same either way. */
+int qb_quant_create_reusing(const qb_model* m, const qb_qconfig* cfg, qb_backend backend,
+                            const qb_quant_state* donor, qb_quant_state** out, qb_error* err);
+/* True when a state made for cfg would quantize its weights as donor did. */
+bool qb_quant_weights_match(const qb_quant_state* donor, const qb_qconfig* cfg);
 void qb_quant_free(qb_quant_state* q);
 
 /* Static workflow: forget statistics, then run calibration batches with

@@ -105,6 +105,27 @@ void qb_quantized_tensor_free(qb_quantized_tensor* t) {
   memset(t, 0, sizeof *t);
 }
 
+int qb_quantized_tensor_copy(const qb_quantized_tensor* src, size_t numel, qb_quantized_tensor* dst,
+                             qb_error* err) {
+  const size_t units = src->layout.nunits;
+  *dst = (qb_quantized_tensor){.layout = src->layout, .clipped = src->clipped};
+  dst->params = malloc(units * sizeof *dst->params);
+  dst->range_min = malloc(units * sizeof *dst->range_min);
+  dst->range_max = malloc(units * sizeof *dst->range_max);
+  dst->q = malloc(numel * sizeof *dst->q);
+  dst->dequant = malloc(numel * sizeof *dst->dequant);
+  if (!dst->params || !dst->range_min || !dst->range_max || !dst->q || !dst->dequant) {
+    qb_quantized_tensor_free(dst);
+    return qb_fail(err, "out of memory copying a quantized tensor of %zu values", numel);
+  }
+  memcpy(dst->params, src->params, units * sizeof *dst->params);
+  memcpy(dst->range_min, src->range_min, units * sizeof *dst->range_min);
+  memcpy(dst->range_max, src->range_max, units * sizeof *dst->range_max);
+  memcpy(dst->q, src->q, numel * sizeof *dst->q);
+  memcpy(dst->dequant, src->dequant, numel * sizeof *dst->dequant);
+  return 0;
+}
+
 /* Unit u's elements in memory order: their flat indices go to idx, count returned.
  * Units are gathered by one pass over the tensor (bucketed by unit), so the whole
  * split costs O(numel). */

@@ -75,6 +75,9 @@ typedef struct {
 int qb_quantize_tensor(const qb_tensor_qspec* spec, const qb_tensor* x, qb_quantized_tensor* out,
                        qb_error* err);
 void qb_quantized_tensor_free(qb_quantized_tensor* t);
+/* A deep copy of src (numel values) into dst. */
+int qb_quantized_tensor_copy(const qb_quantized_tensor* src, size_t numel, qb_quantized_tensor* dst,
+                             qb_error* err);
 
 /* Checks every element is finite; names the first that is not. */
 int qb_check_finite(const float* x, size_t n, qb_error* err);

@@ -23,6 +23,14 @@ static double cost_of(const qb_run_index* idx, const qb_cfg_summary* c, const qb
   return best;
 }
 
+/* What the budget is checked against: the upper end of the drop's 95 % interval where
+ * the run has paired statistics (within budget = the data support a drop of at most
+ * X), else the point drop (the larger of the two: a run whose accuracy rows and
+ * predictions disagree is judged on the worse). */
+static double budget_drop(const qb_cfg_summary* c) {
+  return c->significant >= 0 && isfinite(c->drop_ci_high) ? fmax(c->drop_ci_high, c->drop) : c->drop;
+}
+
 static int cmp_ranked(const void* a, const void* b) {
   const qb_ranked *x = a, *y = b;
   if (x->cost != y->cost) return x->cost < y->cost ? -1 : 1;
@@ -46,7 +54,8 @@ static int rank(const qb_run_index* idx, const qb_model_summary* m, const qb_rec
     all[i].cost = cost_of(idx, &m->cfgs[i], q, &all[i].backend);
     x[i] = all[i].cost;
     y[i] = m->cfgs[i].drop;
-    if (isfinite(all[i].cost) && m->cfgs[i].drop <= q->max_drop) out->ranked[out->nranked++] = all[i];
+    if (isfinite(all[i].cost) && budget_drop(&m->cfgs[i]) <= q->max_drop)
+      out->ranked[out->nranked++] = all[i];
   }
   qb_pareto_front(x, y, m->ncfgs, front);
   for (size_t i = 0; i < m->ncfgs; i++)
@@ -262,13 +271,17 @@ static void format_cost(double c, qb_objective o, char* buf, size_t size) {
 
 static void write_ranked(FILE* f, const qb_ranked* list, size_t n, const qb_run_index* idx,
                          const qb_recommend_query* q) {
-  fprintf(f, "  %-4s %-9s %-12s %-11s %s\n", "#", "drop(pp)", q->objective == QB_OBJECTIVE_LATENCY ? "latency" : "weights",
-          "backend", "qconfig (qbench eval --qconfig)");
+  fprintf(f, "  %-4s %-9s %-10s %-12s %-11s %s\n", "#", "drop(pp)", "95%-upper",
+          q->objective == QB_OBJECTIVE_LATENCY ? "latency" : "weights", "backend",
+          "qconfig (qbench eval --qconfig)");
   for (size_t i = 0; i < n; i++) {
     char c[32], t[160];
     format_cost(list[i].cost, q->objective, c, sizeof c);
     qb_qconfig_cli_text(&list[i].cfg->id, t, sizeof t);
-    fprintf(f, "  %-4zu %-9.2f %-12s %-11s %s\n", i + 1, list[i].cfg->drop, c,
+    char up[16] = "-";
+    if (list[i].cfg->significant >= 0 && isfinite(list[i].cfg->drop_ci_high))
+      snprintf(up, sizeof up, "%.2f", list[i].cfg->drop_ci_high);
+    fprintf(f, "  %-4zu %-9.2f %-10s %-12s %-11s %s\n", i + 1, list[i].cfg->drop, up, c,
             list[i].backend >= 0 ? idx->backends[list[i].backend] : "any", t);
   }
 }
@@ -276,7 +289,8 @@ static void write_ranked(FILE* f, const qb_ranked* list, size_t n, const qb_run_
 void qb_recommend_write_text(FILE* f, const qb_recommendation* r, const qb_run_index* idx,
                              const qb_recommend_query* q) {
   const qb_model_summary* m = qb_run_index_model(idx, q->model);
-  fprintf(f, "Model %s: qconfigs with %s drop <= %.2f pp, ranked by %s%s%s:\n", q->model,
+  fprintf(f, "Model %s: qconfigs whose %s drop is <= %.2f pp (the upper end of its 95 %% "
+             "interval where the run has paired statistics), ranked by %s%s%s:\n", q->model,
           m ? m->metric : "accuracy", q->max_drop,
           q->objective == QB_OBJECTIVE_LATENCY ? "end-to-end latency" : "packed weight bytes",
           q->backend ? " on " : "", q->backend ? q->backend : "");

@@ -142,34 +142,78 @@ static const char* attr_workflow(const qb_result_row* id, char* buf, size_t size
   return buf;
 }
 
-/* "what: A 0.31 pp (n=4, 1 significant), B 2.10 pp (n=4, 3 significant)": the mean
- * drop per value of one axis, best first, with how many of its drops are
- * distinguishable from fp32; printed when the axis has at least two values and at
- * least one of its drops is (otherwise it would rank noise). */
+/* The qconfig's identity without one axis (attr): qconfigs with equal keys differ only
+ * in that axis. Comparing workflows, the activation fields are left out too
+ * (weight-only has none): the comparison is then "the same weights, activations
+ * quantized or not". */
+static void rest_key(const qb_result_row* id, attr_fn axis, char* key, size_t size) {
+  static const attr_fn all[] = {attr_wbits, attr_wgran, attr_wrange, attr_arange,
+                                attr_wscheme, attr_ascheme, attr_workflow};
+  const bool acts = axis != attr_workflow;
+  size_t len = (size_t)snprintf(key, size, "a%d/%s", acts ? id->a_bits : 0,
+                                acts ? id->a_granularity : "");
+  for (size_t i = 0; i < sizeof all / sizeof *all && len < size; i++) {
+    char buf[48];
+    const char* v = all[i] == axis || (!acts && (all[i] == attr_arange || all[i] == attr_ascheme))
+                        ? "*" : all[i](id, buf, sizeof buf);
+    len += (size_t)snprintf(key + len, size - len, "/%s", v ? v : "-");
+  }
+}
+
+/* "what: A 0.31 pp (n=4, 1 significant), B 2.10 pp (n=4, 3 significant) over 4 matched
+ * sets": the mean drop per value of one axis, best first, over the matched sets only
+ * (qconfigs equal in everything but this axis, at least two of its values present),
+ * so a grid that pairs a value with other settings than the rest (config `grids`)
+ * does not confound the comparison; with how many of those drops are distinguishable
+ * from fp32. Printed when at least two values are matched and at least one of their
+ * drops is significant (otherwise it would rank noise). */
 static void finding_axis(report* r, const qb_model_summary* m, const char* what, attr_fn attr) {
-  enum { MAXV = 16 };
+  enum { MAXV = 16, KEY = 400 };
   char keys[MAXV][48];
   double sum[MAXV];
   int cnt[MAXV], sig[MAXV], nk = 0, nsig = 0;
-  for (size_t i = 0; i < m->ncfgs; i++) {
-    char buf[48];
-    const char* k = attr(&m->cfgs[i].id, buf, sizeof buf);
-    if (!k || !isfinite(m->cfgs[i].drop)) continue;
-    int j = 0;
-    while (j < nk && strcmp(keys[j], k)) j++;
-    if (j == nk) {
-      if (nk == MAXV) continue;
-      snprintf(keys[nk], sizeof keys[0], "%s", k);
-      sum[nk] = 0;
-      cnt[nk] = sig[nk] = 0;
-      nk++;
-    }
-    sum[j] += m->cfgs[i].drop;
-    cnt[j]++;
-    const int d = qb_cfg_drop_direction(&m->cfgs[i]) != 0;
-    sig[j] += d;
-    nsig += d;
+  size_t sets = 0;
+  char (*rest)[KEY] = calloc(m->ncfgs ? m->ncfgs : 1, KEY);
+  bool* done = calloc(m->ncfgs ? m->ncfgs : 1, sizeof *done);
+  if (!rest || !done) {
+    free(rest), free(done);
+    return;
   }
+  for (size_t i = 0; i < m->ncfgs; i++) rest_key(&m->cfgs[i].id, attr, rest[i], KEY);
+  for (size_t i = 0; i < m->ncfgs; i++) {
+    char bi[48], bj[48];
+    const char* ki = attr(&m->cfgs[i].id, bi, sizeof bi);
+    if (done[i] || !ki || !isfinite(m->cfgs[i].drop)) continue;
+    /* The set of i: every qconfig with its rest key; used when two values meet. */
+    bool matched = false;
+    for (size_t j = i + 1; j < m->ncfgs && !matched; j++) {
+      const char* kj = attr(&m->cfgs[j].id, bj, sizeof bj);
+      matched = !strcmp(rest[i], rest[j]) && kj && strcmp(ki, kj) && isfinite(m->cfgs[j].drop);
+    }
+    if (!matched) continue;
+    sets++;
+    for (size_t j = i; j < m->ncfgs; j++) {
+      if (done[j] || strcmp(rest[i], rest[j]) || !isfinite(m->cfgs[j].drop)) continue;
+      const char* k = attr(&m->cfgs[j].id, bj, sizeof bj);
+      if (!k) continue;
+      done[j] = true;
+      int v = 0;
+      while (v < nk && strcmp(keys[v], k)) v++;
+      if (v == nk) {
+        if (nk == MAXV) continue;
+        snprintf(keys[nk], sizeof keys[0], "%s", k);
+        sum[nk] = 0;
+        cnt[nk] = sig[nk] = 0;
+        nk++;
+      }
+      sum[v] += m->cfgs[j].drop;
+      cnt[v]++;
+      const int d = qb_cfg_drop_direction(&m->cfgs[j]) != 0;
+      sig[v] += d;
+      nsig += d;
+    }
+  }
+  free(rest), free(done);
   if (nk < 2 || !nsig) return;
   int order[MAXV];
   for (int i = 0; i < nk; i++) order[i] = i;
@@ -183,7 +227,8 @@ static void finding_axis(report* r, const qb_model_summary* m, const char* what,
   for (int i = 0; i < nk; i++)
     fprintf(r->f, "%s%s %.2f pp (n=%d, %d significant)", i ? ", " : "", keys[order[i]],
             sum[order[i]] / cnt[order[i]], cnt[order[i]], sig[order[i]]);
-  fputs(".\n", r->f);
+  fprintf(r->f, " over %zu matched set%s (qconfigs equal but for this axis).\n", sets,
+          sets == 1 ? "" : "s");
   r->sum->findings++;
 }
 

@@ -233,10 +233,11 @@ static int static_ranges(qb_eval_item* it, const qb_qconfig* qc, qb_error* err) 
 /* The item's quantization state: weights for `backend` (its own, or its class's
  * evaluated backend), and (static) ranges chosen
  * from the model's one calibration with the item's range strategy. */
-static int make_state(qb_eval_item* it, qb_backend backend, qb_error* err) {
+static int make_state(qb_eval_item* it, qb_backend backend, const qb_quant_state* donor,
+                      qb_error* err) {
   const qb_qconfig qc = qb_plan_item_qconfig(it->item);
   if (!it->em->m.prepared && qb_model_prepare(&it->em->m, 1, err)) return -1;
-  if (qb_quant_create(&it->em->m, &qc, backend, &it->q, err)) return -1;
+  if (qb_quant_create_reusing(&it->em->m, &qc, backend, donor, &it->q, err)) return -1;
   return qc.workflow == QB_WORKFLOW_STATIC ? static_ranges(it, &qc, err) : 0;
 }
 
@@ -332,10 +333,17 @@ static int run_probe(qb_eval_model* em, qb_quant_state* q, float** logits, size_
   return 0;
 }
 
+/* The evaluation thread count on the model's fp32 ops and the item's state (the speed
+ * group sets its own counts, then 1). */
+static int set_eval_threads(qb_eval_item* it, qb_error* err) {
+  const size_t t = it->eval_threads ? it->eval_threads : 1;
+  return qb_model_set_threads(&it->em->m, t, err) || qb_quant_set_threads(it->q, t, err) ? -1 : 0;
+}
+
 /* Accuracy, per-layer errors and sensitivity of the item's own state into its rows. */
 static int evaluate(qb_eval_item* it, qb_error* err) {
   const unsigned ms = it->cfg->measure;
-  int rc = 0;
+  int rc = set_eval_threads(it, err);
   if (!rc && (ms & QB_MEASURE_ACCURACY)) rc = eval_accuracy(it, err);
   if (!rc && (ms & QB_MEASURE_PER_LAYER)) rc = qb_eval_layers(it, err);
   if (!rc && (ms & QB_MEASURE_SENSITIVITY)) rc = qb_eval_sensitivity(it, err);
@@ -355,7 +363,7 @@ static int evaluate_class(qb_sweep_evaluator* ev, qb_eval_item* it, const char* 
   snprintf(o->rows.identity.backend, sizeof o->rows.identity.backend, "%s", qb_backend_name(b));
   snprintf(o->rows.identity.evaluated_on, sizeof o->rows.identity.evaluated_on, "%s",
            qb_backend_name(b));
-  int rc = b == it->item->backend ? 0 : make_state(&ref, b, err);
+  int rc = b == it->item->backend ? 0 : make_state(&ref, b, it->q, err);
   qb_quant_state* q = ref.q ? ref.q : it->q;
   ref.q = q;
   if (!rc) rc = evaluate(&ref, err);
@@ -418,6 +426,16 @@ static int eval_numerics(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err
   return rc;
 }
 
+/* A state awaiting its speed group, of the same model, whose quantized weights the
+ * item can take instead of searching their ranges again (NULL: none). */
+static const qb_quant_state* weight_donor(const qb_sweep_evaluator* ev, const qb_eval_item* it) {
+  const qb_qconfig qc = qb_plan_item_qconfig(it->item);
+  for (size_t k = ev->npending; k-- > 0;)
+    if (ev->pending[k].em == it->em && qb_quant_weights_match(ev->pending[k].q, &qc))
+      return ev->pending[k].q;
+  return NULL;
+}
+
 /* Keeps the evaluated item (its state) for qb_sweep_eval_speed_group. */
 static int keep_pending(qb_sweep_evaluator* ev, qb_eval_item* it, qb_error* err) {
   if (!ev->pending && !(ev->pending = calloc(QB_SWEEP_GROUP_MAX, sizeof *ev->pending)))
@@ -440,10 +458,10 @@ int qb_sweep_eval_item(void* ctx, const qb_sweep_config* cfg, const qb_plan_item
    * and fp32 reference resident (the same whatever ran before). */
   qb_eval_item it = {cfg,  item, qat ? &ev->tuned : &ev->model, &ev->model.fp32, NULL, rows,
                      cfg->models[item->model].name, ev->opt.log, &ev->high_cv,
-                     ev->opt.gbench_json, qb_peak_rss_reset()};
+                     ev->opt.gbench_json, qb_peak_rss_reset(), ev->opt.eval_threads};
   /* Speed and memory rows are the item's own; eval_numerics says whose the rest are. */
   set_check(&it, item->backend, "");
-  int rc = make_state(&it, item->backend, err);
+  int rc = make_state(&it, item->backend, weight_donor(ev, &it), err);
   const unsigned ms = cfg->measure;
   /* Memory before the numerics: an item may carry its exactness class's evaluation or
    * a copy of it, and peak_rss must not depend on which (nor on shards or order). */

@@ -92,6 +92,10 @@ typedef struct {
   /* Backends taken as exact; 0 = those whose dispatch table is exact. (Tests declare
    * a backend exact that is not, to see the probe check catch it.) */
   qb_backend_set exact;
+  /* Threads of the accuracy, per-layer and sensitivity runs and of calibration (their
+   * results are the same for any count); 0 = 1. Speed is timed at the config's
+   * thread counts whatever this is. */
+  size_t eval_threads;
 } qb_sweep_eval_options;
 
 typedef struct qb_sweep_evaluator qb_sweep_evaluator;

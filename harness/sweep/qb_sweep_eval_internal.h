@@ -83,6 +83,7 @@ typedef struct qb_eval_item_s {
   size_t* high_cv; /* items with an end-to-end latency CV above 5 % so far */
   const char* gbench_json; /* Google Benchmark JSON of the latency runs; NULL = none */
   bool rss_reset;          /* the RSS high-water mark was reset when the item began */
+  size_t eval_threads;     /* threads of its accuracy / per-layer / sensitivity runs */
 } qb_eval_item;
 
 /* qb_sweep_eval_model.c */

@@ -11,6 +11,7 @@
 #include "qb_ocr_synth.h"
 #include "qb_sweep_eval_internal.h"
 #include "qb_sweep_qat.h"
+#include "qb_hash.h"
 
 void qb_eval_model_free(qb_eval_model* em) {
   if (!em->loaded) return;
@@ -34,8 +35,7 @@ static int generated_dir(const qb_sweep_config* cfg, size_t index, char* dir, si
   const long limit = qb_sweep_model_limit(cfg, index);
   const size_t count = limit > 0 ? (size_t)limit : QB_SWEEP_GENERATED_DEFAULT;
   const size_t calib = (size_t)qb_sweep_model_calibration(cfg, index);
-  uint64_t h = 1469598103934665603ull; /* FNV-1a of the dictionary path: its characters */
-  for (const char* p = sm->dictionary; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  const uint64_t h = qb_fnv1a64_str(sm->dictionary); /* the dictionary path's characters */
   char parent[QB_SWEEP_PATH_MAX + 32];
   snprintf(parent, sizeof parent, "%s/cache/ocr-data", cfg->output);
   if (qb_mkdir_p(parent, err)) return -1;
@@ -147,6 +147,7 @@ static int load(qb_sweep_evaluator* ev, const qb_sweep_config* cfg, size_t index
   if (em->eval_count == 0) return qb_fail(err, "model %s: the evaluation data is empty", sm->name);
   const size_t probe = ev->opt.probe ? ev->opt.probe : QB_SWEEP_PROBE_DEFAULT;
   em->probe = probe < em->eval_count ? probe : em->eval_count;
+  if (qb_model_set_threads(&em->m, ev->opt.eval_threads ? ev->opt.eval_threads : 1, err)) return -1;
   if (calibrate_once(em, cfg, err)) return -1;
   /* The task's context needs the output shapes: the model is prepared (batch 1). */
   if (qb_task_ctx_init(&em->task, sm->task, &em->m, sm->dictionary, err)) return -1;

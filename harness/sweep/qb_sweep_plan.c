@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "qb_hash.h"
 
 /* ---- the rules ------------------------------------------------------------------- */
 
@@ -297,16 +298,10 @@ typedef struct {
   size_t cap;    /* a power of two, at least twice the item count */
 } id_set;
 
-static uint64_t fnv1a(const char* s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 /* The index of the planned item with this id, or inserts `index` and returns -1. */
 static ptrdiff_t id_set_insert(id_set* set, const qb_plan_item* items, const char* id,
                                size_t index) {
-  size_t i = (size_t)fnv1a(id) & (set->cap - 1);
+  size_t i = (size_t)qb_fnv1a64_str(id) & (set->cap - 1);
   while (set->slots[i]) {
     if (!strcmp(items[set->slots[i] - 1].id, id)) return (ptrdiff_t)(set->slots[i] - 1);
     i = (i + 1) & (set->cap - 1);
@@ -430,14 +425,47 @@ static void consider(builder* b, const qb_sweep_config* cfg, qb_plan_item it) {
   s->rule = skipped_by;
 }
 
+static size_t grid_count(const qb_sweep_grid* g, size_t nmodels, size_t nbackends) {
+  const size_t nr = g->nrequants ? g->nrequants : 1;
+  return nmodels * g->nworkflows * axes_count(&g->weights) * axes_count(&g->activations) *
+         nbackends * nr;
+}
+
+/* Every combination of one grid for model m. */
+static void consider_grid(builder* b, const qb_sweep_config* cfg, size_t m, const qb_sweep_grid* g,
+                          const qb_backend* backends, size_t nb) {
+  const size_t nw = axes_count(&g->weights), na = axes_count(&g->activations);
+  const size_t nr = g->nrequants ? g->nrequants : 1;
+  for (size_t w = 0; w < g->nworkflows; w++)
+    for (size_t wi = 0; wi < nw; wi++)
+      for (size_t ai = 0; ai < na; ai++)
+        for (size_t ri = 0; ri < nr; ri++)
+          for (size_t bi = 0; bi < nb && !b->oom; bi++) {
+            qb_plan_item it;
+            memset(&it, 0, sizeof it);
+            it.model = m;
+            it.workflow = g->workflows[w];
+            it.weights = axes_choice(&g->weights, wi);
+            it.activations = axes_choice(&g->activations, ai);
+            /* Only static integer layers requantize: one item for the others. */
+            const bool requantizes = (it.workflow == QB_WORKFLOW_STATIC ||
+                                      it.workflow == QB_WORKFLOW_QAT) && it.activations.bits;
+            if (ri > 0 && !requantizes) continue;
+            it.requant = requantizes ? g->requants[ri] : QB_REQUANT_FP32;
+            it.backend = backends[bi];
+            it.fine_tunable = cfg->models[m].reference && qb_qat_model_supported(cfg->models[m].name);
+            consider(b, cfg, it);
+          }
+}
+
 int qb_plan_build(const qb_sweep_config* cfg, qb_backend_set usable, qb_plan* plan,
                   qb_error* err) {
   memset(plan, 0, sizeof *plan);
   qb_backend backends[QB_BACKEND_COUNT];
   const size_t nb = usable_backends(cfg, usable, backends);
-  const size_t nw = axes_count(&cfg->weights), na = axes_count(&cfg->activations);
-  const size_t nr = cfg->nrequants ? cfg->nrequants : 1;
-  const size_t total = cfg->nmodels * cfg->nworkflows * nw * na * nb * nr;
+  size_t ngrids, total = 0;
+  const qb_sweep_grid* grids = qb_sweep_config_grids(cfg, &ngrids);
+  for (size_t g = 0; g < ngrids; g++) total += grid_count(&grids[g], cfg->nmodels, nb);
   if (total == 0) return qb_fail(err, "%s: the plan is empty (no usable backend?)", cfg->file);
   if (total > QB_PLAN_MAX_COMBINATIONS)
     return qb_fail(err, "%s: %zu combinations, expected at most %d (split the config)",
@@ -446,27 +474,9 @@ int qb_plan_build(const qb_sweep_config* cfg, qb_backend_set usable, qb_plan* pl
   while (cap < 2 * total) cap *= 2;
   builder b = {plan, {calloc(cap, sizeof(size_t)), cap}, usable, 0, 0, false};
   if (!b.seen.slots) return qb_fail(err, "%s: out of memory for %zu combinations", cfg->file, total);
+  /* Model outermost: a model's items stay together (its data and fp32 run load once). */
   for (size_t m = 0; m < cfg->nmodels && !b.oom; m++)
-    for (size_t w = 0; w < cfg->nworkflows; w++)
-      for (size_t wi = 0; wi < nw; wi++)
-        for (size_t ai = 0; ai < na; ai++)
-          for (size_t ri = 0; ri < nr; ri++)
-            for (size_t bi = 0; bi < nb; bi++) {
-              qb_plan_item it;
-              memset(&it, 0, sizeof it);
-              it.model = m;
-              it.workflow = cfg->workflows[w];
-              it.weights = axes_choice(&cfg->weights, wi);
-              it.activations = axes_choice(&cfg->activations, ai);
-              /* Only static integer layers requantize: one item for the others. */
-              const bool requantizes = (it.workflow == QB_WORKFLOW_STATIC ||
-                                        it.workflow == QB_WORKFLOW_QAT) && it.activations.bits;
-              if (ri > 0 && !requantizes) continue;
-              it.requant = requantizes ? cfg->requants[ri] : QB_REQUANT_FP32;
-              it.backend = backends[bi];
-              it.fine_tunable = cfg->models[m].reference && qb_qat_model_supported(cfg->models[m].name);
-              consider(&b, cfg, it);
-            }
+    for (size_t g = 0; g < ngrids && !b.oom; g++) consider_grid(&b, cfg, m, &grids[g], backends, nb);
   free(b.seen.slots);
   if (b.oom) {
     qb_plan_free(plan);

@@ -11,24 +11,19 @@
 #include "qb_json.h"
 #include "qb_qat.h"
 #include "qb_results_files.h"
+#include "qb_hash.h"
 
 /* Bump when the fine-tuning changes what it computes: cached models then retrain. */
 #define QB_QAT_RECIPE_VERSION 2
 #define QB_QAT_LR 0.005f
 #define QB_QAT_MAX_BATCH 128
 
-static uint64_t fnv1a(uint64_t h, const void* data, size_t n) {
-  const unsigned char* p = data;
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
 static int hash_file(const char* path, uint64_t* h, qb_error* err) {
   FILE* f = fopen(path, "rb");
   if (!f) return qb_fail(err, "%s: cannot read: %s", path, strerror(errno));
   unsigned char buf[65536];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) *h = fnv1a(*h, buf, n);
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) *h = qb_fnv1a64_update(*h, buf, n);
   const int bad = ferror(f);
   fclose(f);
   return bad ? qb_fail(err, "%s: read error", path) : 0;
@@ -45,9 +40,9 @@ static int cache_key(const qb_sweep_config* cfg, const qb_plan_item* item, char*
            ", lr %g, calibration %ld, batch 128, recipe %d",
            cfg->models[item->model].name, text, cfg->qat_epochs, cfg->qat_limit, cfg->seed,
            (double)QB_QAT_LR, cfg->calibration, QB_QAT_RECIPE_VERSION);
-  *hash = 1469598103934665603ull;
+  *hash = QB_FNV1A64_OFFSET;
   if (hash_file(cfg->models[item->model].path, hash, err)) return -1;
-  *hash = fnv1a(*hash, words, strlen(words));
+  *hash = qb_fnv1a64_update(*hash, words, strlen(words));
   return 0;
 }
 

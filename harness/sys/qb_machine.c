@@ -10,6 +10,7 @@
 
 #ifdef QB_HAVE_LIBCPUID /* set by CMake when libcpuid is found (x86) */
 #include <libcpuid.h>
+#include "qb_hash.h"
 #endif
 
 static void copy_trimmed(char* dst, size_t size, const char* src) {
@@ -112,15 +113,6 @@ static void describe_hwloc(qb_machine* m) {
 
 /* ---- fingerprint ----------------------------------------------------------------- */
 
-static uint64_t fnv1a64(const char* s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (; *s; s++) {
-    h ^= (unsigned char)*s;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 int64_t qb_machine_cache_bytes(const qb_machine* m, int level) {
   if (level < 1 || level > QB_MACHINE_CACHE_LEVELS) return 0;
   if (m->hwloc_ok && m->cache_bytes[level - 1] > 0) return m->cache_bytes[level - 1];
@@ -163,7 +155,7 @@ static void compute_fingerprint(qb_machine* m) {
            qb_machine_cache_bytes(m, 1), qb_machine_cache_bytes(m, 2),
            qb_machine_cache_bytes(m, 3));
   snprintf(m->fingerprint, sizeof m->fingerprint, "%016" PRIx64,
-           fnv1a64(m->fingerprint_source));
+           qb_fnv1a64_str(m->fingerprint_source));
 }
 
 int qb_machine_describe(qb_machine* m, qb_error* err) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "qb_layers.h"
+#include "qb_hash.h"
 
 /* splitmix64: the initialization stream (and the trainer's shuffles). */
 static uint64_t next_u64(uint64_t* s) {
@@ -167,12 +168,9 @@ size_t qb_net_output_size(const qb_net* net) {
 }
 
 uint64_t qb_net_weights_hash(const qb_net* net) {
-  uint64_t h = 1469598103934665603ull;
-  for (int i = 0; i < net->nparams; i++) {
-    const unsigned char* p = (const unsigned char*)net->params[i]->w;
-    for (size_t k = 0; k < net->params[i]->count * sizeof(float); k++)
-      h = (h ^ p[k]) * 1099511628211ull;
-  }
+  uint64_t h = QB_FNV1A64_OFFSET;
+  for (int i = 0; i < net->nparams; i++)
+    h = qb_fnv1a64_update(h, net->params[i]->w, net->params[i]->count * sizeof(float));
   return h;
 }
 

@@ -75,7 +75,10 @@ expect_exit 2 "report of a missing run" -- "$qbench" report nothere
 
 # ---- recommend ----
 expect_exit 0 "recommend within 1 pp" -- "$qbench" recommend base --model mlp --max-drop 1 --config rec.yaml
-expect_in "  1    0.90      " "the fastest within budget is ranked first"
+# Within budget = the upper end of the drop's 95 % interval: w4 group:32 (0.90 pp,
+# upper 1.08) is faster but not within 1 pp; w8 channel min-max (0.20, upper 0.37) is.
+expect_in "  1    0.20      0.37       40.0" "the fastest within budget (interval upper end) is ranked first"
+expect_in "  3    0.90      1.08 " "the faster qconfig whose interval exceeds the budget is on the Pareto front only"
 expect_in "w4-sym-group:32-minmax/weight-only" "its eval qconfig"
 expect_in "VERIFICATION PENDING" "the mixed plan says it is not verified"
 grep -q "^backends: \[avx512vnni\]" rec.yaml && pass "the run's backend is recommended" || fail "rec.yaml backends: $(grep backends rec.yaml)"

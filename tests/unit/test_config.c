@@ -72,28 +72,28 @@ static void test_full(void) {
   QB_CHECK(!strcmp(cfg.models[1].labels, "/abs/y.npy"));
   QB_CHECK_EQ_INT(cfg.eval_limit, 2000);
   QB_CHECK_EQ_INT(cfg.calibration, 256);
-  QB_CHECK_EQ_INT(cfg.weights.nbits, 2);
-  QB_CHECK_EQ_INT(cfg.weights.bits[1], 4);
-  QB_CHECK_EQ_INT(cfg.weights.nscheme, 2);
-  QB_CHECK_EQ_INT(cfg.weights.scheme[0], QB_SYMMETRIC);
-  QB_CHECK_EQ_INT(cfg.weights.scheme[1], QB_AFFINE);
-  QB_CHECK_EQ_INT(cfg.weights.ngranularity, 3);
-  QB_CHECK_EQ_INT(cfg.weights.granularity[2].kind, QB_PER_GROUP);
-  QB_CHECK_EQ_INT(cfg.weights.granularity[2].group_size, 32);
-  QB_CHECK_EQ_INT(cfg.weights.nrange, 3);
-  QB_CHECK_EQ_INT(cfg.weights.range[2].kind, QB_RANGE_PERCENTILE);
-  QB_CHECK(cfg.weights.range[2].percentile == 99.99);
+  QB_CHECK_EQ_INT(cfg.base.weights.nbits, 2);
+  QB_CHECK_EQ_INT(cfg.base.weights.bits[1], 4);
+  QB_CHECK_EQ_INT(cfg.base.weights.nscheme, 2);
+  QB_CHECK_EQ_INT(cfg.base.weights.scheme[0], QB_SYMMETRIC);
+  QB_CHECK_EQ_INT(cfg.base.weights.scheme[1], QB_AFFINE);
+  QB_CHECK_EQ_INT(cfg.base.weights.ngranularity, 3);
+  QB_CHECK_EQ_INT(cfg.base.weights.granularity[2].kind, QB_PER_GROUP);
+  QB_CHECK_EQ_INT(cfg.base.weights.granularity[2].group_size, 32);
+  QB_CHECK_EQ_INT(cfg.base.weights.nrange, 3);
+  QB_CHECK_EQ_INT(cfg.base.weights.range[2].kind, QB_RANGE_PERCENTILE);
+  QB_CHECK(cfg.base.weights.range[2].percentile == 99.99);
   /* A scalar is a list of one; keys not given keep their defaults. */
-  QB_CHECK_EQ_INT(cfg.activations.nbits, 1);
-  QB_CHECK_EQ_INT(cfg.activations.bits[0], 8);
-  QB_CHECK_EQ_INT(cfg.activations.nscheme, 1);
-  QB_CHECK_EQ_INT(cfg.activations.scheme[0], QB_AFFINE);
-  QB_CHECK_EQ_INT(cfg.activations.granularity[0].kind, QB_PER_TENSOR);
-  QB_CHECK_EQ_INT(cfg.activations.nrange, 2);
-  QB_CHECK_EQ_INT(cfg.activations.range[1].kind, QB_RANGE_ENTROPY);
-  QB_CHECK_EQ_INT(cfg.nworkflows, 3);
-  QB_CHECK_EQ_INT(cfg.workflows[0], QB_WORKFLOW_WEIGHT_ONLY);
-  QB_CHECK_EQ_INT(cfg.workflows[2], QB_WORKFLOW_STATIC);
+  QB_CHECK_EQ_INT(cfg.base.activations.nbits, 1);
+  QB_CHECK_EQ_INT(cfg.base.activations.bits[0], 8);
+  QB_CHECK_EQ_INT(cfg.base.activations.nscheme, 1);
+  QB_CHECK_EQ_INT(cfg.base.activations.scheme[0], QB_AFFINE);
+  QB_CHECK_EQ_INT(cfg.base.activations.granularity[0].kind, QB_PER_TENSOR);
+  QB_CHECK_EQ_INT(cfg.base.activations.nrange, 2);
+  QB_CHECK_EQ_INT(cfg.base.activations.range[1].kind, QB_RANGE_ENTROPY);
+  QB_CHECK_EQ_INT(cfg.base.nworkflows, 3);
+  QB_CHECK_EQ_INT(cfg.base.workflows[0], QB_WORKFLOW_WEIGHT_ONLY);
+  QB_CHECK_EQ_INT(cfg.base.workflows[2], QB_WORKFLOW_STATIC);
   QB_CHECK(!cfg.backends_all);
   QB_CHECK_EQ_INT(cfg.nbackends, 3);
   QB_CHECK_EQ_INT(cfg.backends[1], QB_BACKEND_AVX2_SAT);
@@ -114,10 +114,10 @@ static void test_defaults(void) {
   QB_CHECK(!strcmp(cfg.output, "results"));
   QB_CHECK_EQ_INT(cfg.seed, 1);
   QB_CHECK(cfg.backends_all);
-  QB_CHECK_EQ_INT(cfg.nworkflows, 1);
-  QB_CHECK_EQ_INT(cfg.workflows[0], QB_WORKFLOW_STATIC);
-  QB_CHECK_EQ_INT(cfg.weights.scheme[0], QB_SYMMETRIC);
-  QB_CHECK_EQ_INT(cfg.weights.granularity[0].kind, QB_PER_CHANNEL);
+  QB_CHECK_EQ_INT(cfg.base.nworkflows, 1);
+  QB_CHECK_EQ_INT(cfg.base.workflows[0], QB_WORKFLOW_STATIC);
+  QB_CHECK_EQ_INT(cfg.base.weights.scheme[0], QB_SYMMETRIC);
+  QB_CHECK_EQ_INT(cfg.base.weights.granularity[0].kind, QB_PER_CHANNEL);
   QB_CHECK_EQ_INT(cfg.measure, QB_MEASURE_ACCURACY);
   QB_CHECK_EQ_INT(cfg.qat_epochs, 1);
   QB_CHECK_EQ_INT(cfg.qat_limit, 0);
@@ -126,8 +126,8 @@ static void test_defaults(void) {
   qb_sweep_config_free(&cfg);
   QB_CHECK_MSG(parse("models: [{name: cnn}]\nworkflow: [static, qat]\nqat: {epochs: 3, limit: 5000}\n",
                      &cfg, &err) == 0, "%s", err.msg);
-  QB_CHECK_EQ_INT(cfg.nworkflows, 2);
-  QB_CHECK_EQ_INT(cfg.workflows[1], QB_WORKFLOW_QAT);
+  QB_CHECK_EQ_INT(cfg.base.nworkflows, 2);
+  QB_CHECK_EQ_INT(cfg.base.workflows[1], QB_WORKFLOW_QAT);
   QB_CHECK_EQ_INT(cfg.qat_epochs, 3);
   QB_CHECK_EQ_INT(cfg.qat_limit, 5000);
   qb_sweep_config_free(&cfg);
@@ -328,23 +328,23 @@ static void test_grid_axes(void) {
   qb_sweep_config cfg;
   qb_error err = {{0}};
   QB_CHECK_MSG(parse("models: [{name: mlp}]\n", &cfg, &err) == 0, "%s", err.msg);
-  QB_CHECK_EQ_INT(cfg.weights.nstorage, 1);
-  QB_CHECK(cfg.weights.is_signed[0]);
-  QB_CHECK_EQ_INT(cfg.activations.nstorage, 1);
-  QB_CHECK(!cfg.activations.is_signed[0]);
-  QB_CHECK(cfg.weights.nrestricted == 1 && !cfg.weights.restricted[0]);
-  QB_CHECK(cfg.activations.nrounding == 1 && cfg.activations.rounding[0] == QB_ROUND_DIV);
+  QB_CHECK_EQ_INT(cfg.base.weights.nstorage, 1);
+  QB_CHECK(cfg.base.weights.is_signed[0]);
+  QB_CHECK_EQ_INT(cfg.base.activations.nstorage, 1);
+  QB_CHECK(!cfg.base.activations.is_signed[0]);
+  QB_CHECK(cfg.base.weights.nrestricted == 1 && !cfg.base.weights.restricted[0]);
+  QB_CHECK(cfg.base.activations.nrounding == 1 && cfg.base.activations.rounding[0] == QB_ROUND_DIV);
   qb_sweep_config_free(&cfg);
   QB_CHECK_MSG(parse("models: [{name: mlp}]\n"
                      "weights: {storage: unsigned, restricted: [false, true], rounding: [div, mulrecip]}\n"
                      "activations: {storage: [unsigned, signed], restricted: true, rounding: mulrecip}\n",
                      &cfg, &err) == 0, "%s", err.msg);
-  QB_CHECK(cfg.weights.nstorage == 1 && !cfg.weights.is_signed[0]);
-  QB_CHECK(cfg.weights.nrestricted == 2 && !cfg.weights.restricted[0] && cfg.weights.restricted[1]);
-  QB_CHECK(cfg.weights.nrounding == 2 && cfg.weights.rounding[1] == QB_ROUND_MUL_RECIP);
-  QB_CHECK(cfg.activations.nstorage == 2 && cfg.activations.is_signed[1]);
-  QB_CHECK(cfg.activations.nrestricted == 1 && cfg.activations.restricted[0]);
-  QB_CHECK(cfg.activations.nrounding == 1 && cfg.activations.rounding[0] == QB_ROUND_MUL_RECIP);
+  QB_CHECK(cfg.base.weights.nstorage == 1 && !cfg.base.weights.is_signed[0]);
+  QB_CHECK(cfg.base.weights.nrestricted == 2 && !cfg.base.weights.restricted[0] && cfg.base.weights.restricted[1]);
+  QB_CHECK(cfg.base.weights.nrounding == 2 && cfg.base.weights.rounding[1] == QB_ROUND_MUL_RECIP);
+  QB_CHECK(cfg.base.activations.nstorage == 2 && cfg.base.activations.is_signed[1]);
+  QB_CHECK(cfg.base.activations.nrestricted == 1 && cfg.base.activations.restricted[0]);
+  QB_CHECK(cfg.base.activations.nrounding == 1 && cfg.base.activations.rounding[0] == QB_ROUND_MUL_RECIP);
   qb_sweep_config_free(&cfg);
   expect_error("models: [{name: mlp}]\nweights: {storage: [signd]}\n", 2, 21,
                "weights.storage: expected signed or unsigned, got 'signd'");
@@ -354,7 +354,48 @@ static void test_grid_axes(void) {
                "weights.rounding: expected div or mulrecip, got 'mul-recip'");
 }
 
+/* grids: each entry starts from the top-level keys wherever they stand (here after
+ * the list), replaces the axes it gives and keeps the others; bad entries name their
+ * line and column. */
+static void test_grids(void) {
+  qb_sweep_config cfg;
+  qb_error err = {{0}};
+  QB_CHECK_MSG(parse("models: [{name: mlp}]\n"
+                     "grids:\n"
+                     "  - {workflow: weight-only, weights: {bits: 4, range: [minmax, mse]}}\n"
+                     "  - {activations: {range: [minmax, percentile:99]}}\n"
+                     "weights: {granularity: [tensor, channel]}\n"
+                     "workflow: static\n"
+                     "requant: [fp32, gemmlowp]\n",
+                     &cfg, &err) == 0, "%s", err.msg);
+  size_t n;
+  const qb_sweep_grid* g = qb_sweep_config_grids(&cfg, &n);
+  QB_CHECK_EQ_INT(n, 2);
+  QB_CHECK(g == cfg.grids);
+  QB_CHECK(g[0].nworkflows == 1 && g[0].workflows[0] == QB_WORKFLOW_WEIGHT_ONLY);
+  QB_CHECK(g[0].weights.nbits == 1 && g[0].weights.bits[0] == 4 && g[0].weights.nrange == 2);
+  QB_CHECK_EQ_INT(g[0].weights.ngranularity, 2); /* inherited from the later top-level key */
+  QB_CHECK_EQ_INT(g[0].nrequants, 2);
+  QB_CHECK(g[1].nworkflows == 1 && g[1].workflows[0] == QB_WORKFLOW_STATIC);
+  QB_CHECK(g[1].weights.bits[0] == 8 && g[1].weights.nrange == 1);
+  QB_CHECK(g[1].activations.nrange == 2 && g[1].activations.range[1].kind == QB_RANGE_PERCENTILE);
+  qb_sweep_config_free(&cfg);
+  /* Without grids the base is the one grid. */
+  QB_CHECK_MSG(parse("models: [{name: mlp}]\n", &cfg, &err) == 0, "%s", err.msg);
+  g = qb_sweep_config_grids(&cfg, &n);
+  QB_CHECK(n == 1 && g == &cfg.base);
+  qb_sweep_config_free(&cfg);
+  expect_error("models: [{name: mlp}]\ngrids: {workflow: static}\n", 2, 8,
+               "grids: expected a list of grids");
+  expect_error("models: [{name: mlp}]\ngrids: []\n", 2, 8, "a non-empty list of grids");
+  expect_error("models: [{name: mlp}]\ngrids:\n  - {workflow: static}\n  - {backends: [avx2]}\n",
+               4, 6, "expected one of the keys");
+  expect_error("models: [{name: mlp}]\ngrids:\n  - weights: {bits: [9]}\n", 3, 22,
+               "grids[0].weights.bits");
+}
+
 int main(void) {
+  test_grids();
   test_grid_axes();
   test_full();
   test_defaults();

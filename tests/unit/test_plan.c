@@ -169,6 +169,34 @@ static void test_qat_rules(void) {
   done(&cfg, &plan);
 }
 
+/* grids: the plan is the union of the grids' products, an item two grids share
+ * planned once (a "duplicate" skip). */
+static void test_grids_union(void) {
+  qb_sweep_config cfg;
+  qb_plan plan;
+  const qb_backend_set usable = QB_BACKEND_BIT(QB_BACKEND_SCALAR);
+  if (build("models: [{name: mlp}, {name: cnn}]\nbackends: [scalar]\n"
+            "grids:\n"
+            "  - {workflow: weight-only, weights: {bits: [8, 4], range: [minmax, mse]}}\n"
+            "  - {weights: {granularity: [tensor, channel]}, activations: {range: [minmax, percentile:99]}}\n"
+            "  - {weights: {granularity: channel}}\n",
+            usable, &cfg, &plan))
+    { QB_CHECK(0); return; }
+  /* Per model: 4 weight-only + 4 static + 1 static (a duplicate of the second grid's). */
+  QB_CHECK_EQ_INT(plan.ncombinations, 18);
+  QB_CHECK_EQ_INT(plan.nitems, 16);
+  QB_CHECK_EQ_INT(skips_by(&plan, "duplicate"), 2);
+  QB_CHECK_EQ_INT(items_matching(&plan, "mlp/weight-only/"), 4);
+  QB_CHECK_EQ_INT(items_matching(&plan, "cnn/static/"), 4);
+  QB_CHECK_EQ_INT(items_matching(&plan, "static/w4"), 0);
+  QB_CHECK_EQ_INT(items_matching(&plan, "weight-only/w4-sym-channel-mse/"), 2);
+  /* A model's items stay together: every mlp item before every cnn item. */
+  for (size_t i = 1; i < plan.nitems; i++)
+    QB_CHECK(!(strncmp(plan.items[i - 1].id, "cnn/", 4) == 0 && strncmp(plan.items[i].id, "mlp/", 4) == 0));
+  qb_plan_free(&plan);
+  qb_sweep_config_free(&cfg);
+}
+
 static void test_backend_rules(void) {
   qb_sweep_config cfg;
   qb_plan plan;
@@ -441,6 +469,7 @@ int main(void) {
   test_dynamic_collapse();
   test_qat_rules();
   test_backend_rules();
+  test_grids_union();
   test_activation_and_width_rules();
   test_token_rules();
   test_duplicate_values();

@@ -1,7 +1,7 @@
 /* The sweep evaluator end to end on the mlp reference model (200 images): the rows'
  * schema and consistency, exact backends agreeing with scalar, a layer kept in
  * float costing nothing, and resume after an interrupted run giving the rows of an
- * uninterrupted one. (Shard + merge: tests/cli/test_cli_sweep_shard.sh.) */
+ * uninterrupted one (evaluated on another thread count). (Shard + merge: tests/cli/test_cli_sweep_shard.sh.) */
 #define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <stdio.h>
@@ -95,12 +95,12 @@ static int speed_of(void* ctx, const qb_sweep_config* cfg, const qb_plan_item* c
 }
 
 static int run_sweep(const qb_sweep_config* cfg, const qb_plan* plan, const char* dir, bool resume,
-                     size_t stop_after, qb_sweep_summary* sum) {
+                     size_t stop_after, size_t eval_threads, qb_sweep_summary* sum) {
   char db[400];
   snprintf(db, sizeof db, "%s/history.db", g_tmp);
   char gbench[400];
   snprintf(gbench, sizeof gbench, "%s/gbench.json", dir);
-  const qb_sweep_eval_options eo = {NULL, 0, NULL, gbench, plan, 0};
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, gbench, plan, 0, eval_threads};
   stopper st = {qb_sweep_evaluator_new(&eo), 0, stop_after};
   const qb_sweep_options opt = {dir, db, resume, false, eval_then_stop, &st, NULL, speed_of, kGroup};
   qb_error err = {{0}};
@@ -317,7 +317,7 @@ static void test_probe_mismatch(void) {
   QB_CHECK_MSG(qb_sweep_config_parse(kSat, strlen(kSat), "s.yaml", &cfg, &err) == 0, "%s", err.msg);
   QB_CHECK_MSG(qb_plan_build(&cfg, qb_isa_usable_set(), &plan, &err) == 0, "%s", err.msg);
   QB_CHECK_EQ_INT(plan.nitems, 2);
-  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL, &plan, QB_BACKEND_SET_ALL};
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL, &plan, QB_BACKEND_SET_ALL, 1};
   qb_sweep_evaluator* ev = qb_sweep_evaluator_new(&eo);
   qb_result_rows rows[2];
   for (size_t i = 0; i < 2 && plan.nitems == 2; i++) {
@@ -447,7 +447,7 @@ static void test_peak_rss_per_item(void) {
   QB_CHECK_MSG(qb_sweep_config_parse(kMem, strlen(kMem), "m.yaml", &cfg, &err) == 0, "%s", err.msg);
   QB_CHECK_MSG(qb_plan_build(&cfg, qb_isa_usable_set(), &plan, &err) == 0, "%s", err.msg);
   QB_CHECK_EQ_INT(plan.nitems, 1);
-  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL, NULL, 0};
+  const qb_sweep_eval_options eo = {NULL, 0, NULL, NULL, NULL, 0, 1};
   qb_sweep_evaluator* ev = qb_sweep_evaluator_new(&eo);
   const double alone = item_peak_rss(ev, &cfg, &plan.items[0]);
   const size_t big = (size_t)64 << 20;
@@ -493,9 +493,11 @@ int main(void) {
    * and static on scalar). */
   QB_CHECK(plan.nitems >= 2);
   const size_t first = plan.nitems < kGroup ? plan.nitems : kGroup;
-  QB_CHECK(run_sweep(&cfg, &plan, part, false, 1, &sum) == 0);
+  /* The interrupted and resumed run evaluates on 3 threads, the full run on 1: their
+   * rows must still be the same (results do not depend on the thread count). */
+  QB_CHECK(run_sweep(&cfg, &plan, part, false, 1, 3, &sum) == 0);
   QB_CHECK_MSG(sum.interrupted == (first < plan.nitems) && sum.done == first, "done %zu", sum.done);
-  QB_CHECK(run_sweep(&cfg, &plan, full, false, 0, &sum) == 0);
+  QB_CHECK(run_sweep(&cfg, &plan, full, false, 0, 1, &sum) == 0);
   QB_CHECK(sum.done == plan.nitems && sum.failed == 0);
   qb_result_rows a, b;
   read_rows(full, &a);
@@ -505,7 +507,7 @@ int main(void) {
   check_interleaving(full, &plan);
 
   /* The interrupted run resumed: the same rows as the full run. */
-  QB_CHECK(run_sweep(&cfg, &plan, part, true, 0, &sum) == 0);
+  QB_CHECK(run_sweep(&cfg, &plan, part, true, 0, 3, &sum) == 0);
   QB_CHECK(!sum.interrupted && sum.already_done == first && sum.done == plan.nitems - first);
   read_rows(part, &b);
   check_same_rows(&plan, &a, &b);
@@ -518,9 +520,9 @@ int main(void) {
    * stale .tmp is left. The resume redoes the first item and rewrites the file. */
   char lost[300];
   snprintf(lost, sizeof lost, "%s/lost", g_tmp);
-  QB_CHECK(run_sweep(&cfg, &plan, lost, false, 1, &sum) == 0 && sum.done == first);
+  QB_CHECK(run_sweep(&cfg, &plan, lost, false, 1, 2, &sum) == 0 && sum.done == first);
   plant_gbench_without(full, lost, plan.items[0].id);
-  QB_CHECK(run_sweep(&cfg, &plan, lost, true, 0, &sum) == 0);
+  QB_CHECK(run_sweep(&cfg, &plan, lost, true, 0, 2, &sum) == 0);
   QB_CHECK_MSG(sum.already_done == first - 1 && sum.done == plan.nitems - (first - 1) &&
                    sum.dropped_csv_rows > 0,
                "already done %zu, done %zu, dropped %zu", sum.already_done, sum.done,
