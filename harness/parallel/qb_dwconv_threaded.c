@@ -11,8 +11,14 @@ static void dwconv_task(void* ctx, size_t task, size_t thread) {
   (void)thread;
   const dwconv_job* j = ctx;
   const qb_dwconv_args* a = j->a;
-  const size_t C = a->shape->out_channels;
-  const size_t c0 = task * C / j->tasks, c1 = (task + 1) * C / j->tasks;
+  const size_t C = a->shape->out_channels, groups = (C + 15) / 16, T = j->tasks;
+  /* Whole groups of 16 channels (the kernels' channels-in-lanes block) when there
+   * are enough of them, else an even split of the channels. */
+  size_t c0 = task * C / T, c1 = (task + 1) * C / T;
+  if (groups >= T) {
+    c0 = task * groups / T * 16, c1 = (task + 1) * groups / T * 16;
+    if (c1 > C) c1 = C;
+  }
   if (c0 < c1)
     j->entry->run(a->shape, c0, c1, a->x, a->x_zero_point, a->w, a->w_zero_point, a->bias,
                   a->scale, a->y_zero_point, a->qmin, a->qmax, a->y);

@@ -1,8 +1,9 @@
 /* Multi-threaded fused depthwise conv (u8 -> u8, fp32 requantization) over any entry
  * of its dispatch list (kernels/qb_dispatch.h), run on a qb_thread_pool.
  *
- * Split: the output channels are cut into T contiguous ranges
- * [t*C/T, (t+1)*C/T) and task t runs the entry on its range for every image (the
+ * Split: the output channels are cut into T contiguous ranges, of whole groups of 16
+ * channels (the SIMD kernels' channels-in-lanes block) when there are at least T
+ * groups, else [t*C/T, (t+1)*C/T), and task t runs the entry on its range for every image (the
  * entry's [c0, c1) arguments). Channels are independent planes, so every output byte
  * is computed by exactly one call with the same arithmetic: the result is
  * bit-identical for any thread count (tests/unit/test_conv_threaded.c checks 1-3

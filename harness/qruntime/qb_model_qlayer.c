@@ -10,19 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "im2col/qb_u8_transpose16.h"
 #include "qb_dwconv_threaded.h"
 #include "qb_im2col_threaded.h"
 #include "qb_model_quant_internal.h"
 #include "qb_ops_f32.h"
 
+/* Fake-quant y = dequantize(quantize(x)) on the grid p. Grids of at most 8 bits go
+ * through the table's quantize / dequantize kernels (exact: the scalar rule byte for
+ * byte, so the simulation does not depend on the backend), in chunks that stay in L1;
+ * wider grids take the int32 scalar rule. */
 void qb_quant_fake(const qb_quant_state* q, qb_qparams p, const float* x, size_t n, float* y) {
-  int32_t tmp[1024];
+  enum { CHUNK = 1024 };
   const qb_qscheme* s = &q->cfg.act.scheme;
   const int32_t qmin = qb_qscheme_qmin(s), qmax = qb_qscheme_qmax(s);
-  for (size_t i = 0; i < n; i += 1024) {
-    const size_t c = n - i < 1024 ? n - i : 1024;
-    qb_f32_qs32_quantize__scalar(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, tmp);
-    qb_qs32_f32_dequantize__scalar(c, tmp, p.scale, p.zero_point, y + i);
+  const qb_f32_q8_quantize_entry* qe = q->table->f32_q8_quantize;
+  const qb_q8_f32_dequantize_entry* de = q->table->q8_f32_dequantize;
+  const bool u8 = qmin >= 0 && qmax <= 255, s8 = qmin >= -128 && qmax <= 127;
+  union {
+    int32_t s32[CHUNK];
+    uint8_t u8[CHUNK];
+    int8_t s8[CHUNK];
+  } t;
+  for (size_t i = 0; i < n; i += CHUNK) {
+    const size_t c = n - i < CHUNK ? n - i : CHUNK;
+    if (u8 && qe->info.exact && de->info.exact) {
+      qe->f32_qu8(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, t.u8);
+      de->qu8_f32(c, t.u8, p.scale, p.zero_point, y + i);
+    } else if (s8 && qe->info.exact && de->info.exact) {
+      qe->f32_qs8(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, t.s8);
+      de->qs8_f32(c, t.s8, p.scale, p.zero_point, y + i);
+    } else {
+      qb_f32_qs32_quantize__scalar(c, x + i, p.scale, p.zero_point, qmin, qmax, s->rounding, t.s32);
+      qb_qs32_f32_dequantize__scalar(c, t.s32, p.scale, p.zero_point, y + i);
+    }
   }
 }
 
@@ -69,6 +90,29 @@ static const void* requant_scale_at(const qb_quant_state* q, const qb_qlayer* L,
                                                : (const void*)(L->requant_scale + c);
 }
 
+/* t (m x n bytes, row stride n) transposed into n planes (stride P): y[j*P + r] =
+ * t[r*n + j], by 16 x 16 byte blocks (a partial block staged through zeros). */
+static void tile_to_planes(const uint8_t* t, size_t m, size_t n, uint8_t* y, size_t P) {
+  for (size_t r0 = 0; r0 < m; r0 += 16)
+    for (size_t j0 = 0; j0 < n; j0 += 16) {
+      const size_t nr = m - r0 < 16 ? m - r0 : 16, nj = n - j0 < 16 ? n - j0 : 16;
+      uint8_t in[16][16], out[16][16];
+      /* Constant-size copies (inlined) for whole blocks, bytes for the edges. */
+      if (nr < 16 || nj < 16) memset(in, 0, sizeof in);
+      for (size_t r = 0; r < nr; r++) {
+        const uint8_t* src = t + (r0 + r) * n + j0;
+        if (nj == 16) memcpy(in[r], src, 16);
+        else for (size_t j = 0; j < nj; j++) in[r][j] = src[j];
+      }
+      qb_u8_transpose16((const uint8_t(*)[16])in, out);
+      for (size_t j = 0; j < nj; j++) {
+        uint8_t* dst = y + (j0 + j) * P + r0;
+        if (nr == 16) memcpy(dst, out[j], 16);
+        else for (size_t r = 0; r < nr; r++) dst[r] = out[j][r];
+      }
+    }
+}
+
 static void epilogue_u8(void* ctx, size_t thread, size_t m0, size_t m, size_t n0, size_t n,
                         const int32_t* acc, size_t ldacc) {
   const epilogue* e = ctx;
@@ -83,10 +127,7 @@ static void epilogue_u8(void* ctx, size_t thread, size_t m0, size_t m, size_t n0
    * then write each channel's run of positions into its NCHW plane. */
   uint8_t* t = e->tile + thread * e->tile_stride;
   requant(e->q, e->L, m, n, acc, ldacc, e->L->bias_q + c, scale, t, n);
-  for (size_t j = 0; j < n; j++) {
-    uint8_t* dst = e->y + (n0 + j) * e->P + m0;
-    for (size_t r = 0; r < m; r++) dst[r] = t[r * n + j];
-  }
+  tile_to_planes(t, m, n, e->y + n0 * e->P + m0, e->P);
 }
 
 /* The GEMM of a per-token input runs with one zero point, QB_TOKEN_ZP, for every row;
@@ -187,22 +228,76 @@ static int dwconv_q8(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shap
   return 0;
 }
 
+/* A Conv (not depthwise) over a batch, static (u8 out) or dynamic (fp32 out, per
+ * image qparams px): per image and group, im2col then the fused GEMM. With several
+ * threads and images, whole images go to the threads (each with its own columns,
+ * accumulator block and tile; no synchronization inside an image); one image is
+ * split inside im2col and the GEMM instead. Every output is computed the same way
+ * either way: results do not depend on the thread count. */
+typedef struct {
+  qb_quant_state* q;
+  const qb_qlayer* L;
+  const qb_conv2d_shape* s;
+  const uint8_t* x;
+  int32_t za;            /* static: the input's zero point */
+  const qb_qparams* px;  /* dynamic: each image's qparams (else NULL) */
+  uint8_t* y;            /* static output */
+  float* yf;             /* dynamic output */
+  uint8_t* cols;         /* per thread: P x K */
+  int32_t* acc;          /* per thread: blk (and per GEMM thread when pooled) */
+  uint8_t* tile;
+  size_t blk;
+} conv_job;
+
+static void conv_image(const conv_job* j, size_t b, size_t t, qb_thread_pool* pool) {
+  const qb_conv2d_shape* s = j->s;
+  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), C = s->out_channels;
+  const size_t og = C / s->groups, K = j->L->K, image = s->in_channels * s->in_h * s->in_w;
+  const int32_t za = j->px ? j->px[b].zero_point : j->za;
+  uint8_t* cols = j->cols + t * P * K;
+  for (size_t g = 0; g < s->groups; g++) {
+    qb_im2col_threaded_run(j->q->table->qu8_im2col, pool, s, j->x + b * image, g, (uint8_t)za,
+                           cols);
+    epilogue e = {.q = j->q, .L = j->L, .c0 = g * og, .P = P};
+    if (j->y) {
+      e.y = j->y + (b * C + g * og) * P;
+      e.tile = j->tile + t * j->blk;
+      e.tile_stride = j->blk;
+    } else {
+      e.yf = j->yf + (b * C + g * og) * P;
+      e.sx = j->px[b].scale;
+    }
+    const qb_gemm_epilogue ep = {j->y ? epilogue_u8 : epilogue_f32, &e, j->acc + t * j->blk,
+                                 j->blk};
+    qb_gemm_threaded_run_fused(&j->L->packed[g], pool, P, cols, K, za, &ep);
+  }
+}
+
+static void conv_image_task(void* ctx, size_t b, size_t thread) { conv_image(ctx, b, thread, NULL); }
+
+static int conv_run(qb_quant_state* q, conv_job* j, qb_error* err) {
+  const qb_conv2d_shape* s = j->s;
+  const size_t T = q->pool ? q->threads : 1, P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s);
+  const bool per_image = T > 1 && s->batch >= T;
+  j->blk = qb_gemm_threaded_block_elems(&j->L->packed[0]);
+  j->cols = qb_quant_scratch(q, QB_SCR_COLS, (per_image ? T : 1) * P * j->L->K, err);
+  j->acc = qb_quant_scratch(q, QB_SCR_ACC, T * j->blk * sizeof *j->acc, err);
+  if (!j->cols || !j->acc) return -1;
+  if (j->y && !(j->tile = qb_quant_scratch(q, QB_SCR_TILE, T * j->blk, err))) return -1;
+  if (per_image)
+    qb_thread_pool_run(q->pool, s->batch, conv_image_task, j);
+  else
+    for (size_t b = 0; b < s->batch; b++) conv_image(j, b, 0, q->pool);
+  return 0;
+}
+
 static int conv_q8(qb_quant_state* q, const qb_model* m, const qb_node* n, const qb_qlayer* L,
                    const uint8_t* xq, int32_t za, uint8_t* yq, qb_error* err) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
   if (L->depthwise) return dwconv_q8(q, L, &s, xq, za, yq, err);
-  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
-  const size_t og = C / s.groups, K = L->K, image = s.in_channels * s.in_h * s.in_w;
-  uint8_t* cols = qb_quant_scratch(q, QB_SCR_COLS, P * K, err);
-  if (!cols) return -1;
-  for (size_t b = 0; b < s.batch; b++)
-    for (size_t g = 0; g < s.groups; g++) {
-      qb_im2col_threaded_run(q->table->qu8_im2col, q->pool, &s, xq + b * image, g, (uint8_t)za, cols);
-      epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .y = yq + (b * C + g * og) * P};
-      if (gemm_fused(q, &L->packed[g], P, cols, K, za, &e, true, err)) return -1;
-    }
-  return 0;
+  conv_job j = {.q = q, .L = L, .s = &s, .x = xq, .za = za, .y = yq};
+  return conv_run(q, &j, err);
 }
 
 int qb_qlayer_run_q8(qb_quant_state* q, const qb_model* m, size_t k, const uint8_t* xq,
@@ -286,19 +381,8 @@ static int run_dynamic(qb_quant_state* q, const qb_model* m, const qb_node* n, c
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
   if (L->depthwise) return dwconv_dynamic(q, L, s, xq, px, y, err);
-  const size_t P = qb_conv2d_out_h(&s) * qb_conv2d_out_w(&s), C = s.out_channels;
-  const size_t og = C / s.groups, K = L->K;
-  uint8_t* cols = qb_quant_scratch(q, QB_SCR_COLS, P * K, err);
-  if (!cols) return -1;
-  for (size_t b = 0; b < s.batch; b++)
-    for (size_t g = 0; g < s.groups; g++) {
-      qb_im2col_threaded_run(q->table->qu8_im2col, q->pool, &s, xq + b * per, g,
-                             (uint8_t)px[b].zero_point, cols);
-      epilogue e = {.q = q, .L = L, .c0 = g * og, .P = P, .yf = y + (b * C + g * og) * P,
-                    .sx = px[b].scale};
-      if (gemm_fused(q, &L->packed[g], P, cols, K, px[b].zero_point, &e, false, err)) return -1;
-    }
-  return 0;
+  conv_job j = {.q = q, .L = L, .s = &s, .x = xq, .px = px, .yf = y};
+  return conv_run(q, &j, err);
 }
 
 /* ------------------------------------------------------------ simulated */

@@ -5,7 +5,9 @@
  *   qu8_qs8_qs32_dwconv2d             int32 output, all channels
  *                                     (qb_qu8_qs8_qs32_dwconv2d__scalar semantics)
  *   qu8_qs8_qu8_dwconv2d_minmax_fp32  fp32 requantization fused, channels [c0, c1)
- *                                     (qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar)
+ *                                     (qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar);
+ *                                     small planes: channels in the lanes instead
+ *                                     (dwconv/qb_dwconv_chan.h)
  * Bit for bit equal to the scalar references. */
 #ifndef QB_DWCONV_H
 #define QB_DWCONV_H

@@ -5,10 +5,14 @@
  *
  * Lane order: VPUNPCKL/HWD work inside 128-bit halves, so the low accumulator holds
  * outputs 0-3 and 8-11, the high one 4-7 and 12-15. VPACKSSDW (also per half) puts
- * them back in order: half 0 = lo 0-3, hi 4-7; half 1 = 8-11, 12-15. */
+ * them back in order: half 0 = lo 0-3, hi 4-7; half 1 = 8-11, 12-15.
+ * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
+ * instead: dwconv/qb_dwconv_chan.h. */
 #include "dwconv/qb_dwconv.h"
 #include "dwconv/qb_dwconv_avx2.h"
 #include "dwconv/qb_dwconv_plane.h"
+#include "dwconv/qb_dwconv_chan_avx2.h"
+#include "dwconv/qb_dwconv_chan.h"
 
 void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx2(const qb_conv2d_shape* s, size_t c0, size_t c1,
                                                const uint8_t* x, int32_t x_zero_point,
@@ -16,5 +20,5 @@ void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx2(const qb_conv2d_shape* s, size_t 
                                                const int32_t* bias, const float* scale,
                                                int32_t y_zero_point, int32_t qmin, int32_t qmax,
                                                uint8_t* y) {
-  dw_run_qu8(s, c0, c1, x, x_zero_point, w, w_zero_point, bias, scale, y_zero_point, qmin, qmax, y);
+  dc_run_qu8(s, c0, c1, x, x_zero_point, w, w_zero_point, bias, scale, y_zero_point, qmin, qmax, y);
 }

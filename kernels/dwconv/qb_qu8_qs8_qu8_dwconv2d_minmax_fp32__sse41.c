@@ -2,10 +2,14 @@
  * per step, one PMADDWD per pair of taps and 4 outputs (PUNPCKLWD: outputs 0-3,
  * PUNPCKHWD: 4-7). Method, exactness and the shapes it covers:
  * dwconv/qb_dwconv_plane.h; the requantization is requantize/qb_requantize.h's exact
- * fp32 rule. */
+ * fp32 rule.
+ * Small planes (up to 16x16 outputs, multiplier 1) take the channels-in-lanes method
+ * instead: dwconv/qb_dwconv_chan.h. */
 #include "dwconv/qb_dwconv.h"
 #include "dwconv/qb_dwconv_sse41.h"
 #include "dwconv/qb_dwconv_plane.h"
+#include "dwconv/qb_dwconv_chan_sse41.h"
+#include "dwconv/qb_dwconv_chan.h"
 
 void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__sse41(const qb_conv2d_shape* s, size_t c0, size_t c1,
                                                 const uint8_t* x, int32_t x_zero_point,
@@ -13,5 +17,5 @@ void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__sse41(const qb_conv2d_shape* s, size_t
                                                 const int32_t* bias, const float* scale,
                                                 int32_t y_zero_point, int32_t qmin, int32_t qmax,
                                                 uint8_t* y) {
-  dw_run_qu8(s, c0, c1, x, x_zero_point, w, w_zero_point, bias, scale, y_zero_point, qmin, qmax, y);
+  dc_run_qu8(s, c0, c1, x, x_zero_point, w, w_zero_point, bias, scale, y_zero_point, qmin, qmax, y);
 }

@@ -1,6 +1,5 @@
 /* im2col driver shared by the x86 and Arm files (static inline, compiled under each
  * file's ISA flags). The including file defines
- *   im_transpose16(const uint8_t in[16][16], uint8_t out[16][16])   out[j][i] = in[i][j]
  *   im_load_even16(const uint8_t* p, uint8_t out[16])                out[l] = p[2l], reads p[0..31]
  *   im_load_shifted16(const uint8_t* p, int delta, int lo, int hi, uint8_t pad, uint8_t out[16])
  *                      out[l] = p[l + delta] for lo <= l < hi, else pad; reads p[0..15]
@@ -9,9 +8,11 @@
 #ifndef QB_IM2COL_DRIVER_H
 #define QB_IM2COL_DRIVER_H
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "im2col/qb_im2col.h"
+#include "im2col/qb_u8_transpose16.h"
 
 /* Column segment: the bytes of tap (kh, kw) of `plane` for pixels (oh, ow0 + l), l < 16. */
 static inline void im_segment(const qb_conv2d_shape* s, const uint8_t* plane, size_t kh,
@@ -45,12 +46,78 @@ static inline void im_segment(const qb_conv2d_shape* s, const uint8_t* plane, si
   }
 }
 
+/* 1x1, stride 1, no padding: the column matrix is the transpose of the group's
+ * cg x HW image, taken 16 pixels x 16 channels at a time (exact-length copies in and
+ * out: rows [p0, p1) and nothing else are written). */
+static inline bool im_is_pointwise(const qb_conv2d_shape* s) {
+  return s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+         s->pad_top == 0 && s->pad_left == 0 && s->pad_bottom == 0 && s->pad_right == 0;
+}
+
+static inline void im_pointwise(const qb_conv2d_shape* s, const uint8_t* planes, size_t K,
+                                size_t p0, size_t p1, uint8_t* columns) {
+  const size_t HW = s->in_h * s->in_w;
+  for (size_t p = p0; p < p1; p += 16) {
+    const size_t np = p1 - p < 16 ? p1 - p : 16;
+    for (size_t k0 = 0; k0 < K; k0 += 16) {
+      const size_t nk = K - k0 < 16 ? K - k0 : 16;
+      uint8_t in[16][16], out[16][16];
+      if (nk < 16) memset(in, 0, sizeof in); /* rows nk.. land in columns never copied */
+      for (size_t i = 0; i < nk; i++) memcpy(in[i], planes + (k0 + i) * HW + p, np);
+      qb_u8_transpose16((const uint8_t(*)[16])in, out);
+      for (size_t l = 0; l < np; l++) memcpy(columns + (p + l) * K + k0, out[l], nk);
+    }
+  }
+}
+
+/* Padded copy: the group's planes with their padding (pad_value) and IM_SPARE more
+ * columns per row, so that every segment of stride 1 or 2 is one 16-byte load or the
+ * even bytes of one 32-byte load, with no edge case (lanes past the block's pixels
+ * read padding or spare bytes, and are never stored). Made once per call when it
+ * fits IM_PADDED bytes; false otherwise (stride > 2 or large planes: im_segment). */
+enum { IM_PADDED = 16384, IM_SPARE = 32 };
+typedef struct {
+  size_t ph, pw; /* padded rows, row length */
+} im_padded_geom;
+
+static inline bool im_padded_fill(const qb_conv2d_shape* s, const uint8_t* planes, size_t cg,
+                                  uint8_t pad, uint8_t* buf, im_padded_geom* g) {
+  g->ph = s->pad_top + s->in_h + s->pad_bottom;
+  g->pw = s->pad_left + s->in_w + s->pad_right + IM_SPARE;
+  if (s->stride_w > 2 || cg * g->ph * g->pw > IM_PADDED) return false;
+  memset(buf, pad, cg * g->ph * g->pw);
+  for (size_t c = 0; c < cg; c++)
+    for (size_t ih = 0; ih < s->in_h; ih++)
+      memcpy(buf + (c * g->ph + s->pad_top + ih) * g->pw + s->pad_left,
+             planes + (c * s->in_h + ih) * s->in_w, s->in_w);
+  return true;
+}
+
+/* im_segment from the padded copy: padded row oh*sh + kh*dh, column ow0*sw + kw*dw. */
+static inline void im_segment_padded(const qb_conv2d_shape* s, const im_padded_geom* g,
+                                     const uint8_t* buf, size_t c, size_t kh, size_t kw,
+                                     size_t oh, size_t ow0, uint8_t out[16]) {
+  const uint8_t* p = buf + (c * g->ph + oh * s->stride_h + kh * s->dilation_h) * g->pw +
+                     ow0 * s->stride_w + kw * s->dilation_w;
+  if (s->stride_w == 1)
+    memcpy(out, p, 16);
+  else
+    im_load_even16(p, out);
+}
+
 void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
                       uint8_t pad_value, size_t p0, size_t p1, uint8_t* columns) {
   const size_t ow_n = qb_conv2d_out_w(s);
   const size_t cg = s->in_channels / s->groups, taps = s->kernel_h * s->kernel_w;
   const size_t K = cg * taps;
   const uint8_t* planes = image + group * cg * s->in_h * s->in_w;
+  if (im_is_pointwise(s)) {
+    im_pointwise(s, planes, K, p0, p1, columns);
+    return;
+  }
+  uint8_t padded_buf[IM_PADDED];
+  im_padded_geom pg;
+  const bool padded = im_padded_fill(s, planes, cg, pad_value, padded_buf, &pg);
   for (size_t p = p0; p < p1;) {
     const size_t oh = p / ow_n, ow0 = p % ow_n;
     size_t n = ow_n - ow0 < 16 ? ow_n - ow0 : 16;
@@ -66,13 +133,16 @@ void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t gro
       /* Column kb = (c, kh, kw), then counted up without divisions. */
       size_t c = kb / taps, kh = kb % taps / s->kernel_w, kw = kb % s->kernel_w;
       for (size_t i = 0; i < kn; i++) {
-        im_segment(s, planes + c * s->in_h * s->in_w, kh, kw, oh, ow0, pad_value, seg[i]);
+        if (padded)
+          im_segment_padded(s, &pg, padded_buf, c, kh, kw, oh, ow0, seg[i]);
+        else
+          im_segment(s, planes + c * s->in_h * s->in_w, kh, kw, oh, ow0, pad_value, seg[i]);
         if (++kw == s->kernel_w) {
           kw = 0;
           if (++kh == s->kernel_h) kh = 0, c++;
         }
       }
-      im_transpose16(seg, rows);
+      qb_u8_transpose16(seg, rows); /* im2col/qb_u8_transpose16.h */
       for (size_t l = 0; l < n; l++) {
         uint8_t* dst = columns + (p + l) * K + kb;
         if ((p + l) * K + kb + 16 <= p1 * K)

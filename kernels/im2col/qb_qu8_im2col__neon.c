@@ -3,20 +3,6 @@
 #include <arm_neon.h>
 #include <stdint.h>
 
-/* Four rounds of out[2i + h] = zip(in[i], in[i + 8]): see the SSE4.1 file. */
-static inline void im_transpose16(const uint8_t in[16][16], uint8_t out[16][16]) {
-  uint8x16_t a[16], b[16];
-  for (int i = 0; i < 16; i++) a[i] = vld1q_u8(in[i]);
-  for (int round = 0; round < 4; round++) {
-    for (int i = 0; i < 8; i++) {
-      b[2 * i] = vzip1q_u8(a[i], a[i + 8]);
-      b[2 * i + 1] = vzip2q_u8(a[i], a[i + 8]);
-    }
-    for (int i = 0; i < 16; i++) a[i] = b[i];
-  }
-  for (int i = 0; i < 16; i++) vst1q_u8(out[i], a[i]);
-}
-
 static inline void im_load_even16(const uint8_t* p, uint8_t out[16]) { vst1q_u8(out, vld2q_u8(p).val[0]); }
 
 /* TBL moves byte l + delta to lane l; BSL puts pad outside [lo, hi). */

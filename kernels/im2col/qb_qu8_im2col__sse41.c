@@ -3,22 +3,6 @@
 #include <smmintrin.h>
 #include <stdint.h>
 
-/* Four rounds of out[2i + h] = interleave(in[i], in[i + 8]) (h: low / high half).
- * Each round rotates the 8-bit (vector, byte) index left by one bit, so four rounds
- * swap its two 4-bit halves: row and column. */
-static inline void im_transpose16(const uint8_t in[16][16], uint8_t out[16][16]) {
-  __m128i a[16], b[16];
-  for (int i = 0; i < 16; i++) a[i] = _mm_loadu_si128((const __m128i*)(const void*)in[i]);
-  for (int round = 0; round < 4; round++) {
-    for (int i = 0; i < 8; i++) {
-      b[2 * i] = _mm_unpacklo_epi8(a[i], a[i + 8]);
-      b[2 * i + 1] = _mm_unpackhi_epi8(a[i], a[i + 8]);
-    }
-    for (int i = 0; i < 16; i++) a[i] = b[i];
-  }
-  for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i*)(void*)out[i], a[i]);
-}
-
 static inline void im_load_even16(const uint8_t* p, uint8_t out[16]) {
   const __m128i low = _mm_set1_epi16(0x00FF);
   const __m128i a = _mm_and_si128(_mm_loadu_si128((const __m128i*)(const void*)p), low);

@@ -122,11 +122,12 @@ static void qb_gemm_drive(size_t M, size_t N, size_t K, const uint8_t* A, size_t
   memcpy(&za_pack, base, sizeof za_pack);
   const int32_t za_delta = (int32_t)((uint32_t)za_pack - (uint32_t)za_kernel);
   const size_t panel_bytes = qb_q8_panel_bytes(QB_NR, K, QB_WLAYOUT);
+  const bool has_zb = qb_q8_pack_has_zb(packed); /* else the row sums are not needed */
   int32_t rowsum[QB_MC];
   uint16_t a_block[QB_A_WORDS] __attribute__((aligned(64)));
   for (size_t m0 = 0; m0 < M; m0 += QB_MC) {
     const size_t mc = M - m0 < QB_MC ? M - m0 : QB_MC;
-    for (size_t i = 0; i < mc; i++) rowsum[i] = qb_rowsum(A + (m0 + i) * lda, K, axor);
+    for (size_t i = 0; i < mc; i++) rowsum[i] = has_zb ? qb_rowsum(A + (m0 + i) * lda, K, axor) : 0;
     const size_t kc = QB_A_WORDS / QB_A_DUP / mc / 2 * 2; /* even: blocks start at a pair */
     size_t k0 = 0;
     do { /* at least once: K = 0 still stores the epilogue */

@@ -147,10 +147,11 @@ static void qb_gemm_drive(size_t M, size_t N, size_t K, const uint8_t* A, size_t
   const int32_t za_delta = (int32_t)((uint32_t)za_pack - (uint32_t)za_kernel);
   const size_t panel_bytes = qb_q8_panel_bytes(QB_NR, K, QB_WLAYOUT);
   const qb_ukernel_fn* uk = axor ? qb_ukernels_s8 : qb_ukernels_u8;
+  const bool has_zb = qb_q8_pack_has_zb(packed); /* else the row sums are not needed */
   int32_t rowsum[QB_MC];
   for (size_t m0 = 0; m0 < M; m0 += QB_MC) {
     const size_t mc = M - m0 < QB_MC ? M - m0 : QB_MC;
-    for (size_t i = 0; i < mc; i++) rowsum[i] = qb_rowsum(A + (m0 + i) * lda, K, axor);
+    for (size_t i = 0; i < mc; i++) rowsum[i] = has_zb ? qb_rowsum(A + (m0 + i) * lda, K, axor) : 0;
     const uint8_t* panel = base + QB_Q8_PACK_HEADER_BYTES;
     for (size_t n0 = 0; n0 < N; n0 += QB_NR, panel += panel_bytes) {
       const size_t nr = N - n0 < QB_NR ? N - n0 : QB_NR;

@@ -11,7 +11,8 @@
  * quantization reuses packed weights); it is zero otherwise. All of it is exact in
  * wrapping int32 arithmetic (uint32 in C), as the reference's definition is.
  *
- * Buffer: a 64-byte header (int32 za_pack at offset 0, rest zero), then one panel
+ * Buffer: a 64-byte header (int32 za_pack at offset 0, uint32 at offset 4: 1 if some
+ * zb[n] != 0, rest zero), then one panel
  * per NR output channels (the last one padded with zero columns):
  *   int32 bias[NR], int32 zb[NR], int32 d[NR], then ceil(K/KR) groups of KR k
  *   (KR = 2, 4 or 8), each NR x KR int8 with column j's B[n0+j][KR*g..KR*g+KR-1]
@@ -60,6 +61,14 @@ static inline int32_t qb_q8_b_at(const void* B, bool b_unsigned, size_t idx) {
   return b_unsigned ? (int32_t)((const uint8_t*)B)[idx] - 128 : (int32_t)((const int8_t*)B)[idx];
 }
 
+/* The row sums of A are needed only for the zb * rowsum term: with every zb zero
+ * (symmetric weights) the drivers skip them (zeros instead). */
+static inline bool qb_q8_pack_has_zb(const void* packed) {
+  uint32_t v;
+  memcpy(&v, (const uint8_t*)packed + 4, sizeof v);
+  return v != 0;
+}
+
 /* za_pack is the zero point as the kernel sees A (za + 128 for signed A). */
 static inline void qb_q8_pack(size_t N, size_t K, const void* B, size_t ldb, bool b_unsigned,
                               const int32_t* b_zero_point, int32_t za_pack, size_t nr,
@@ -67,6 +76,9 @@ static inline void qb_q8_pack(size_t N, size_t K, const void* B, size_t ldb, boo
   uint8_t* out = (uint8_t*)packed;
   memset(out, 0, QB_Q8_PACK_HEADER_BYTES);
   qb_q8_put_i32(out, (uint32_t)za_pack);
+  uint32_t any_zb = 0;
+  for (size_t n = 0; n < N; n++) any_zb |= (uint32_t)b_zero_point[n] != (b_unsigned ? 128u : 0u);
+  qb_q8_put_i32(out + 4, any_zb);
   out += QB_Q8_PACK_HEADER_BYTES;
   const size_t kr = qb_q8_layout_kr(layout);
   const size_t kp = (K + kr - 1) / kr * kr, panel = qb_q8_panel_bytes(nr, K, layout);

@@ -8,7 +8,8 @@
  * rounding ties, biases that wrap int32, ReLU / ReLU6-like clamps, channel ranges
  * [c0, c1) that leave channels untouched (the whole output, pre-filled with 0xA5,
  * must match), planes large enough to be cut into bands and too wide for the
- * SIMD buffers. The input ends at an inaccessible page; outputs have 0xA5 guards. */
+ * SIMD buffers, many channels on small planes (the channels-in-lanes method, with
+ * channel tails and sub-ranges). The input ends at an inaccessible page; outputs have 0xA5 guards. */
 #include <math.h>
 #include <stdio.h>
 
@@ -119,6 +120,10 @@ static void run_entry(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e) {
       qb_dw_shape(1, 16, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
       qb_dw_shape(1, 32, 1, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
       qb_dw_shape(1, 8, 1, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(1, 64, 1, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(2, 128, 1, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
+      qb_dw_shape(1, 72, 1, 28, 28, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2),
+      qb_dw_shape(1, 20, 1, 30, 30, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),
       qb_dw_shape(1, 4, 1, 28, 28, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2),
       qb_dw_shape(1, 3, 1, 130, 131, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
       qb_dw_shape(2, 2, 2, 67, 129, 5, 5, 2, 2, 1, 1, 2, 1, 2, 2),
@@ -131,6 +136,23 @@ static void run_entry(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e) {
     const fused_case c = random_case(&big[i], sweep);
     check_fused(e, &big[i], &c);
   }
+  /* Many channels on small planes (the channels-in-lanes method: groups of 16, a
+   * last group of 1..15, sub-ranges [c0, c1) starting inside a group, wild weight
+   * zero points sending one group to the phase planes), every kernel and stride. */
+  static const size_t many[] = {16, 17, 31, 32, 40, 64, 128};
+  for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
+    for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++)
+      for (size_t st = 0; st < 4; st++, sweep++) {
+        const size_t H = 1 + (sweep * 5) % 16, W = 1 + (sweep * 3) % 17, pad = sweep % 3;
+        const size_t dil = 1 + (sweep % 5 == 4);
+        qb_conv2d_shape s = qb_dw_shape(1 + (sweep % 7 == 6), many[i], 1, H, W, kernels[k][0],
+                                        kernels[k][1], strides[st][0], strides[st][1], dil, dil,
+                                        pad, (pad + sweep) % 3, (pad * 2 + sweep) % 3,
+                                        (sweep / 3) % 3);
+        if (qb_conv2d_out_h(&s) == 0 || qb_conv2d_out_w(&s) == 0) continue;
+        const fused_case c = random_case(&s, sweep);
+        check_fused(e, &s, &c);
+      }
   /* Input zero points outside 0..255 (reference rule inside the kernel). */
   for (int32_t zp = -3; zp <= 300; zp += 303) {
     qb_conv2d_shape s = qb_dw_shape(1, 3, 1, 6, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);

@@ -2,9 +2,10 @@
  * reference (qb_*_gemm__scalar), bit for bit, through its own pack + run:
  * tail shapes (1..10, 15-17, 31-33, 63-65 in M, N, K), zero dims, prime strides,
  * zero-point sweeps (also a run-time zero point different from the packing one),
- * all-extreme values, random shapes from a printed seed. A's last row ends at a
- * page boundary followed by an inaccessible page (so does B's); C and the packed
- * buffer have 0xA5 guard bytes, and the gaps between C rows (ldc > N) are checked.
+ * all-extreme values, symmetric weights (every zb the kind's zero: no row sums),
+ * random shapes from a printed seed. A's last row ends at a page boundary followed
+ * by an inaccessible page (so does B's); C and the packed buffer have 0xA5 guard
+ * bytes, and the gaps between C rows (ldc > N) are checked.
  * Non-exact kernels (avx2-sat) are checked for exactness where their saturation
  * counter is zero, and for counting > 0 and differing on an all-extreme case. */
 #include <stdlib.h>
@@ -161,6 +162,8 @@ static void check_shape(family f, const kernel* ks, size_t nk, const shape* s) {
     zb[n] = b_unsigned(f) ? qb_rand_range(0, 255) : qb_rand_range(-128, 127);
   if (s->fill == FILL_EXTREME_LO || s->fill == FILL_EXTREME_HI)
     for (size_t n = 0; n < N; n++) zb[n] = (n & 1) ? (b_unsigned(f) ? 255 : 127) : (b_unsigned(f) ? 0 : -128);
+  else if (qb_rand_range(0, 2) == 0) /* symmetric weights: the drivers skip A's row sums */
+    for (size_t n = 0; n < N; n++) zb[n] = b_unsigned(f) ? 128 : 0;
 
   const size_t c_elems = M ? (M - 1) * s->ldc + N : 0;
   int32_t* ref = malloc((c_elems ? c_elems : 1) * sizeof(int32_t));

@@ -188,7 +188,7 @@ static const struct {
     {"conv1", "conv1+relu6", "qb_qu8_qs8_qs32_gemm"}, {"relu6", NULL, "folded"},
     {"pool", NULL, "qu8-passthrough"},                {"conv2", "conv2+relu2", "qb_qu8_qs8_qs32_gemm"},
     {"relu2", NULL, "folded"},                        {"residual", NULL, "qu8-add-fp32"},
-    {"dw", "dw+dw.relu", "qb_qu8_qs8_qs32_dwconv2d"}, {"dw.relu", NULL, "folded"},
+    {"dw", "dw+dw.relu", "qb_qu8_qs8_q"},             {"dw.relu", NULL, "folded"},
     {"avg", NULL, "qu8-avgpool-fp32"},                {"cat", NULL, "qu8-concat-requantize"},
     {"swap_hw", NULL, "qu8-passthrough"},             {"swap_back", NULL, "qu8-passthrough"},
     {"gap", NULL, "qu8-avgpool-fp32"},                {"flatten", NULL, "qu8-passthrough"},
@@ -196,7 +196,7 @@ static const struct {
     {"softmax", NULL, "fp32-islanded"},
 };
 
-static void check_plan(const qb_model* m, const qb_quant_state* q) {
+static void check_plan(const qb_model* m, const qb_quant_state* q, bool gemmlowp) {
   QB_CHECK_EQ_INT((int)m->nnodes, (int)(sizeof kPlan / sizeof *kPlan));
   for (size_t k = 0; k < m->nnodes && k < sizeof kPlan / sizeof *kPlan; k++) {
     qb_quant_layer_info li;
@@ -204,6 +204,10 @@ static void check_plan(const qb_model* m, const qb_quant_state* q) {
     QB_CHECK_MSG(!strcmp(m->nodes[k].name, kPlan[k].node), "node %zu is %s", k, m->nodes[k].name);
     QB_CHECK_MSG(!strncmp(li.kernel, kPlan[k].kernel, strlen(kPlan[k].kernel)), "%s: kernel %s",
                  kPlan[k].node, li.kernel);
+    /* Depthwise: the fused kernel (fp32 rule), else int32 then requantize. */
+    const char* dw = gemmlowp ? "qb_qu8_qs8_qs32_dwconv2d" : "qb_qu8_qs8_qu8_dwconv2d_minmax_fp32";
+    if (!strcmp(kPlan[k].node, "dw"))
+      QB_CHECK_MSG(!strncmp(li.kernel, dw, strlen(dw)), "dw: kernel %s", li.kernel);
     if (kPlan[k].name)
       QB_CHECK_MSG(li.name && !strcmp(li.name, kPlan[k].name), "%s: row name %s", kPlan[k].node,
                    li.name ? li.name : "(none)");
@@ -253,7 +257,7 @@ static void check_backends(qb_model* m, const qb_dataset* d, const char* qconfig
     QB_CHECK(q != NULL);
     if (!q) continue;
     if (be == QB_BACKEND_SCALAR) {
-      check_plan(m, q);
+      check_plan(m, q, strstr(qconfig, "gemmlowp") != NULL);
       check_int_vs_sim(m, d, q, qconfig);
     }
     for (size_t threads = 1; threads <= 2; threads++) {
