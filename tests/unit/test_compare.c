@@ -207,7 +207,6 @@ static void test_compare_runs(const char* tmp) {
   char state[256];
   snprintf(state, sizeof state, "%s/state", tmp);
   write_run_quiet(state, &(synth){1.6, 85.0, 30.0, "aaaa"}, 3);
-  qb_compare_result_free(&r);
   r = compare_dirs(base, state, &o);
   e = find(&r, "latency");
   QB_CHECK(e && e->p < 0.05 && e->change > 0.5 && fabs(e->min_change) < 0.05);
@@ -217,6 +216,7 @@ static void test_compare_runs(const char* tmp) {
   r = compare_dirs(base, slow, &o);
   e = find(&r, "latency");
   QB_CHECK(e && e->min_change > 0.15);
+  qb_compare_result_free(&r);
   /* Reversed: an improvement, not a regression. */
   r = compare_dirs(slow, base, &o);
   QB_CHECK_EQ_INT(r.regressions, 0);
