@@ -165,6 +165,9 @@ int qb_task_reduce(const qb_task_ctx* c, const qb_model* m, size_t n, float* dst
     const size_t h = y->dims[2], w = y->dims[3];
     for (size_t i = 0; i < n; i++) {
       float* d = dst + i * width;
+      /* The whole row defined (slots past the boxes found are 0): rows are compared
+       * bit for bit (the sweep's exactness probe), not only read up to d[0] boxes. */
+      memset(d, 0, width * sizeof *d);
       size_t nb = 0;
       if (qb_db_postprocess(y->data + i * h * w, h, w, &c->db, (qb_box*)(void*)(d + 1),
                             QB_TASK_DET_MAX_BOXES, &nb, err))

@@ -206,6 +206,38 @@ static void test_task_scores(void) {
   QB_CHECK(!strcmp(qb_task_metric_short(QB_TASK_OCR_REC), "exact-match"));
 }
 
+/* ocr-det's reduced row is defined past the boxes found (zeros): two reductions of
+ * one map into buffers of different garbage are bit-identical (the sweep's exactness
+ * probe compares rows with memcmp; it once compared uninitialized slots). */
+static void test_det_reduce_row(void) {
+  enum { H = 14, W = 22 };
+  float map[H * W] = {0};
+  fill(map, W, 3, 6, 2, 11, 0.9f);
+  qb_value y;
+  memset(&y, 0, sizeof y);
+  y.ndim = 4, y.dims[0] = 1, y.dims[1] = 1, y.dims[2] = H, y.dims[3] = W;
+  y.numel = H * W, y.data = map;
+  int out0 = 0;
+  qb_model m;
+  memset(&m, 0, sizeof m);
+  m.values = &y, m.nvalues = 1, m.outputs = &out0, m.noutputs = 1;
+  qb_task_ctx c;
+  memset(&c, 0, sizeof c);
+  c.task = QB_TASK_OCR_DET;
+  c.db = qb_db_params_default();
+  const size_t w = qb_task_width(&c, &m, 1);
+  float* a = malloc(w * sizeof *a);
+  float* b = malloc(w * sizeof *b);
+  QB_CHECK(a && b);
+  if (!a || !b) return free(a), free(b);
+  for (size_t i = 0; i < w; i++) a[i] = NAN, b[i] = 1e13f;
+  qb_error err;
+  QB_CHECK(qb_task_reduce(&c, &m, 1, a, &err) == 0 && qb_task_reduce(&c, &m, 1, b, &err) == 0);
+  QB_CHECK(a[0] == 1.0f);
+  QB_CHECK_MSG(!memcmp(a, b, w * sizeof *a), "ocr-det rows differ past their boxes");
+  free(a), free(b);
+}
+
 static void test_label_files(void) {
   qb_error err;
   qb_task_labels l;
@@ -234,6 +266,7 @@ int main(void) {
   test_iou_f1();
   test_db();
   test_task_scores();
+  test_det_reduce_row();
   test_label_files();
   return qb_test_finish("test_task_metrics");
 }
