@@ -48,8 +48,9 @@ static bool int_kernel_applies(const qb_qconfig* c) {
   return w_ok && (c->workflow == QB_WORKFLOW_WEIGHT_ONLY || a_ok);
 }
 
+/* D: the donor state's layer for this node (its quantized weights are copied), or NULL. */
 static int quantize_weights(qb_quant_state* q, const qb_model* m, const qb_node* n, qb_qlayer* L,
-                            qb_error* err) {
+                            const qb_qlayer* D, qb_error* err) {
   const qb_value* w = qb_in(m, n, 1);
   const float* src = w->constant.data;
   const size_t N = L->N, K = L->K;
@@ -61,7 +62,6 @@ static int quantize_weights(qb_quant_state* q, const qb_model* m, const qb_node*
     for (size_t k = 0; k < K; k++) v[r * K + k] = src[qb_qlayer_w_index(L, r, k)];
   qb_tensor_qspec spec = q->cfg.weight;
   spec.granularity.axis = spec.granularity.kind == QB_PER_GROUP ? 1 : 0;
-  const qb_qlayer* D = q->donor ? &q->donor->layers[n - m->nodes] : NULL;
   const int rc = D && D->wq.q && D->N == N && D->K == K
                      ? qb_quantized_tensor_copy(&D->wq, N * K, &L->wq, err)
                      : qb_quantize_tensor(&spec, &view, &L->wq, err);
@@ -160,7 +160,8 @@ static qb_qpath choose_path(const qb_qconfig* c, const qb_qlayer* L) {
                                                                          : QB_QPATH_SIMULATED;
 }
 
-static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error* err) {
+static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, const qb_quant_state* donor,
+                       qb_error* err) {
   const qb_node* n = &m->nodes[k];
   qb_qlayer* L = &q->layers[k];
   L->kind = layer_kind(m, n, &L->N, &L->K, &L->b_is_kn, &L->taps);
@@ -176,7 +177,7 @@ static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error*
     const qb_value* x = qb_in(m, n, 0);
     L->depthwise = n->a.group > 1 && (size_t)n->a.group == x->dims[1];
   }
-  if (quantize_weights(q, m, n, L, err)) return -1;
+  if (quantize_weights(q, m, n, L, donor ? &donor->layers[k] : NULL, err)) return -1;
   L->path = choose_path(&q->cfg, L);
   if (L->path == QB_QPATH_W4A32 || L->path == QB_QPATH_W4A8) {
     const int rc = qb_w4_pack(L, &q->cfg, err);
@@ -238,13 +239,12 @@ int qb_quant_create_reusing(const qb_model* m, const qb_qconfig* cfg, qb_backend
     qb_quant_free(q);
     return qb_fail(err, "out of memory");
   }
-  q->donor = donor && donor->nnodes == m->nnodes && qb_quant_weights_match(donor, cfg) ? donor : NULL;
+  if (donor && !(donor->nnodes == m->nnodes && qb_quant_weights_match(donor, cfg))) donor = NULL;
   for (size_t k = 0; k < m->nnodes; k++)
-    if (setup_layer(q, m, k, err)) {
+    if (setup_layer(q, m, k, donor, err)) {
       qb_quant_free(q);
       return -1;
     }
-  q->donor = NULL;
   /* Folding and which values the calibration observes (static). */
   if (qb_qplan_create(q, m, err)) {
     qb_quant_free(q);

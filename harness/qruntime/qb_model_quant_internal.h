@@ -143,9 +143,6 @@ struct qb_quant_state {
   bool *has_u8, *has_f32;
   void* scratch[QB_SCR_COUNT];
   size_t scratch_cap[QB_SCR_COUNT];
-  /* During qb_quant_create_reusing only: a state of the same model whose quantized
-   * weights are copied instead of recomputed (NULL: quantize). */
-  const qb_quant_state* donor;
 };
 
 /* Gives pass-through nodes their input's qparams, then computes bias_q, bias_fq,
