@@ -1,18 +1,26 @@
 /* Fork-join thread pool. See qb_thread_pool.h for the model.
  *
- * Protocol. `generation` counts published jobs. The caller fills the job fields,
- * sets `pending` to T-1, then increments `generation` (release) while holding the
- * mutex and broadcasts. A worker that sees a new generation (acquire) reads the job,
- * runs its tasks and decrements `pending` (release); the caller waits for pending
- * == 0 (acquire), so every task's writes are visible when run returns. A worker
- * checks the generation again under the mutex before sleeping, and the caller bumps
- * it under the same mutex: no wake-up is lost. */
+ * Protocol. A job is published as a 64-bit `ticket`: its generation in the high 32
+ * bits, the next unclaimed task in the low 32. The caller writes the job into the
+ * slot of its generation's parity, then stores the ticket (release) and wakes the
+ * workers. Every thread, the caller included, claims tasks by compare-and-swap on the
+ * ticket, which fails as soon as the generation moved on, so a worker that wakes
+ * late never runs a task of a finished job. A claim reads the slot after seeing its
+ * generation (acquire), and job g+2 (the next writer of that slot) is published only
+ * once every task of g is done, so a claimed task's fn/ctx are those of its job.
+ * The caller waits for `done` to reach the task count (acquire): every task's writes
+ * are visible when run returns, and it never waits for a worker that has not
+ * started: a descheduled worker's share is run by whoever is awake.
+ *
+ * Which thread runs which task now depends on timing; the `thread` argument only
+ * selects per-thread scratch, and every task's result depends on its index alone. */
 #define _GNU_SOURCE /* sched_getaffinity / sched_setaffinity */
 #include "qb_thread_pool.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,18 +45,25 @@ typedef struct {
   bool bound;
 } qb_pool_worker;
 
+/* Fields are atomics (relaxed) because a worker that read an old ticket may look at
+ * a slot being rewritten two jobs later; its claim then fails and the value is unused. */
+typedef struct {
+  _Atomic(qb_parallel_task_fn) fn;
+  _Atomic(void*) ctx;
+  atomic_size_t tasks;
+} qb_pool_job;
+
 struct qb_thread_pool {
   size_t threads;
   bool bind;
   pthread_mutex_t mutex;
   pthread_cond_t wake;
-  atomic_ulong generation;
-  atomic_size_t pending;
+  _Atomic uint64_t ticket; /* generation << 32 | next task */
+  atomic_size_t done;
+  atomic_size_t ready; /* workers started (and bound) */
   atomic_bool stop;
-  /* The job (written by the caller before `generation` is bumped). */
-  qb_parallel_task_fn fn;
-  void* ctx;
-  size_t tasks;
+  uint32_t generation; /* the caller's count of published jobs */
+  qb_pool_job slots[2];
   bool caller_bound;
   bool caller_saved;
   cpu_set_t caller_affinity; /* restored by destroy: binding is for the pool's lifetime */
@@ -56,19 +71,35 @@ struct qb_thread_pool {
   size_t started;
 };
 
-static void run_share(qb_thread_pool* p, size_t t) {
-  for (size_t task = t; task < p->tasks; task += p->threads) p->fn(p->ctx, task, t);
+static uint32_t ticket_generation(uint64_t ticket) { return (uint32_t)(ticket >> 32); }
+
+/* Claims and runs tasks of job `generation` until none is left or the job is over. */
+static void run_claims(qb_thread_pool* p, uint32_t generation, size_t thread) {
+  qb_pool_job* job = &p->slots[generation & 1];
+  uint64_t ticket = atomic_load_explicit(&p->ticket, memory_order_acquire);
+  for (;;) {
+    if (ticket_generation(ticket) != generation) return;
+    const size_t task = (uint32_t)ticket;
+    if (task >= atomic_load_explicit(&job->tasks, memory_order_relaxed)) return;
+    if (!atomic_compare_exchange_weak_explicit(&p->ticket, &ticket, ticket + 1,
+                                               memory_order_acq_rel, memory_order_acquire))
+      continue;
+    atomic_load_explicit(&job->fn, memory_order_relaxed)(
+        atomic_load_explicit(&job->ctx, memory_order_relaxed), task, thread);
+    atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    ticket = atomic_load_explicit(&p->ticket, memory_order_acquire);
+  }
 }
 
-static unsigned long wait_for_job(qb_thread_pool* p, unsigned long seen) {
+static uint32_t wait_for_job(qb_thread_pool* p, uint32_t seen) {
   for (int i = 0; i < QB_POOL_SPIN; i++) {
-    const unsigned long g = atomic_load_explicit(&p->generation, memory_order_acquire);
+    const uint32_t g = ticket_generation(atomic_load_explicit(&p->ticket, memory_order_acquire));
     if (g != seen || atomic_load(&p->stop)) return g;
     QB_CPU_RELAX();
   }
   pthread_mutex_lock(&p->mutex);
-  unsigned long g;
-  while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
+  uint32_t g;
+  while ((g = ticket_generation(atomic_load_explicit(&p->ticket, memory_order_acquire))) == seen &&
          !atomic_load(&p->stop))
     pthread_cond_wait(&p->wake, &p->mutex);
   pthread_mutex_unlock(&p->mutex);
@@ -79,14 +110,24 @@ static void* worker_main(void* arg) {
   qb_pool_worker* w = arg;
   qb_thread_pool* p = w->pool;
   if (p->bind) w->bound = qb_affinity_bind_thread((int)w->index) == 0;
-  unsigned long seen = 0;
+  atomic_fetch_add_explicit(&p->ready, 1, memory_order_release);
+  uint32_t seen = 0;
   for (;;) {
     seen = wait_for_job(p, seen);
     if (atomic_load(&p->stop)) break;
-    run_share(p, w->index);
-    atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+    run_claims(p, seen, w->index);
   }
   return NULL;
+}
+
+static void wait_until(atomic_size_t* counter, size_t value) {
+  for (unsigned long spins = 0; atomic_load_explicit(counter, memory_order_acquire) != value;
+       spins++) {
+    if (spins < QB_POOL_SPIN)
+      QB_CPU_RELAX();
+    else
+      sched_yield();
+  }
 }
 
 qb_thread_pool* qb_thread_pool_create(size_t threads, bool bind, qb_error* err) {
@@ -107,9 +148,15 @@ qb_thread_pool* qb_thread_pool_create(size_t threads, bool bind, qb_error* err) 
   p->workers = w;
   pthread_mutex_init(&p->mutex, NULL);
   pthread_cond_init(&p->wake, NULL);
-  atomic_init(&p->generation, 0);
-  atomic_init(&p->pending, 0);
+  atomic_init(&p->ticket, 0);
+  atomic_init(&p->done, 0);
+  atomic_init(&p->ready, 0);
   atomic_init(&p->stop, false);
+  for (int s = 0; s < 2; s++) {
+    atomic_init(&p->slots[s].fn, NULL);
+    atomic_init(&p->slots[s].ctx, NULL);
+    atomic_init(&p->slots[s].tasks, 0);
+  }
   if (bind) {
     p->caller_saved = sched_getaffinity(0, sizeof p->caller_affinity, &p->caller_affinity) == 0;
     p->caller_bound = qb_affinity_bind_thread(0) == 0;
@@ -124,8 +171,7 @@ qb_thread_pool* qb_thread_pool_create(size_t threads, bool bind, qb_error* err) 
     }
     p->started = i;
   }
-  /* One empty job: returns once every worker has started (and bound itself). */
-  qb_thread_pool_run(p, 0, NULL, NULL);
+  wait_until(&p->ready, threads - 1); /* every worker has bound itself */
   return p;
 }
 
@@ -152,29 +198,22 @@ bool qb_thread_pool_bound(const qb_thread_pool* p) {
   return true;
 }
 
-static void noop_task(void* ctx, size_t task, size_t thread) {
-  (void)ctx, (void)task, (void)thread;
-}
-
 void qb_thread_pool_run(qb_thread_pool* p, size_t tasks, qb_parallel_task_fn fn, void* ctx) {
-  p->fn = fn ? fn : noop_task;
-  p->ctx = ctx;
-  p->tasks = tasks;
-  if (p->threads == 1) {
-    run_share(p, 0);
+  if (tasks == 0) return;
+  if (p->threads == 1 || tasks == 1) { /* nothing to share: no wake-up */
+    for (size_t task = 0; task < tasks; task++) fn(ctx, task, 0);
     return;
   }
-  atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
+  const uint32_t g = ++p->generation;
+  qb_pool_job* job = &p->slots[g & 1];
+  atomic_store_explicit(&job->fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&job->ctx, ctx, memory_order_relaxed);
+  atomic_store_explicit(&job->tasks, tasks, memory_order_relaxed);
+  atomic_store_explicit(&p->done, 0, memory_order_relaxed);
   pthread_mutex_lock(&p->mutex);
-  atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+  atomic_store_explicit(&p->ticket, (uint64_t)g << 32, memory_order_release);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mutex);
-  run_share(p, 0);
-  for (unsigned long spins = 0;
-       atomic_load_explicit(&p->pending, memory_order_acquire) != 0; spins++) {
-    if (spins < QB_POOL_SPIN)
-      QB_CPU_RELAX();
-    else
-      sched_yield();
-  }
+  run_claims(p, g, 0);
+  wait_until(&p->done, tasks);
 }

@@ -3,12 +3,14 @@
  * Threading model. A pool of T threads is the calling thread (worker 0) plus T-1
  * worker threads created once, optionally bound one per core with hwloc
  * (qb_affinity: worker t on core t, so no two workers share a core while t < cores).
- * qb_thread_pool_run(pool, tasks, fn, ctx) is a fork-join: it publishes one job,
- * worker t runs tasks t, t+T, t+2T, ... (a fixed, static assignment: which thread
- * computes which task never depends on timing), and the call returns when every
- * task has finished. Tasks of one job must write disjoint memory; nothing else is
- * synchronized, so results are identical whatever T is as long as each task's
- * result does not depend on T (the GEMM driver guarantees this: integer tiles).
+ * qb_thread_pool_run(pool, tasks, fn, ctx) is a fork-join: it publishes one job whose
+ * tasks every thread, the caller included, claims one at a time from a shared counter,
+ * and returns when every task has finished. A worker that is descheduled or slow to
+ * wake does not hold the job up: the awake threads run what it has not claimed. Which
+ * thread runs which task depends on timing, so `thread` may only select per-thread
+ * scratch, and a task's result must depend on its index alone (the GEMM driver's
+ * integer tiles, an image of a batch): then results are identical for every T and
+ * every schedule. Tasks of one job must write disjoint memory.
  *
  * Waiting. Benchmarked jobs are short (tens of microseconds for a GEMV), so idle
  * workers spin on the job counter for a while before sleeping on a condition
@@ -44,7 +46,8 @@ size_t qb_thread_pool_threads(const qb_thread_pool* pool);
 /* True if every thread (the caller included) was bound to its own core or PU. */
 bool qb_thread_pool_bound(const qb_thread_pool* pool);
 
-/* Runs fn(ctx, task, thread) for every task in [0, tasks) and waits for all. */
+/* Runs fn(ctx, task, thread) for every task in [0, tasks) (tasks < 2^32) and waits for
+ * all. One task, or a pool of one thread, runs on the caller without waking anyone. */
 void qb_thread_pool_run(qb_thread_pool* pool, size_t tasks, qb_parallel_task_fn fn, void* ctx);
 
 #endif
