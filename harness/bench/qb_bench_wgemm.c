@@ -1,8 +1,11 @@
 /* int4 weight-only GEMM entries (W4A8 and W4A32) as benchmark implementations.
- * The kernels read the reference's packed layout (N rows of ceil(K/2) bytes) with
- * no repacking, so a column slice [n0, n1) is just an offset into the weights, the
- * scales and the output: threads split N in multiples of 16 columns, each running
- * the entry on its slice (every output is computed by one call, whatever T is).
+ * Most kernels read the reference's packed layout (N rows of ceil(K/2) bytes), so a
+ * column slice [n0, n1) is just an offset into the weights, the scales and the
+ * output; W4A8 entries with their own layout (entry->pack) get each weight copy
+ * packed once at setup, as the model runtime does at prepare, and a slice starts at
+ * byte packed_size(n0, K, G) (n0 a multiple of 16, itself a multiple of the entry's
+ * nr). Threads split N in multiples of 16 columns, each running the entry on its
+ * slice (every output is computed by one call, whatever T is).
  * W4A8 quantizes the rows of A once per call on the calling thread first (that
  * cost is part of the measured call, as in a real dynamic-quantization layer). */
 #include <stdlib.h>
@@ -23,8 +26,15 @@ typedef struct {
   size_t copy;   /* the copy the current call reads */
 } wgemm_state;
 
+/* The packing entry of a W4A8 impl, else NULL. */
+static const qb_qs8_q4_f32_wgemm_entry* packing_entry(const qb_bench_impl* impl) {
+  const qb_qs8_q4_f32_wgemm_entry* e = impl->fp32 ? NULL : impl->entry;
+  return e && e->pack ? e : NULL;
+}
+
 static size_t wgemm_weight_bytes(const qb_bench_impl* impl, size_t N, size_t K) {
-  (void)impl;
+  const qb_qs8_q4_f32_wgemm_entry* e = packing_entry(impl);
+  if (e) return e->packed_size(N, K, QB_BENCH_WGEMM_GROUP);
   const size_t groups = (K + QB_BENCH_WGEMM_GROUP - 1) / QB_BENCH_WGEMM_GROUP;
   return N * ((K + 1) / 2) + N * groups * sizeof(float);
 }
@@ -74,6 +84,17 @@ static void* wgemm_create(const qb_bench_impl* impl, const qb_bench_shape* sh, i
       w[i] = (uint8_t)((r = r * 1664525u + 1013904223u) >> 24);
     for (size_t i = 0; i < sh->N * s->ngroups; i++)
       sc[i] = 0.01f + (float)((r = r * 1664525u + 1013904223u) >> 28) * 0.001f;
+    const qb_qs8_q4_f32_wgemm_entry* e = packing_entry(impl);
+    if (e) { /* the copy becomes the entry's packed weights (scales inside) */
+      uint8_t* packed = malloc(e->packed_size(sh->N, sh->K, s->G));
+      if (!packed) {
+        s->copies++;
+        goto oom;
+      }
+      e->pack(sh->N, sh->K, s->G, w, sc, NULL, packed);
+      free(w);
+      s->w[s->copies] = packed;
+    }
   }
   s->pool = qb_thread_pool_create(s->threads, true, err);
   if (!s->pool) {
@@ -98,7 +119,11 @@ static void wgemm_task(void* ctx, size_t task, size_t thread) {
   if (n0 >= n1) return;
   const uint8_t* w = s->w[s->copy] + n0 * s->row_bytes;
   const float* sc = s->scale[s->copy] + n0 * s->ngroups;
-  if (s->w4a8) {
+  const qb_qs8_q4_f32_wgemm_entry* packing = packing_entry(s->impl);
+  if (packing) {
+    packing->run_packed(s->M, n1 - n0, s->K, s->G, s->xq, s->sx,
+                        s->w[s->copy] + packing->packed_size(n0, s->K, s->G), s->y + n0, s->N);
+  } else if (s->w4a8) {
     const qb_qs8_q4_f32_wgemm_entry* e = s->impl->entry;
     e->wgemm(s->M, n1 - n0, s->K, s->G, s->xq, s->sx, w, sc, NULL, s->y + n0, s->N);
   } else {

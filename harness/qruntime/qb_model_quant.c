@@ -180,7 +180,8 @@ static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, const qb_
   if (quantize_weights(q, m, n, L, donor ? &donor->layers[k] : NULL, err)) return -1;
   L->path = choose_path(&q->cfg, L);
   if (L->path == QB_QPATH_W4A32 || L->path == QB_QPATH_W4A8) {
-    const int rc = qb_w4_pack(L, &q->cfg, err);
+    const int rc = qb_w4_pack(L, &q->cfg,
+                              L->path == QB_QPATH_W4A8 ? q->table->qs8_q4_f32_wgemm : NULL, err);
     if (rc < 0) return -1;
     if (rc > 0) L->path = QB_QPATH_SIMULATED; /* values outside the nibble range */
   }

@@ -25,11 +25,14 @@ typedef enum { QB_QLAYER_NONE, QB_QLAYER_GEMM, QB_QLAYER_CONV, QB_QLAYER_CONVT }
 typedef enum { QB_QPATH_SIMULATED, QB_QPATH_Q8, QB_QPATH_W4A32, QB_QPATH_W4A8 } qb_qpath;
 
 /* A [N, K] weight in the int4 wgemm layout (qb_kernels.h): rows of (K + 1) / 2
- * bytes, groups of G along K, scale / zero point per (row, group). */
+ * bytes, groups of G along K, scale / zero point per (row, group); or, for a W4A8
+ * entry with its own layout (entry->pack), that entry's packed weights only (w,
+ * scale, zero_point NULL). */
 typedef struct {
   uint8_t* w;
   float* scale;            /* N * ngroups */
   int8_t* zero_point;      /* N * ngroups (affine, 0..15), or NULL (symmetric) */
+  void* packed;            /* the W4A8 entry's layout, or NULL */
   size_t group, ngroups;
 } qb_w4_weights;
 
@@ -183,7 +186,10 @@ const char* qb_qops_kernel(qb_qnode_run run);
 /* qb_model_w4.c: packs L->wq into L->w4 (0; 1 leaving L->w4 empty if the weights
  * do not fit 4-bit nibbles; -1 with err on failure), frees it, and runs a W4A32 /
  * W4A8 layer: y (M x N) = x (M x K) . W^T + bias. */
-int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, qb_error* err);
+/* Packs L's weights for the wgemm families; repack: the W4A8 entry that will run
+ * them (its own layout when repack->pack), or NULL (W4A32). 1: values do not fit. */
+int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, const qb_qs8_q4_f32_wgemm_entry* repack,
+               qb_error* err);
 void qb_w4_free(qb_w4_weights* w);
 int qb_w4_run(qb_quant_state* q, const qb_qlayer* L, const float* x, size_t M, float* y,
               qb_error* err);

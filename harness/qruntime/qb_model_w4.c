@@ -14,14 +14,16 @@
  * keeps G. Symmetric weights (every zero point 0, values -8..7) pack as signed
  * nibbles with zero_point = NULL; anything else packs as unsigned nibbles q + off
  * with zero point zp + off, off = 8 for signed storage and 0 for unsigned, which
- * keeps every w - zp (so the dequantized weight) unchanged. */
+ * keeps every w - zp (so the dequantized weight) unchanged. A W4A8 entry with its
+ * own layout (entry->pack, e.g. interleaved nibble panels) gets that layout built
+ * here, once, from the reference one, which is then freed. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "qb_model_quant_internal.h"
 
 void qb_w4_free(qb_w4_weights* w) {
-  free(w->w), free(w->scale), free(w->zero_point);
+  free(w->w), free(w->scale), free(w->zero_point), free(w->packed);
   memset(w, 0, sizeof *w);
 }
 
@@ -30,7 +32,22 @@ static qb_qparams param_at(const qb_qlayer* L, size_t n, size_t k) {
   return L->wq.params[qb_unit_of(&L->wq.layout, n * L->K + k)];
 }
 
-int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, qb_error* err) {
+/* The reference layout -> repack's own (then the reference arrays are freed). */
+static int w4_repack(qb_w4_weights* w, size_t N, size_t K, const qb_qs8_q4_f32_wgemm_entry* repack,
+                     qb_error* err) {
+  w->packed = malloc(repack->packed_size(N, K, w->group));
+  if (!w->packed) {
+    qb_w4_free(w);
+    return qb_fail(err, "out of memory");
+  }
+  repack->pack(N, K, w->group, w->w, w->scale, w->zero_point, w->packed);
+  free(w->w), free(w->scale), free(w->zero_point);
+  w->w = NULL, w->scale = NULL, w->zero_point = NULL;
+  return 0;
+}
+
+int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, const qb_qs8_q4_f32_wgemm_entry* repack,
+               qb_error* err) {
   const size_t N = L->N, K = L->K;
   const size_t G = cfg->weight.granularity.kind == QB_PER_GROUP ? cfg->weight.granularity.group_size : K;
   qb_w4_weights* w = &L->w4;
@@ -70,8 +87,11 @@ int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, qb_error* err) {
     qb_qs8_q4_pack__scalar(K, row, w->w + n * row_bytes);
   }
   free(row);
-  if (!fits) qb_w4_free(w);
-  return fits ? 0 : 1;
+  if (!fits) {
+    qb_w4_free(w);
+    return 1;
+  }
+  return repack && repack->pack ? w4_repack(w, N, K, repack, err) : 0;
 }
 
 int qb_w4a8_fake_quant(qb_quant_state* q, const float* x, size_t M, size_t K, float* y,
@@ -86,7 +106,8 @@ int qb_w4a8_fake_quant(qb_quant_state* q, const float* x, size_t M, size_t K, fl
 }
 
 /* One thread's columns [n0, n1) of y: output channels are independent in both
- * kernels, so the split changes no bit. */
+ * kernels, so the split changes no bit. Packed weights split at multiples of the
+ * entry's nr (a slice starts at byte packed_size(n0, K, G)). */
 typedef struct {
   const qb_quant_state* q;
   const qb_qlayer* L;
@@ -102,7 +123,18 @@ static void w4_columns(void* ctx, size_t task, size_t thread) {
   const w4_job* j = ctx;
   const qb_qlayer* L = j->L;
   const qb_w4_weights* w = &L->w4;
-  const size_t N = L->N, K = L->K, n0 = task * N / j->tasks, n1 = (task + 1) * N / j->tasks;
+  const size_t N = L->N, K = L->K;
+  const qb_qs8_q4_f32_wgemm_entry* a8 = j->q->table->qs8_q4_f32_wgemm;
+  if (w->packed) {
+    const size_t blocks = (N + a8->nr - 1) / a8->nr;
+    const size_t n0 = task * blocks / j->tasks * a8->nr;
+    const size_t n1 = (task + 1) * blocks / j->tasks * a8->nr < N ? (task + 1) * blocks / j->tasks * a8->nr : N;
+    if (n1 > n0)
+      a8->run_packed(j->M, n1 - n0, K, w->group, j->xq, j->sx,
+                     (const uint8_t*)w->packed + a8->packed_size(n0, K, w->group), j->y + n0, N);
+    return;
+  }
+  const size_t n0 = task * N / j->tasks, n1 = (task + 1) * N / j->tasks;
   if (n1 == n0) return;
   const uint8_t* wn = w->w + n0 * ((K + 1) / 2);
   const float* sn = w->scale + n0 * w->ngroups;

@@ -8,24 +8,27 @@
 static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
 #if defined(__x86_64__) || defined(__i386__)
     {{"qb_qs8_q4_f32_wgemm_1x16__avx512vnni", QB_BACKEND_AVX512VNNI, true},
-     qb_f32_qs8_rowquantize__avx512vnni, qb_qs8_q4_f32_wgemm_1x16__avx512vnni},
+     qb_f32_qs8_rowquantize__avx512vnni, qb_qs8_q4_f32_wgemm_1x16__avx512vnni, NULL, NULL, NULL, 0},
     {{"qb_qs8_q4_f32_wgemm_1x8__avx512vnni", QB_BACKEND_AVX512VNNI, true},
-     qb_f32_qs8_rowquantize__avx512vnni, qb_qs8_q4_f32_wgemm_1x8__avx512vnni},
+     qb_f32_qs8_rowquantize__avx512vnni, qb_qs8_q4_f32_wgemm_1x8__avx512vnni, NULL, NULL, NULL, 0},
+    {{"qb_qs8_q4_f32_wgemm_4x8c4__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
+     NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4__avx2, qb_qs8_q4_f32_wgemm_pack_8c4__avx2,
+     qb_qs8_q4_f32_wgemm_4x8c4__avx2, 8},
     {{"qb_qs8_q4_f32_wgemm_16x8__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
-     qb_qs8_q4_f32_wgemm_16x8__avx2},
+     qb_qs8_q4_f32_wgemm_16x8__avx2, NULL, NULL, NULL, 0},
     {{"qb_qs8_q4_f32_wgemm_1x4__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
-     qb_qs8_q4_f32_wgemm_1x4__avx2},
+     qb_qs8_q4_f32_wgemm_1x4__avx2, NULL, NULL, NULL, 0},
     {{"qb_qs8_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_qs8_rowquantize__sse41,
-     qb_qs8_q4_f32_wgemm_1x4__sse41},
+     qb_qs8_q4_f32_wgemm_1x4__sse41, NULL, NULL, NULL, 0},
 #endif
 #if defined(__aarch64__)
     {{"qb_qs8_q4_f32_wgemm_1x4__neondot", QB_BACKEND_NEONDOT, true}, qb_f32_qs8_rowquantize__neon,
-     qb_qs8_q4_f32_wgemm_1x4__neondot},
+     qb_qs8_q4_f32_wgemm_1x4__neondot, NULL, NULL, NULL, 0},
     {{"qb_qs8_q4_f32_wgemm_1x4__neon", QB_BACKEND_NEON, true}, qb_f32_qs8_rowquantize__neon,
-     qb_qs8_q4_f32_wgemm_1x4__neon},
+     qb_qs8_q4_f32_wgemm_1x4__neon, NULL, NULL, NULL, 0},
 #endif
     {{"qb_qs8_q4_f32_wgemm__scalar", QB_BACKEND_SCALAR, true}, qb_f32_qs8_rowquantize__scalar,
-     qb_qs8_q4_f32_wgemm__scalar},
+     qb_qs8_q4_f32_wgemm__scalar, NULL, NULL, NULL, 0},
 };
 
 static const qb_f32_q4_f32_wgemm_entry w4a32_list[] = {

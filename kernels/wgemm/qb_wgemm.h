@@ -58,6 +58,15 @@ QB_W4A8_DECLARE(1x4, avx2)
 void qb_qs8_q4_f32_wgemm_16x8__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
                                     const float* sx, const uint8_t* w, const float* scale,
                                     const int8_t* zero_point, float* y, size_t ldy);
+/* 4x8c4 runs on a weight panel packed once (at prepare) by pack_8c4: 8-channel panels
+ * of interleaved nibbles + per-group scales and zero points, column slices start at
+ * multiples of 8 channels, at byte packed_size_8c4(n0, K, G). Every shape. */
+size_t qb_qs8_q4_f32_wgemm_packed_size_8c4__avx2(size_t N, size_t K, size_t G);
+void qb_qs8_q4_f32_wgemm_pack_8c4__avx2(size_t N, size_t K, size_t G, const uint8_t* w,
+                                        const float* scale, const int8_t* zero_point,
+                                        void* packed);
+void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
+                                     const float* sx, const void* packed, float* y, size_t ldy);
 QB_W4A8_DECLARE(1x8, avx512vnni)
 /* 1x16 pairs with qb_f32_qs8_rowquantize__avx512vnni (G % 32 == 0 or G >= K; other
  * shapes run the 1x8 kernel). */

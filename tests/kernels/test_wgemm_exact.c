@@ -1,4 +1,5 @@
-/* Exactness of every W4A8 kernel pair (row quantization + int4-weight GEMM/GEMV) and
+/* Exactness of every W4A8 kernel pair (row quantization + int4-weight GEMM/GEMV, on the
+ * reference layout or on the entry's packed weights, whole and in column slices) and
  * every W4A32 kernel (fp32 activations) in the dispatch lists against the scalar reference, bit for bit (fp32 outputs compared
  * by representation): M = 1 (GEMV) and small M, N and K over tail sizes, group sizes
  * 1..128 including odd ones and G >= K, enough groups to exceed a kernel's on-stack
@@ -21,6 +22,27 @@ typedef struct {
 } shape;
 
 static int printed = 0;
+
+/* The entry on the reference layout, or (packing entries) on weights packed first,
+ * the way the model runtime and the bench call it: columns [0, n0) and [n0, N) as
+ * two calls on slices of one packed buffer (n0 the largest multiple of nr below N),
+ * so a slice's offset packed_size(n0, K, G) is checked too. The packed buffer ends
+ * at an inaccessible page. */
+static void run_w4a8(const qb_qs8_q4_f32_wgemm_entry* e, size_t M, size_t N, size_t K, size_t G,
+                     const int8_t* xq, const float* sx, const uint8_t* w, const float* scale,
+                     const int8_t* z, float* y, size_t ldy) {
+  if (!e->pack) {
+    e->wgemm(M, N, K, G, xq, sx, w, scale, z, y, ldy);
+    return;
+  }
+  qb_tail_buf tp;
+  uint8_t* packed = qb_tail_alloc(&tp, e->packed_size(N, K, G));
+  e->pack(N, K, G, w, scale, z, packed);
+  const size_t n0 = N > e->nr ? (N - 1) / e->nr * e->nr : 0;
+  if (n0) e->run_packed(M, n0, K, G, xq, sx, packed, y, ldy);
+  e->run_packed(M, N - n0, K, G, xq, sx, packed + e->packed_size(n0, K, G), y + n0, ldy);
+  qb_tail_free(&tp);
+}
 
 static void check_wgemm(const qb_qs8_q4_f32_wgemm_entry* e, const shape* s) {
   const size_t M = s->M, N = s->N, K = s->K, G = s->G;
@@ -48,7 +70,7 @@ static void check_wgemm(const qb_qs8_q4_f32_wgemm_entry* e, const shape* s) {
   memset(ref, 0xA5, y_elems * sizeof(float));
   float* got = qb_guard_alloc(y_elems * sizeof(float));
   qb_qs8_q4_f32_wgemm__scalar(M, N, K, G, xq, sx, w, scale, z, ref, s->ldy);
-  e->wgemm(M, N, K, G, xq, sx, w, scale, z, got, s->ldy);
+  run_w4a8(e, M, N, K, G, xq, sx, w, scale, z, got, s->ldy);
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < y_elems; i++)
     if (memcmp(&got[i], &ref[i], sizeof(float)) != 0 && bad++ == 0) first = i;

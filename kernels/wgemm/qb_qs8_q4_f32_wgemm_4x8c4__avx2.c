@@ -1,0 +1,212 @@
+/* qb_qs8_q4_f32_wgemm_4x8c4__avx2: W4A8 int4-weight GEMM / GEMV on a weight panel
+ * packed once at prepare, AVX2, exact (qb_qs8_q4_f32_wgemm__scalar semantics).
+ *
+ * Packed layout (qb_qs8_q4_f32_wgemm_pack_8c4__avx2): panels of 8 output channels,
+ * one after the other (channels past N are zero weights, zero scale). Inside a panel,
+ * group after group:
+ *   ceil(len_g / 32) blocks of 128 bytes: byte 32 v + 4 c + i (v 0..3, c 0..7,
+ *     i 0..3) holds u(c, k + 4 v + i) in its low nibble and u(c, k + 16 + 4 v + i)
+ *     in its high nibble (k the block's first k; u = 0 past the group's end);
+ *   8 fp32 scales, then 8 int8 zero points.
+ * u is the unsigned nibble: the stored one (affine, zero point zp[n,g] in 0..15) or
+ * nibble ^ 8 (symmetric, zero point 8), so w - zp = u - zp_eff in both cases.
+ *
+ * One 32-byte load + vpand / vpsrlw + vpand gives two vectors whose lane c holds
+ * channel c's four u8 weights of 4 consecutive k (the "c4" layout), ready for
+ * vpmaddubsw against a broadcast dword of activations: lanes are output channels,
+ * no horizontal sums and no transposes at run time. Per row and block: 8 vpmaddubsw
+ * (|pair| <= 2 * 15 * 128 = 3840) summed in int16 (8 * 3840 = 30720 < 32768), one
+ * vpmaddwd by ones into int32. Per group: acc - zp_eff * sum_{k in g} x[k] (exact
+ * int32), then the reference's fp32 step total += (float)acc * scale (mul, then add;
+ * no FMA), and y = sx * total at the end: each lane is one output's reference
+ * sequence, so the result is bit-identical.
+ *
+ * Activations past a group's end are read (they meet zero weights); a block crossing
+ * K reads a zero-padded copy. The tile is 4 rows x 8 channels (one unpacked panel
+ * block serves 4 rows); M < 4 and row tails run a 1-row tile, which streams each
+ * weight byte once (GEMV). Per-group activation sums are computed once per call for
+ * a chunk of rows (a group chunk when there are more groups than the buffer holds,
+ * totals then carried in y). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "wgemm/qb_wgemm.h"
+
+#define QB_NR 8          /* channels per panel */
+#define QB_MR 4          /* rows per tile */
+#define QB_BLOCK_BYTES 128
+#define QB_GROUP_TAIL 40 /* 8 scales + 8 zero points */
+#define QB_XSUM 8192     /* int32 activation sums on the stack (rows x groups) */
+
+static size_t group_blocks(size_t K, size_t G, size_t g) {
+  const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
+  return (k1 - k0 + 31) / 32;
+}
+
+/* Bytes of one panel from group 0 up to (not including) group g. Every group but the
+ * last has the same number of blocks. */
+static size_t panel_offset(size_t K, size_t G, size_t g) {
+  const size_t ngroups = (K + G - 1) / G;
+  if (g == 0) return 0;
+  const size_t full = group_blocks(K, G, 0) * QB_BLOCK_BYTES + QB_GROUP_TAIL;
+  if (g < ngroups) return g * full;
+  return (ngroups - 1) * full + group_blocks(K, G, ngroups - 1) * QB_BLOCK_BYTES + QB_GROUP_TAIL;
+}
+
+size_t qb_qs8_q4_f32_wgemm_packed_size_8c4__avx2(size_t N, size_t K, size_t G) {
+  if (K == 0 || G == 0) return 0;
+  return (N + QB_NR - 1) / QB_NR * panel_offset(K, G, (K + G - 1) / G);
+}
+
+void qb_qs8_q4_f32_wgemm_pack_8c4__avx2(size_t N, size_t K, size_t G, const uint8_t* w,
+                                        const float* scale, const int8_t* zero_point,
+                                        void* packed) {
+  if (K == 0 || G == 0) return;
+  const size_t ngroups = (K + G - 1) / G, row_bytes = (K + 1) / 2;
+  uint8_t* p = packed;
+  for (size_t n0 = 0; n0 < N; n0 += QB_NR)
+    for (size_t g = 0; g < ngroups; g++) {
+      const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K, nb = group_blocks(K, G, g);
+      for (size_t b = 0; b < nb; b++, p += QB_BLOCK_BYTES)
+        for (size_t v = 0; v < 4; v++)
+          for (size_t c = 0; c < QB_NR; c++)
+            for (size_t i = 0; i < 4; i++) {
+              uint8_t byte = 0;
+              for (size_t half = 0; half < 2; half++) {
+                const size_t k = k0 + 32 * b + 16 * half + 4 * v + i, n = n0 + c;
+                if (k >= k1 || n >= N) continue;
+                unsigned u = (w[n * row_bytes + k / 2] >> (k % 2 * 4)) & 0xF;
+                if (!zero_point) u ^= 8; /* signed nibble s = (u ^ 8) - 8 */
+                byte |= (uint8_t)(u << (4 * half));
+              }
+              p[32 * v + 4 * c + i] = byte;
+            }
+      for (size_t c = 0; c < QB_NR; c++) {
+        const size_t n = n0 + c;
+        const float s = n < N ? scale[n * ngroups + g] : 0.0f;
+        memcpy(p + 4 * c, &s, sizeof s);
+        p[32 + c] = (uint8_t)(n >= N ? 0 : zero_point ? zero_point[n * ngroups + g] : 8);
+      }
+      p += QB_GROUP_TAIL;
+    }
+}
+
+static inline __m256i broadcast_quad(const int8_t* x) {
+  int32_t quad;
+  memcpy(&quad, x, sizeof quad);
+  return _mm256_set1_epi32(quad);
+}
+
+/* mr rows (x[r], their group sums xs[r][g - g0]) against one panel, groups [g0, g1)
+ * starting at p; total[r] in/out (lanes = channels). */
+static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* const* x,
+                                                       const int32_t* const* xs, const uint8_t* p,
+                                                       size_t K, size_t G, size_t g0, size_t g1,
+                                                       __m256* total) {
+  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  for (size_t g = g0; g < g1; g++) {
+    const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
+    __m256i acc[QB_MR];
+    for (size_t r = 0; r < mr; r++) acc[r] = _mm256_setzero_si256();
+    for (size_t k = k0; k < k1; k += 32, p += QB_BLOCK_BYTES) {
+      const int8_t* xb[QB_MR];
+      int8_t stage[QB_MR][32];
+      for (size_t r = 0; r < mr; r++) {
+        xb[r] = x[r] + k;
+        if (k + 32 > K) { /* the block crosses K: zero-padded copy */
+          memset(stage[r], 0, sizeof stage[r]);
+          memcpy(stage[r], x[r] + k, K - k);
+          xb[r] = stage[r];
+        }
+      }
+      __m256i s[QB_MR];
+      for (size_t r = 0; r < mr; r++) s[r] = _mm256_setzero_si256();
+      for (size_t v = 0; v < 4; v++) {
+        const __m256i packed = _mm256_loadu_si256((const __m256i*)(p + 32 * v));
+        const __m256i wl = _mm256_and_si256(packed, low);
+        const __m256i wh = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low);
+        for (size_t r = 0; r < mr; r++) {
+          s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(wl, broadcast_quad(xb[r] + 4 * v)));
+          s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(wh, broadcast_quad(xb[r] + 16 + 4 * v)));
+        }
+      }
+      for (size_t r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(s[r], ones));
+    }
+    const __m256 sc = _mm256_loadu_ps((const float*)p);
+    const __m256i zp = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p + 32)));
+    p += QB_GROUP_TAIL;
+    for (size_t r = 0; r < mr; r++) {
+      const __m256i a = _mm256_sub_epi32(acc[r], _mm256_mullo_epi32(zp, _mm256_set1_epi32(xs[r][g - g0])));
+      total[r] = _mm256_add_ps(total[r], _mm256_mul_ps(_mm256_cvtepi32_ps(a), sc));
+    }
+  }
+}
+
+/* Rows [m, m + mr) against the panel of channels [n0, n0 + 8), groups [g0, g1). */
+static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m, size_t n0, size_t N,
+                                                            size_t K, size_t G, size_t g0, size_t g1,
+                                                            size_t ngroups, const int8_t* xq,
+                                                            const float* sx, const int32_t* xsum,
+                                                            size_t m_first, const uint8_t* p,
+                                                            float* y, size_t ldy) {
+  const size_t valid = N - n0 < QB_NR ? N - n0 : QB_NR;
+  const int8_t* x[QB_MR];
+  const int32_t* xs[QB_MR];
+  __m256 total[QB_MR];
+  for (size_t r = 0; r < mr; r++) {
+    x[r] = xq + (m + r) * K;
+    xs[r] = xsum + (m + r - m_first) * (g1 - g0);
+    float carried[QB_NR] = {0};
+    if (g0 != 0) memcpy(carried, y + (m + r) * ldy + n0, valid * sizeof(float));
+    total[r] = _mm256_loadu_ps(carried);
+  }
+  tile(mr, x, xs, p, K, G, g0, g1, total);
+  for (size_t r = 0; r < mr; r++) {
+    __m256 out = total[r];
+    if (g1 == ngroups) out = _mm256_mul_ps(_mm256_set1_ps(sx[m + r]), out);
+    float* yr = y + (m + r) * ldy + n0;
+    if (valid == QB_NR) {
+      _mm256_storeu_ps(yr, out);
+    } else {
+      float lanes[QB_NR];
+      _mm256_storeu_ps(lanes, out);
+      memcpy(yr, lanes, valid * sizeof(float));
+    }
+  }
+}
+
+void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
+                                     const float* sx, const void* packed, float* y, size_t ldy) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    for (size_t m = 0; m < M; m++) memset(y + m * ldy, 0, N * sizeof(float));
+    return;
+  }
+  const size_t ngroups = (K + G - 1) / G, panel_bytes = panel_offset(K, G, ngroups);
+  const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
+  int32_t xsum[QB_XSUM];
+  for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
+    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = panel_offset(K, G, g0);
+    size_t mc = QB_XSUM / (g1 - g0);
+    if (mc > QB_MR) mc -= mc % QB_MR;
+    for (size_t m0 = 0; m0 < M; m0 += mc) {
+      const size_t m1 = m0 + mc < M ? m0 + mc : M;
+      for (size_t m = m0; m < m1; m++)
+        for (size_t g = g0; g < g1; g++) {
+          const int8_t* x = xq + m * K;
+          const size_t k1 = (g + 1) * G < K ? (g + 1) * G : K;
+          int32_t s = 0;
+          for (size_t k = g * G; k < k1; k++) s += x[k];
+          xsum[(m - m0) * (g1 - g0) + g - g0] = s;
+        }
+      for (size_t n0 = 0; n0 < N; n0 += QB_NR) {
+        const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
+        size_t m = m0;
+        for (; m + QB_MR <= m1; m += QB_MR)
+          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+        for (; m < m1; m++)
+          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+      }
+    }
+  }
+}
