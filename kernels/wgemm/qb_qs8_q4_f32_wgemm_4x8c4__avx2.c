@@ -91,6 +91,11 @@ void qb_qs8_q4_f32_wgemm_pack_8c4__avx2(size_t N, size_t K, size_t G, const uint
     }
 }
 
+/* An empty asm on the int16 accumulator: keeps each row's adds a chain, so GCC does
+ * not reassociate them into a tree over all 8 products of all rows at once (which
+ * needs 32 live vectors and spills). */
+static inline __attribute__((always_inline)) void keep_chain(__m256i* v) { __asm__("" : "+x"(*v)); }
+
 static inline __m256i broadcast_quad(const int8_t* x) {
   int32_t quad;
   memcpy(&quad, x, sizeof quad);
@@ -128,6 +133,7 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
         for (size_t r = 0; r < mr; r++) {
           s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(wl, broadcast_quad(xb[r] + 4 * v)));
           s[r] = _mm256_add_epi16(s[r], _mm256_maddubs_epi16(wh, broadcast_quad(xb[r] + 16 + 4 * v)));
+          keep_chain(&s[r]);
         }
       }
       for (size_t r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(s[r], ones));
