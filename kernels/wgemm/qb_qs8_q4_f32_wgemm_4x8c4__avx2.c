@@ -28,6 +28,7 @@
  * a chunk of rows (a group chunk when there are more groups than the buffer holds,
  * totals then carried in y). */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "wgemm/qb_wgemm.h"
@@ -36,6 +37,7 @@
 #define QB_MR 4          /* rows per tile */
 #define QB_BLOCK_BYTES 128
 #define QB_GROUP_TAIL 40 /* 8 scales + 8 zero points */
+#define QB_PREFETCH 1024 /* bytes ahead in the panel, one-row tiles (GEMV) */
 #define QB_XSUM 8192     /* int32 activation sums on the stack (rows x groups) */
 
 static size_t group_blocks(size_t K, size_t G, size_t g) {
@@ -126,6 +128,7 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
       }
       __m256i s[QB_MR];
       for (size_t r = 0; r < mr; r++) s[r] = _mm256_setzero_si256();
+      if (mr == 1) _mm_prefetch((const char*)(p + QB_PREFETCH), _MM_HINT_T0);
       for (size_t v = 0; v < 4; v++) {
         const __m256i packed = _mm256_loadu_si256((const __m256i*)(p + 32 * v));
         const __m256i wl = _mm256_and_si256(packed, low);
@@ -146,6 +149,17 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
       total[r] = _mm256_add_ps(total[r], _mm256_mul_ps(_mm256_cvtepi32_ps(a), sc));
     }
   }
+}
+
+/* Stores the valid lanes of a panel's 8 outputs. */
+static inline void store_panel(float* y, size_t valid, __m256 out) {
+  if (valid >= QB_NR) {
+    _mm256_storeu_ps(y, out);
+    return;
+  }
+  float lanes[QB_NR];
+  _mm256_storeu_ps(lanes, out);
+  memcpy(y, lanes, valid * sizeof(float));
 }
 
 /* Rows [m, m + mr) against the panel of channels [n0, n0 + 8), groups [g0, g1). */
@@ -170,14 +184,55 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
   for (size_t r = 0; r < mr; r++) {
     __m256 out = total[r];
     if (g1 == ngroups) out = _mm256_mul_ps(_mm256_set1_ps(sx[m + r]), out);
-    float* yr = y + (m + r) * ldy + n0;
-    if (valid == QB_NR) {
-      _mm256_storeu_ps(yr, out);
-    } else {
-      float lanes[QB_NR];
-      _mm256_storeu_ps(lanes, out);
-      memcpy(yr, lanes, valid * sizeof(float));
+    store_panel(y + (m + r) * ldy + n0, valid, out);
+  }
+}
+
+/* One row (GEMV) when K and the group length are multiples of 32 (no block crosses
+ * K, every group has nb blocks): two panels at a time, sharing each broadcast of x,
+ * four int16 chains (low / high nibbles of each panel; their sum per block is the
+ * same 8 products, below 30720), the next blocks prefetched. Each weight byte is
+ * read once. */
+static void gemv_row(size_t N, size_t K, size_t G, const int8_t* x, float sx, const int32_t* xsum,
+                     const uint8_t* packed, size_t panel_bytes, float* y) {
+  const size_t glen = G < K ? G : K, ngroups = K / glen, nb = glen / 32;
+  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  for (size_t n0 = 0; n0 < N; n0 += 2 * QB_NR) {
+    const uint8_t* p0 = packed + n0 / QB_NR * panel_bytes;
+    const uint8_t* p1 = n0 + QB_NR < N ? p0 + panel_bytes : p0; /* a lone panel: twice */
+    __m256 t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps();
+    const int8_t* xb = x;
+    for (size_t g = 0; g < ngroups; g++) {
+      __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+      for (size_t b = 0; b < nb; b++, xb += 32, p0 += QB_BLOCK_BYTES, p1 += QB_BLOCK_BYTES) {
+        _mm_prefetch((const char*)(p0 + QB_PREFETCH), _MM_HINT_T0);
+        _mm_prefetch((const char*)(p1 + QB_PREFETCH), _MM_HINT_T0);
+        __m256i s0l = _mm256_setzero_si256(), s0h = s0l, s1l = s0l, s1h = s0l;
+        for (size_t v = 0; v < 4; v++) {
+          const __m256i xl = broadcast_quad(xb + 4 * v), xh = broadcast_quad(xb + 16 + 4 * v);
+          const __m256i q0 = _mm256_loadu_si256((const __m256i*)(p0 + 32 * v));
+          const __m256i q1 = _mm256_loadu_si256((const __m256i*)(p1 + 32 * v));
+          s0l = _mm256_add_epi16(s0l, _mm256_maddubs_epi16(_mm256_and_si256(q0, low), xl));
+          s0h = _mm256_add_epi16(s0h, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q0, 4), low), xh));
+          s1l = _mm256_add_epi16(s1l, _mm256_maddubs_epi16(_mm256_and_si256(q1, low), xl));
+          s1h = _mm256_add_epi16(s1h, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q1, 4), low), xh));
+          keep_chain(&s0l), keep_chain(&s0h), keep_chain(&s1l), keep_chain(&s1h);
+        }
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_add_epi16(s0l, s0h), ones));
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_add_epi16(s1l, s1h), ones));
+      }
+      const __m256i xs = _mm256_set1_epi32(xsum[g]);
+      const __m256i z0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p0 + 32)));
+      const __m256i z1 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p1 + 32)));
+      a0 = _mm256_sub_epi32(a0, _mm256_mullo_epi32(z0, xs));
+      a1 = _mm256_sub_epi32(a1, _mm256_mullo_epi32(z1, xs));
+      t0 = _mm256_add_ps(t0, _mm256_mul_ps(_mm256_cvtepi32_ps(a0), _mm256_loadu_ps((const float*)p0)));
+      t1 = _mm256_add_ps(t1, _mm256_mul_ps(_mm256_cvtepi32_ps(a1), _mm256_loadu_ps((const float*)p1)));
+      p0 += QB_GROUP_TAIL, p1 += QB_GROUP_TAIL;
     }
+    const __m256 vsx = _mm256_set1_ps(sx);
+    store_panel(y + n0, N - n0, _mm256_mul_ps(vsx, t0));
+    if (n0 + QB_NR < N) store_panel(y + n0 + QB_NR, N - n0 - QB_NR, _mm256_mul_ps(vsx, t1));
   }
 }
 
@@ -190,6 +245,8 @@ void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, con
   }
   const size_t ngroups = (K + G - 1) / G, panel_bytes = panel_offset(K, G, ngroups);
   const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
+  const size_t glen = G < K ? G : K;
+  const bool gemv = M < QB_MR && K % 32 == 0 && glen % 32 == 0 && ngroups <= QB_XSUM;
   int32_t xsum[QB_XSUM];
   for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
     const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = panel_offset(K, G, g0);
@@ -205,6 +262,12 @@ void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, con
           for (size_t k = g * G; k < k1; k++) s += x[k];
           xsum[(m - m0) * (g1 - g0) + g - g0] = s;
         }
+      if (gemv) {
+        for (size_t m = m0; m < m1; m++)
+          gemv_row(N, K, G, xq + m * K, sx[m], xsum + (m - m0) * ngroups, packed, panel_bytes,
+                   y + m * ldy);
+        continue;
+      }
       for (size_t n0 = 0; n0 < N; n0 += QB_NR) {
         const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
         size_t m = m0;
