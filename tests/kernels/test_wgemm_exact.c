@@ -180,9 +180,10 @@ static void run_shapes(const void* e, checker check) {
                    sweep % 2 == 1, sweep % 7 == 5 ? FILL_EXTREME : FILL_RANDOM};
         check(e, &s);
       }
-  /* G >= K (one group), many groups (beyond an on-stack chunk), all-extreme values. */
+  /* G >= K (one group), many groups (beyond an on-stack chunk: 8300 groups of 1 exceed
+   * the packed kernel's 8192 activation sums), all-extreme values. */
   const size_t big[][3] = {{7, 100, 100}, {5, 64, 1000}, {9, 2000, 2}, {4, 4100, 4}, {3, 4096, 32},
-                           {17, 1111, 2}, {64, 4096, 128}};
+                           {17, 1111, 2}, {64, 4096, 128}, {9, 8300, 1}};
   for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
     for (int a = 0; a < 2; a++)
       for (int f = 0; f < FILL_COUNT; f++) {
@@ -193,7 +194,7 @@ static void run_shapes(const void* e, checker check) {
    * blocks of 32 (int16 partial sums flushed), one group of 4096 and one too long
    * for the on-stack unpacked block (4128: the 1x4 path). */
   const size_t rows[][4] = {{17, 19, 512, 32}, {33, 16, 1024, 512}, {18, 24, 4096, 4096},
-                            {20, 8, 4128, 8192}, {16, 40, 320, 64}};
+                            {20, 8, 4128, 8192}, {16, 40, 320, 64}, {6, 9, 8300, 1}};
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
     for (int f = 0; f < FILL_COUNT; f++) {
       shape s = {rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][1] + (size_t)f, f == 1, (fill_mode)f};
