@@ -37,6 +37,7 @@
 #define QB_MR 4          /* rows per tile */
 #define QB_BLOCK_BYTES 128
 #define QB_GROUP_TAIL 40 /* 8 scales + 8 zero points */
+#define QB_GEMV_PANELS 4 /* panels per GEMV pass */
 #define QB_XSUM 8192     /* int32 activation sums on the stack (rows x groups) */
 
 static size_t group_blocks(size_t K, size_t G, size_t g) {
@@ -187,49 +188,56 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
 }
 
 /* One row (GEMV) when K and the group length are multiples of 32 (no block crosses
- * K, every group has nb blocks): two panels at a time, sharing each broadcast of x,
- * four int16 chains (low / high nibbles of each panel; their sum per block is the
- * same 8 products, below 30720). Each weight byte is read once, in two sequential
- * streams; software prefetch measured slower than the hardware prefetcher here
- * (12 vs 9 GB/s, Zen 3). */
+ * K, every group has nb blocks): QB_GEMV_PANELS panels at a time, sharing each
+ * broadcast of x, one int16 chain per panel. Each weight byte is read once, in
+ * QB_GEMV_PANELS sequential streams (more streams in flight than one panel after
+ * another); software prefetch measured slower than the hardware prefetcher here
+ * (Zen 3). Panels past N repeat the last one and are not stored. */
 static void gemv_row(size_t N, size_t K, size_t G, const int8_t* x, float sx, const int32_t* xsum,
                      const uint8_t* packed, size_t panel_bytes, float* y) {
   const size_t glen = G < K ? G : K, ngroups = K / glen, nb = glen / 32;
+  const size_t npanels = (N + QB_NR - 1) / QB_NR;
   const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-  for (size_t n0 = 0; n0 < N; n0 += 2 * QB_NR) {
-    const uint8_t* p0 = packed + n0 / QB_NR * panel_bytes;
-    const uint8_t* p1 = n0 + QB_NR < N ? p0 + panel_bytes : p0; /* a lone panel: twice */
-    __m256 t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps();
+  for (size_t q0 = 0; q0 < npanels; q0 += QB_GEMV_PANELS) {
+    const uint8_t* p[QB_GEMV_PANELS];
+    __m256 t[QB_GEMV_PANELS];
+    for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
+      p[i] = packed + (q0 + i < npanels ? q0 + i : npanels - 1) * panel_bytes;
+      t[i] = _mm256_setzero_ps();
+    }
     const int8_t* xb = x;
     for (size_t g = 0; g < ngroups; g++) {
-      __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
-      for (size_t b = 0; b < nb; b++, xb += 32, p0 += QB_BLOCK_BYTES, p1 += QB_BLOCK_BYTES) {
-        __m256i s0l = _mm256_setzero_si256(), s0h = s0l, s1l = s0l, s1h = s0l;
+      __m256i a[QB_GEMV_PANELS];
+      for (size_t i = 0; i < QB_GEMV_PANELS; i++) a[i] = _mm256_setzero_si256();
+      for (size_t b = 0; b < nb; b++, xb += 32) {
+        __m256i s[QB_GEMV_PANELS];
+        for (size_t i = 0; i < QB_GEMV_PANELS; i++) s[i] = _mm256_setzero_si256();
         for (size_t v = 0; v < 4; v++) {
           const __m256i xl = broadcast_quad(xb + 4 * v), xh = broadcast_quad(xb + 16 + 4 * v);
-          const __m256i q0 = _mm256_loadu_si256((const __m256i*)(p0 + 32 * v));
-          const __m256i q1 = _mm256_loadu_si256((const __m256i*)(p1 + 32 * v));
-          s0l = _mm256_add_epi16(s0l, _mm256_maddubs_epi16(_mm256_and_si256(q0, low), xl));
-          s0h = _mm256_add_epi16(s0h, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q0, 4), low), xh));
-          s1l = _mm256_add_epi16(s1l, _mm256_maddubs_epi16(_mm256_and_si256(q1, low), xl));
-          s1h = _mm256_add_epi16(s1h, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q1, 4), low), xh));
-          keep_chain(&s0l), keep_chain(&s0h), keep_chain(&s1l), keep_chain(&s1h);
+          for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i*)(p[i] + 32 * v));
+            s[i] = _mm256_add_epi16(s[i], _mm256_maddubs_epi16(_mm256_and_si256(q, low), xl));
+            s[i] = _mm256_add_epi16(s[i], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), xh));
+            keep_chain(&s[i]);
+          }
         }
-        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_add_epi16(s0l, s0h), ones));
-        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_add_epi16(s1l, s1h), ones));
+        for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
+          a[i] = _mm256_add_epi32(a[i], _mm256_madd_epi16(s[i], ones));
+          p[i] += QB_BLOCK_BYTES;
+        }
       }
       const __m256i xs = _mm256_set1_epi32(xsum[g]);
-      const __m256i z0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p0 + 32)));
-      const __m256i z1 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p1 + 32)));
-      a0 = _mm256_sub_epi32(a0, _mm256_mullo_epi32(z0, xs));
-      a1 = _mm256_sub_epi32(a1, _mm256_mullo_epi32(z1, xs));
-      t0 = _mm256_add_ps(t0, _mm256_mul_ps(_mm256_cvtepi32_ps(a0), _mm256_loadu_ps((const float*)p0)));
-      t1 = _mm256_add_ps(t1, _mm256_mul_ps(_mm256_cvtepi32_ps(a1), _mm256_loadu_ps((const float*)p1)));
-      p0 += QB_GROUP_TAIL, p1 += QB_GROUP_TAIL;
+      for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
+        const __m256i z = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p[i] + 32)));
+        const __m256i acc = _mm256_sub_epi32(a[i], _mm256_mullo_epi32(z, xs));
+        t[i] = _mm256_add_ps(t[i], _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps((const float*)p[i])));
+        p[i] += QB_GROUP_TAIL;
+      }
     }
-    const __m256 vsx = _mm256_set1_ps(sx);
-    store_panel(y + n0, N - n0, _mm256_mul_ps(vsx, t0));
-    if (n0 + QB_NR < N) store_panel(y + n0 + QB_NR, N - n0 - QB_NR, _mm256_mul_ps(vsx, t1));
+    for (size_t i = 0; i < QB_GEMV_PANELS && q0 + i < npanels; i++) {
+      const size_t n0 = (q0 + i) * QB_NR;
+      store_panel(y + n0, N - n0, _mm256_mul_ps(_mm256_set1_ps(sx), t[i]));
+    }
   }
 }
 
