@@ -77,7 +77,8 @@ size_t qb_bench_ours(qb_bench_impl* out, size_t max);
 /* Ours, int4 weights: one impl per entry of the W4A8 (qs8_q4_f32_wgemm: rows of A
  * quantized per call, then the int8 x int4 GEMM) and W4A32 (f32_q4_f32_wgemm)
  * lists; symmetric int4 weights, groups of QB_BENCH_WGEMM_GROUP along K, threads
- * split N. The weight bytes are the packed nibbles plus one fp32 scale per group. */
+ * split N. The weight bytes are the packed nibbles plus one fp32 scale per group, or
+ * the entry's packed_size for W4A8 entries with their own layout (packed at setup). */
 enum { QB_BENCH_WGEMM_GROUP = 32 };
 size_t qb_bench_wgemm(qb_bench_impl* out, size_t max);
 /* Ours, fp32: one impl per entry of the fp32 GEMM list (kernels/f32-gemm), B N x K

@@ -14,8 +14,6 @@ static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
     {{"qb_qs8_q4_f32_wgemm_4x8c4__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
      NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4__avx2, qb_qs8_q4_f32_wgemm_pack_8c4__avx2,
      qb_qs8_q4_f32_wgemm_4x8c4__avx2, 8},
-    {{"qb_qs8_q4_f32_wgemm_16x8__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
-     qb_qs8_q4_f32_wgemm_16x8__avx2, NULL, NULL, NULL, 0},
     {{"qb_qs8_q4_f32_wgemm_1x4__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
      qb_qs8_q4_f32_wgemm_1x4__avx2, NULL, NULL, NULL, 0},
     {{"qb_qs8_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_qs8_rowquantize__sse41,

@@ -1,9 +1,10 @@
 /* SIMD int4 weight-only GEMM / GEMV kernels (kernels/wgemm). Prototypes and semantics
  * are the scalar reference's (qb_kernels.h, kernels/ref/wgemm__scalar.c), bit for bit.
  *
- * W4A8 (qb_qs8_q4_f32_wgemm_*): weights are read row by row straight from the
- * reference's packed layout (N x ceil(K/2) bytes, no repacking), so GEMV streams
- * them once. Per group the int32 sum is exact whatever the order of the products:
+ * W4A8 (qb_qs8_q4_f32_wgemm_*): the 1x4 / 1x8 / 1x16 kernels read the weights row by
+ * row straight from the reference's packed layout (N x ceil(K/2) bytes, no
+ * repacking), so GEMV streams them once; qb_qs8_q4_f32_wgemm_4x8c4__avx2 runs on its
+ * own layout, packed once at prepare (its file has the layout and the method). Per group the int32 sum is exact whatever the order of the products:
  *   sum_k xq[k] * (u[k] - zp_eff) = sum_k xq[k] * u[k] - zp_eff * sum_k xq[k]
  * with u the unsigned nibble (0..15) and zp_eff = zp[n,g] (affine) or, for signed
  * nibbles, u = nibble ^ 8 and zp_eff = 8 (w = (nibble ^ 8) - 8). The u8 x s8
@@ -53,14 +54,10 @@ extern "C" {
 #if defined(__x86_64__) || defined(__i386__)
 QB_W4A8_DECLARE(1x4, sse41)
 QB_W4A8_DECLARE(1x4, avx2)
-/* 16x8 pairs with qb_f32_qs8_rowquantize__avx2 (K % 32 == 0, G % 32 == 0 or one
- * group, whole blocks of 8 channels; the rest runs the 1x4 kernel). */
-void qb_qs8_q4_f32_wgemm_16x8__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
-                                    const float* sx, const uint8_t* w, const float* scale,
-                                    const int8_t* zero_point, float* y, size_t ldy);
-/* 4x8c4 runs on a weight panel packed once (at prepare) by pack_8c4: 8-channel panels
- * of interleaved nibbles + per-group scales and zero points, column slices start at
- * multiples of 8 channels, at byte packed_size_8c4(n0, K, G). Every shape. */
+/* 4x8c4 (pairs with qb_f32_qs8_rowquantize__avx2) runs on weights packed once, at
+ * prepare, by pack_8c4: 8-channel panels of interleaved nibbles + per-group scales
+ * and zero points; column slices start at multiples of 8 channels, at byte
+ * packed_size_8c4(n0, K, G). Every shape. */
 size_t qb_qs8_q4_f32_wgemm_packed_size_8c4__avx2(size_t N, size_t K, size_t G);
 void qb_qs8_q4_f32_wgemm_pack_8c4__avx2(size_t N, size_t K, size_t G, const uint8_t* w,
                                         const float* scale, const int8_t* zero_point,
