@@ -1,15 +1,7 @@
 /* qb_qs8_q4_f32_wgemm_4x8c4__avx2: W4A8 int4-weight GEMM / GEMV on a weight panel
  * packed once at prepare, AVX2, exact (qb_qs8_q4_f32_wgemm__scalar semantics).
- *
- * Packed layout (qb_qs8_q4_f32_wgemm_pack_8c4__avx2): panels of 8 output channels,
- * one after the other (channels past N are zero weights, zero scale). Inside a panel,
- * group after group:
- *   ceil(len_g / 32) blocks of 128 bytes: byte 32 v + 4 c + i (v 0..3, c 0..7,
- *     i 0..3) holds u(c, k + 4 v + i) in its low nibble and u(c, k + 16 + 4 v + i)
- *     in its high nibble (k the block's first k; u = 0 past the group's end);
- *   8 fp32 scales, then 8 int8 zero points.
- * u is the unsigned nibble: the stored one (affine, zero point zp[n,g] in 0..15) or
- * nibble ^ 8 (symmetric, zero point 8), so w - zp = u - zp_eff in both cases.
+ * The layout (panels of 8 channels, per 8 channels x 32 k 128 bytes of interleaved
+ * unsigned nibbles, per-group scales and zero points) is wgemm/qb_q4_pack_8c4.h's.
  *
  * One 32-byte load + vpand / vpsrlw + vpand gives two vectors whose lane c holds
  * channel c's four u8 weights of 4 consecutive k (the "c4" layout), ready for
@@ -31,67 +23,15 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "wgemm/qb_q4_pack_8c4.h"
 #include "wgemm/qb_wgemm.h"
 
-#define QB_NR 8          /* channels per panel */
+#define QB_NR QB_Q4_8C4_NR
 #define QB_MR 4          /* rows per tile */
-#define QB_BLOCK_BYTES 128
-#define QB_GROUP_TAIL 40 /* 8 scales + 8 zero points */
+#define QB_BLOCK_BYTES QB_Q4_8C4_BLOCK_BYTES
+#define QB_GROUP_TAIL QB_Q4_8C4_GROUP_TAIL
 #define QB_GEMV_PANELS 4 /* panels per GEMV pass */
 #define QB_XSUM 8192     /* int32 activation sums on the stack (rows x groups) */
-
-static size_t group_blocks(size_t K, size_t G, size_t g) {
-  const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
-  return (k1 - k0 + 31) / 32;
-}
-
-/* Bytes of one panel from group 0 up to (not including) group g. Every group but the
- * last has the same number of blocks. */
-static size_t panel_offset(size_t K, size_t G, size_t g) {
-  const size_t ngroups = (K + G - 1) / G;
-  if (g == 0) return 0;
-  const size_t full = group_blocks(K, G, 0) * QB_BLOCK_BYTES + QB_GROUP_TAIL;
-  if (g < ngroups) return g * full;
-  return (ngroups - 1) * full + group_blocks(K, G, ngroups - 1) * QB_BLOCK_BYTES + QB_GROUP_TAIL;
-}
-
-size_t qb_qs8_q4_f32_wgemm_packed_size_8c4__avx2(size_t N, size_t K, size_t G) {
-  if (K == 0 || G == 0) return 0;
-  return (N + QB_NR - 1) / QB_NR * panel_offset(K, G, (K + G - 1) / G);
-}
-
-void qb_qs8_q4_f32_wgemm_pack_8c4__avx2(size_t N, size_t K, size_t G, const uint8_t* w,
-                                        const float* scale, const int8_t* zero_point,
-                                        void* packed) {
-  if (K == 0 || G == 0) return;
-  const size_t ngroups = (K + G - 1) / G, row_bytes = (K + 1) / 2;
-  uint8_t* p = packed;
-  for (size_t n0 = 0; n0 < N; n0 += QB_NR)
-    for (size_t g = 0; g < ngroups; g++) {
-      const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K, nb = group_blocks(K, G, g);
-      for (size_t b = 0; b < nb; b++, p += QB_BLOCK_BYTES)
-        for (size_t v = 0; v < 4; v++)
-          for (size_t c = 0; c < QB_NR; c++)
-            for (size_t i = 0; i < 4; i++) {
-              uint8_t byte = 0;
-              for (size_t half = 0; half < 2; half++) {
-                const size_t k = k0 + 32 * b + 16 * half + 4 * v + i, n = n0 + c;
-                if (k >= k1 || n >= N) continue;
-                unsigned u = (w[n * row_bytes + k / 2] >> (k % 2 * 4)) & 0xF;
-                if (!zero_point) u ^= 8; /* signed nibble s = (u ^ 8) - 8 */
-                byte |= (uint8_t)(u << (4 * half));
-              }
-              p[32 * v + 4 * c + i] = byte;
-            }
-      for (size_t c = 0; c < QB_NR; c++) {
-        const size_t n = n0 + c;
-        const float s = n < N ? scale[n * ngroups + g] : 0.0f;
-        memcpy(p + 4 * c, &s, sizeof s);
-        p[32 + c] = (uint8_t)(n >= N ? 0 : zero_point ? zero_point[n * ngroups + g] : 8);
-      }
-      p += QB_GROUP_TAIL;
-    }
-}
 
 /* An empty asm on the int16 accumulator: keeps each row's adds a chain, so GCC does
  * not reassociate them into a tree over all 8 products of all rows at once (which
@@ -248,13 +188,13 @@ void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, con
     for (size_t m = 0; m < M; m++) memset(y + m * ldy, 0, N * sizeof(float));
     return;
   }
-  const size_t ngroups = (K + G - 1) / G, panel_bytes = panel_offset(K, G, ngroups);
+  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups);
   const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
   const size_t glen = G < K ? G : K;
   const bool gemv = M < QB_MR && K % 32 == 0 && glen % 32 == 0 && ngroups <= QB_XSUM;
   int32_t xsum[QB_XSUM];
   for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
-    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = panel_offset(K, G, g0);
+    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0);
     size_t mc = QB_XSUM / (g1 - g0);
     if (mc > QB_MR) mc -= mc % QB_MR;
     for (size_t m0 = 0; m0 < M; m0 += mc) {

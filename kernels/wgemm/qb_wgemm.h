@@ -51,17 +51,16 @@ extern "C" {
                                            const float* scale, const int8_t* zero_point,    \
                                            float* y, size_t ldy);
 
+/* The 8c4 packed layout (wgemm/qb_q4_pack_8c4.h; generic C, any architecture). */
+size_t qb_qs8_q4_f32_wgemm_packed_size_8c4(size_t N, size_t K, size_t G);
+void qb_qs8_q4_f32_wgemm_pack_8c4(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
+                                  const int8_t* zero_point, void* packed);
+
 #if defined(__x86_64__) || defined(__i386__)
 QB_W4A8_DECLARE(1x4, sse41)
 QB_W4A8_DECLARE(1x4, avx2)
 /* 4x8c4 (pairs with qb_f32_qs8_rowquantize__avx2) runs on weights packed once, at
- * prepare, by pack_8c4: 8-channel panels of interleaved nibbles + per-group scales
- * and zero points; column slices start at multiples of 8 channels, at byte
- * packed_size_8c4(n0, K, G). Every shape. */
-size_t qb_qs8_q4_f32_wgemm_packed_size_8c4__avx2(size_t N, size_t K, size_t G);
-void qb_qs8_q4_f32_wgemm_pack_8c4__avx2(size_t N, size_t K, size_t G, const uint8_t* w,
-                                        const float* scale, const int8_t* zero_point,
-                                        void* packed);
+ * prepare, in the 8c4 layout (wgemm/qb_q4_pack_8c4.h). Every shape. */
 void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
                                      const float* sx, const void* packed, float* y, size_t ldy);
 QB_W4A8_DECLARE(1x8, avx512vnni)
