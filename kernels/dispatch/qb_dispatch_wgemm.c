@@ -16,6 +16,9 @@ static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
      qb_qs8_q4_f32_wgemm_4x8c4__avx2, 8},
     {{"qb_qs8_q4_f32_wgemm_1x4__avx2", QB_BACKEND_AVX2, true}, qb_f32_qs8_rowquantize__avx2,
      qb_qs8_q4_f32_wgemm_1x4__avx2, NULL, NULL, NULL, 0},
+    {{"qb_qs8_q4_f32_wgemm_2x8c4__sse41", QB_BACKEND_SSE41, true}, qb_f32_qs8_rowquantize__sse41,
+     NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4, qb_qs8_q4_f32_wgemm_pack_8c4,
+     qb_qs8_q4_f32_wgemm_2x8c4__sse41, 8},
     {{"qb_qs8_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_qs8_rowquantize__sse41,
      qb_qs8_q4_f32_wgemm_1x4__sse41, NULL, NULL, NULL, 0},
 #endif

@@ -57,6 +57,10 @@ void qb_qs8_q4_f32_wgemm_pack_8c4(size_t N, size_t K, size_t G, const uint8_t* w
                                   const int8_t* zero_point, void* packed);
 
 #if defined(__x86_64__) || defined(__i386__)
+/* 2x8c4 (pairs with qb_f32_qs8_rowquantize__sse41): the 4x8c4 method on the same 8c4
+ * layout in 16-byte halves. Every shape. */
+void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
+                                      const float* sx, const void* packed, float* y, size_t ldy);
 QB_W4A8_DECLARE(1x4, sse41)
 QB_W4A8_DECLARE(1x4, avx2)
 /* 4x8c4 (pairs with qb_f32_qs8_rowquantize__avx2) runs on weights packed once, at
