@@ -84,6 +84,10 @@ QB_W4A32_DECLARE(1x16, avx512vnni)
 #if defined(__aarch64__)
 QB_W4A8_DECLARE(1x4, neon)
 QB_W4A32_DECLARE(1x4, neon)
+/* 4x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SDOT by element on the 8c4 layout
+ * (wgemm/qb_q4_pack_8c4.h). Every shape. */
+void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
+                                        const float* sx, const void* packed, float* y, size_t ldy);
 /* neondot pairs with qb_f32_qs8_rowquantize__neon (no rowquantize of its own). */
 void qb_qs8_q4_f32_wgemm_1x4__neondot(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
                                       const float* sx, const uint8_t* w, const float* scale,
