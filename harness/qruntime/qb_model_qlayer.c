@@ -174,10 +174,13 @@ static void epilogue_f32(void* ctx, size_t thread, size_t m0, size_t m, size_t n
 /* Below these sizes a layer runs on the calling thread: a fork-join costs a few
  * microseconds on a shared machine (wake-up, cache lines moving between cores),
  * more than a second thread saves on a job this small. Measured on vit's 17 x 64
- * GEMMs (2 threads were 1.4-1.7x slower than 1) and dwnet's last Gemm. The same
- * outputs either way. */
+ * GEMMs (2 threads were 1.4-1.7x slower than 1) and dwnet's last Gemm. A GEMM's
+ * work counts each output's epilogue (requantization, the store into its plane) as
+ * EPILOGUE_MACS multiply-adds, so a conv with a short K (a stem: K = 9) but many
+ * outputs is still split. The same outputs either way. */
 enum {
   Q8_GEMM_THREAD_MIN_MACS = 1 << 18,
+  EPILOGUE_MACS = 32,
   Q8_DWCONV_THREAD_MIN_MACS = 1 << 17,
   Q8_IM2COL_THREAD_MIN_BYTES = 1 << 16, /* each task pads its own copy of the planes */
 };
@@ -185,6 +188,8 @@ enum {
 static qb_thread_pool* pool_for(const qb_quant_state* q, size_t work, size_t min_work) {
   return work >= min_work ? q->pool : NULL;
 }
+
+static size_t gemm_work(size_t M, size_t N, size_t K) { return M * N * (K + EPILOGUE_MACS); }
 
 static int gemm_fused(qb_quant_state* q, const qb_gemm_threaded_weights* w, size_t M,
                       const uint8_t* A, size_t lda, int32_t za, epilogue* e, bool u8_out,
@@ -197,8 +202,8 @@ static int gemm_fused(qb_quant_state* q, const qb_gemm_threaded_weights* w, size
     e->tile_stride = blk;
   }
   const qb_gemm_epilogue ep = {u8_out ? epilogue_u8 : epilogue_f32, e, acc, blk};
-  qb_gemm_threaded_run_fused(w, pool_for(q, M * w->N * w->K, Q8_GEMM_THREAD_MIN_MACS), M, A,
-                             lda, za, &ep);
+  qb_thread_pool* pool = pool_for(q, gemm_work(M, w->N, w->K), Q8_GEMM_THREAD_MIN_MACS);
+  qb_gemm_threaded_run_fused(w, pool, M, A, lda, za, &ep);
   return 0;
 }
 
@@ -306,9 +311,10 @@ static int conv_run(qb_quant_state* q, conv_job* j, qb_error* err) {
   if (j->y && !(j->tile = qb_quant_scratch(q, QB_SCR_TILE, T * j->blk, err))) return -1;
   if (per_image)
     qb_thread_pool_run(q->pool, s->batch, conv_image_task, j);
-  else
-    for (size_t b = 0; b < s->batch; b++)
-      conv_image(j, b, 0, pool_for(q, P * s->out_channels * j->L->K, Q8_GEMM_THREAD_MIN_MACS));
+  else {
+    qb_thread_pool* pool = pool_for(q, gemm_work(P, s->out_channels, j->L->K), Q8_GEMM_THREAD_MIN_MACS);
+    for (size_t b = 0; b < s->batch; b++) conv_image(j, b, 0, pool);
+  }
   return 0;
 }
 
