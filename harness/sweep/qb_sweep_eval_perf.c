@@ -202,6 +202,14 @@ static int speed_rows(bench* b, int threads, double fp32_ns, qb_error* err) {
              ? -1
              : 0;
   for (size_t k = 0; !rc && k < b->nn; k++) {
+    const char* path = qb_probe_node_path(it->q, k);
+    if (path) { /* one median row: too short to gate on, there to show where time goes */
+      char kernel[64];
+      snprintf(kernel, sizeof kernel, "%s %s", path, qb_op_name(m->nodes[k].op));
+      rc = qb_eval_row(it, m->nodes[k].name, kernel, threads, "latency_median",
+                       qb_median(b->layer + k * reps, reps), "ns", err);
+      continue;
+    }
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
