@@ -130,21 +130,22 @@ typedef struct {
  * consumes them, always used together (qb_qs8_q4_f32_wgemm__scalar semantics).
  * An entry either runs on the reference layout (wgemm; pack == NULL) or on weights
  * it repacked once, at prepare (pack, run_packed; wgemm == NULL):
- *   packed = packed_size(N, K, G) bytes, filled by pack(N, K, G, w, scale, zero_point)
- *   from the reference layout (w, scale, zero_point as wgemm takes them);
- *   run_packed(M, N', K, G, xq, sx, packed + packed_size(n0, K, G), y + n0, ldy)
- *   computes columns [n0, n0 + N') for any n0 that is a multiple of nr. */
+ *   packed = packed_size(N, K, G, affine) bytes, filled by
+ *   pack(N, K, G, w, scale, zero_point) from the reference layout (w, scale,
+ *   zero_point as wgemm takes them; affine = zero_point != NULL);
+ *   run_packed(M, N', K, G, affine, xq, sx, packed + packed_size(n0, K, G, affine),
+ *   y + n0, ldy) computes columns [n0, n0 + N') for any n0 that is a multiple of nr. */
 typedef struct {
   qb_kernel_info info;
   void (*rowquantize)(size_t M, size_t K, const float* x, size_t ldx, int8_t* xq, float* sx);
   void (*wgemm)(size_t M, size_t N, size_t K, size_t G, const int8_t* xq, const float* sx,
                 const uint8_t* w, const float* scale, const int8_t* zero_point, float* y,
                 size_t ldy);
-  size_t (*packed_size)(size_t N, size_t K, size_t G);
+  size_t (*packed_size)(size_t N, size_t K, size_t G, bool affine);
   void (*pack)(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
                const int8_t* zero_point, void* packed);
-  void (*run_packed)(size_t M, size_t N, size_t K, size_t G, const int8_t* xq, const float* sx,
-                     const void* packed, float* y, size_t ldy);
+  void (*run_packed)(size_t M, size_t N, size_t K, size_t G, bool affine, const int8_t* xq,
+                     const float* sx, const void* packed, float* y, size_t ldy);
   size_t nr;
 } qb_qs8_q4_f32_wgemm_entry;
 

@@ -3,7 +3,7 @@
  * column slice [n0, n1) is just an offset into the weights, the scales and the
  * output; W4A8 entries with their own layout (entry->pack) get each weight copy
  * packed once at setup, as the model runtime does at prepare, and a slice starts at
- * byte packed_size(n0, K, G) (n0 a multiple of 16, itself a multiple of the entry's
+ * byte packed_size(n0, K, G, affine) (n0 a multiple of 16, itself a multiple of the entry's
  * nr). Threads split N in multiples of 16 columns, each running the entry on its
  * slice (every output is computed by one call, whatever T is).
  * W4A8 quantizes the rows of A once per call on the calling thread first (that
@@ -34,7 +34,7 @@ static const qb_qs8_q4_f32_wgemm_entry* packing_entry(const qb_bench_impl* impl)
 
 static size_t wgemm_weight_bytes(const qb_bench_impl* impl, size_t N, size_t K) {
   const qb_qs8_q4_f32_wgemm_entry* e = packing_entry(impl);
-  if (e) return e->packed_size(N, K, QB_BENCH_WGEMM_GROUP);
+  if (e) return e->packed_size(N, K, QB_BENCH_WGEMM_GROUP, false);
   const size_t groups = (K + QB_BENCH_WGEMM_GROUP - 1) / QB_BENCH_WGEMM_GROUP;
   return N * ((K + 1) / 2) + N * groups * sizeof(float);
 }
@@ -86,7 +86,7 @@ static void* wgemm_create(const qb_bench_impl* impl, const qb_bench_shape* sh, i
       sc[i] = 0.01f + (float)((r = r * 1664525u + 1013904223u) >> 28) * 0.001f;
     const qb_qs8_q4_f32_wgemm_entry* e = packing_entry(impl);
     if (e) { /* the copy becomes the entry's packed weights (scales inside) */
-      uint8_t* packed = malloc(e->packed_size(sh->N, sh->K, s->G));
+      uint8_t* packed = malloc(e->packed_size(sh->N, sh->K, s->G, false));
       if (!packed) {
         s->copies++;
         goto oom;
@@ -121,8 +121,8 @@ static void wgemm_task(void* ctx, size_t task, size_t thread) {
   const float* sc = s->scale[s->copy] + n0 * s->ngroups;
   const qb_qs8_q4_f32_wgemm_entry* packing = packing_entry(s->impl);
   if (packing) {
-    packing->run_packed(s->M, n1 - n0, s->K, s->G, s->xq, s->sx,
-                        s->w[s->copy] + packing->packed_size(n0, s->K, s->G), s->y + n0, s->N);
+    packing->run_packed(s->M, n1 - n0, s->K, s->G, false, s->xq, s->sx,
+                        s->w[s->copy] + packing->packed_size(n0, s->K, s->G, false), s->y + n0, s->N);
   } else if (s->w4a8) {
     const qb_qs8_q4_f32_wgemm_entry* e = s->impl->entry;
     e->wgemm(s->M, n1 - n0, s->K, s->G, s->xq, s->sx, w, sc, NULL, s->y + n0, s->N);

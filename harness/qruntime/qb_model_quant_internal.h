@@ -33,6 +33,7 @@ typedef struct {
   float* scale;            /* N * ngroups */
   int8_t* zero_point;      /* N * ngroups (affine, 0..15), or NULL (symmetric) */
   void* packed;            /* the W4A8 entry's layout, or NULL */
+  bool affine;             /* zero points (else symmetric signed nibbles) */
   size_t group, ngroups;
 } qb_w4_weights;
 

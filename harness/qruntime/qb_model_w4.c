@@ -35,7 +35,7 @@ static qb_qparams param_at(const qb_qlayer* L, size_t n, size_t k) {
 /* The reference layout -> repack's own (then the reference arrays are freed). */
 static int w4_repack(qb_w4_weights* w, size_t N, size_t K, const qb_qs8_q4_f32_wgemm_entry* repack,
                      qb_error* err) {
-  w->packed = malloc(repack->packed_size(N, K, w->group));
+  w->packed = malloc(repack->packed_size(N, K, w->group, w->affine));
   if (!w->packed) {
     qb_w4_free(w);
     return qb_fail(err, "out of memory");
@@ -62,6 +62,7 @@ int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, const qb_qs8_q4_f32_wgemm_en
   w->w = malloc(N * row_bytes);
   w->scale = malloc(units * sizeof *w->scale);
   w->zero_point = symmetric ? NULL : malloc(units);
+  w->affine = !symmetric;
   int8_t* row = malloc(K);
   if (!w->w || !w->scale || (!symmetric && !w->zero_point) || !row) {
     free(row);
@@ -107,7 +108,7 @@ int qb_w4a8_fake_quant(qb_quant_state* q, const float* x, size_t M, size_t K, fl
 
 /* One thread's columns [n0, n1) of y: output channels are independent in both
  * kernels, so the split changes no bit. Packed weights split at multiples of the
- * entry's nr (a slice starts at byte packed_size(n0, K, G)). */
+ * entry's nr (a slice starts at byte packed_size(n0, K, G, affine)). */
 typedef struct {
   const qb_quant_state* q;
   const qb_qlayer* L;
@@ -130,8 +131,8 @@ static void w4_columns(void* ctx, size_t task, size_t thread) {
     const size_t n0 = task * blocks / j->tasks * a8->nr;
     const size_t n1 = (task + 1) * blocks / j->tasks * a8->nr < N ? (task + 1) * blocks / j->tasks * a8->nr : N;
     if (n1 > n0)
-      a8->run_packed(j->M, n1 - n0, K, w->group, j->xq, j->sx,
-                     (const uint8_t*)w->packed + a8->packed_size(n0, K, w->group), j->y + n0, N);
+      a8->run_packed(j->M, n1 - n0, K, w->group, w->affine, j->xq, j->sx,
+                     (const uint8_t*)w->packed + a8->packed_size(n0, K, w->group, w->affine), j->y + n0, N);
     return;
   }
   const size_t n0 = task * N / j->tasks, n1 = (task + 1) * N / j->tasks;

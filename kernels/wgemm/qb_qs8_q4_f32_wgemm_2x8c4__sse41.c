@@ -34,7 +34,7 @@ static inline __m128i broadcast_quad(const int8_t* x) {
 static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* const* x,
                                                        const int32_t* const* xs, const uint8_t* p,
                                                        size_t K, size_t G, size_t g0, size_t g1,
-                                                       __m128 total[][2]) {
+                                                       bool affine, __m128 total[][2]) {
   const __m128i low = _mm_set1_epi8(0x0F), ones = _mm_set1_epi16(1);
   for (size_t g = g0; g < g1; g++) {
     const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
@@ -74,15 +74,15 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
     }
     for (size_t h = 0; h < 2; h++) {
       const __m128 sc = _mm_loadu_ps((const float*)(p + 16 * h));
-      int32_t zp4;
-      memcpy(&zp4, p + 32 + 4 * h, sizeof zp4);
+      int32_t zp4 = 0x08080808; /* symmetric: zero point 8 */
+      if (affine) memcpy(&zp4, p + QB_Q4_8C4_SCALE_BYTES + 4 * h, sizeof zp4);
       const __m128i zp = _mm_cvtepi8_epi32(_mm_cvtsi32_si128(zp4));
       for (size_t r = 0; r < mr; r++) {
         const __m128i a = _mm_sub_epi32(acc[r][h], _mm_mullo_epi32(zp, _mm_set1_epi32(xs[r][g - g0])));
         total[r][h] = _mm_add_ps(total[r][h], _mm_mul_ps(_mm_cvtepi32_ps(a), sc));
       }
     }
-    p += QB_Q4_8C4_GROUP_TAIL;
+    p += qb_q4_8c4_group_tail(affine);
   }
 }
 
@@ -92,7 +92,7 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
                                                             size_t ngroups, const int8_t* xq,
                                                             const float* sx, const int32_t* xsum,
                                                             size_t m_first, const uint8_t* p,
-                                                            float* y, size_t ldy) {
+                                                            bool affine, float* y, size_t ldy) {
   const size_t valid = N - n0 < QB_NR ? N - n0 : QB_NR;
   const int8_t* x[QB_MR];
   const int32_t* xs[QB_MR];
@@ -105,7 +105,7 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
     total[r][0] = _mm_loadu_ps(carried);
     total[r][1] = _mm_loadu_ps(carried + 4);
   }
-  tile(mr, x, xs, p, K, G, g0, g1, total);
+  tile(mr, x, xs, p, K, G, g0, g1, affine, total);
   for (size_t r = 0; r < mr; r++) {
     float out[QB_NR];
     for (size_t h = 0; h < 2; h++) {
@@ -117,18 +117,19 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
   }
 }
 
-void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
-                                      const float* sx, const void* packed, float* y, size_t ldy) {
+void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                      const int8_t* xq, const float* sx, const void* packed,
+                                      float* y, size_t ldy) {
   if (M == 0 || N == 0) return;
   if (K == 0) {
     for (size_t m = 0; m < M; m++) memset(y + m * ldy, 0, N * sizeof(float));
     return;
   }
-  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups);
+  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups, affine);
   const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
   int32_t xsum[QB_XSUM];
   for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
-    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0);
+    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0, affine);
     size_t mc = QB_XSUM / (g1 - g0);
     if (mc > QB_MR) mc -= mc % QB_MR;
     for (size_t m0 = 0; m0 < M; m0 += mc) {
@@ -145,9 +146,9 @@ void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, co
         const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
         size_t m = m0;
         for (; m + QB_MR <= m1; m += QB_MR)
-          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
         for (; m < m1; m++)
-          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
       }
     }
   }

@@ -29,7 +29,6 @@
 #define QB_NR QB_Q4_8C4_NR
 #define QB_MR 4          /* rows per tile */
 #define QB_BLOCK_BYTES QB_Q4_8C4_BLOCK_BYTES
-#define QB_GROUP_TAIL QB_Q4_8C4_GROUP_TAIL
 #define QB_GEMV_PANELS 4 /* panels per GEMV pass */
 #define QB_XSUM 8192     /* int32 activation sums on the stack (rows x groups) */
 
@@ -49,8 +48,9 @@ static inline __m256i broadcast_quad(const int8_t* x) {
 static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* const* x,
                                                        const int32_t* const* xs, const uint8_t* p,
                                                        size_t K, size_t G, size_t g0, size_t g1,
-                                                       __m256* total) {
+                                                       bool affine, __m256* total) {
   const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  const size_t tail = qb_q4_8c4_group_tail(affine);
   for (size_t g = g0; g < g1; g++) {
     const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
     __m256i acc[QB_MR];
@@ -81,8 +81,9 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
       for (size_t r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(s[r], ones));
     }
     const __m256 sc = _mm256_loadu_ps((const float*)p);
-    const __m256i zp = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p + 32)));
-    p += QB_GROUP_TAIL;
+    const __m256i zp = affine ? _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p + QB_Q4_8C4_SCALE_BYTES)))
+                              : _mm256_set1_epi32(8);
+    p += tail;
     for (size_t r = 0; r < mr; r++) {
       const __m256i a = _mm256_sub_epi32(acc[r], _mm256_mullo_epi32(zp, _mm256_set1_epi32(xs[r][g - g0])));
       total[r] = _mm256_add_ps(total[r], _mm256_mul_ps(_mm256_cvtepi32_ps(a), sc));
@@ -107,7 +108,7 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
                                                             size_t ngroups, const int8_t* xq,
                                                             const float* sx, const int32_t* xsum,
                                                             size_t m_first, const uint8_t* p,
-                                                            float* y, size_t ldy) {
+                                                            bool affine, float* y, size_t ldy) {
   const size_t valid = N - n0 < QB_NR ? N - n0 : QB_NR;
   const int8_t* x[QB_MR];
   const int32_t* xs[QB_MR];
@@ -119,7 +120,7 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
     if (g0 != 0) memcpy(carried, y + (m + r) * ldy + n0, valid * sizeof(float));
     total[r] = _mm256_loadu_ps(carried);
   }
-  tile(mr, x, xs, p, K, G, g0, g1, total);
+  tile(mr, x, xs, p, K, G, g0, g1, affine, total);
   for (size_t r = 0; r < mr; r++) {
     __m256 out = total[r];
     if (g1 == ngroups) out = _mm256_mul_ps(_mm256_set1_ps(sx[m + r]), out);
@@ -133,8 +134,9 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
  * QB_GEMV_PANELS sequential streams (more streams in flight than one panel after
  * another); software prefetch measured slower than the hardware prefetcher here
  * (Zen 3). Panels past N repeat the last one and are not stored. */
-static void gemv_row(size_t N, size_t K, size_t G, const int8_t* x, float sx, const int32_t* xsum,
-                     const uint8_t* packed, size_t panel_bytes, float* y) {
+static void gemv_row(size_t N, size_t K, size_t G, bool affine, const int8_t* x, float sx,
+                     const int32_t* xsum, const uint8_t* packed, size_t panel_bytes, float* y) {
+  const size_t tail = qb_q4_8c4_group_tail(affine);
   const size_t glen = G < K ? G : K, ngroups = K / glen, nb = glen / 32;
   const size_t npanels = (N + QB_NR - 1) / QB_NR;
   const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
@@ -168,10 +170,11 @@ static void gemv_row(size_t N, size_t K, size_t G, const int8_t* x, float sx, co
       }
       const __m256i xs = _mm256_set1_epi32(xsum[g]);
       for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
-        const __m256i z = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p[i] + 32)));
+        const __m256i z = affine ? _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p[i] + QB_Q4_8C4_SCALE_BYTES)))
+                                 : _mm256_set1_epi32(8);
         const __m256i acc = _mm256_sub_epi32(a[i], _mm256_mullo_epi32(z, xs));
         t[i] = _mm256_add_ps(t[i], _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps((const float*)p[i])));
-        p[i] += QB_GROUP_TAIL;
+        p[i] += tail;
       }
     }
     for (size_t i = 0; i < QB_GEMV_PANELS && q0 + i < npanels; i++) {
@@ -181,20 +184,21 @@ static void gemv_row(size_t N, size_t K, size_t G, const int8_t* x, float sx, co
   }
 }
 
-void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
-                                     const float* sx, const void* packed, float* y, size_t ldy) {
+void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                     const int8_t* xq, const float* sx, const void* packed,
+                                     float* y, size_t ldy) {
   if (M == 0 || N == 0) return;
   if (K == 0) {
     for (size_t m = 0; m < M; m++) memset(y + m * ldy, 0, N * sizeof(float));
     return;
   }
-  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups);
+  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups, affine);
   const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
   const size_t glen = G < K ? G : K;
   const bool gemv = M < QB_MR && K % 32 == 0 && glen % 32 == 0 && ngroups <= QB_XSUM;
   int32_t xsum[QB_XSUM];
   for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
-    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0);
+    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0, affine);
     size_t mc = QB_XSUM / (g1 - g0);
     if (mc > QB_MR) mc -= mc % QB_MR;
     for (size_t m0 = 0; m0 < M; m0 += mc) {
@@ -209,17 +213,17 @@ void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, con
         }
       if (gemv) {
         for (size_t m = m0; m < m1; m++)
-          gemv_row(N, K, G, xq + m * K, sx[m], xsum + (m - m0) * ngroups, packed, panel_bytes,
-                   y + m * ldy);
+          gemv_row(N, K, G, affine, xq + m * K, sx[m], xsum + (m - m0) * ngroups, packed,
+                   panel_bytes, y + m * ldy);
         continue;
       }
       for (size_t n0 = 0; n0 < N; n0 += QB_NR) {
         const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
         size_t m = m0;
         for (; m + QB_MR <= m1; m += QB_MR)
-          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
         for (; m < m1; m++)
-          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
       }
     }
   }

@@ -38,7 +38,7 @@
 static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* const* x,
                                                        const int32_t* const* xs, const uint8_t* p,
                                                        size_t K, size_t G, size_t g0, size_t g1,
-                                                       float32x4_t total[][2]) {
+                                                       bool affine, float32x4_t total[][2]) {
   const uint8x16_t low = vdupq_n_u8(0x0F);
   for (size_t g = g0; g < g1; g++) {
     const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
@@ -62,7 +62,8 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
       QB_DOT_STEP(2);
       QB_DOT_STEP(3);
     }
-    const int16x8_t zp16 = vmovl_s8(vld1_s8((const int8_t*)p + 32));
+    const int16x8_t zp16 = affine ? vmovl_s8(vld1_s8((const int8_t*)p + QB_Q4_8C4_SCALE_BYTES))
+                                  : vdupq_n_s16(8); /* symmetric: zero point 8 */
     const int32x4_t zp[2] = {vmovl_s16(vget_low_s16(zp16)), vmovl_s16(vget_high_s16(zp16))};
     for (size_t h = 0; h < 2; h++) {
       const float32x4_t sc = vld1q_f32((const float*)(const void*)(p + 16 * h));
@@ -71,7 +72,7 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
         total[r][h] = vaddq_f32(total[r][h], vmulq_f32(vcvtq_f32_s32(a), sc));
       }
     }
-    p += QB_Q4_8C4_GROUP_TAIL;
+    p += qb_q4_8c4_group_tail(affine);
   }
 }
 
@@ -81,7 +82,7 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
                                                             size_t ngroups, const int8_t* xq,
                                                             const float* sx, const int32_t* xsum,
                                                             size_t m_first, const uint8_t* p,
-                                                            float* y, size_t ldy) {
+                                                            bool affine, float* y, size_t ldy) {
   const size_t valid = N - n0 < QB_NR ? N - n0 : QB_NR;
   const int8_t* x[QB_MR];
   const int32_t* xs[QB_MR];
@@ -94,7 +95,7 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
     total[r][0] = vld1q_f32(carried);
     total[r][1] = vld1q_f32(carried + 4);
   }
-  tile(mr, x, xs, p, K, G, g0, g1, total);
+  tile(mr, x, xs, p, K, G, g0, g1, affine, total);
   for (size_t r = 0; r < mr; r++) {
     float out[QB_NR];
     for (size_t h = 0; h < 2; h++) {
@@ -106,18 +107,19 @@ static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m,
   }
 }
 
-void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
-                                      const float* sx, const void* packed, float* y, size_t ldy) {
+void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                        const int8_t* xq, const float* sx, const void* packed,
+                                        float* y, size_t ldy) {
   if (M == 0 || N == 0) return;
   if (K == 0) {
     for (size_t m = 0; m < M; m++) memset(y + m * ldy, 0, N * sizeof(float));
     return;
   }
-  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups);
+  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups, affine);
   const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
   int32_t xsum[QB_XSUM];
   for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
-    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0);
+    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0, affine);
     size_t mc = QB_XSUM / (g1 - g0);
     if (mc > QB_MR) mc -= mc % QB_MR;
     for (size_t m0 = 0; m0 < M; m0 += mc) {
@@ -134,9 +136,9 @@ void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, 
         const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
         size_t m = m0;
         for (; m + QB_MR <= m1; m += QB_MR)
-          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
         for (; m < m1; m++)
-          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, y, ldy);
+          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
       }
     }
   }

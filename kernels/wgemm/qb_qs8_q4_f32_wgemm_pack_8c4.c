@@ -5,9 +5,9 @@
 #include "wgemm/qb_q4_pack_8c4.h"
 #include "wgemm/qb_wgemm.h"
 
-size_t qb_qs8_q4_f32_wgemm_packed_size_8c4(size_t N, size_t K, size_t G) {
+size_t qb_qs8_q4_f32_wgemm_packed_size_8c4(size_t N, size_t K, size_t G, bool affine) {
   if (K == 0 || G == 0) return 0;
-  return (N + QB_Q4_8C4_NR - 1) / QB_Q4_8C4_NR * qb_q4_8c4_panel_offset(K, G, (K + G - 1) / G);
+  return (N + QB_Q4_8C4_NR - 1) / QB_Q4_8C4_NR * qb_q4_8c4_panel_offset(K, G, (K + G - 1) / G, affine);
 }
 
 void qb_qs8_q4_f32_wgemm_pack_8c4(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
@@ -36,8 +36,8 @@ void qb_qs8_q4_f32_wgemm_pack_8c4(size_t N, size_t K, size_t G, const uint8_t* w
         const size_t n = n0 + c;
         const float s = n < N ? scale[n * ngroups + g] : 0.0f;
         memcpy(p + 4 * c, &s, sizeof s);
-        p[32 + c] = (uint8_t)(n >= N ? 0 : zero_point ? zero_point[n * ngroups + g] : 8);
+        if (zero_point) p[QB_Q4_8C4_SCALE_BYTES + c] = (uint8_t)(n < N ? zero_point[n * ngroups + g] : 0);
       }
-      p += QB_Q4_8C4_GROUP_TAIL;
+      p += qb_q4_8c4_group_tail(zero_point != NULL);
     }
 }

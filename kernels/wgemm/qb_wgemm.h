@@ -28,6 +28,7 @@
 #ifndef QB_WGEMM_H
 #define QB_WGEMM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,21 +53,23 @@ extern "C" {
                                            float* y, size_t ldy);
 
 /* The 8c4 packed layout (wgemm/qb_q4_pack_8c4.h; generic C, any architecture). */
-size_t qb_qs8_q4_f32_wgemm_packed_size_8c4(size_t N, size_t K, size_t G);
+size_t qb_qs8_q4_f32_wgemm_packed_size_8c4(size_t N, size_t K, size_t G, bool affine);
 void qb_qs8_q4_f32_wgemm_pack_8c4(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
                                   const int8_t* zero_point, void* packed);
 
 #if defined(__x86_64__) || defined(__i386__)
 /* 2x8c4 (pairs with qb_f32_qs8_rowquantize__sse41): the 4x8c4 method on the same 8c4
  * layout in 16-byte halves. Every shape. */
-void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
-                                      const float* sx, const void* packed, float* y, size_t ldy);
+void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                      const int8_t* xq, const float* sx, const void* packed,
+                                      float* y, size_t ldy);
 QB_W4A8_DECLARE(1x4, sse41)
 QB_W4A8_DECLARE(1x4, avx2)
 /* 4x8c4 (pairs with qb_f32_qs8_rowquantize__avx2) runs on weights packed once, at
  * prepare, in the 8c4 layout (wgemm/qb_q4_pack_8c4.h). Every shape. */
-void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
-                                     const float* sx, const void* packed, float* y, size_t ldy);
+void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                     const int8_t* xq, const float* sx, const void* packed,
+                                     float* y, size_t ldy);
 QB_W4A8_DECLARE(1x8, avx512vnni)
 /* 1x16 pairs with qb_f32_qs8_rowquantize__avx512vnni (G % 32 == 0 or G >= K; other
  * shapes run the 1x8 kernel). */
@@ -86,8 +89,9 @@ QB_W4A8_DECLARE(1x4, neon)
 QB_W4A32_DECLARE(1x4, neon)
 /* 4x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SDOT by element on the 8c4 layout
  * (wgemm/qb_q4_pack_8c4.h). Every shape. */
-void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
-                                        const float* sx, const void* packed, float* y, size_t ldy);
+void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                        const int8_t* xq, const float* sx, const void* packed,
+                                        float* y, size_t ldy);
 /* neondot pairs with qb_f32_qs8_rowquantize__neon (no rowquantize of its own). */
 void qb_qs8_q4_f32_wgemm_1x4__neondot(size_t M, size_t N, size_t K, size_t G, const int8_t* xq,
                                       const float* sx, const uint8_t* w, const float* scale,

@@ -26,7 +26,7 @@ static int printed = 0;
 /* The entry on the reference layout, or (packing entries) on weights packed first,
  * the way the model runtime and the bench call it: columns [0, n0) and [n0, N) as
  * two calls on slices of one packed buffer (n0 the largest multiple of nr below N),
- * so a slice's offset packed_size(n0, K, G) is checked too. The packed buffer ends
+ * so a slice's offset packed_size(n0, K, G, affine) is checked too. The packed buffer ends
  * at an inaccessible page. */
 static void run_w4a8(const qb_qs8_q4_f32_wgemm_entry* e, size_t M, size_t N, size_t K, size_t G,
                      const int8_t* xq, const float* sx, const uint8_t* w, const float* scale,
@@ -36,11 +36,13 @@ static void run_w4a8(const qb_qs8_q4_f32_wgemm_entry* e, size_t M, size_t N, siz
     return;
   }
   qb_tail_buf tp;
-  uint8_t* packed = qb_tail_alloc(&tp, e->packed_size(N, K, G));
+  const bool affine = z != NULL;
+  uint8_t* packed = qb_tail_alloc(&tp, e->packed_size(N, K, G, affine));
   e->pack(N, K, G, w, scale, z, packed);
   const size_t n0 = N > e->nr ? (N - 1) / e->nr * e->nr : 0;
-  if (n0) e->run_packed(M, n0, K, G, xq, sx, packed, y, ldy);
-  e->run_packed(M, N - n0, K, G, xq, sx, packed + e->packed_size(n0, K, G), y + n0, ldy);
+  if (n0) e->run_packed(M, n0, K, G, affine, xq, sx, packed, y, ldy);
+  e->run_packed(M, N - n0, K, G, affine, xq, sx, packed + e->packed_size(n0, K, G, affine), y + n0,
+                ldy);
   qb_tail_free(&tp);
 }
 
