@@ -239,6 +239,9 @@ static void check_schema(const qb_plan* plan, const qb_result_rows* r) {
     QB_CHECK(find(r, id, "mlp", "kl", NULL) >= 0);
     find(r, id, "mlp", "latency_sample", &n);
     QB_CHECK_EQ_INT((int)n, kReps);
+    /* Each repetition over the fp32 model's of the same round: one ratio per round. */
+    find(r, id, "mlp", "latency_rel_sample", &n);
+    QB_CHECK_EQ_INT((int)n, kReps);
     /* 8-bit weights: a byte each plus scales, zero points and bias: a little over 8 bits. */
     const double eb = find(r, id, "mlp", "effective_bits", NULL);
     QB_CHECK_MSG(eb > 8.0 && eb < 8.5, "%s: effective bits %g", id, eb);
