@@ -146,7 +146,7 @@ typedef struct {
                const int8_t* zero_point, void* packed);
   void (*run_packed)(size_t M, size_t N, size_t K, size_t G, bool affine, const int8_t* xq,
                      const float* sx, const void* packed, float* y, size_t ldy);
-  size_t nr;
+  size_t nr; /* packed entries: column slices start at multiples of nr channels */
 } qb_qs8_q4_f32_wgemm_entry;
 
 /* W4A32: int4 weights, fp32 activations (qb_f32_q4_f32_wgemm__scalar semantics). */

@@ -3,9 +3,9 @@
  * column slice [n0, n1) is just an offset into the weights, the scales and the
  * output; W4A8 entries with their own layout (entry->pack) get each weight copy
  * packed once at setup, as the model runtime does at prepare, and a slice starts at
- * byte packed_size(n0, K, G, affine) (n0 a multiple of 16, itself a multiple of the entry's
- * nr). Threads split N in multiples of 16 columns, each running the entry on its
- * slice (every output is computed by one call, whatever T is).
+ * byte packed_size(n0, K, G, affine) (n0 a multiple of 16, itself a multiple of the
+ * entry's nr). Threads split N in multiples of 16 columns, each running the entry on
+ * its slice (every output is computed by one call, whatever T is).
  * W4A8 quantizes the rows of A once per call on the calling thread first (that
  * cost is part of the measured call, as in a real dynamic-quantization layer). */
 #include <stdlib.h>

@@ -186,9 +186,8 @@ const char* qb_qops_kernel(qb_qnode_run run);
 
 /* qb_model_w4.c: packs L->wq into L->w4 (0; 1 leaving L->w4 empty if the weights
  * do not fit 4-bit nibbles; -1 with err on failure), frees it, and runs a W4A32 /
- * W4A8 layer: y (M x N) = x (M x K) . W^T + bias. */
-/* Packs L's weights for the wgemm families; repack: the W4A8 entry that will run
- * them (its own layout when repack->pack), or NULL (W4A32). 1: values do not fit. */
+ * W4A8 layer: y (M x N) = x (M x K) . W^T + bias. repack: the W4A8 entry that will
+ * run the layer (its own layout, built once here, when repack->pack), or NULL. */
 int qb_w4_pack(qb_qlayer* L, const qb_qconfig* cfg, const qb_qs8_q4_f32_wgemm_entry* repack,
                qb_error* err);
 void qb_w4_free(qb_w4_weights* w);

@@ -127,12 +127,12 @@ static void w4_columns(void* ctx, size_t task, size_t thread) {
   const size_t N = L->N, K = L->K;
   const qb_qs8_q4_f32_wgemm_entry* a8 = j->q->table->qs8_q4_f32_wgemm;
   if (w->packed) {
-    const size_t blocks = (N + a8->nr - 1) / a8->nr;
-    const size_t n0 = task * blocks / j->tasks * a8->nr;
-    const size_t n1 = (task + 1) * blocks / j->tasks * a8->nr < N ? (task + 1) * blocks / j->tasks * a8->nr : N;
+    const size_t blocks = (N + a8->nr - 1) / a8->nr, end = (task + 1) * blocks / j->tasks * a8->nr;
+    const size_t n0 = task * blocks / j->tasks * a8->nr, n1 = end < N ? end : N;
     if (n1 > n0)
       a8->run_packed(j->M, n1 - n0, K, w->group, w->affine, j->xq, j->sx,
-                     (const uint8_t*)w->packed + a8->packed_size(n0, K, w->group, w->affine), j->y + n0, N);
+                     (const uint8_t*)w->packed + a8->packed_size(n0, K, w->group, w->affine),
+                     j->y + n0, N);
     return;
   }
   const size_t n0 = task * N / j->tasks, n1 = (task + 1) * N / j->tasks;

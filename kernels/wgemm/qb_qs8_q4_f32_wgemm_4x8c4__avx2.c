@@ -37,6 +37,12 @@
  * needs 32 live vectors and spills). */
 static inline __attribute__((always_inline)) void keep_chain(__m256i* v) { __asm__("" : "+x"(*v)); }
 
+/* The group's 8 zero points (the tail of group p points at), or 8 for symmetric weights. */
+static inline __m256i zero_points(const uint8_t* p, bool affine) {
+  if (!affine) return _mm256_set1_epi32(8);
+  return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p + QB_Q4_8C4_SCALE_BYTES)));
+}
+
 static inline __m256i broadcast_quad(const int8_t* x) {
   int32_t quad;
   memcpy(&quad, x, sizeof quad);
@@ -81,11 +87,11 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
       for (size_t r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(s[r], ones));
     }
     const __m256 sc = _mm256_loadu_ps((const float*)p);
-    const __m256i zp = affine ? _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p + QB_Q4_8C4_SCALE_BYTES)))
-                              : _mm256_set1_epi32(8);
+    const __m256i zp = zero_points(p, affine);
     p += tail;
     for (size_t r = 0; r < mr; r++) {
-      const __m256i a = _mm256_sub_epi32(acc[r], _mm256_mullo_epi32(zp, _mm256_set1_epi32(xs[r][g - g0])));
+      const __m256i xsum = _mm256_set1_epi32(xs[r][g - g0]);
+      const __m256i a = _mm256_sub_epi32(acc[r], _mm256_mullo_epi32(zp, xsum));
       total[r] = _mm256_add_ps(total[r], _mm256_mul_ps(_mm256_cvtepi32_ps(a), sc));
     }
   }
@@ -159,7 +165,8 @@ static void gemv_row(size_t N, size_t K, size_t G, bool affine, const int8_t* x,
           for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
             const __m256i q = _mm256_loadu_si256((const __m256i*)(p[i] + 32 * v));
             s[i] = _mm256_add_epi16(s[i], _mm256_maddubs_epi16(_mm256_and_si256(q, low), xl));
-            s[i] = _mm256_add_epi16(s[i], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), xh));
+            const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+            s[i] = _mm256_add_epi16(s[i], _mm256_maddubs_epi16(qh, xh));
             keep_chain(&s[i]);
           }
         }
@@ -170,10 +177,9 @@ static void gemv_row(size_t N, size_t K, size_t G, bool affine, const int8_t* x,
       }
       const __m256i xs = _mm256_set1_epi32(xsum[g]);
       for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
-        const __m256i z = affine ? _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p[i] + QB_Q4_8C4_SCALE_BYTES)))
-                                 : _mm256_set1_epi32(8);
-        const __m256i acc = _mm256_sub_epi32(a[i], _mm256_mullo_epi32(z, xs));
-        t[i] = _mm256_add_ps(t[i], _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps((const float*)p[i])));
+        const __m256i acc = _mm256_sub_epi32(a[i], _mm256_mullo_epi32(zero_points(p[i], affine), xs));
+        const __m256 sc = _mm256_loadu_ps((const float*)p[i]);
+        t[i] = _mm256_add_ps(t[i], _mm256_mul_ps(_mm256_cvtepi32_ps(acc), sc));
         p[i] += tail;
       }
     }

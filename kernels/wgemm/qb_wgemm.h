@@ -3,8 +3,10 @@
  *
  * W4A8 (qb_qs8_q4_f32_wgemm_*): the 1x4 / 1x8 / 1x16 kernels read the weights row by
  * row straight from the reference's packed layout (N x ceil(K/2) bytes, no
- * repacking), so GEMV streams them once; qb_qs8_q4_f32_wgemm_4x8c4__avx2 runs on its
- * own layout, packed once at prepare (its file has the layout and the method). Per group the int32 sum is exact whatever the order of the products:
+ * repacking), so GEMV streams them once; the *x8c4 kernels (avx2, sse41, neondot)
+ * run on the 8c4 layout, packed once at prepare (wgemm/qb_q4_pack_8c4.h; method in
+ * qb_qs8_q4_f32_wgemm_4x8c4__avx2.c). Per group the int32 sum is exact whatever the
+ * order of the products:
  *   sum_k xq[k] * (u[k] - zp_eff) = sum_k xq[k] * u[k] - zp_eff * sum_k xq[k]
  * with u the unsigned nibble (0..15) and zp_eff = zp[n,g] (affine) or, for signed
  * nibbles, u = nibble ^ 8 and zp_eff = 8 (w = (nibble ^ 8) - 8). The u8 x s8
