@@ -37,10 +37,13 @@
  * needs 32 live vectors and spills). */
 static inline __attribute__((always_inline)) void keep_chain(__m256i* v) { __asm__("" : "+x"(*v)); }
 
-/* The group's 8 zero points (the tail of group p points at), or 8 for symmetric weights. */
-static inline __m256i zero_points(const uint8_t* p, bool affine) {
-  if (!affine) return _mm256_set1_epi32(8);
-  return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p + QB_Q4_8C4_SCALE_BYTES)));
+/* zp_eff * sum_{k in g} x[k] per lane: xsum is that sum (affine: times the group's 8
+ * zero points, the tail p points at) or, for symmetric weights, already 8 times it
+ * (the driver stores 8 * sum: no multiply per row and group). */
+static inline __m256i zp_term(const uint8_t* p, bool affine, int32_t xsum) {
+  const __m256i xs = _mm256_set1_epi32(xsum);
+  if (!affine) return xs;
+  return _mm256_mullo_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)(p + QB_Q4_8C4_SCALE_BYTES))), xs);
 }
 
 static inline __m256i broadcast_quad(const int8_t* x) {
@@ -87,13 +90,11 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
       for (size_t r = 0; r < mr; r++) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(s[r], ones));
     }
     const __m256 sc = _mm256_loadu_ps((const float*)p);
-    const __m256i zp = zero_points(p, affine);
-    p += tail;
     for (size_t r = 0; r < mr; r++) {
-      const __m256i xsum = _mm256_set1_epi32(xs[r][g - g0]);
-      const __m256i a = _mm256_sub_epi32(acc[r], _mm256_mullo_epi32(zp, xsum));
+      const __m256i a = _mm256_sub_epi32(acc[r], zp_term(p, affine, xs[r][g - g0]));
       total[r] = _mm256_add_ps(total[r], _mm256_mul_ps(_mm256_cvtepi32_ps(a), sc));
     }
+    p += tail;
   }
 }
 
@@ -175,9 +176,8 @@ static void gemv_row(size_t N, size_t K, size_t G, bool affine, const int8_t* x,
           p[i] += QB_BLOCK_BYTES;
         }
       }
-      const __m256i xs = _mm256_set1_epi32(xsum[g]);
       for (size_t i = 0; i < QB_GEMV_PANELS; i++) {
-        const __m256i acc = _mm256_sub_epi32(a[i], _mm256_mullo_epi32(zero_points(p[i], affine), xs));
+        const __m256i acc = _mm256_sub_epi32(a[i], zp_term(p[i], affine, xsum[g]));
         const __m256 sc = _mm256_loadu_ps((const float*)p[i]);
         t[i] = _mm256_add_ps(t[i], _mm256_mul_ps(_mm256_cvtepi32_ps(acc), sc));
         p[i] += tail;
@@ -215,7 +215,7 @@ void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, boo
           const size_t k1 = (g + 1) * G < K ? (g + 1) * G : K;
           int32_t s = 0;
           for (size_t k = g * G; k < k1; k++) s += x[k];
-          xsum[(m - m0) * (g1 - g0) + g - g0] = s;
+          xsum[(m - m0) * (g1 - g0) + g - g0] = affine ? s : (int32_t)((uint32_t)s * 8u); /* zp_term */
         }
       if (gemv) {
         for (size_t m = m0; m < m1; m++)
