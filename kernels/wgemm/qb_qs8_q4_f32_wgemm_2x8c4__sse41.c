@@ -74,11 +74,13 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
     }
     for (size_t h = 0; h < 2; h++) {
       const __m128 sc = _mm_loadu_ps((const float*)(p + 16 * h));
-      int32_t zp4 = 0x08080808; /* symmetric: zero point 8 */
+      int32_t zp4 = 0;
       if (affine) memcpy(&zp4, p + QB_Q4_8C4_SCALE_BYTES + 4 * h, sizeof zp4);
       const __m128i zp = _mm_cvtepi8_epi32(_mm_cvtsi32_si128(zp4));
       for (size_t r = 0; r < mr; r++) {
-        const __m128i a = _mm_sub_epi32(acc[r][h], _mm_mullo_epi32(zp, _mm_set1_epi32(xs[r][g - g0])));
+        /* zp * sum(x); symmetric: the driver's xsum is already 8 * sum(x) */
+        const __m128i xsum = _mm_set1_epi32(xs[r][g - g0]);
+        const __m128i a = _mm_sub_epi32(acc[r][h], affine ? _mm_mullo_epi32(zp, xsum) : xsum);
         total[r][h] = _mm_add_ps(total[r][h], _mm_mul_ps(_mm_cvtepi32_ps(a), sc));
       }
     }
@@ -140,7 +142,7 @@ void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, bo
           const size_t k1 = (g + 1) * G < K ? (g + 1) * G : K;
           int32_t s = 0;
           for (size_t k = g * G; k < k1; k++) s += x[k];
-          xsum[(m - m0) * (g1 - g0) + g - g0] = s;
+          xsum[(m - m0) * (g1 - g0) + g - g0] = affine ? s : (int32_t)((uint32_t)s * 8u);
         }
       for (size_t n0 = 0; n0 < N; n0 += QB_NR) {
         const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
