@@ -20,7 +20,7 @@
 #define QB_NR 8
 #define QB_WLAYOUT QB_Q8_W_S8_C2
 #define QB_A_DUP 4
-#define QB_PREFETCH_BYTES 1024
+#define QB_PREFETCH_BYTES 4096
 
 /* Constant-trip loops over rows / vectors are fully unrolled so the accumulators
  * stay in registers. */
@@ -57,9 +57,33 @@ static inline __attribute__((always_inline)) void qb_ukernel(
     a += 8;                                                                         \
     w += 2 * QB_NR;                                                                 \
   } while (0)
-  /* One pair per iteration: unrolling lets gcc reassociate the two pairs' products
-   * before the accumulator add and spill accumulators. */
-  for (size_t p = 0; p < pairs; p++) {
+  size_t p = 0;
+  if (mr == 1) {
+    /* One row (GEMV): a stream of B bytes, where the tile's loop runs out of
+     * instruction slots before memory (a copy of A per pmaddwd, 4 prefetches a
+     * line). B widened into a fresh register is not reused: pmaddwd takes the
+     * pair's A from memory into it, no copy. Four pairs, one 64-byte line and one
+     * prefetch, a step; two chains more. */
+    __m128i acc2 = _mm_setzero_si128(), acc3 = _mm_setzero_si128();
+    for (; p + 4 <= pairs; p += 4) {
+      _mm_prefetch((const char*)w + pf, _MM_HINT_T0);
+      QB_UNROLL for (size_t q = 0; q < 4; q += 2) {
+        const __m128i* aq = (const __m128i*)(a + 8 * q);
+        const uint8_t* wq = w + 2 * QB_NR * q;
+        acc[0][0] = _mm_add_epi32(acc[0][0], _mm_madd_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)wq)), aq[0]));
+        acc[0][1] = _mm_add_epi32(acc[0][1], _mm_madd_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)(wq + 8))), aq[0]));
+        acc2 = _mm_add_epi32(acc2, _mm_madd_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)(wq + 16))), aq[1]));
+        acc3 = _mm_add_epi32(acc3, _mm_madd_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i*)(wq + 24))), aq[1]));
+      }
+      a += 32;
+      w += 8 * QB_NR;
+    }
+    acc[0][0] = _mm_add_epi32(acc[0][0], acc2);
+    acc[0][1] = _mm_add_epi32(acc[0][1], acc3);
+  }
+  /* One pair per iteration: unrolled, gcc hoists the A loads of the next pair and
+   * spills accumulators. */
+  for (; p < pairs; p++) {
     _mm_prefetch((const char*)w + pf, _MM_HINT_T0);
     QB_PAIR();
   }
