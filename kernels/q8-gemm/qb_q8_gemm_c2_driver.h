@@ -1,14 +1,15 @@
 /* Template: the loop nest of the exact vpmaddwd kernels (B in layout S8_C2, A
  * widened to int16 pairs once per block). Included by a kernel file after it defines
  *   QB_MR (<= 8), QB_NR, QB_WLAYOUT (QB_Q8_W_S8_C2)
- *   QB_A_DUP                copies of each widened A pair (1, or 4 for SSE: see below)
+ *   QB_A_DUP                copies of each widened A pair (1, or 2 for SSE: see below)
  *   QB_PREFETCH_BYTES       prefetch distance inside one slice of a panel
+ *   QB_A_WORDS (optional)   int16 of the widened A block (default 24576: 48 KiB)
  *   qb_ukernel(mr, nr, pairs, a, a_stride, w, pf, first, rowsum, za_delta, panel, c, ldc)
  *       static inline, always_inline: C[0..mr)[0..nr) of one panel over `pairs`
  *       k pairs. a: the block's widened A (uint16, zero-extended), row i at
  *       a + i * a_stride, pair p of row i QB_A_DUP times from a + i * a_stride +
- *       2 * QB_A_DUP * p (so with QB_A_DUP = 4 one aligned 16-byte load is the
- *       pair broadcast to an xmm);
+ *       2 * QB_A_DUP * p (so with QB_A_DUP = 2 one movddup load is the pair
+ *       broadcast to an xmm);
  *       w: the panel's B at the block's first pair; pf: how far ahead of w to
  *       prefetch (one prefetch per pair); first: store acc + bias + za_delta * d - zb * rowsum
  *       (the whole zero-point epilogue, qb_q8_gemm_pack.h), else acc + C;
@@ -21,14 +22,16 @@
  * about 75 % of the ceiling with NR = 16. Widened once per block into a buffer, A
  * costs a vpbroadcastd load per row and pair and no ALU op; the inner loop is then
  * vpmaddwd + vpaddd, the roofline's maddwd ceiling, plus the B widening. Without
- * VEX there is no broadcast load: SSE4.1 would need a pshufd per row and pair (an
- * ALU op per 2 pmaddwd, 75 % of the ceiling), so its A pairs are stored 4 times
- * and loaded with movdqa.
+ * VEX there is no dword broadcast load: SSE4.1 would need a pshufd per row and
+ * pair (an ALU op per 2 pmaddwd, 75 % of the ceiling), so its A pairs are stored
+ * twice and loaded with movddup (SSE3's qword broadcast, a load without ALU op).
  *
  * Blocking: rows in chunks of QB_MC (row sums once per chunk), then K in blocks of
- * kc k, sized so the chunk's widened block fills QB_A_WORDS int16 (48 KiB, on the
- * stack): kc = 512 for a full chunk of 8 tiles (long enough that a tile's epilogue
- * is a few % of its work), the whole K up to 24576 for M = 1
+ * kc k, sized so the chunk's widened block fills QB_A_WORDS int16 (on the stack;
+ * 48 KiB, 96 KiB for SSE4.1's doubled pairs): kc = 512 for a full chunk of 8 tiles
+ * (long enough that a tile's call and epilogue are a few % of its work: with
+ * kc = 128, SSE4.1's block when its pairs were stored 4 times in 48 KiB, they cost
+ * 10 %), the whole K up to 24576 for M = 1
  * (one pass over each panel, which keeps an M = 1 run a single sequential stream
  * of the N x K weight bytes). K blocks run inside N blocks of QB_NC columns, so
  * that the C block a K block adds into (96 KiB for a full chunk) is still in L2
@@ -47,7 +50,9 @@
 #include <stdbool.h>
 
 #define QB_MC (QB_MR * 8)
+#ifndef QB_A_WORDS
 #define QB_A_WORDS 24576 /* int16 of the widened A block: 48 KiB */
+#endif
 #define QB_NC 512 /* columns per N block: the chunk's C block (48 x 512 int32) stays in L2 */
 
 typedef void (*qb_ukernel_fn)(size_t nr, size_t pairs, const uint16_t* a, size_t a_stride,
