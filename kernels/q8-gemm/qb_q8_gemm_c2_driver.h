@@ -3,7 +3,6 @@
  *   QB_MR (<= 8), QB_NR, QB_WLAYOUT (QB_Q8_W_S8_C2)
  *   QB_A_DUP                copies of each widened A pair (1, or 2 for SSE: see below)
  *   QB_PREFETCH_BYTES       prefetch distance inside one slice of a panel
- *   QB_A_WORDS (optional)   int16 of the widened A block (default 24576: 48 KiB)
  *   qb_ukernel(mr, nr, pairs, a, a_stride, w, pf, first, rowsum, za_delta, panel, c, ldc)
  *       static inline, always_inline: C[0..mr)[0..nr) of one panel over `pairs`
  *       k pairs. a: the block's widened A (uint16, zero-extended), row i at
@@ -27,11 +26,12 @@
  * twice and loaded with movddup (SSE3's qword broadcast, a load without ALU op).
  *
  * Blocking: rows in chunks of QB_MC (row sums once per chunk), then K in blocks of
- * kc k, sized so the chunk's widened block fills QB_A_WORDS int16 (on the stack;
- * 48 KiB, 96 KiB for SSE4.1's doubled pairs): kc = 512 for a full chunk of 8 tiles
- * (long enough that a tile's call and epilogue are a few % of its work: with
- * kc = 128, SSE4.1's block when its pairs were stored 4 times in 48 KiB, they cost
- * 10 %), the whole K up to 24576 for M = 1
+ * kc k, sized so the chunk's widened block fills QB_A_WORDS int16 (96 KiB on the
+ * stack, in L2): kc = 1024 for a full chunk of 8 tiles (512 for SSE4.1's doubled
+ * pairs), long enough that a tile's call and epilogue (C loaded, added, stored)
+ * are a few % of its work: at kc = 512 they were 6 % of the AVX2 tile's time, at
+ * kc = 128 (SSE4.1's pairs stored 4 times in 48 KiB) 10 %; the whole K up to
+ * 49152 (SSE4.1: 24576) for M = 1
  * (one pass over each panel, which keeps an M = 1 run a single sequential stream
  * of the N x K weight bytes). K blocks run inside N blocks of QB_NC columns, so
  * that the C block a K block adds into (96 KiB for a full chunk) is still in L2
@@ -50,9 +50,7 @@
 #include <stdbool.h>
 
 #define QB_MC (QB_MR * 8)
-#ifndef QB_A_WORDS
-#define QB_A_WORDS 24576 /* int16 of the widened A block: 48 KiB */
-#endif
+#define QB_A_WORDS 49152 /* int16 of the widened A block: 96 KiB */
 #define QB_NC 512 /* columns per N block: the chunk's C block (48 x 512 int32) stays in L2 */
 
 typedef void (*qb_ukernel_fn)(size_t nr, size_t pairs, const uint16_t* a, size_t a_stride,

@@ -11,8 +11,7 @@
  * int32; |a*b + a'*b'| <= 2 * 255 * 128 cannot overflow.
  * Tails: K zero-padded to pairs in B, N through a stack row, M with one kernel
  * copy per mr. Prefetch: the panel 4 KiB ahead (an M = 1 run is a stream of B
- * bytes, and 1 KiB ahead was too short for DRAM at its rate). A block: 96 KiB
- * (the doubled pairs would otherwise halve kc, qb_q8_gemm_c2_driver.h). */
+ * bytes, and 1 KiB ahead was too short for DRAM at its rate). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -23,7 +22,6 @@
 #define QB_WLAYOUT QB_Q8_W_S8_C2
 #define QB_A_DUP 2
 #define QB_PREFETCH_BYTES 4096
-#define QB_A_WORDS 49152 /* 96 KiB: kc = 512 for a full chunk */
 
 /* Constant-trip loops over rows / vectors are fully unrolled so the accumulators
  * stay in registers. */
