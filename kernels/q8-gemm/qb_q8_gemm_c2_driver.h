@@ -31,13 +31,13 @@
  * pairs), long enough that a tile's call and epilogue (C loaded, added, stored)
  * are a few % of its work: at kc = 512 they were 6 % of the AVX2 tile's time, at
  * kc = 128 (SSE4.1's pairs stored 4 times in 48 KiB) 10 %; the whole K up to
- * 49152 (SSE4.1: 24576) for M = 1
- * (one pass over each panel, which keeps an M = 1 run a single sequential stream
- * of the N x K weight bytes). K blocks run inside N blocks of QB_NC columns, so
- * that the C block a K block adds into (96 KiB for a full chunk) is still in L2
- * when the next K block reads it back: at N = 4096 without it, C went to L3 and
- * back once per K block (48x4096x4096 on Zen 3: 78 -> 88 % of the maddwd ceiling;
- * A is widened once per N block, 1/512 of the block's MACs). Inside a block:
+ * 49152 (SSE4.1: 24576) for M = 1 (one pass over each panel, which keeps an M = 1
+ * run a single sequential stream of the N x K weight bytes, and A widened once).
+ * Several K blocks run inside N blocks of QB_NC columns, so that the C block a K
+ * block adds into (96 KiB for a full chunk) is still in L2 when the next K block
+ * reads it back: at N = 4096 without it, C went to L3 and back once per K block
+ * (48x4096x4096 on Zen 3: 78 -> 88 % of the maddwd ceiling; A is widened once per
+ * N block, 1/512 of the block's MACs). Inside a block:
  * panels of NR columns (their kc x NR bytes stay in L1), then MR-row tiles reading
  * the widened A from L1 / L2. */
 #ifndef QB_MR
@@ -138,8 +138,11 @@ static void qb_gemm_drive(size_t M, size_t N, size_t K, const uint8_t* A, size_t
     const size_t mc = M - m0 < QB_MC ? M - m0 : QB_MC;
     for (size_t i = 0; i < mc; i++) rowsum[i] = has_zb ? qb_rowsum(A + (m0 + i) * lda, K, axor) : 0;
     const size_t kc = QB_A_WORDS / QB_A_DUP / mc / 2 * 2; /* even: blocks start at a pair */
-    for (size_t nb = 0; nb < N; nb += QB_NC) {
-      const size_t nc = N - nb < QB_NC ? N - nb : QB_NC;
+    /* One K block (M = 1 up to K = 24576 at least): no C to keep for a next
+     * block, one N block, A widened once per call. */
+    const size_t nblock = kc < K ? QB_NC : N;
+    for (size_t nb = 0; nb < N; nb += nblock) {
+      const size_t nc = N - nb < nblock ? N - nb : nblock;
       size_t k0 = 0;
       do { /* at least once: K = 0 still stores the epilogue */
         const size_t kn = K - k0 < kc ? K - k0 : kc, pairs = (kn + 1) / 2;
