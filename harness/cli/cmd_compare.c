@@ -34,6 +34,9 @@ void qb_cmd_compare_help(void) {
       "  --accuracy-pp X        accuracy loss that matters, percentage points (default 0.5)\n"
       "  --sqnr-db X            SQNR loss that matters, dB (default 1)\n"
       "  --any-machine          compare speed even when the machine fingerprints differ\n"
+      "  --relative             judge speed as each repetition's ratio to the fp32 model\n"
+      "                         timed in the same round (latency_rel_sample), not raw\n"
+      "                         times: for machines whose speed drifts for seconds\n"
       "  --md FILE              write the Markdown report to FILE (default: stdout)\n"
       "  --json FILE            also write the comparison as JSON\n"
       "  --all                  list every compared entry, not only changes\n"
@@ -65,7 +68,8 @@ static int parse_args(int argc, char** argv, compare_args* a) {
       {"db", required_argument, 0, 'd'},      {"alpha", required_argument, 0, 'a'},
       {"speed-threshold", required_argument, 0, 's'},
       {"accuracy-pp", required_argument, 0, 'p'}, {"sqnr-db", required_argument, 0, 'q'},
-      {"any-machine", no_argument, 0, 'm'},   {"md", required_argument, 0, 'o'},
+      {"any-machine", no_argument, 0, 'm'},   {"relative", no_argument, 0, 'r'},
+      {"md", required_argument, 0, 'o'},
       {"json", required_argument, 0, 'j'},    {"all", no_argument, 0, 'A'},
       {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
@@ -94,6 +98,7 @@ static int parse_args(int argc, char** argv, compare_args* a) {
           return qb_cli_usage_error("compare", "--sqnr-db '%s': expected a number of dB >= 0", optarg);
         break;
       case 'm': a->opt.any_machine = true; break;
+      case 'r': a->opt.relative = true; break;
       case 'o': a->md = optarg; break;
       case 'j': a->json = optarg; break;
       case 'A': a->all = true; break;

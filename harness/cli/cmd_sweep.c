@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "qb_affinity.h"
 #include "qb_cli.h"
 #include "qb_thread_pool.h"
 #include "qb_sweep_config.h"
@@ -36,9 +37,8 @@ void qb_cmd_sweep_help(void) {
       "  --fmnist-dir DIR    Fashion-MNIST IDX folder (default " QB_FASHION_MNIST ")\n"
       "  --eval-threads N    threads of the accuracy, per-layer and sensitivity runs and\n"
       "                      of calibration (results are the same for any N; speed is\n"
-      "                      timed at the config's threads); default 1: the pool's\n"
-      "                      workers spin while they wait, which costs a loaded\n"
-      "                      machine more than it gains (use the cores when idle)\n"
+      "                      timed at the config's threads); default: the cores\n"
+      "                      (hwloc)\n"
       "  -h, --help          this help\n\n"
       "SIGINT/SIGTERM finish the item in flight, record it, and stop; a second signal\n"
       "stops at once (that item is then redone by --resume).\n"
@@ -53,7 +53,7 @@ typedef struct {
   const char* db;
   const char* fmnist_dir;
   long shard, nshards; /* 1-based shard of nshards; 0 = the whole plan */
-  long eval_threads;   /* 0 = 1 */
+  long eval_threads;   /* 0 = the cores */
   bool dry_run, list_skips;
 } sweep_opts;
 
@@ -214,7 +214,7 @@ static int run(const sweep_opts* o, const qb_sweep_config* cfg, const qb_plan* p
   char gbench_json[1100];
   snprintf(gbench_json, sizeof gbench_json, "%s/gbench.json", run_dir);
   const qb_sweep_eval_options eo = {o->fmnist_dir, 0, stderr, gbench_json, whole, 0,
-                                    (size_t)(o->eval_threads ? o->eval_threads : 1)};
+                                    (size_t)(o->eval_threads ? o->eval_threads : qb_affinity_core_count())};
   progress prog = {qb_sweep_evaluator_new(&eo), plan, 0, seconds_now(), 0.0, isatty(2), false};
   if (!prog.ev) return QB_EXIT_FAILURE;
   qb_sweep_options opt = {run_dir,

@@ -150,14 +150,24 @@ static int set_finish(series_set* set) {
   return 0;
 }
 
-static int collect(const qb_run_data* run, series_set* set) {
+/* The speed series of a row: raw samples and medians, or with `relative` only the
+ * ratios to the fp32 model of the same round. */
+static const char* speed_metric(const char* metric, bool relative, int* median) {
+  *median = !relative && !strcmp(metric, "latency_median");
+  if (relative) return !strcmp(metric, "latency_rel_sample") ? "latency" : NULL;
+  return !strcmp(metric, "latency_sample") || *median ? "latency" : NULL;
+}
+
+static int collect(const qb_run_data* run, bool relative, series_set* set) {
   char what[512];
   for (size_t i = 0; i < run->rows.count; i++) {
     const qb_result_row* r = &run->rows.rows[i];
     if (!isfinite(r->value)) continue;
-    const int sample = !strcmp(r->metric, "latency_sample");
-    const int median = !strcmp(r->metric, "latency_median");
-    const char* metric = sample || median ? "latency" : r->metric;
+    int median;
+    const char* speed = speed_metric(r->metric, relative, &median);
+    const bool timing = !strncmp(r->metric, "latency_", 8);
+    if (timing && !speed) continue;
+    const char* metric = speed ? speed : r->metric;
     if (!gated(metric)) continue;
     row_what(r, what, sizeof what);
     series* s = set_add(set, what, metric, r->unit);
@@ -166,7 +176,7 @@ static int collect(const qb_run_data* run, series_set* set) {
     snprintf(s->item_id, sizeof s->item_id, "%s", r->item_id);
     snprintf(s->model, sizeof s->model, "%s", r->model);
   }
-  for (size_t i = 0; i < run->ngbench; i++) {
+  for (size_t i = 0; i < run->ngbench && !relative; i++) {
     const qb_gbench_series* g = &run->gbench[i];
     snprintf(what, sizeof what, "bench %s", g->name);
     series* s = set_add(set, what, "latency", "ns");
@@ -367,7 +377,9 @@ int qb_compare_runs(const qb_run_data* base, const qb_run_data* current,
   out->same_machine = strcmp(base->fingerprint, "unknown") &&
                       !strcmp(base->fingerprint, current->fingerprint);
   series_set b = {0}, c = {0};
-  int rc = collect(base, &b) || collect(current, &c) ? qb_fail(err, "out of memory") : 0;
+  int rc = collect(base, opt->relative, &b) || collect(current, opt->relative, &c)
+               ? qb_fail(err, "out of memory")
+               : 0;
   pred_cache pb = {.run = base}, pc = {.run = current};
   size_t cap = 0, i = 0, j = 0;
   while (!rc && (i < b.n || j < c.n)) {
@@ -456,6 +468,9 @@ void qb_compare_write_markdown(FILE* f, const qb_compare_result* r, const qb_run
           base->run_id, base->source, base->fingerprint, base->git_revision[0] ? base->git_revision : "?",
           current->run_id, current->source, current->fingerprint,
           current->git_revision[0] ? current->git_revision : "?");
+  if (opt->relative)
+    fputs("- speed judged relative to the fp32 model timed in the same rounds "
+          "(latency_rel_sample; raw times not judged)\n", f);
   fprintf(f, "- gate: speed p < %g (two-sided Mann-Whitney U) and slower by > %g %%; accuracy "
              "p < %g (exact McNemar on the per-sample predictions) and worse by > %g pp; "
              "SQNR worse by > %g dB; any growth in bytes\n",
@@ -494,9 +509,9 @@ void qb_compare_write_json(FILE* f, const qb_compare_result* r, const qb_run_dat
   fputs(", \"fingerprint\": ", f);
   qb_json_string(f, current->fingerprint);
   fprintf(f, "},\n  \"options\": {\"alpha\": %g, \"speed_threshold\": %g, \"accuracy_pp\": %g, "
-             "\"sqnr_db\": %g, \"any_machine\": %s},\n",
+             "\"sqnr_db\": %g, \"any_machine\": %s, \"relative\": %s},\n",
           opt->alpha, opt->speed_threshold, opt->accuracy_pp, opt->sqnr_db,
-          opt->any_machine ? "true" : "false");
+          opt->any_machine ? "true" : "false", opt->relative ? "true" : "false");
   fprintf(f, "  \"same_machine\": %s, \"regressions\": %zu, \"improvements\": %zu, "
              "\"compared\": %zu, \"one_sided\": %zu, \"identical_predictions\": %zu,\n"
              "  \"entries\": [",

@@ -13,6 +13,12 @@
  *            change is shown but never gates ("not tested").
  *            Speed is compared only when both runs were measured on the same machine
  *            (same fingerprint in run.json / the runs table), unless any_machine.
+ *            relative: the series are latency_rel_sample instead (each repetition of
+ *            an item divided by the fp32 model's time in the same round), and raw
+ *            times (latency rows, gbench.json) are not judged: a machine whose speed
+ *            drifts for seconds moves both the item and its fp32 round-mate, so the
+ *            ratio holds still, while a slower int8 kernel moves only the item. A
+ *            slower fp32 path then reads as every int8 item getting faster.
  *  accuracy  accuracy, agreement (%, higher is better) and drop (%, lower is better),
  *            judged on the item's per-sample predictions (harness/results/
  *            qb_predictions.h) when both runs stored them for the same samples: per
@@ -41,6 +47,7 @@ typedef struct {
   double accuracy_pp;     /* percentage points (default 0.5) */
   double sqnr_db;         /* dB (default 1.0) */
   bool any_machine;       /* compare speed across machine fingerprints */
+  bool relative;          /* speed: judge latency_rel_sample (item / fp32, same round) */
 } qb_compare_options;
 
 void qb_compare_options_default(qb_compare_options* o);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "qb_model_internal.h"
+#include "qb_multiversion.h"
 
 static int fail_node(qb_error* err, const qb_node* n, const char* what) {
   char where[320];
@@ -61,7 +62,7 @@ static inline float erf_rational(float a) {
   return x * p / q;
 }
 
-static void erf_array(float* restrict o, const float* restrict x, size_t n) {
+QB_MULTIVERSION static void erf_array(float* restrict o, const float* restrict x, size_t n) {
   for (size_t i = 0; i < n; i++) o[i] = erf_rational(x[i]);
 }
 
@@ -144,7 +145,7 @@ static int infer_binary(qb_model* m, qb_node* n, qb_error* err) {
       for (size_t j = 0; j < n; j++) { const float x = a[j * sa], z = b[j * sb]; y[j] = EXPR; } \
   } while (0)
 
-static void binary_row(qb_op op, size_t n, const float* a, size_t sa, const float* b, size_t sb,
+QB_MULTIVERSION static void binary_row(qb_op op, size_t n, const float* a, size_t sa, const float* b, size_t sb,
                        float* y) {
   switch (op) {
     case QB_OP_ADD: QB_BINARY_LOOP(x + z); break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "qb_model_internal.h"
+#include "qb_multiversion.h"
 
 static int fail_node(qb_error* err, const qb_node* n, const char* what) {
   char where[320];
@@ -136,6 +137,9 @@ void qb_transpose_gather(const qb_model* m, const qb_node* n, const void* x, voi
       const float* x0 = (const float*)x + src;
       float* y0 = (float*)y + o;
       for (size_t j = 0; j < inner; j++) y0[j] = x0[j * step];
+    } else if (esize == 1) {
+      const unsigned char* x0 = xb + src;
+      for (size_t j = 0; j < inner; j++) yb[o + j] = x0[j * step];
     } else {
       for (size_t j = 0; j < inner; j++)
         memcpy(yb + (o + j) * esize, xb + (src + j * step) * esize, esize);
@@ -319,7 +323,7 @@ static void exp_row(float* restrict y, const float* restrict x, float mx, size_t
 /* The last-axis row: max, exp (vectorized), the sum in double over four partial sums
  * (independent add chains; a fixed order, so deterministic), then y * (1 / sum) in
  * double rounded once to float (vectorized; within an ulp of y / sum). */
-static void softmax_row(float* restrict y, const float* restrict x, size_t n) {
+QB_MULTIVERSION static void softmax_row(float* restrict y, const float* restrict x, size_t n) {
   float mx = -INFINITY;
   for (size_t k = 0; k < n; k++) mx = x[k] > mx ? x[k] : mx; /* fmaxf without the libm call: NaN never wins */
   exp_row(y, x, mx, n);
@@ -388,6 +392,20 @@ static double sum_sq4(const float* x, size_t n, float mean) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
+QB_MULTIVERSION static void layernorm_row(float* restrict y, const float* restrict x,
+                                          const float* scale, const float* bias, size_t len,
+                                          float epsilon, float* mean_out, float* inv_out) {
+  const float mean = (float)(sum4(x, len) / (double)len);
+  const double ss = sum_sq4(x, len, mean);
+  const float inv = (float)(1.0 / sqrt(ss / (double)len + (double)epsilon));
+  if (bias)
+    for (size_t k = 0; k < len; k++) y[k] = (x[k] - mean) * inv * scale[k] + bias[k];
+  else
+    for (size_t k = 0; k < len; k++) y[k] = (x[k] - mean) * inv * scale[k] + 0.0f;
+  if (mean_out) *mean_out = mean;
+  if (inv_out) *inv_out = inv;
+}
+
 static void run_layernorm(const qb_model* m, const qb_node* n, const float* const* in) {
   const qb_value* x = qb_in(m, n, 0);
   int axis = 0;
@@ -396,16 +414,9 @@ static void run_layernorm(const qb_model* m, const qb_node* n, const float* cons
   float* y = m->values[n->out[0]].data;
   float* mean_out = qb_in(m, n, 0) && n->nout > 1 && n->out[1] >= 0 ? m->values[n->out[1]].data : NULL;
   float* inv_out = n->nout > 2 && n->out[2] >= 0 ? m->values[n->out[2]].data : NULL;
-  for (size_t o = 0; o < outer; o++) {
-    const float* xo = in[0] + o * len;
-    const float mean = (float)(sum4(xo, len) / (double)len);
-    const double ss = sum_sq4(xo, len, mean);
-    const float inv = (float)(1.0 / sqrt(ss / (double)len + (double)n->a.epsilon));
-    for (size_t k = 0; k < len; k++)
-      y[o * len + k] = (xo[k] - mean) * inv * in[1][k] + (in[2] ? in[2][k] : 0.0f);
-    if (mean_out) mean_out[o] = mean;
-    if (inv_out) inv_out[o] = inv;
-  }
+  for (size_t o = 0; o < outer; o++)
+    layernorm_row(y + o * len, in[0] + o * len, in[1], in[2], len, n->a.epsilon,
+                  mean_out ? mean_out + o : NULL, inv_out ? inv_out + o : NULL);
 }
 
 /* ------------------------------------------------------------ ReduceMean */

@@ -27,7 +27,7 @@ void qb_f32_packed_b_free(qb_f32_packed_b* b) {
 }
 
 size_t qb_f32_gemm_threads_for(const qb_thread_pool* pool, size_t work) {
-  return pool && work >= QB_F32_GEMM_THREAD_MIN ? qb_thread_pool_threads(pool) : 1;
+  return qb_thread_pool_threads_for(pool, work, QB_F32_GEMM_THREAD_MIN);
 }
 
 typedef struct {

@@ -28,7 +28,7 @@
 #include "qb_error.h"
 #include "qb_thread_pool.h"
 
-enum { QB_F32_GEMM_KC = 256, QB_F32_GEMM_THREAD_MIN = 1 << 16 };
+enum { QB_F32_GEMM_KC = 256, QB_F32_GEMM_THREAD_MIN = 1 << 17 };
 
 /* B packed once for an entry (e.g. a layer's constant weights). */
 typedef struct {

@@ -191,6 +191,10 @@ void qb_thread_pool_destroy(qb_thread_pool* p) {
 
 size_t qb_thread_pool_threads(const qb_thread_pool* p) { return p->threads; }
 
+size_t qb_thread_pool_threads_for(const qb_thread_pool* p, size_t work, size_t min_work) {
+  return p && work >= min_work ? p->threads : 1;
+}
+
 bool qb_thread_pool_bound(const qb_thread_pool* p) {
   if (!p->bind || !p->caller_bound) return false;
   for (size_t i = 0; i + 1 < p->threads; i++)

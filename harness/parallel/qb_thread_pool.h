@@ -46,6 +46,11 @@ size_t qb_thread_pool_threads(const qb_thread_pool* pool);
 /* True if every thread (the caller included) was bound to its own core or PU. */
 bool qb_thread_pool_bound(const qb_thread_pool* pool);
 
+/* The threads a job of `work` units should use: all of the pool's, or 1 (the caller
+ * alone, no wake-up) when there is no pool or work < min_work. Below a few
+ * microseconds of work the fork-join costs more than the second thread saves. */
+size_t qb_thread_pool_threads_for(const qb_thread_pool* pool, size_t work, size_t min_work);
+
 /* Runs fn(ctx, task, thread) for every task in [0, tasks) (tasks < 2^32) and waits for
  * all. One task, or a pool of one thread, runs on the caller without waking anyone. */
 void qb_thread_pool_run(qb_thread_pool* pool, size_t tasks, qb_parallel_task_fn fn, void* ctx);

@@ -10,6 +10,15 @@ bool qb_probe_is_layer(const qb_quant_state* q, size_t k) {
   return k < q->nnodes && q->layers[k].kind != QB_QLAYER_NONE;
 }
 
+const char* qb_probe_node_path(const qb_quant_state* q, size_t k) {
+  if (k >= q->nnodes || q->layers[k].kind != QB_QLAYER_NONE) return NULL;
+  switch (q->run[k]) {
+    case QB_QNODE_FLOAT: return "fp32";
+    case QB_QNODE_PASS: case QB_QNODE_POOL: case QB_QNODE_ADD: case QB_QNODE_CONCAT: return "int8";
+    default: return NULL;
+  }
+}
+
 const float* qb_probe_dequant_weights(const qb_quant_state* q, size_t k, size_t* clipped) {
   if (!qb_probe_is_layer(q, k)) return NULL;
   if (clipped) *clipped = q->layers[k].wq.clipped;

@@ -35,6 +35,12 @@ size_t qb_probe_layer_last_node(const qb_quant_state* q, size_t k);
 /* Elements of layer k's output (the last covered node's), 0 if not a layer. */
 size_t qb_probe_layer_numel(const qb_quant_state* q, const qb_model* m, size_t k);
 
+/* How a node that is not a layer ran in the last quantized run: "int8" (an integer
+ * op: pool, Add, Concat, or a reshape / max that keeps its input's grid), "fp32" (an
+ * fp32 op; on integer inputs an island: dequantize, op, and the next integer node
+ * quantizes), NULL for a layer or a node folded into one. */
+const char* qb_probe_node_path(const qb_quant_state* q, size_t k);
+
 /* Runs layer k quantized (mode SIMULATED or INTEGER) on the given inputs (one pointer
  * per node input, as qb_model_run passes them), folded nodes included, writing its
  * output into `out` (qb_probe_layer_numel floats). Node k's own output value in the

@@ -171,6 +171,26 @@ static void epilogue_f32(void* ctx, size_t thread, size_t m0, size_t m, size_t n
   }
 }
 
+/* Below these sizes a layer runs on the calling thread: a fork-join costs a few
+ * microseconds on a shared machine (wake-up, cache lines moving between cores),
+ * more than a second thread saves on a job this small. Measured on vit's 17 x 64
+ * GEMMs (2 threads were 1.4-1.7x slower than 1) and dwnet's last Gemm. A GEMM's
+ * work counts each output's epilogue (requantization, the store into its plane) as
+ * EPILOGUE_MACS multiply-adds, so a conv with a short K (a stem: K = 9) but many
+ * outputs is still split. The same outputs either way. */
+enum {
+  Q8_GEMM_THREAD_MIN_MACS = 1 << 18,
+  EPILOGUE_MACS = 32,
+  Q8_DWCONV_THREAD_MIN_MACS = 1 << 17,
+  Q8_IM2COL_THREAD_MIN_BYTES = 1 << 16, /* each task pads its own copy of the planes */
+};
+
+static qb_thread_pool* pool_for(const qb_quant_state* q, size_t work, size_t min_work) {
+  return work >= min_work ? q->pool : NULL;
+}
+
+static size_t gemm_work(size_t M, size_t N, size_t K) { return M * N * (K + EPILOGUE_MACS); }
+
 static int gemm_fused(qb_quant_state* q, const qb_gemm_threaded_weights* w, size_t M,
                       const uint8_t* A, size_t lda, int32_t za, epilogue* e, bool u8_out,
                       qb_error* err) {
@@ -182,7 +202,8 @@ static int gemm_fused(qb_quant_state* q, const qb_gemm_threaded_weights* w, size
     e->tile_stride = blk;
   }
   const qb_gemm_epilogue ep = {u8_out ? epilogue_u8 : epilogue_f32, e, acc, blk};
-  qb_gemm_threaded_run_fused(w, q->pool, M, A, lda, za, &ep);
+  qb_thread_pool* pool = pool_for(q, gemm_work(M, w->N, w->K), Q8_GEMM_THREAD_MIN_MACS);
+  qb_gemm_threaded_run_fused(w, pool, M, A, lda, za, &ep);
   return 0;
 }
 
@@ -197,7 +218,10 @@ static void dwconv_q8_fused(qb_quant_state* q, const qb_qlayer* L, const qb_conv
                             .scale = L->requant_scale,
                             .y_zero_point = q->act_qp[L->out_value].zero_point,
                             .qmin = L->out_qmin, .qmax = L->out_qmax, .y = yq};
-  qb_dwconv_threaded_run(q->table->qu8_qs8_qu8_dwconv2d_minmax_fp32, q->pool, &a);
+  const size_t macs = s->batch * s->out_channels * qb_conv2d_out_h(s) * qb_conv2d_out_w(s) *
+                      s->kernel_h * s->kernel_w;
+  qb_dwconv_threaded_run(q->table->qu8_qs8_qu8_dwconv2d_minmax_fp32,
+                         pool_for(q, macs, Q8_DWCONV_THREAD_MIN_MACS), &a);
 }
 
 /* Depthwise, gemmlowp rule (no fused kernel for it yet): the table's dwconv gives
@@ -255,9 +279,10 @@ static void conv_image(const conv_job* j, size_t b, size_t t, qb_thread_pool* po
   const size_t og = C / s->groups, K = j->L->K, image = s->in_channels * s->in_h * s->in_w;
   const int32_t za = j->px ? j->px[b].zero_point : j->za;
   uint8_t* cols = j->cols + t * P * K;
+  qb_thread_pool* im2col_pool = P * K >= Q8_IM2COL_THREAD_MIN_BYTES ? pool : NULL;
   for (size_t g = 0; g < s->groups; g++) {
-    qb_im2col_threaded_run(j->q->table->qu8_im2col, pool, s, j->x + b * image, g, (uint8_t)za,
-                           cols);
+    qb_im2col_threaded_run(j->q->table->qu8_im2col, im2col_pool, s, j->x + b * image, g,
+                           (uint8_t)za, cols);
     epilogue e = {.q = j->q, .L = j->L, .c0 = g * og, .P = P};
     if (j->y) {
       e.y = j->y + (b * C + g * og) * P;
@@ -286,8 +311,10 @@ static int conv_run(qb_quant_state* q, conv_job* j, qb_error* err) {
   if (j->y && !(j->tile = qb_quant_scratch(q, QB_SCR_TILE, T * j->blk, err))) return -1;
   if (per_image)
     qb_thread_pool_run(q->pool, s->batch, conv_image_task, j);
-  else
-    for (size_t b = 0; b < s->batch; b++) conv_image(j, b, 0, q->pool);
+  else {
+    qb_thread_pool* pool = pool_for(q, gemm_work(P, s->out_channels, j->L->K), Q8_GEMM_THREAD_MIN_MACS);
+    for (size_t b = 0; b < s->batch; b++) conv_image(j, b, 0, pool);
+  }
   return 0;
 }
 

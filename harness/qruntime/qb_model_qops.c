@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qb_model_quant_internal.h"
+#include "qb_multiversion.h"
 
 const char* qb_qops_kernel(qb_qnode_run run) {
   switch (run) {
@@ -162,15 +163,28 @@ static void global_avgpool(const qb_quant_state* q, const qb_model* m, const qb_
  * the table's quantize kernel (the scalar rule, bit for bit), in chunks. */
 enum { CHUNK = 256 };
 
+/* t = dequantized a + dequantized b, c elements (AVX2 and baseline clones: the same
+ * fp32 operations, the same bits). */
+QB_MULTIVERSION static void dequant_add(size_t c, const uint8_t* restrict a, qb_qparams pa,
+                                        const uint8_t* restrict b, qb_qparams pb,
+                                        float* restrict t) {
+  for (size_t j = 0; j < c; j++)
+    t[j] = (float)((int32_t)a[j] - pa.zero_point) * pa.scale +
+           (float)((int32_t)b[j] - pb.zero_point) * pb.scale;
+}
+
+QB_MULTIVERSION static void dequant(size_t c, const uint8_t* restrict x, qb_qparams p,
+                                    float* restrict t) {
+  for (size_t j = 0; j < c; j++) t[j] = (float)((int32_t)x[j] - p.zero_point) * p.scale;
+}
+
 static void add_u8(const qb_quant_state* q, size_t len, const uint8_t* a, qb_qparams pa,
                    const uint8_t* b, qb_qparams pb, qb_qparams po, uint8_t* y) {
   const qb_qscheme* sc = &q->cfg.act.scheme;
   float t[CHUNK];
   for (size_t i = 0; i < len; i += CHUNK) {
     const size_t c = len - i < CHUNK ? len - i : CHUNK;
-    for (size_t j = 0; j < c; j++)
-      t[j] = (float)((int32_t)a[i + j] - pa.zero_point) * pa.scale +
-             (float)((int32_t)b[i + j] - pb.zero_point) * pb.scale;
+    dequant_add(c, a + i, pa, b + i, pb, t);
     q->table->f32_q8_quantize->f32_qu8(c, t, po.scale, po.zero_point, qb_qscheme_qmin(sc),
                                        qb_qscheme_qmax(sc), sc->rounding, y + i);
   }
@@ -186,7 +200,7 @@ static void requantize_u8(const qb_quant_state* q, size_t len, const uint8_t* x,
   float t[CHUNK];
   for (size_t i = 0; i < len; i += CHUNK) {
     const size_t c = len - i < CHUNK ? len - i : CHUNK;
-    for (size_t j = 0; j < c; j++) t[j] = (float)((int32_t)x[i + j] - pi.zero_point) * pi.scale;
+    dequant(c, x + i, pi, t);
     q->table->f32_q8_quantize->f32_qu8(c, t, po.scale, po.zero_point, qb_qscheme_qmin(sc),
                                        qb_qscheme_qmax(sc), sc->rounding, y + i);
   }

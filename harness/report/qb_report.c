@@ -12,6 +12,7 @@
 #include "qb_kernel_table.h"
 #include "qb_mann_whitney.h"
 #include "qb_report_plots.h"
+#include "qb_report_time.h"
 #include "qb_results_files.h"
 #include "qb_roofline_file.h"
 #include "qb_run_index.h"
@@ -568,6 +569,7 @@ static int section_model(report* r, const qb_model_summary* m, qb_error* err) {
   image(r, &p, "Pareto: drop vs bytes");
   if (qb_plot_backends(&r->plots, r->idx, m, &p, err)) return -1;
   image(r, &p, "speed-up over scalar per backend");
+  qb_report_time_breakdown(r->f, r->run, m->name);
   if (qb_plot_layer_sqnr(&r->plots, r->run, m->name, &p, err)) return -1;
   if (p.name[0]) fprintf(r->f, "\n### Per-layer SQNR\n");
   image(r, &p, "per-layer SQNR");
@@ -830,6 +832,10 @@ static void section_howto(report* r) {
         "square change of the true class's probability.\n"
         "- **latency** is the median over the sweep's repetitions of one end-to-end inference on "
         "one thread; compare backends within this run (absolute times drift between runs).\n"
+        "- **Where the time goes** splits the fastest static item's per-node times into the int8 "
+        "layers, the integer ops between them and the fp32 ops a deployment runtime also runs in "
+        "fp32 (Softmax, LayerNorm, Erf, ...): where an int8 model's speed-up over fp32 is small, "
+        "this says whether the fp32 part or the int8 kernels hold it back.\n"
         "- **Pareto plots**: a qconfig is on the front (line, labelled) when no other is both faster "
         "(or smaller) and more accurate. Labels: `st`/`dyn`/`wo` = static/dynamic/weight-only, "
         "`w8s.ch.minmax` = 8-bit symmetric per-channel weights with min-max ranges "

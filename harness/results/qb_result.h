@@ -74,6 +74,8 @@
  *   sensitivity_only (%)  accuracy drop with only this layer quantized
  *   sensitivity_float (%) accuracy drop with only this layer left in float
  *   latency_median (ns), latency_cv ()      over `repetitions` runs, per thread count
+ *                         (nodes outside layers: this row only, kernel "int8 <Op>" or
+ *                         "fp32 <Op>[/<fp32 kernel>]", the time between layers)
  *   latency_sample (ns)   one row per repetition (same identity): what qbench compare's
  *                         Mann-Whitney U test needs; latency_median alone is shown but
  *                         never gates a regression

@@ -37,11 +37,6 @@ typedef struct {
   qb_quant_state* calibration; /* static: calibrated once, reused by every qconfig */
   qb_eval_ranges ranges[QB_EVAL_RANGE_CACHE];
   size_t nranges;
-  /* Batch-1 latency of the fp32 model (median ns) per thread count, timed once by
-   * the first item measuring speed at that count (qb_sweep_eval_perf.c). */
-  int fp32_latency_threads[QB_SWEEP_MAX_THREADS];
-  double fp32_latency_ns[QB_SWEEP_MAX_THREADS];
-  size_t nfp32_latency;
 } qb_eval_model;
 
 /* What evaluating one qconfig on one backend produced: the accuracy, per-layer and

@@ -16,8 +16,10 @@
  * run's gbench.json (an item's repetitions are its entries of one name). Per-layer
  * times are the intervals between consecutive node hooks, summed over the iterations
  * of a repetition and divided by their count (a layer's time includes the hook's
- * clock read, ~20 ns). The fp32 baseline is timed the same way, alone, the first time
- * a model and thread count are asked for. */
+ * clock read, ~20 ns). The fp32 model is one more benchmark of every group, timed in
+ * the same rounds: the baseline of speedup_over_fp32, and the denominator of each
+ * repetition's latency_rel_sample (item / fp32 of the same round), which a gate on a
+ * machine whose speed drifts for seconds at a time can judge instead of raw times. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,35 +167,18 @@ static int latency_rows(qb_eval_item* it, const char* layer, const char* kernel,
              : 0;
 }
 
-/* The fp32 model's batch-1 latency on `threads` threads (median of the repetitions),
- * timed the first time a model and count are asked for: the baseline of the
- * item's "speedup_over_fp32", measured at the item's own thread count. */
-static int fp32_latency(qb_eval_item* it, int threads, double* median, qb_error* err) {
-  qb_eval_model* em = it->em;
-  for (size_t i = 0; i < em->nfp32_latency; i++)
-    if (em->fp32_latency_threads[i] == threads) {
-      *median = em->fp32_latency_ns[i];
-      return 0;
-    }
-  bench b;
-  int rc = bench_init(&b, it, true, threads, err) || time_interleaved(&b, 1, threads, err) ? -1 : 0;
-  if (!rc) {
-    *median = qb_median(b.e2e, b.reps);
-    if (em->nfp32_latency < QB_SWEEP_MAX_THREADS) {
-      em->fp32_latency_threads[em->nfp32_latency] = threads;
-      em->fp32_latency_ns[em->nfp32_latency++] = *median;
-    }
-  }
-  bench_free(&b);
-  return rc;
-}
-
-/* The rows of one timed item: end to end (with the fp32 baseline) and per layer. */
-static int speed_rows(bench* b, int threads, double fp32_ns, qb_error* err) {
+/* The rows of one timed item: end to end, relative to the fp32 model timed in the
+ * same rounds (one latency_rel_sample per round: the machine's slow and fast states,
+ * which last seconds here, cancel in the ratio), the fp32 baseline, and per node. */
+static int speed_rows(bench* b, int threads, const bench* fp32, qb_error* err) {
   qb_eval_item* it = b->it;
   const qb_model* m = &it->em->m;
   const size_t reps = b->reps;
+  const double fp32_ns = qb_median(fp32->e2e, fp32->reps);
   int rc = latency_rows(it, it->model_name, "", threads, b->e2e, reps, err);
+  for (size_t r = 0; !rc && r < reps; r++)
+    rc = qb_eval_row(it, it->model_name, "", threads, "latency_rel_sample",
+                     b->e2e[r] / fp32->e2e[r], "", err);
   if (!rc)
     rc = qb_eval_row(it, it->model_name, qb_model_f32_gemm_name(), threads, "latency_fp32_median",
                      fp32_ns, "ns", err) ||
@@ -202,6 +187,14 @@ static int speed_rows(bench* b, int threads, double fp32_ns, qb_error* err) {
              ? -1
              : 0;
   for (size_t k = 0; !rc && k < b->nn; k++) {
+    const char* path = qb_probe_node_path(it->q, k);
+    if (path) { /* one median row: too short to gate on, there to show where time goes */
+      char kernel[64];
+      snprintf(kernel, sizeof kernel, "%s %s", path, qb_op_name(m->nodes[k].op));
+      rc = qb_eval_row(it, m->nodes[k].name, kernel, threads, "latency_median",
+                       qb_median(b->layer + k * reps, reps), "ns", err);
+      continue;
+    }
     if (!qb_probe_is_layer(it->q, k)) continue;
     qb_quant_layer_info li;
     qb_quant_layer(it->q, k, &li);
@@ -219,17 +212,17 @@ static int speed_threads(qb_eval_item* const* items, size_t n, int threads, qb_e
   qb_model* m = &items[0]->em->m;
   if (qb_model_set_threads(m, (size_t)threads, err)) return -1;
   if (m->batch != 1 && qb_model_prepare(m, 1, err)) return -1;
-  double fp32_ns;
-  if (fp32_latency(items[0], threads, &fp32_ns, err)) return -1;
-  bench* b = calloc(n, sizeof *b);
+  /* b[n]: the fp32 model, timed in the same rounds as the items. */
+  bench* b = calloc(n + 1, sizeof *b);
   if (!b) return qb_fail(err, "out of memory");
   int rc = 0;
   size_t ready = 0;
   for (; !rc && ready < n; ready++)
     rc = qb_quant_set_threads(items[ready]->q, (size_t)threads, err) ||
          bench_init(&b[ready], items[ready], false, threads, err);
-  if (!rc) rc = time_interleaved(b, n, threads, err);
-  for (size_t k = 0; !rc && k < n; k++) rc = speed_rows(&b[k], threads, fp32_ns, err);
+  if (!rc) rc = bench_init(&b[n], items[0], true, threads, err), ready = n + 1;
+  if (!rc) rc = time_interleaved(b, n + 1, threads, err);
+  for (size_t k = 0; !rc && k < n; k++) rc = speed_rows(&b[k], threads, &b[n], err);
   for (size_t k = 0; k < ready; k++) bench_free(&b[k]);
   free(b);
   return rc;

@@ -93,16 +93,44 @@ static inline bool im_padded_fill(const qb_conv2d_shape* s, const uint8_t* plane
   return true;
 }
 
-/* im_segment from the padded copy: padded row oh*sh + kh*dh, column ow0*sw + kw*dw. */
-static inline void im_segment_padded(const qb_conv2d_shape* s, const im_padded_geom* g,
-                                     const uint8_t* buf, size_t c, size_t kh, size_t kw,
-                                     size_t oh, size_t ow0, uint8_t out[16]) {
-  const uint8_t* p = buf + (c * g->ph + oh * s->stride_h + kh * s->dilation_h) * g->pw +
-                     ow0 * s->stride_w + kw * s->dilation_w;
-  if (s->stride_w == 1)
-    memcpy(out, p, 16);
+/* Offset in the padded copy of column k = (c, kh, kw)'s byte for output pixel (0, 0):
+ * made once per call, so a segment's address is one add (every offset is below
+ * IM_PADDED, and K < IM_PADDED whenever the copy fits: taps < ph * pw). */
+static inline void im_padded_offsets(const qb_conv2d_shape* s, const im_padded_geom* g, size_t K,
+                                     uint16_t* off) {
+  size_t c = 0, kh = 0, kw = 0;
+  for (size_t k = 0; k < K; k++) {
+    off[k] = (uint16_t)((c * g->ph + kh * s->dilation_h) * g->pw + kw * s->dilation_w);
+    if (++kw == s->kernel_w) {
+      kw = 0;
+      if (++kh == s->kernel_h) kh = 0, c++;
+    }
+  }
+}
+
+/* The kn segments of columns [kb, kb + kn) for the block's pixels, `at` = the padded
+ * copy at output pixel (oh, ow0)'s origin. */
+static inline void im_segments_padded(const uint8_t* at, const uint16_t* off, size_t kn,
+                                      size_t stride_w, uint8_t seg[16][16]) {
+  if (stride_w == 1)
+    for (size_t i = 0; i < kn; i++) memcpy(seg[i], at + off[i], 16);
   else
-    im_load_even16(p, out);
+    for (size_t i = 0; i < kn; i++) im_load_even16(at + off[i], seg[i]);
+}
+
+static inline void im_segments(const qb_conv2d_shape* s, const uint8_t* planes, size_t kb,
+                               size_t kn, size_t oh, size_t ow0, uint8_t pad,
+                               uint8_t seg[16][16]) {
+  const size_t taps = s->kernel_h * s->kernel_w;
+  /* Column kb = (c, kh, kw), then counted up without divisions. */
+  size_t c = kb / taps, kh = kb % taps / s->kernel_w, kw = kb % s->kernel_w;
+  for (size_t i = 0; i < kn; i++) {
+    im_segment(s, planes + c * s->in_h * s->in_w, kh, kw, oh, ow0, pad, seg[i]);
+    if (++kw == s->kernel_w) {
+      kw = 0;
+      if (++kh == s->kernel_h) kh = 0, c++;
+    }
+  }
 }
 
 void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t group,
@@ -116,12 +144,15 @@ void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t gro
     return;
   }
   uint8_t padded_buf[IM_PADDED];
+  uint16_t off[IM_PADDED];
   im_padded_geom pg;
   const bool padded = im_padded_fill(s, planes, cg, pad_value, padded_buf, &pg);
+  if (padded) im_padded_offsets(s, &pg, K, off);
   for (size_t p = p0; p < p1;) {
     const size_t oh = p / ow_n, ow0 = p % ow_n;
     size_t n = ow_n - ow0 < 16 ? ow_n - ow0 : 16;
     if (n > p1 - p) n = p1 - p;
+    const uint8_t* at = padded ? padded_buf + oh * s->stride_h * pg.pw + ow0 * s->stride_w : NULL;
     /* Column blocks last to first: a row's 16-byte store of a short last block
      * spills into the next row's first bytes, which are written afterwards (kb = 0
      * comes last; the next row of this block or the next block's first row), never
@@ -130,18 +161,10 @@ void QB_IM2COL_KERNEL(const qb_conv2d_shape* s, const uint8_t* image, size_t gro
       const size_t kn = K - kb < 16 ? K - kb : 16;
       uint8_t seg[16][16], rows[16][16];
       if (kn < 16) memset(seg, pad_value, sizeof seg);
-      /* Column kb = (c, kh, kw), then counted up without divisions. */
-      size_t c = kb / taps, kh = kb % taps / s->kernel_w, kw = kb % s->kernel_w;
-      for (size_t i = 0; i < kn; i++) {
-        if (padded)
-          im_segment_padded(s, &pg, padded_buf, c, kh, kw, oh, ow0, seg[i]);
-        else
-          im_segment(s, planes + c * s->in_h * s->in_w, kh, kw, oh, ow0, pad_value, seg[i]);
-        if (++kw == s->kernel_w) {
-          kw = 0;
-          if (++kh == s->kernel_h) kh = 0, c++;
-        }
-      }
+      if (padded)
+        im_segments_padded(at, off + kb, kn, s->stride_w, seg);
+      else
+        im_segments(s, planes, kb, kn, oh, ow0, pad_value, seg);
       qb_u8_transpose16(seg, rows); /* im2col/qb_u8_transpose16.h */
       for (size_t l = 0; l < n; l++) {
         uint8_t* dst = columns + (p + l) * K + kb;

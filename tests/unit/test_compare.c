@@ -96,6 +96,7 @@ typedef struct {
   double accuracy;      /* end-to-end accuracy (%) */
   double sqnr;          /* fc1 SQNR (dB) */
   const char* fingerprint;
+  double rel_scale;     /* > 0: latency_rel_sample rows, 0.5 x rel_scale (item / fp32) */
 } synth;
 
 static void identity(qb_result_row* r, const char* run_id) {
@@ -130,6 +131,9 @@ static void write_run_quiet(const char* dir, const synth* s, int quiet) {
     qb_result_rows_add(&rows, "mlp", "k", 1, "latency_sample",
                        i < quiet ? 1000 : 1000 * s->latency_scale * (1 + qb_rand_uniform(-0.03f, 0.03f)),
                        "ns");
+  for (int i = 0; i < 10 && s->rel_scale > 0; i++)
+    qb_result_rows_add(&rows, "mlp", "", 1, "latency_rel_sample",
+                       0.5 * s->rel_scale * (1 + qb_rand_uniform(-0.03f, 0.03f)), "");
   qb_result_rows_add(&rows, "mlp", "", 1, "accuracy", s->accuracy, "%");
   qb_result_rows_add(&rows, "fc1", "", 1, "sqnr", s->sqnr, "dB");
   qb_result_rows_add(&rows, "mlp", "", 1, "bytes_weights", 1000, "bytes");
@@ -172,11 +176,11 @@ static void test_compare_runs(const char* tmp) {
   snprintf(slow, sizeof slow, "%s/slow", tmp);
   snprintf(worse, sizeof worse, "%s/worse", tmp);
   snprintf(other, sizeof other, "%s/other", tmp);
-  write_run(base, &(synth){1.0, 85.0, 30.0, "aaaa"});
-  write_run(noise, &(synth){1.0, 84.8, 29.5, "aaaa"});  /* within every threshold */
-  write_run(slow, &(synth){1.25, 85.0, 30.0, "aaaa"});  /* 25 % slower */
-  write_run(worse, &(synth){1.0, 83.0, 27.0, "aaaa"});  /* -2 pp, -3 dB */
-  write_run(other, &(synth){1.25, 85.0, 30.0, "bbbb"}); /* slower, other machine */
+  write_run(base, &(synth){1.0, 85.0, 30.0, "aaaa", 0});
+  write_run(noise, &(synth){1.0, 84.8, 29.5, "aaaa", 0});  /* within every threshold */
+  write_run(slow, &(synth){1.25, 85.0, 30.0, "aaaa", 0});  /* 25 % slower */
+  write_run(worse, &(synth){1.0, 83.0, 27.0, "aaaa", 0});  /* -2 pp, -3 dB */
+  write_run(other, &(synth){1.25, 85.0, 30.0, "bbbb", 0}); /* slower, other machine */
   qb_compare_options o;
   qb_compare_options_default(&o);
 
@@ -206,7 +210,7 @@ static void test_compare_runs(const char* tmp) {
    * regression. A real 25 % slowdown moves it (above). */
   char state[256];
   snprintf(state, sizeof state, "%s/state", tmp);
-  write_run_quiet(state, &(synth){1.6, 85.0, 30.0, "aaaa"}, 3);
+  write_run_quiet(state, &(synth){1.6, 85.0, 30.0, "aaaa", 0}, 3);
   r = compare_dirs(base, state, &o);
   e = find(&r, "latency");
   QB_CHECK(e && e->p < 0.05 && e->change > 0.5 && fabs(e->min_change) < 0.05);
@@ -262,6 +266,32 @@ static void test_compare_runs(const char* tmp) {
   QB_CHECK(strstr(text, "\"status\": \"regressed\"") != NULL);
   qb_run_data_free(&b);
   qb_run_data_free(&c);
+  qb_compare_result_free(&r);
+
+  /* --relative: a machine 60 % slower for the whole current run moves the raw times
+   * (every repetition: a regression by the default gate) but not the ratios to the
+   * fp32 model of the same rounds; a 10 % slower int8 kernel moves the ratios. */
+  char rbase[256], drift[256], kernel[256];
+  snprintf(rbase, sizeof rbase, "%s/rbase", tmp);
+  snprintf(drift, sizeof drift, "%s/drift", tmp);
+  snprintf(kernel, sizeof kernel, "%s/kernel", tmp);
+  write_run(rbase, &(synth){1.0, 85.0, 30.0, "aaaa", 1.0});
+  write_run(drift, &(synth){1.6, 85.0, 30.0, "aaaa", 1.0});
+  write_run(kernel, &(synth){1.1, 85.0, 30.0, "aaaa", 1.1});
+  r = compare_dirs(rbase, drift, &o);
+  QB_CHECK_EQ_INT(r.regressions, 1);
+  qb_compare_result_free(&r);
+  qb_compare_options rel = o;
+  rel.relative = true;
+  r = compare_dirs(rbase, drift, &rel);
+  e = find(&r, "latency");
+  QB_CHECK(e && e->status == QB_CMP_SAME && e->n_base == 10 && fabs(e->change) < 0.03);
+  QB_CHECK_EQ_INT(r.regressions, 0);
+  QB_CHECK_EQ_INT(r.compared, 4); /* one latency series: the ratios, not the raw times */
+  qb_compare_result_free(&r);
+  r = compare_dirs(rbase, kernel, &rel);
+  e = find(&r, "latency");
+  QB_CHECK(e && e->status == QB_CMP_REGRESSED && NEAR(e->change, 0.10, 0.04));
   qb_compare_result_free(&r);
 
   /* A folder that is not a run: a clear error. */

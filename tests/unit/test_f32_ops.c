@@ -27,7 +27,7 @@ typedef struct {
   size_t M, N, K;
 } shape;
 
-static const shape k_shapes[] = {{1, 1000, 100}, {130, 20, 300}, {64, 97, 513},
+static const shape k_shapes[] = {{1, 1000, 200}, {130, 20, 300}, {64, 97, 513},
                                  {7, 33, 257},   {33, 65, 1},    {200, 200, 64}};
 
 static void check_driver(const qb_f32_gemm_entry* e, const shape* s, qb_thread_pool* pools[3]) {

@@ -7,7 +7,8 @@
  *     images of the calibration split): the integer run agrees with the
  *     simulation on >= 99.5 % of the first 2,000 test images and loses at most 1.5
  *     points of top-1 there.
- * Skipped (exit 77) when no reference model exists yet. */
+ * Arguments: the models to check (default all four; CTest registers one entry per
+ * model so they run in parallel). Skipped (exit 77) when none of them exists yet. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,16 +96,18 @@ static int check_model(const char* name, const qb_dataset* test, const qb_datase
   return 1;
 }
 
-int main(void) {
+int main(int argc, char** argv) {
   find_ref_dir();
   qb_error err;
   qb_dataset test, calib;
   qb_preprocess pp;
   qb_preprocess_parse("scale=0.00392156862745098;mean=0.2860;std=0.3530;layout=NCHW", &pp, &err);
   size_t found = 0;
-  const char* names[] = {"mlp", "cnn", "dwnet", "vit"};
+  const char* all[] = {"mlp", "cnn", "dwnet", "vit"};
+  const char* const* names = argc > 1 ? (const char* const*)argv + 1 : all;
+  const size_t count = argc > 1 ? (size_t)argc - 1 : 4;
   char path[1200];
-  for (size_t i = 0; i < 4; i++) {
+  for (size_t i = 0; i < count; i++) {
     snprintf(path, sizeof path, "%s/%s.onnx", ref_dir, names[i]);
     FILE* f = fopen(path, "rb");
     if (f) fclose(f), found++;
@@ -113,7 +116,7 @@ int main(void) {
   if (qb_dataset_fmnist(QB_FASHION_MNIST, "test", &pp, &test, &err) ||
       qb_dataset_fmnist(QB_FASHION_MNIST, "calib", &pp, &calib, &err))
     qb_test_skip("Fashion-MNIST is not installed");
-  for (size_t i = 0; i < 4; i++) check_model(names[i], &test, &calib);
+  for (size_t i = 0; i < count; i++) check_model(names[i], &test, &calib);
   qb_dataset_free(&test), qb_dataset_free(&calib);
   return qb_test_finish("test_model_reference");
 }

@@ -239,6 +239,9 @@ static void check_schema(const qb_plan* plan, const qb_result_rows* r) {
     QB_CHECK(find(r, id, "mlp", "kl", NULL) >= 0);
     find(r, id, "mlp", "latency_sample", &n);
     QB_CHECK_EQ_INT((int)n, kReps);
+    /* Each repetition over the fp32 model's of the same round: one ratio per round. */
+    find(r, id, "mlp", "latency_rel_sample", &n);
+    QB_CHECK_EQ_INT((int)n, kReps);
     /* 8-bit weights: a byte each plus scales, zero points and bias: a little over 8 bits. */
     const double eb = find(r, id, "mlp", "effective_bits", NULL);
     QB_CHECK_MSG(eb > 8.0 && eb < 8.5, "%s: effective bits %g", id, eb);
@@ -247,6 +250,17 @@ static void check_schema(const qb_plan* plan, const qb_result_rows* r) {
         find(r, id, layer_names(id)[l], kLayerMetrics[m], &n);
         QB_CHECK_MSG(n == 1, "%s %s %s: %zu rows", id, layer_names(id)[l], kLayerMetrics[m], n);
       }
+    /* Nodes outside layers get one latency row naming how they ran: weight-only runs
+     * Relu in fp32; static folds it into fc1 (no row of its own). */
+    size_t relu_rows = 0;
+    for (size_t j = 0; j < r->count; j++) {
+      const qb_result_row* row = &r->rows[j];
+      if (strcmp(row->item_id, id) || strcmp(row->layer, "relu1")) continue;
+      relu_rows++;
+      QB_CHECK_MSG(!strcmp(row->metric, "latency_median") && !strcmp(row->kernel, "fp32 Relu"),
+                   "%s relu1: %s %s", id, row->metric, row->kernel);
+    }
+    QB_CHECK_EQ_INT(relu_rows, strstr(id, "/static/") ? 0 : 1);
     /* The activation error of the first layer is its own (shadow) error: same input. */
     const char* fc1 = layer_names(id)[0];
     QB_CHECK_EQ_F32((float)find(r, id, fc1, "sqnr", NULL), (float)find(r, id, fc1, "shadow_sqnr", NULL));
