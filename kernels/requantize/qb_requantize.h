@@ -3,7 +3,7 @@
  * bit for bit. Kernels vectorize across output channels n (per-channel scale or
  * multiplier, bias) and build each block's per-channel constants once; a partial
  * block of channels is staged through a small buffer (SSE4.1, AVX2) or masked
- * (AVX-512). SSE4.1 and AVX2 build the blocks of QB_REQUANTIZE_CHUNK channels
+ * (AVX-512). SSE4.1, AVX2 and NEON build the blocks of QB_REQUANTIZE_CHUNK channels
  * into a table on the stack (a few KiB, in L1) and then walk the rows in memory
  * order, one read stream of acc and one write stream of y: sweeping all M rows
  * per 8-channel block instead read 32 of each 64-byte line of acc per pass, a
@@ -68,7 +68,7 @@ QB_REQUANTIZE_DECLARE(avx512vnni)
 QB_REQUANTIZE_DECLARE(neon)
 #endif
 
-/* Channels per table of block constants (SSE4.1, AVX2): 256 (a whole row of
+/* Channels per table of block constants (SSE4.1, AVX2, NEON): 256 (a whole row of
  * most layers) keeps the gemmlowp table at 11-14 KiB. */
 #define QB_REQUANTIZE_CHUNK 256
 
