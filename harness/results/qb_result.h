@@ -80,7 +80,9 @@
  *                         Mann-Whitney U test needs; latency_median alone is shown but
  *                         never gates a regression
  *   latency_fp32_median (ns) the fp32 model at the same thread count (end-to-end row,
- *                         kernel = the fp32 GEMM), timed once per model and count
+ *                         kernel = the fp32 GEMM), timed in the item's speed group
+ *   latency_rel_sample () per repetition: the item's time / the fp32 model's in the
+ *                         same round (compare --relative)
  *   speedup_over_fp32 ()  latency_fp32_median / latency_median of the item
  *   effective_bits ()     packed weight bits per weight, incl. scales and zero points
  *   bytes_weights (bytes) packed weights incl. scales and zero points
