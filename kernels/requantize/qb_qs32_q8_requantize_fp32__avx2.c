@@ -1,5 +1,5 @@
 /* qs32 -> qs8 / qu8 requantization, fp32 scale path, AVX2: 8 channels per block,
- * rows swept inside the block. Exactness argument: requantize/qb_requantize.h. */
+ * row by row over chunks of QB_REQUANTIZE_CHUNK channels. Exactness argument: requantize/qb_requantize.h. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -32,21 +32,36 @@ static void requantize_fp32_q8(size_t M, size_t N, const int32_t* acc, size_t ld
   p.zero_point = _mm256_set1_epi32(zp);
   p.lo = _mm256_set1_ps((float)(qmin - zp));
   p.hi = _mm256_set1_ps((float)(qmax - zp));
-  for (size_t n0 = 0; n0 < N; n0 += 8) {
-    const size_t w = N - n0 < 8 ? N - n0 : 8;
-    int32_t bias8[8] = {0};
-    float scale8[8] = {0};
-    if (bias) memcpy(bias8, bias + n0, w * sizeof(int32_t));
-    memcpy(scale8, scale + n0, w * sizeof(float));
-    p.bias = _mm256_loadu_si256((const __m256i*)bias8);
-    p.scale = _mm256_loadu_ps(scale8);
+  block_params blocks[QB_REQUANTIZE_CHUNK / 8];
+  for (size_t c0 = 0; c0 < N; c0 += QB_REQUANTIZE_CHUNK) {
+    const size_t nc = N - c0 < QB_REQUANTIZE_CHUNK ? N - c0 : QB_REQUANTIZE_CHUNK;
+    const size_t nb = (nc + 7) / 8;
+    for (size_t b = 0; b < nb; b++) {
+      const size_t n0 = c0 + b * 8;
+      const size_t w = N - n0 < 8 ? N - n0 : 8;
+      int32_t bias8[8] = {0};
+      float scale8[8] = {0};
+      if (bias) memcpy(bias8, bias + n0, w * sizeof(int32_t));
+      memcpy(scale8, scale + n0, w * sizeof(float));
+      blocks[b] = p;
+      blocks[b].bias = _mm256_loadu_si256((const __m256i*)bias8);
+      blocks[b].scale = _mm256_loadu_ps(scale8);
+    }
     for (size_t m = 0; m < M; m++) {
-      const int32_t* a = acc + m * ldacc + n0;
-      int32_t staged[8] = {0};
-      if (w < 8) memcpy(staged, a, w * sizeof(int32_t));
-      const __m256i v = _mm256_loadu_si256((const __m256i*)(w < 8 ? staged : a));
-      const uint64_t bytes = narrow8(requantize8(v, &p));
-      memcpy(y + m * ldy + n0, &bytes, w);
+      const int32_t* a = acc + m * ldacc + c0;
+      uint8_t* out = y + m * ldy + c0;
+      for (size_t b = 0; b < nb; b++, a += 8, out += 8) {
+        const size_t w = nc - b * 8 < 8 ? nc - b * 8 : 8;
+        if (w == 8) {
+          const uint64_t bytes = narrow8(requantize8(_mm256_loadu_si256((const __m256i*)a), &blocks[b]));
+          memcpy(out, &bytes, 8);
+        } else {
+          int32_t staged[8] = {0};
+          memcpy(staged, a, w * sizeof(int32_t));
+          const uint64_t bytes = narrow8(requantize8(_mm256_loadu_si256((const __m256i*)staged), &blocks[b]));
+          memcpy(out, &bytes, w);
+        }
+      }
     }
   }
 }

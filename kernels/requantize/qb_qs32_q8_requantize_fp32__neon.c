@@ -1,5 +1,6 @@
 /* qs32 -> qs8 / qu8 requantization, fp32 scale path, ARMv8.0 Advanced SIMD: 8 channels
- * per block (two int32x4), rows swept inside the block; a partial block is staged.
+ * per block (two int32x4), row by row over chunks of QB_REQUANTIZE_CHUNK channels; a
+ * partial block is staged.
  * Per lane: wrapping ADD of the bias, SCVTF (round to nearest even, as the C cast),
  * one FMUL, clamp to [qmin - zp, qmax - zp] in float (equal to the reference's clamp
  * after rounding: integer bounds, monotone rounding), FCVTNS (vcvtnq_s32_f32: ties to
@@ -43,27 +44,37 @@ static void requantize_fp32_q8(size_t M, size_t N, const int32_t* acc, size_t ld
   p.zero_point = vdupq_n_s32(zp);
   p.lo = vdupq_n_f32((float)(qmin - zp));
   p.hi = vdupq_n_f32((float)(qmax - zp));
-  for (size_t n0 = 0; n0 < N; n0 += 8) {
-    const size_t w = N - n0 < 8 ? N - n0 : 8;
-    int32_t bias8[8] = {0};
-    float scale8[8] = {0};
-    if (bias) memcpy(bias8, bias + n0, w * sizeof(int32_t));
-    memcpy(scale8, scale + n0, w * sizeof(float));
-    for (int v = 0; v < 2; v++) {
-      p.bias[v] = vld1q_s32(bias8 + 4 * v);
-      p.scale[v] = vld1q_f32(scale8 + 4 * v);
+  block_params blocks[QB_REQUANTIZE_CHUNK / 8];
+  for (size_t c0 = 0; c0 < N; c0 += QB_REQUANTIZE_CHUNK) {
+    const size_t nc = N - c0 < QB_REQUANTIZE_CHUNK ? N - c0 : QB_REQUANTIZE_CHUNK;
+    const size_t nb = (nc + 7) / 8;
+    for (size_t b = 0; b < nb; b++) {
+      const size_t n0 = c0 + b * 8;
+      const size_t w = N - n0 < 8 ? N - n0 : 8;
+      int32_t bias8[8] = {0};
+      float scale8[8] = {0};
+      if (bias) memcpy(bias8, bias + n0, w * sizeof(int32_t));
+      memcpy(scale8, scale + n0, w * sizeof(float));
+      blocks[b] = p;
+      for (int v = 0; v < 2; v++) {
+        blocks[b].bias[v] = vld1q_s32(bias8 + 4 * v);
+        blocks[b].scale[v] = vld1q_f32(scale8 + 4 * v);
+      }
     }
     for (size_t m = 0; m < M; m++) {
-      const int32_t* a = acc + m * ldacc + n0;
-      uint8_t* out = y + m * ldy + n0;
-      if (w == 8) {
-        vst1_u8(out, requantize8(a, &p));
-      } else {
-        int32_t staged[8] = {0};
-        uint8_t bytes[8];
-        memcpy(staged, a, w * sizeof(int32_t));
-        vst1_u8(bytes, requantize8(staged, &p));
-        memcpy(out, bytes, w);
+      const int32_t* a = acc + m * ldacc + c0;
+      uint8_t* out = y + m * ldy + c0;
+      for (size_t b = 0; b < nb; b++, a += 8, out += 8) {
+        const size_t w = nc - b * 8 < 8 ? nc - b * 8 : 8;
+        if (w == 8) {
+          vst1_u8(out, requantize8(a, &blocks[b]));
+        } else {
+          int32_t staged[8] = {0};
+          uint8_t bytes[8];
+          memcpy(staged, a, w * sizeof(int32_t));
+          vst1_u8(bytes, requantize8(staged, &blocks[b]));
+          memcpy(out, bytes, w);
+        }
       }
     }
   }

@@ -1,5 +1,5 @@
 /* qs32 -> qs8 / qu8 requantization, fp32 scale path, SSE4.1: 4 channels per block,
- * rows swept inside the block. Exactness argument: requantize/qb_requantize.h. */
+ * row by row over chunks of QB_REQUANTIZE_CHUNK channels. Exactness argument: requantize/qb_requantize.h. */
 #include <smmintrin.h>
 #include <string.h>
 
@@ -29,21 +29,36 @@ static void requantize_fp32_q8(size_t M, size_t N, const int32_t* acc, size_t ld
   p.zero_point = _mm_set1_epi32(zp);
   p.lo = _mm_set1_ps((float)(qmin - zp));
   p.hi = _mm_set1_ps((float)(qmax - zp));
-  for (size_t n0 = 0; n0 < N; n0 += 4) {
-    const size_t w = N - n0 < 4 ? N - n0 : 4;
-    int32_t bias4[4] = {0};
-    float scale4[4] = {0};
-    if (bias) memcpy(bias4, bias + n0, w * sizeof(int32_t));
-    memcpy(scale4, scale + n0, w * sizeof(float));
-    p.bias = _mm_loadu_si128((const __m128i*)bias4);
-    p.scale = _mm_loadu_ps(scale4);
+  block_params blocks[QB_REQUANTIZE_CHUNK / 4];
+  for (size_t c0 = 0; c0 < N; c0 += QB_REQUANTIZE_CHUNK) {
+    const size_t nc = N - c0 < QB_REQUANTIZE_CHUNK ? N - c0 : QB_REQUANTIZE_CHUNK;
+    const size_t nb = (nc + 3) / 4;
+    for (size_t b = 0; b < nb; b++) {
+      const size_t n0 = c0 + b * 4;
+      const size_t w = N - n0 < 4 ? N - n0 : 4;
+      int32_t bias4[4] = {0};
+      float scale4[4] = {0};
+      if (bias) memcpy(bias4, bias + n0, w * sizeof(int32_t));
+      memcpy(scale4, scale + n0, w * sizeof(float));
+      blocks[b] = p;
+      blocks[b].bias = _mm_loadu_si128((const __m128i*)bias4);
+      blocks[b].scale = _mm_loadu_ps(scale4);
+    }
     for (size_t m = 0; m < M; m++) {
-      const int32_t* a = acc + m * ldacc + n0;
-      int32_t staged[4] = {0};
-      if (w < 4) memcpy(staged, a, w * sizeof(int32_t));
-      const __m128i v = _mm_loadu_si128((const __m128i*)(w < 4 ? staged : a));
-      const uint32_t bytes = narrow4(requantize4(v, &p));
-      memcpy(y + m * ldy + n0, &bytes, w);
+      const int32_t* a = acc + m * ldacc + c0;
+      uint8_t* out = y + m * ldy + c0;
+      for (size_t b = 0; b < nb; b++, a += 4, out += 4) {
+        const size_t w = nc - b * 4 < 4 ? nc - b * 4 : 4;
+        if (w == 4) {
+          const uint32_t bytes = narrow4(requantize4(_mm_loadu_si128((const __m128i*)a), &blocks[b]));
+          memcpy(out, &bytes, 4);
+        } else {
+          int32_t staged[4] = {0};
+          memcpy(staged, a, w * sizeof(int32_t));
+          const uint32_t bytes = narrow4(requantize4(_mm_loadu_si128((const __m128i*)staged), &blocks[b]));
+          memcpy(out, &bytes, w);
+        }
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 /* qs32 -> qs8 / qu8 requantization, gemmlowp fixed-point path, AVX2: 8 channels per
- * block, rows swept inside the block, per-lane shifts with VPSLLVD / VPSRAVD.
+ * block, row by row over chunks of QB_REQUANTIZE_CHUNK channels, per-lane shifts
+ * with VPSLLVD / VPSRAVD.
  * Exactness argument: requantize/qb_requantize.h. */
 #include <immintrin.h>
 #include <string.h>
@@ -74,16 +75,31 @@ static void requantize_gemmlowp_q8(size_t M, size_t N, const int32_t* acc, size_
   p.zero_point = _mm256_set1_epi32(zp);
   p.qmin = _mm256_set1_epi32(qmin);
   p.qmax = _mm256_set1_epi32(qmax);
-  for (size_t n0 = 0; n0 < N; n0 += 8) {
-    const size_t w = N - n0 < 8 ? N - n0 : 8;
-    make_block(mult, bias, n0, w, &p);
+  block_params blocks[QB_REQUANTIZE_CHUNK / 8];
+  for (size_t c0 = 0; c0 < N; c0 += QB_REQUANTIZE_CHUNK) {
+    const size_t nc = N - c0 < QB_REQUANTIZE_CHUNK ? N - c0 : QB_REQUANTIZE_CHUNK;
+    const size_t nb = (nc + 7) / 8;
+    for (size_t b = 0; b < nb; b++) {
+      const size_t n0 = c0 + b * 8;
+      const size_t w = N - n0 < 8 ? N - n0 : 8;
+      blocks[b] = p;
+      make_block(mult, bias, n0, w, &blocks[b]);
+    }
     for (size_t m = 0; m < M; m++) {
-      const int32_t* a = acc + m * ldacc + n0;
-      int32_t staged[8] = {0};
-      if (w < 8) memcpy(staged, a, w * sizeof(int32_t));
-      const __m256i v = _mm256_loadu_si256((const __m256i*)(w < 8 ? staged : a));
-      const uint64_t bytes = narrow8(requantize8(v, &p));
-      memcpy(y + m * ldy + n0, &bytes, w);
+      const int32_t* a = acc + m * ldacc + c0;
+      uint8_t* out = y + m * ldy + c0;
+      for (size_t b = 0; b < nb; b++, a += 8, out += 8) {
+        const size_t w = nc - b * 8 < 8 ? nc - b * 8 : 8;
+        if (w == 8) {
+          const uint64_t bytes = narrow8(requantize8(_mm256_loadu_si256((const __m256i*)a), &blocks[b]));
+          memcpy(out, &bytes, 8);
+        } else {
+          int32_t staged[8] = {0};
+          memcpy(staged, a, w * sizeof(int32_t));
+          const uint64_t bytes = narrow8(requantize8(_mm256_loadu_si256((const __m256i*)staged), &blocks[b]));
+          memcpy(out, &bytes, w);
+        }
+      }
     }
   }
 }

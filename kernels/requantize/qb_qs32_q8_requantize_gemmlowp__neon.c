@@ -1,6 +1,7 @@
 /* qs32 -> qs8 / qu8 requantization, gemmlowp fixed-point path, ARMv8.0 Advanced SIMD:
- * 8 channels per block (two int32x4), rows swept inside the block; a partial block is
- * staged. Arm has the gemmlowp primitives as instructions (gemmlowp's own NEON path):
+ * 8 channels per block (two int32x4), row by row over chunks of QB_REQUANTIZE_CHUNK
+ * channels; a partial block is staged. Arm has the gemmlowp primitives as
+ * instructions (gemmlowp's own NEON path):
  *
  *   shifted = (acc + bias) << left     ADD (unsigned lanes: wraps), SSHL by a
  *                                      non-negative per-lane count:
@@ -85,20 +86,30 @@ static void requantize_gemmlowp_q8(size_t M, size_t N, const int32_t* acc, size_
   p.zero_point = vdupq_n_s32(zp);
   p.qmin = vdupq_n_s32(qmin);
   p.qmax = vdupq_n_s32(qmax);
-  for (size_t n0 = 0; n0 < N; n0 += 8) {
-    const size_t w = N - n0 < 8 ? N - n0 : 8;
-    make_block(mult, bias, n0, w, &p);
+  block_params blocks[QB_REQUANTIZE_CHUNK / 8];
+  for (size_t c0 = 0; c0 < N; c0 += QB_REQUANTIZE_CHUNK) {
+    const size_t nc = N - c0 < QB_REQUANTIZE_CHUNK ? N - c0 : QB_REQUANTIZE_CHUNK;
+    const size_t nb = (nc + 7) / 8;
+    for (size_t b = 0; b < nb; b++) {
+      const size_t n0 = c0 + b * 8;
+      const size_t w = N - n0 < 8 ? N - n0 : 8;
+      blocks[b] = p;
+      make_block(mult, bias, n0, w, &blocks[b]);
+    }
     for (size_t m = 0; m < M; m++) {
-      const int32_t* a = acc + m * ldacc + n0;
-      uint8_t* out = y + m * ldy + n0;
-      if (w == 8) {
-        vst1_u8(out, requantize8(a, &p));
-      } else {
-        int32_t staged[8] = {0};
-        uint8_t bytes[8];
-        memcpy(staged, a, w * sizeof(int32_t));
-        vst1_u8(bytes, requantize8(staged, &p));
-        memcpy(out, bytes, w);
+      const int32_t* a = acc + m * ldacc + c0;
+      uint8_t* out = y + m * ldy + c0;
+      for (size_t b = 0; b < nb; b++, a += 8, out += 8) {
+        const size_t w = nc - b * 8 < 8 ? nc - b * 8 : 8;
+        if (w == 8) {
+          vst1_u8(out, requantize8(a, &blocks[b]));
+        } else {
+          int32_t staged[8] = {0};
+          uint8_t bytes[8];
+          memcpy(staged, a, w * sizeof(int32_t));
+          vst1_u8(bytes, requantize8(staged, &blocks[b]));
+          memcpy(out, bytes, w);
+        }
       }
     }
   }

@@ -1,7 +1,7 @@
 /* qs32 -> qs8 / qu8 requantization, gemmlowp fixed-point path, SSE4.1: 4 channels per
- * block, rows swept inside the block. SSE4.1 has no per-lane shifts: the left shift
- * is a PMULLD by 2^left (the same wrapping product), the right shift four PSRADs
- * blended. Exactness argument: requantize/qb_requantize.h. */
+ * block, row by row over chunks of QB_REQUANTIZE_CHUNK channels. SSE4.1 has no
+ * per-lane shifts: the left shift is a PMULLD by 2^left (the same wrapping
+ * product), the right shift four PSRADs blended. Exactness argument: requantize/qb_requantize.h. */
 #include <smmintrin.h>
 #include <string.h>
 
@@ -76,16 +76,31 @@ static void requantize_gemmlowp_q8(size_t M, size_t N, const int32_t* acc, size_
   p.zero_point = _mm_set1_epi32(zp);
   p.qmin = _mm_set1_epi32(qmin);
   p.qmax = _mm_set1_epi32(qmax);
-  for (size_t n0 = 0; n0 < N; n0 += 4) {
-    const size_t w = N - n0 < 4 ? N - n0 : 4;
-    make_block(mult, bias, n0, w, &p);
+  block_params blocks[QB_REQUANTIZE_CHUNK / 4];
+  for (size_t c0 = 0; c0 < N; c0 += QB_REQUANTIZE_CHUNK) {
+    const size_t nc = N - c0 < QB_REQUANTIZE_CHUNK ? N - c0 : QB_REQUANTIZE_CHUNK;
+    const size_t nb = (nc + 3) / 4;
+    for (size_t b = 0; b < nb; b++) {
+      const size_t n0 = c0 + b * 4;
+      const size_t w = N - n0 < 4 ? N - n0 : 4;
+      blocks[b] = p;
+      make_block(mult, bias, n0, w, &blocks[b]);
+    }
     for (size_t m = 0; m < M; m++) {
-      const int32_t* a = acc + m * ldacc + n0;
-      int32_t staged[4] = {0};
-      if (w < 4) memcpy(staged, a, w * sizeof(int32_t));
-      const __m128i v = _mm_loadu_si128((const __m128i*)(w < 4 ? staged : a));
-      const uint32_t bytes = narrow4(requantize4(v, &p));
-      memcpy(y + m * ldy + n0, &bytes, w);
+      const int32_t* a = acc + m * ldacc + c0;
+      uint8_t* out = y + m * ldy + c0;
+      for (size_t b = 0; b < nb; b++, a += 4, out += 4) {
+        const size_t w = nc - b * 4 < 4 ? nc - b * 4 : 4;
+        if (w == 4) {
+          const uint32_t bytes = narrow4(requantize4(_mm_loadu_si128((const __m128i*)a), &blocks[b]));
+          memcpy(out, &bytes, 4);
+        } else {
+          int32_t staged[4] = {0};
+          memcpy(staged, a, w * sizeof(int32_t));
+          const uint32_t bytes = narrow4(requantize4(_mm_loadu_si128((const __m128i*)staged), &blocks[b]));
+          memcpy(out, &bytes, w);
+        }
+      }
     }
   }
 }

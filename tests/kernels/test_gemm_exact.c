@@ -286,12 +286,17 @@ static void run_family(family f) {
       check_shape(f, ks, nk, &s);
     }
 
-  /* All-extreme values, long K (int32 range: the sums reach 255*255*K); the last
-   * two shapes span several K blocks of the c2 kernels (kc = 256 for 96 rows and
-   * more, 12288 for 2 rows) and two row chunks (97 > 96). */
+  /* All-extreme values, long K (int32 range: the sums reach 255*255*K). For the c2
+   * kernels: 5x601x77 is one K block over more than 512 columns (one N block); the
+   * last four shapes span several K blocks (AVX2: kc = 1024 for 48 rows and more,
+   * 24576 for 2 rows, 49152 for 1; SSE4.1 half of that), two row chunks (97 or 49
+   * > 48) and, the last one, several N blocks (1043 > 2 x 512 columns) with several
+   * K blocks in each. One row over several K blocks follows with random values
+   * (K > 33025 would overflow the reference's int32 with extreme ones). */
   const fill_mode ext[] = {FILL_EXTREME_LO, FILL_EXTREME_HI, FILL_EXTREME_MIX};
   const size_t es[][3] = {{3, 37, 4099}, {9, 17, 1023}, {16, 64, 256}, {1, 5, 7},
-                          {97, 19, 601}, {2, 17, 20001}};
+                          {5, 601, 77}, {97, 19, 601}, {49, 19, 2100}, {2, 17, 25001},
+                          {50, 1043, 1031}};
   for (size_t e = 0; e < 3; e++)
     for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
       for (size_t z = 0; z < 7; z += 3) {
@@ -299,6 +304,10 @@ static void run_family(family f) {
                    za_for(f, z), za_for(f, z), ext[e]};
         check_shape(f, ks, nk, &s);
       }
+  for (size_t z = 0; z < 7; z += 3) {
+    shape s = {1, 7, 50001, 50001, 50003, 7, za_for(f, z), za_for(f, z + 1), FILL_RANDOM};
+    check_shape(f, ks, nk, &s);
+  }
 
   /* Random shapes and strides. */
   for (int r = 0; r < 150; r++) {

@@ -137,6 +137,13 @@ static void run_entry(path p, const void* entry, const qb_kernel_info* info) {
         if (sweep % 5 == 4) s.qmin = is_signed ? -127 : 1, s.qmax = is_signed ? 127 : 254;
         check_shape(p, entry, info, &s);
       }
+  /* Several tables of block constants (QB_REQUANTIZE_CHUNK = 256 channels) and a
+   * partial block in the last one, strided rows. */
+  for (int f = 0; f < ACC_COUNT; f++) {
+    shape s = {5, 525, 531, 529, f % 2 == 0, f != 1, f % 2 == 0 ? -3 : 131, f % 2 == 0 ? -128 : 0,
+               f % 2 == 0 ? 127 : 255, (acc_fill)f};
+    check_shape(p, entry, info, &s);
+  }
   /* Zero dims. */
   shape s0 = {0, 7, 7, 7, true, true, 0, -128, 127, ACC_RANDOM};
   check_shape(p, entry, info, &s0);
