@@ -9,11 +9,8 @@
 #include "qb_paired.h"
 
 void qb_compare_options_default(qb_compare_options* o) {
-  o->alpha = 0.05;
-  o->speed_threshold = 0.05;
-  o->accuracy_pp = 0.5;
-  o->sqnr_db = 1.0;
-  o->any_machine = false;
+  *o = (qb_compare_options){.alpha = 0.05, .speed_threshold = 0.05, .accuracy_pp = 0.5,
+                            .sqnr_db = 1.0, .any_machine = false, .relative = false};
 }
 
 const char* qb_compare_status_name(qb_compare_status s) {
