@@ -77,9 +77,11 @@ bool qb_report_time_breakdown(FILE* f, const qb_run_data* run, const char* model
     fprintf(f, "| %s | %s | %.0f %% |\n", names[p], t, 100 * part[p] / item->value);
     sum += part[p];
   }
-  qb_format_ns(item->value - sum, t, sizeof t);
+  /* Negative when the per-node medians add up to more than the end-to-end median. */
+  const double rest = item->value - sum, share = 100 * rest / item->value;
+  qb_format_ns(rest, t, sizeof t);
   fprintf(f, "| the rest (graph input / output conversion, timing hooks, noise) | %s | %.0f %% |\n", t,
-          100 * (item->value - sum) / item->value);
+          fabs(share) < 0.5 ? 0.0 : share);
   fputs("\nSlowest nodes:", f);
   for (int s = 0; s < SLOWEST && slow[s]; s++) {
     qb_format_ns(slow[s]->value, t, sizeof t);
