@@ -31,7 +31,7 @@ typedef struct {
   double acc_spread; /* max - min accuracy over backends */
   double latency_ns[QB_INDEX_MAX_BACKENDS]; /* per idx->backends, NaN if not measured */
   double latency_cv[QB_INDEX_MAX_BACKENDS];
-  double speedup_fp32[QB_INDEX_MAX_BACKENDS]; /* speedup_over_fp32 at 1 thread, NaN if absent */
+  double speedup_fp32[QB_INDEX_MAX_BACKENDS]; /* the model's latency_fp32_ns / latency_ns, NaN if absent */
 } qb_cfg_summary;
 
 typedef struct {
@@ -40,7 +40,8 @@ typedef struct {
    * "top-1", "exact-match", "F1", "agreement"; qb_task.h); "top-1" without one. */
   char metric[32];
   double accuracy_fp32; /* NaN if not recorded */
-  double latency_fp32_ns; /* the fp32 baseline at 1 thread (latency_fp32_median), NaN if absent */
+  double latency_fp32_ns; /* the fp32 baseline at 1 thread: the median of the run's speed
+                             groups' latency_fp32_median, NaN if absent */
   char fp32_kernel[96];   /* the fp32 GEMM kernel that baseline ran on */
   qb_cfg_summary* cfgs;
   size_t ncfgs;

@@ -100,9 +100,12 @@ static void add_item(qb_result_rows* rows, const cfg* c, int b, int ci) {
   for (int k = 0; k < 7; k++)
     qb_result_rows_add(rows, "mlp", "k", 1, "latency_sample",
                        base_ns * (1 + qb_rand_uniform((float)-noise, (float)noise)), "ns");
-  /* The fp32 baseline runs 400 us per inference on every item's machine. */
-  qb_result_rows_add(rows, "mlp", "qb_f32_gemm_6x16__avx2", 1, "latency_fp32_median", 400000.0, "ns");
-  qb_result_rows_add(rows, "mlp", "", 1, "speedup_over_fp32", 400000.0 / base_ns, "");
+  /* The fp32 baseline runs 400 us per inference, but for the speed group of the last
+   * config, caught in a slow state (600 us): the report's baseline is the median, and
+   * its items' speed-up is over that, not over their own group's 600. */
+  const double fp32_ns = ci == 10 ? 600000.0 : 400000.0;
+  qb_result_rows_add(rows, "mlp", "qb_f32_gemm_6x16__avx2", 1, "latency_fp32_median", fp32_ns, "ns");
+  qb_result_rows_add(rows, "mlp", "", 1, "speedup_over_fp32", fp32_ns / base_ns, "");
   /* The first static item on avx512vnni has the per-node speed rows of a real sweep:
    * 40 us end to end; layers 20 + 8 + 2, integer Flatten 1.2, fp32 Softmax 6. */
   if (ci == 0 && b == 2) {
@@ -250,11 +253,14 @@ static void test_report(const char* dir, bool render) {
                       "recovers a median 60 % of the PTQ drop; largest PTQ drop "
                       "`qat w4s.t.minmax a8a.t.movavg` (PTQ minmax): 9.00 pp -> 1.80 pp after QAT.") != NULL);
   /* Best speed-up over fp32 per workflow: the fastest item of each is on avx512vnni at
-   * 4 bits, 400 / (200 / 5 * 0.77 * (1 + 0.01 ci)) with ci = 4, 8, 9. */
+   * 4 bits, 400 (the median baseline) / the median of its latency samples, about
+   * 400 / (200 / 5 * 0.77 * (1 + 0.01 ci)) with ci = 4, 8, 10. The qat item of ci = 10
+   * sat in the group whose fp32 read 600 us: over its own group's baseline it would
+   * read 17.9x. */
   QB_CHECK(strstr(md, "mlp, best end-to-end speed-up over the fp32 baseline (`qb_f32_gemm_6x16__avx2`, ") != NULL);
   QB_CHECK(strstr(md, "400.0 µs per inference, 1 thread): static 12.49x (`st w4s.ch.minmax a8a.t.minmax` on avx512vnni), "
-                      "weight-only 12.03x (`wo w4s.g32.minmax` on avx512vnni), "
-                      "qat 11.91x (`qat w4s.t.minmax a8a.t.movavg` on avx512vnni).") != NULL);
+                      "weight-only 12.16x (`wo w4s.g32.minmax` on avx512vnni), "
+                      "qat 11.96x (`qat w4s.ch.minmax a8a.t.movavg` on avx512vnni).") != NULL);
   QB_CHECK(strstr(md, "avx512vnni 5.0") != NULL || strstr(md, "avx512vnni 4.9") != NULL);
   /* Table row, sorted by drop: the first row is a 0.20 pp config, not significant;
    * a significant one is starred. */
