@@ -368,9 +368,28 @@ static int add_entry(qb_compare_result* r, size_t* cap, const series* b, const s
   return 0;
 }
 
+static bool has_metric(const qb_run_data* run, const char* metric) {
+  for (size_t i = 0; i < run->rows.count; i++)
+    if (!strcmp(run->rows.rows[i].metric, metric)) return true;
+  return false;
+}
+
+/* --relative on a run with timings but no ratios (made before they existed) would
+ * judge no speed at all on that side: refused, not passed. */
+static int check_relative(const qb_run_data* run, const char* side, qb_error* err) {
+  if (has_metric(run, "latency_sample") && !has_metric(run, "latency_rel_sample"))
+    return qb_fail(err, "--relative: the %s run %s has latency samples but no latency_rel_sample "
+                   "rows (made before qbench timed the fp32 model in every round): rerun it, or "
+                   "compare raw times", side, run->run_id);
+  return 0;
+}
+
 int qb_compare_runs(const qb_run_data* base, const qb_run_data* current,
                     const qb_compare_options* opt, qb_compare_result* out, qb_error* err) {
   memset(out, 0, sizeof *out);
+  if (opt->relative &&
+      (check_relative(base, "base", err) || check_relative(current, "current", err)))
+    return -1;
   out->same_machine = strcmp(base->fingerprint, "unknown") &&
                       !strcmp(base->fingerprint, current->fingerprint);
   series_set b = {0}, c = {0};

@@ -293,6 +293,17 @@ static void test_compare_runs(const char* tmp) {
   e = find(&r, "latency");
   QB_CHECK(e && e->status == QB_CMP_REGRESSED && NEAR(e->change, 0.10, 0.04));
   qb_compare_result_free(&r);
+  /* A run with samples but no ratios cannot be judged relatively: an error, not a pass. */
+  {
+    qb_run_data old_run, new_run;
+    qb_error rerr;
+    QB_CHECK(qb_run_data_load(base, NULL, &old_run, &rerr) == 0);
+    QB_CHECK(qb_run_data_load(rbase, NULL, &new_run, &rerr) == 0);
+    QB_CHECK(qb_compare_runs(&old_run, &new_run, &rel, &r, &rerr) == -1);
+    QB_CHECK(strstr(rerr.msg, "no latency_rel_sample rows") != NULL);
+    qb_run_data_free(&old_run);
+    qb_run_data_free(&new_run);
+  }
 
   /* A folder that is not a run: a clear error. */
   qb_run_data bad;
