@@ -147,12 +147,13 @@ static int set_finish(series_set* set) {
   return 0;
 }
 
-/* The speed series of a row: raw samples and medians, or with `relative` only the
- * ratios to the fp32 model of the same round. */
-static const char* speed_metric(const char* metric, bool relative, int* median) {
-  *median = !relative && !strcmp(metric, "latency_median");
-  if (relative) return !strcmp(metric, "latency_rel_sample") ? "latency" : NULL;
-  return !strcmp(metric, "latency_sample") || *median ? "latency" : NULL;
+/* The series a row belongs to: speed is raw samples and medians, or with `relative`
+ * only the ratios to the fp32 model of the same round; NULL: the row is not used. */
+static const char* series_metric(const char* metric, bool relative) {
+  if (!strcmp(metric, "latency_rel_sample")) return relative ? "latency" : NULL;
+  if (!strcmp(metric, "latency_sample") || !strcmp(metric, "latency_median"))
+    return relative ? NULL : "latency";
+  return metric;
 }
 
 static int collect(const qb_run_data* run, bool relative, series_set* set) {
@@ -160,16 +161,12 @@ static int collect(const qb_run_data* run, bool relative, series_set* set) {
   for (size_t i = 0; i < run->rows.count; i++) {
     const qb_result_row* r = &run->rows.rows[i];
     if (!isfinite(r->value)) continue;
-    int median;
-    const char* speed = speed_metric(r->metric, relative, &median);
-    const bool timing = !strncmp(r->metric, "latency_", 8);
-    if (timing && !speed) continue;
-    const char* metric = speed ? speed : r->metric;
-    if (!gated(metric)) continue;
+    const char* metric = series_metric(r->metric, relative);
+    if (!metric || !gated(metric)) continue;
     row_what(r, what, sizeof what);
     series* s = set_add(set, what, metric, r->unit);
     if (!s || series_push(s, r->value)) return -1;
-    s->from_median = median;
+    s->from_median = !strcmp(r->metric, "latency_median");
     snprintf(s->item_id, sizeof s->item_id, "%s", r->item_id);
     snprintf(s->model, sizeof s->model, "%s", r->model);
   }

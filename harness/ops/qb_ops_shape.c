@@ -320,6 +320,16 @@ static void exp_row(float* restrict y, const float* restrict x, float mx, size_t
   for (size_t k = 0; k < n; k++) y[k] = exp_nonpositive(x[k] - mx);
 }
 
+/* Sums in double with four partial sums in a fixed order: independent add chains
+ * (the row is latency-bound otherwise), deterministic. */
+static double sum4(const float* x, size_t n) {
+  double s[4] = {0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 4 <= n; k += 4) s[0] += x[k], s[1] += x[k + 1], s[2] += x[k + 2], s[3] += x[k + 3];
+  for (; k < n; k++) s[0] += x[k];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 /* The last-axis row: max, exp (vectorized), the sum in double over four partial sums
  * (independent add chains; a fixed order, so deterministic), then y * (1 / sum) in
  * double rounded once to float (vectorized; within an ulp of y / sum). */
@@ -327,12 +337,8 @@ QB_MULTIVERSION static void softmax_row(float* restrict y, const float* restrict
   float mx = -INFINITY;
   for (size_t k = 0; k < n; k++) mx = x[k] > mx ? x[k] : mx; /* fmaxf without the libm call: NaN never wins */
   exp_row(y, x, mx, n);
-  double s[4] = {0, 0, 0, 0};
-  size_t k = 0;
-  for (; k + 4 <= n; k += 4) s[0] += y[k], s[1] += y[k + 1], s[2] += y[k + 2], s[3] += y[k + 3];
-  for (; k < n; k++) s[0] += y[k];
-  const double inv = 1.0 / ((s[0] + s[1]) + (s[2] + s[3]));
-  for (k = 0; k < n; k++) y[k] = (float)((double)y[k] * inv);
+  const double inv = 1.0 / sum4(y, n);
+  for (size_t k = 0; k < n; k++) y[k] = (float)((double)y[k] * inv);
 }
 
 static void run_softmax(const qb_model* m, const qb_node* n, const float* const* in) {
@@ -370,16 +376,6 @@ static int infer_layernorm(qb_model* m, qb_node* n, qb_error* err) {
   for (int o = 1; o < 3; o++)
     if (qb_out(m, n, o) && qb_value_set_shape(qb_out(m, n, o), x->ndim, sd, n, err)) return -1;
   return 0;
-}
-
-/* Sums in double with four partial sums in a fixed order: independent add chains
- * (the row is latency-bound otherwise), deterministic. */
-static double sum4(const float* x, size_t n) {
-  double s[4] = {0, 0, 0, 0};
-  size_t k = 0;
-  for (; k + 4 <= n; k += 4) s[0] += x[k], s[1] += x[k + 1], s[2] += x[k + 2], s[3] += x[k + 3];
-  for (; k < n; k++) s[0] += x[k];
-  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 /* Sum of (x - mean)^2, the same way. */

@@ -220,7 +220,10 @@ static int speed_threads(qb_eval_item* const* items, size_t n, int threads, qb_e
   for (; !rc && ready < n; ready++)
     rc = qb_quant_set_threads(items[ready]->q, (size_t)threads, err) ||
          bench_init(&b[ready], items[ready], false, threads, err);
-  if (!rc) rc = bench_init(&b[n], items[0], true, threads, err), ready = n + 1;
+  if (!rc) {
+    ready = n + 1; /* b[n] is freed below whatever bench_init left in it */
+    rc = bench_init(&b[n], items[0], true, threads, err);
+  }
   if (!rc) rc = time_interleaved(b, n + 1, threads, err);
   for (size_t k = 0; !rc && k < n; k++) rc = speed_rows(&b[k], threads, &b[n], err);
   for (size_t k = 0; k < ready; k++) bench_free(&b[k]);
