@@ -10,6 +10,7 @@
  *   - the family lists (one scalar entry, last; names carry the ISA token),
  *   - end to end in forked children (the mask freezes once per process):
  *     QB_ISA_MASK from the environment, qb_isa_set_mask before first use, no mask. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -137,9 +138,22 @@ static void check_ceiling(const qb_backend_desc* d, const char* name, qb_rooflin
 }
 
 static void check_table(void) {
+  /* Every flag of the features (bools: set them one by one, a 0xff byte is no bool). */
+  static const size_t flag_at[] = {
+      offsetof(qb_isa_features, x86_sse41), offsetof(qb_isa_features, x86_osxsave),
+      offsetof(qb_isa_features, x86_avx), offsetof(qb_isa_features, x86_fma),
+      offsetof(qb_isa_features, x86_f16c), offsetof(qb_isa_features, x86_avx2),
+      offsetof(qb_isa_features, x86_os_ymm), offsetof(qb_isa_features, x86_os_zmm),
+      offsetof(qb_isa_features, x86_avx512f), offsetof(qb_isa_features, x86_avx512bw),
+      offsetof(qb_isa_features, x86_avx512vl), offsetof(qb_isa_features, x86_avx512dq),
+      offsetof(qb_isa_features, x86_avx512_vnni), offsetof(qb_isa_features, x86_avx_vnni),
+      offsetof(qb_isa_features, arm_asimd), offsetof(qb_isa_features, arm_asimddp),
+      offsetof(qb_isa_features, arm_i8mm)};
+  const size_t nflags = sizeof flag_at / sizeof flag_at[0];
   qb_isa_features none, all;
   memset(&none, 0, sizeof none);
-  memset(&all, 0xff, sizeof all);
+  all = none;
+  for (size_t i = 0; i < nflags; i++) *(bool*)((char*)&all + flag_at[i]) = true;
   unsigned rank_seen = 0;
   for (int b = 0; b < QB_BACKEND_COUNT; b++) {
     const qb_backend_desc* d = qb_backend_describe((qb_backend)b);
@@ -165,18 +179,18 @@ static void check_table(void) {
     check_ceiling(d, d->roof_int8, QB_ROOF_INT8);
     check_ceiling(d, d->roof_fp32, QB_ROOF_FP32);
   }
-  /* Monotone: remove one feature byte at a time; every backend still detected keeps
-   * its whole chain detected. */
-  for (size_t byte = 0; byte < sizeof all; byte++) {
+  /* Monotone: remove one feature at a time; every backend still detected keeps its
+   * whole chain detected. */
+  for (size_t flag = 0; flag < nflags; flag++) {
     qb_isa_features f = all;
-    ((unsigned char*)&f)[byte] = 0;
+    *(bool*)((char*)&f + flag_at[flag]) = false;
     for (int b = 0; b < QB_BACKEND_COUNT; b++) {
       if (!qb_backend_describe((qb_backend)b)->detected(&f)) continue;
       qb_backend chain[QB_BACKEND_COUNT];
       const size_t n = qb_dispatch_fallback_chain((qb_backend)b, chain);
       for (size_t i = 0; i < n; i++)
-        QB_CHECK_MSG(qb_backend_describe(chain[i])->detected(&f), "%s detected without %s (byte %zu)",
-                     qb_backend_name((qb_backend)b), qb_backend_name(chain[i]), byte);
+        QB_CHECK_MSG(qb_backend_describe(chain[i])->detected(&f), "%s detected without %s (flag %zu)",
+                     qb_backend_name((qb_backend)b), qb_backend_name(chain[i]), flag);
     }
   }
   /* The best of a set is its highest-ranked exact member. */
