@@ -23,6 +23,9 @@ static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
      qb_qs8_q4_f32_wgemm_1x4__sse41, NULL, NULL, NULL, 0},
 #endif
 #if defined(__aarch64__)
+    {{"qb_qs8_q4_f32_wgemm_4x8c8__i8mm", QB_BACKEND_I8MM, true}, qb_f32_qs8_rowquantize__neon,
+     NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4, qb_qs8_q4_f32_wgemm_pack_8c8,
+     qb_qs8_q4_f32_wgemm_4x8c8__i8mm, 8},
     {{"qb_qs8_q4_f32_wgemm_4x8c4__neondot", QB_BACKEND_NEONDOT, true}, qb_f32_qs8_rowquantize__neon,
      NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4, qb_qs8_q4_f32_wgemm_pack_8c4,
      qb_qs8_q4_f32_wgemm_4x8c4__neondot, 8},

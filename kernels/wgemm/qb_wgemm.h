@@ -24,9 +24,12 @@
  * rowquantize: amax by MAXPS of |x| (max is exact and order-free), then the same
  * ISA's qb_f32_qs8_quantize kernel with scale amax / 127, QB_ROUND_DIV, -127..127.
  *
- * Arm: W4A8 subtracts the zero point from the nibbles in int8 and multiplies s8 x s8
- * (SMULL/SADALP, or SDOT), see wgemm/qb_w4a8_driver_neon.h; W4A32 uses the x86
- * driver's lane-per-channel scheme with NEON operations (no FMA). */
+ * Arm: the 1x4 W4A8 kernels subtract the zero point from the nibbles in int8 and
+ * multiply s8 x s8 (SMULL/SADALP, or SDOT), see wgemm/qb_w4a8_driver_neon.h; the
+ * packed ones run SDOT by element on 8c4 or SMMLA on 8c8 (wgemm/qb_q4_pack_8c8.h:
+ * the 8c4 frame, 2 channels x 8 k per masked vector) through the ISA-neutral
+ * wgemm/qb_w4a8_driver_packed.h; W4A32 uses the x86 driver's lane-per-channel scheme
+ * with NEON operations (no FMA). */
 #ifndef QB_WGEMM_H
 #define QB_WGEMM_H
 
@@ -57,6 +60,10 @@ extern "C" {
 /* The 8c4 packed layout (wgemm/qb_q4_pack_8c4.h; generic C, any architecture). */
 size_t qb_qs8_q4_f32_wgemm_packed_size_8c4(size_t N, size_t K, size_t G, bool affine);
 void qb_qs8_q4_f32_wgemm_pack_8c4(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
+                                  const int8_t* zero_point, void* packed);
+/* The 8c8 layout (wgemm/qb_q4_pack_8c8.h): 8c4's frame and sizes
+ * (qb_qs8_q4_f32_wgemm_packed_size_8c4), SMMLA operands inside a block. */
+void qb_qs8_q4_f32_wgemm_pack_8c8(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
                                   const int8_t* zero_point, void* packed);
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -89,6 +96,11 @@ QB_W4A32_DECLARE(1x16, avx512vnni)
 #if defined(__aarch64__)
 QB_W4A8_DECLARE(1x4, neon)
 QB_W4A32_DECLARE(1x4, neon)
+/* 4x8c8 (pairs with qb_f32_qs8_rowquantize__neon): SMMLA on the 8c8 layout
+ * (wgemm/qb_q4_pack_8c8.h). Every shape. */
+void qb_qs8_q4_f32_wgemm_4x8c8__i8mm(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                     const int8_t* xq, const float* sx, const void* packed,
+                                     float* y, size_t ldy);
 /* 4x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SDOT by element on the 8c4 layout
  * (wgemm/qb_q4_pack_8c4.h). Every shape. */
 void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, bool affine,
