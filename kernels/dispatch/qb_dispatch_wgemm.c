@@ -31,6 +31,9 @@ static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
      qb_qs8_q4_f32_wgemm_4x8c4__neondot, 8},
     {{"qb_qs8_q4_f32_wgemm_1x4__neondot", QB_BACKEND_NEONDOT, true}, qb_f32_qs8_rowquantize__neon,
      qb_qs8_q4_f32_wgemm_1x4__neondot, NULL, NULL, NULL, 0},
+    {{"qb_qs8_q4_f32_wgemm_2x8c4__neon", QB_BACKEND_NEON, true}, qb_f32_qs8_rowquantize__neon,
+     NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4, qb_qs8_q4_f32_wgemm_pack_8c4,
+     qb_qs8_q4_f32_wgemm_2x8c4__neon, 8},
     {{"qb_qs8_q4_f32_wgemm_1x4__neon", QB_BACKEND_NEON, true}, qb_f32_qs8_rowquantize__neon,
      qb_qs8_q4_f32_wgemm_1x4__neon, NULL, NULL, NULL, 0},
 #endif

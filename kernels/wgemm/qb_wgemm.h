@@ -96,6 +96,11 @@ QB_W4A32_DECLARE(1x16, avx512vnni)
 #if defined(__aarch64__)
 QB_W4A8_DECLARE(1x4, neon)
 QB_W4A32_DECLARE(1x4, neon)
+/* 2x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SMULL/SMLAL + SADALP on the 8c4
+ * layout (plain NEON). Every shape. */
+void qb_qs8_q4_f32_wgemm_2x8c4__neon(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                     const int8_t* xq, const float* sx, const void* packed,
+                                     float* y, size_t ldy);
 /* 4x8c8 (pairs with qb_f32_qs8_rowquantize__neon): SMMLA on the 8c8 layout
  * (wgemm/qb_q4_pack_8c8.h). Every shape. */
 void qb_qs8_q4_f32_wgemm_4x8c8__i8mm(size_t M, size_t N, size_t K, size_t G, bool affine,
