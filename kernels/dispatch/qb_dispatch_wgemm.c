@@ -50,6 +50,7 @@ static const qb_f32_q4_f32_wgemm_entry w4a32_list[] = {
     {{"qb_f32_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_q4_f32_wgemm_1x4__sse41},
 #endif
 #if defined(__aarch64__)
+    {{"qb_f32_q4_f32_wgemm_4x16__neon", QB_BACKEND_NEON, true}, qb_f32_q4_f32_wgemm_4x16__neon},
     {{"qb_f32_q4_f32_wgemm_1x4__neon", QB_BACKEND_NEON, true}, qb_f32_q4_f32_wgemm_1x4__neon},
 #endif
     {{"qb_f32_q4_f32_wgemm__scalar", QB_BACKEND_SCALAR, true}, qb_f32_q4_f32_wgemm__scalar},

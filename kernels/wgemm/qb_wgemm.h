@@ -96,6 +96,10 @@ QB_W4A32_DECLARE(1x16, avx512vnni)
 #if defined(__aarch64__)
 QB_W4A8_DECLARE(1x4, neon)
 QB_W4A32_DECLARE(1x4, neon)
+/* 4x16: an fp32 panel of 16 channels x 1 group dequantized once, then a 4x16 FMUL +
+ * FADD tile (the 6x16__avx2 structure). Even G with groups of at most 256, or one
+ * group; other shapes run the 1x4 kernel. */
+QB_W4A32_DECLARE(4x16, neon)
 /* 2x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SMULL/SMLAL + SADALP on the 8c4
  * layout (plain NEON). Every shape. */
 void qb_qs8_q4_f32_wgemm_2x8c4__neon(size_t M, size_t N, size_t K, size_t G, bool affine,
