@@ -3,9 +3,11 @@
  *
  * W4A8 (qb_qs8_q4_f32_wgemm_*): the 1x4 / 1x8 / 1x16 kernels read the weights row by
  * row straight from the reference's packed layout (N x ceil(K/2) bytes, no
- * repacking), so GEMV streams them once; the *x8c4 kernels (avx2, sse41, neondot)
- * run on the 8c4 layout, packed once at prepare (wgemm/qb_q4_pack_8c4.h; method in
- * qb_qs8_q4_f32_wgemm_4x8c4__avx2.c). Per group the int32 sum is exact whatever the
+ * repacking), so GEMV streams them once; the *x8c4 kernels (avx2, sse41, neondot,
+ * neon) run on the 8c4 layout and the i8mm one on 8c8, packed once at prepare
+ * (wgemm/qb_q4_pack_8c4.h, qb_q4_pack_8c8.h; method in
+ * qb_qs8_q4_f32_wgemm_4x8c4__avx2.c), all through one ISA-neutral driver
+ * (wgemm/qb_w4a8_driver_packed.h: activation sums, panels, row tiles). Per group the int32 sum is exact whatever the
  * order of the products:
  *   sum_k xq[k] * (u[k] - zp_eff) = sum_k xq[k] * u[k] - zp_eff * sum_k xq[k]
  * with u the unsigned nibble (0..15) and zp_eff = zp[n,g] (affine) or, for signed
@@ -26,10 +28,10 @@
  *
  * Arm: the 1x4 W4A8 kernels subtract the zero point from the nibbles in int8 and
  * multiply s8 x s8 (SMULL/SADALP, or SDOT), see wgemm/qb_w4a8_driver_neon.h; the
- * packed ones run SDOT by element on 8c4 or SMMLA on 8c8 (wgemm/qb_q4_pack_8c8.h:
- * the 8c4 frame, 2 channels x 8 k per masked vector) through the ISA-neutral
- * wgemm/qb_w4a8_driver_packed.h; W4A32 uses the x86 driver's lane-per-channel scheme
- * with NEON operations (no FMA). */
+ * packed ones run SMULL/SMLAL + SADALP (neon) or SDOT by element (neondot) on 8c4,
+ * SMMLA on 8c8 (i8mm; the 8c4 frame, 2 channels x 8 k per masked vector). W4A32:
+ * the 1x4 kernel uses the x86 driver's lane-per-channel scheme with NEON operations
+ * (no FMA), the 4x16 one the 6x16__avx2 panel structure. */
 #ifndef QB_WGEMM_H
 #define QB_WGEMM_H
 
