@@ -23,11 +23,17 @@ static const qb_qs8_q4_f32_wgemm_entry w4a8_list[] = {
      qb_qs8_q4_f32_wgemm_1x4__sse41, NULL, NULL, NULL, 0},
 #endif
 #if defined(__aarch64__)
+    {{"qb_qs8_q4_f32_wgemm_4x8c8__i8mm", QB_BACKEND_I8MM, true}, qb_f32_qs8_rowquantize__neon,
+     NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4, qb_qs8_q4_f32_wgemm_pack_8c8,
+     qb_qs8_q4_f32_wgemm_4x8c8__i8mm, 8},
     {{"qb_qs8_q4_f32_wgemm_4x8c4__neondot", QB_BACKEND_NEONDOT, true}, qb_f32_qs8_rowquantize__neon,
      NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4, qb_qs8_q4_f32_wgemm_pack_8c4,
      qb_qs8_q4_f32_wgemm_4x8c4__neondot, 8},
     {{"qb_qs8_q4_f32_wgemm_1x4__neondot", QB_BACKEND_NEONDOT, true}, qb_f32_qs8_rowquantize__neon,
      qb_qs8_q4_f32_wgemm_1x4__neondot, NULL, NULL, NULL, 0},
+    {{"qb_qs8_q4_f32_wgemm_2x8c4__neon", QB_BACKEND_NEON, true}, qb_f32_qs8_rowquantize__neon,
+     NULL, qb_qs8_q4_f32_wgemm_packed_size_8c4, qb_qs8_q4_f32_wgemm_pack_8c4,
+     qb_qs8_q4_f32_wgemm_2x8c4__neon, 8},
     {{"qb_qs8_q4_f32_wgemm_1x4__neon", QB_BACKEND_NEON, true}, qb_f32_qs8_rowquantize__neon,
      qb_qs8_q4_f32_wgemm_1x4__neon, NULL, NULL, NULL, 0},
 #endif
@@ -44,6 +50,7 @@ static const qb_f32_q4_f32_wgemm_entry w4a32_list[] = {
     {{"qb_f32_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_q4_f32_wgemm_1x4__sse41},
 #endif
 #if defined(__aarch64__)
+    {{"qb_f32_q4_f32_wgemm_4x16__neon", QB_BACKEND_NEON, true}, qb_f32_q4_f32_wgemm_4x16__neon},
     {{"qb_f32_q4_f32_wgemm_1x4__neon", QB_BACKEND_NEON, true}, qb_f32_q4_f32_wgemm_1x4__neon},
 #endif
     {{"qb_f32_q4_f32_wgemm__scalar", QB_BACKEND_SCALAR, true}, qb_f32_q4_f32_wgemm__scalar},

@@ -9,7 +9,8 @@
  * into int32, acc - zp * sum(x) per group, then the reference's fp32 group step
  * (mul, then add, no FMA) per lane: bit-identical. Tile: 2 rows x 8 channels (the
  * 16 xmm registers hold 2 rows' int16 / int32 sums of both halves); a single row
- * runs a 1-row tile, each weight byte read once. */
+ * runs a 1-row tile, each weight byte read once. Driver: wgemm/qb_w4a8_driver_packed.h
+ * (symmetric weights: activation sums stored as 8 * sum, QB_W4A8P_SYM_XSUM8). */
 #include <smmintrin.h>
 #include <string.h>
 
@@ -17,8 +18,7 @@
 #include "wgemm/qb_wgemm.h"
 
 #define QB_NR QB_Q4_8C4_NR
-#define QB_MR 2      /* rows per tile */
-#define QB_XSUM 8192 /* int32 activation sums on the stack (rows x groups) */
+#define QB_MR 2 /* rows per tile */
 
 /* Keeps each int16 sum a chain of adds (no reassociation into a wide tree). */
 static inline __attribute__((always_inline)) void keep_chain(__m128i* v) { __asm__("" : "+x"(*v)); }
@@ -30,11 +30,16 @@ static inline __m128i broadcast_quad(const int8_t* x) {
 }
 
 /* mr rows (x[r], their group sums xs[r][g - g0]) against one panel, groups [g0, g1)
- * starting at p; total[r][h] in/out (half h: channels 4h..4h+3). */
-static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* const* x,
-                                                       const int32_t* const* xs, const uint8_t* p,
-                                                       size_t K, size_t G, size_t g0, size_t g1,
-                                                       bool affine, __m128 total[][2]) {
+ * starting at p; total_io[r] in/out (channels 0..7). */
+static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const int8_t* const* x,
+                                                             const int32_t* const* xs, const uint8_t* p,
+                                                             size_t K, size_t G, size_t g0, size_t g1,
+                                                             bool affine, float total_io[][QB_NR]) {
+  __m128 total[QB_MR][2]; /* half h: channels 4h..4h+3 */
+  for (size_t r = 0; r < mr; r++) {
+    total[r][0] = _mm_loadu_ps(total_io[r]);
+    total[r][1] = _mm_loadu_ps(total_io[r] + 4);
+  }
   const __m128i low = _mm_set1_epi8(0x0F), ones = _mm_set1_epi16(1);
   for (size_t g = g0; g < g1; g++) {
     const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
@@ -86,72 +91,14 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
     }
     p += qb_q4_8c4_group_tail(affine);
   }
-}
-
-/* Rows [m, m + mr) against the panel of channels [n0, n0 + 8), groups [g0, g1). */
-static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m, size_t n0, size_t N,
-                                                            size_t K, size_t G, size_t g0, size_t g1,
-                                                            size_t ngroups, const int8_t* xq,
-                                                            const float* sx, const int32_t* xsum,
-                                                            size_t m_first, const uint8_t* p,
-                                                            bool affine, float* y, size_t ldy) {
-  const size_t valid = N - n0 < QB_NR ? N - n0 : QB_NR;
-  const int8_t* x[QB_MR];
-  const int32_t* xs[QB_MR];
-  __m128 total[QB_MR][2];
   for (size_t r = 0; r < mr; r++) {
-    x[r] = xq + (m + r) * K;
-    xs[r] = xsum + (m + r - m_first) * (g1 - g0);
-    float carried[QB_NR] = {0};
-    if (g0 != 0) memcpy(carried, y + (m + r) * ldy + n0, valid * sizeof(float));
-    total[r][0] = _mm_loadu_ps(carried);
-    total[r][1] = _mm_loadu_ps(carried + 4);
-  }
-  tile(mr, x, xs, p, K, G, g0, g1, affine, total);
-  for (size_t r = 0; r < mr; r++) {
-    float out[QB_NR];
-    for (size_t h = 0; h < 2; h++) {
-      __m128 t = total[r][h];
-      if (g1 == ngroups) t = _mm_mul_ps(_mm_set1_ps(sx[m + r]), t);
-      _mm_storeu_ps(out + 4 * h, t);
-    }
-    memcpy(y + (m + r) * ldy + n0, out, valid * sizeof(float));
+    _mm_storeu_ps(total_io[r], total[r][0]);
+    _mm_storeu_ps(total_io[r] + 4, total[r][1]);
   }
 }
 
-void qb_qs8_q4_f32_wgemm_2x8c4__sse41(size_t M, size_t N, size_t K, size_t G, bool affine,
-                                      const int8_t* xq, const float* sx, const void* packed,
-                                      float* y, size_t ldy) {
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
-    for (size_t m = 0; m < M; m++) memset(y + m * ldy, 0, N * sizeof(float));
-    return;
-  }
-  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups, affine);
-  const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
-  int32_t xsum[QB_XSUM];
-  for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
-    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0, affine);
-    size_t mc = QB_XSUM / (g1 - g0);
-    if (mc > QB_MR) mc -= mc % QB_MR;
-    for (size_t m0 = 0; m0 < M; m0 += mc) {
-      const size_t m1 = m0 + mc < M ? m0 + mc : M;
-      for (size_t m = m0; m < m1; m++)
-        for (size_t g = g0; g < g1; g++) {
-          const int8_t* x = xq + m * K;
-          const size_t k1 = (g + 1) * G < K ? (g + 1) * G : K;
-          int32_t s = 0;
-          for (size_t k = g * G; k < k1; k++) s += x[k];
-          xsum[(m - m0) * (g1 - g0) + g - g0] = affine ? s : (int32_t)((uint32_t)s * 8u);
-        }
-      for (size_t n0 = 0; n0 < N; n0 += QB_NR) {
-        const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
-        size_t m = m0;
-        for (; m + QB_MR <= m1; m += QB_MR)
-          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
-        for (; m < m1; m++)
-          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
-      }
-    }
-  }
-}
+#define QB_W4A8P_MR QB_MR
+#define QB_W4A8P_TAIL_MR 1
+#define QB_W4A8P_SYM_XSUM8
+#define QB_W4A8P_WGEMM qb_qs8_q4_f32_wgemm_2x8c4__sse41
+#include "wgemm/qb_w4a8_driver_packed.h"

@@ -18,7 +18,8 @@
  * block serves 4 rows); M < 4 and row tails run a 1-row tile, which streams each
  * weight byte once (GEMV). Per-group activation sums are computed once per call for
  * a chunk of rows (a group chunk when there are more groups than the buffer holds,
- * totals then carried in y). */
+ * totals then carried in y): wgemm/qb_w4a8_driver_packed.h, with this file's tile
+ * and one-row path (symmetric weights: sums stored as 8 * sum, QB_W4A8P_SYM_XSUM8). */
 #include <immintrin.h>
 #include <stdbool.h>
 #include <string.h>
@@ -30,7 +31,6 @@
 #define QB_MR 4          /* rows per tile */
 #define QB_BLOCK_BYTES QB_Q4_8C4_BLOCK_BYTES
 #define QB_GEMV_PANELS 4 /* panels per GEMV pass */
-#define QB_XSUM 8192     /* int32 activation sums on the stack (rows x groups) */
 
 /* An empty asm on the int16 accumulator: keeps each row's adds a chain, so GCC does
  * not reassociate them into a tree over all 8 products of all rows at once (which
@@ -53,11 +53,13 @@ static inline __m256i broadcast_quad(const int8_t* x) {
 }
 
 /* mr rows (x[r], their group sums xs[r][g - g0]) against one panel, groups [g0, g1)
- * starting at p; total[r] in/out (lanes = channels). */
-static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* const* x,
-                                                       const int32_t* const* xs, const uint8_t* p,
-                                                       size_t K, size_t G, size_t g0, size_t g1,
-                                                       bool affine, __m256* total) {
+ * starting at p; total_io[r] in/out (channels 0..7). */
+static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const int8_t* const* x,
+                                                             const int32_t* const* xs, const uint8_t* p,
+                                                             size_t K, size_t G, size_t g0, size_t g1,
+                                                             bool affine, float total_io[][QB_NR]) {
+  __m256 total[QB_MR]; /* lanes = channels */
+  for (size_t r = 0; r < mr; r++) total[r] = _mm256_loadu_ps(total_io[r]);
   const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   const size_t tail = qb_q4_8c4_group_tail(affine);
   for (size_t g = g0; g < g1; g++) {
@@ -96,6 +98,7 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const int8_t* 
     }
     p += tail;
   }
+  for (size_t r = 0; r < mr; r++) _mm256_storeu_ps(total_io[r], total[r]);
 }
 
 /* Stores the valid lanes of a panel's 8 outputs. */
@@ -107,32 +110,6 @@ static inline void store_panel(float* y, size_t valid, __m256 out) {
   float lanes[QB_NR];
   _mm256_storeu_ps(lanes, out);
   memcpy(y, lanes, valid * sizeof(float));
-}
-
-/* Rows [m, m + mr) against the panel of channels [n0, n0 + 8), groups [g0, g1). */
-static inline __attribute__((always_inline)) void tile_rows(size_t mr, size_t m, size_t n0, size_t N,
-                                                            size_t K, size_t G, size_t g0, size_t g1,
-                                                            size_t ngroups, const int8_t* xq,
-                                                            const float* sx, const int32_t* xsum,
-                                                            size_t m_first, const uint8_t* p,
-                                                            bool affine, float* y, size_t ldy) {
-  const size_t valid = N - n0 < QB_NR ? N - n0 : QB_NR;
-  const int8_t* x[QB_MR];
-  const int32_t* xs[QB_MR];
-  __m256 total[QB_MR];
-  for (size_t r = 0; r < mr; r++) {
-    x[r] = xq + (m + r) * K;
-    xs[r] = xsum + (m + r - m_first) * (g1 - g0);
-    float carried[QB_NR] = {0};
-    if (g0 != 0) memcpy(carried, y + (m + r) * ldy + n0, valid * sizeof(float));
-    total[r] = _mm256_loadu_ps(carried);
-  }
-  tile(mr, x, xs, p, K, G, g0, g1, affine, total);
-  for (size_t r = 0; r < mr; r++) {
-    __m256 out = total[r];
-    if (g1 == ngroups) out = _mm256_mul_ps(_mm256_set1_ps(sx[m + r]), out);
-    store_panel(y + (m + r) * ldy + n0, valid, out);
-  }
 }
 
 /* One row (GEMV) when K and the group length are multiples of 32 (no block crosses
@@ -190,47 +167,13 @@ static void gemv_row(size_t N, size_t K, size_t G, bool affine, const int8_t* x,
   }
 }
 
-void qb_qs8_q4_f32_wgemm_4x8c4__avx2(size_t M, size_t N, size_t K, size_t G, bool affine,
-                                     const int8_t* xq, const float* sx, const void* packed,
-                                     float* y, size_t ldy) {
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
-    for (size_t m = 0; m < M; m++) memset(y + m * ldy, 0, N * sizeof(float));
-    return;
-  }
-  const size_t ngroups = (K + G - 1) / G, panel_bytes = qb_q4_8c4_panel_offset(K, G, ngroups, affine);
-  const size_t gc = ngroups < QB_XSUM ? ngroups : QB_XSUM;
-  const size_t glen = G < K ? G : K;
-  const bool gemv = M < QB_MR && K % 32 == 0 && glen % 32 == 0 && ngroups <= QB_XSUM;
-  int32_t xsum[QB_XSUM];
-  for (size_t g0 = 0; g0 < ngroups; g0 += gc) {
-    const size_t g1 = g0 + gc < ngroups ? g0 + gc : ngroups, pg = qb_q4_8c4_panel_offset(K, G, g0, affine);
-    size_t mc = QB_XSUM / (g1 - g0);
-    if (mc > QB_MR) mc -= mc % QB_MR;
-    for (size_t m0 = 0; m0 < M; m0 += mc) {
-      const size_t m1 = m0 + mc < M ? m0 + mc : M;
-      for (size_t m = m0; m < m1; m++)
-        for (size_t g = g0; g < g1; g++) {
-          const int8_t* x = xq + m * K;
-          const size_t k1 = (g + 1) * G < K ? (g + 1) * G : K;
-          int32_t s = 0;
-          for (size_t k = g * G; k < k1; k++) s += x[k];
-          xsum[(m - m0) * (g1 - g0) + g - g0] = affine ? s : (int32_t)((uint32_t)s * 8u); /* zp_term */
-        }
-      if (gemv) {
-        for (size_t m = m0; m < m1; m++)
-          gemv_row(N, K, G, affine, xq + m * K, sx[m], xsum + (m - m0) * ngroups, packed,
-                   panel_bytes, y + m * ldy);
-        continue;
-      }
-      for (size_t n0 = 0; n0 < N; n0 += QB_NR) {
-        const uint8_t* p = (const uint8_t*)packed + n0 / QB_NR * panel_bytes + pg;
-        size_t m = m0;
-        for (; m + QB_MR <= m1; m += QB_MR)
-          tile_rows(QB_MR, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
-        for (; m < m1; m++)
-          tile_rows(1, m, n0, N, K, G, g0, g1, ngroups, xq, sx, xsum, m0, p, affine, y, ldy);
-      }
-    }
-  }
-}
+#define QB_W4A8P_MR QB_MR
+#define QB_W4A8P_TAIL_MR 1
+#define QB_W4A8P_SYM_XSUM8
+#define QB_W4A8P_GEMV_ROW gemv_row
+/* One row at a time below a full tile when no block crosses K and every group has
+ * whole blocks (gemv_row's preconditions). */
+#define QB_W4A8P_GEMV_OK(M, K, G, ngroups) \
+  ((M) < QB_MR && (K) % 32 == 0 && ((G) < (K) ? (G) : (K)) % 32 == 0 && (ngroups) <= QB_W4A8P_XSUM)
+#define QB_W4A8P_WGEMM qb_qs8_q4_f32_wgemm_4x8c4__avx2
+#include "wgemm/qb_w4a8_driver_packed.h"

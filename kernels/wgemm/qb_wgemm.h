@@ -3,9 +3,11 @@
  *
  * W4A8 (qb_qs8_q4_f32_wgemm_*): the 1x4 / 1x8 / 1x16 kernels read the weights row by
  * row straight from the reference's packed layout (N x ceil(K/2) bytes, no
- * repacking), so GEMV streams them once; the *x8c4 kernels (avx2, sse41, neondot)
- * run on the 8c4 layout, packed once at prepare (wgemm/qb_q4_pack_8c4.h; method in
- * qb_qs8_q4_f32_wgemm_4x8c4__avx2.c). Per group the int32 sum is exact whatever the
+ * repacking), so GEMV streams them once; the *x8c4 kernels (avx2, sse41, neondot,
+ * neon) run on the 8c4 layout and the i8mm one on 8c8, packed once at prepare
+ * (wgemm/qb_q4_pack_8c4.h, qb_q4_pack_8c8.h; method in
+ * qb_qs8_q4_f32_wgemm_4x8c4__avx2.c), all through one ISA-neutral driver
+ * (wgemm/qb_w4a8_driver_packed.h: activation sums, panels, row tiles). Per group the int32 sum is exact whatever the
  * order of the products:
  *   sum_k xq[k] * (u[k] - zp_eff) = sum_k xq[k] * u[k] - zp_eff * sum_k xq[k]
  * with u the unsigned nibble (0..15) and zp_eff = zp[n,g] (affine) or, for signed
@@ -24,9 +26,12 @@
  * rowquantize: amax by MAXPS of |x| (max is exact and order-free), then the same
  * ISA's qb_f32_qs8_quantize kernel with scale amax / 127, QB_ROUND_DIV, -127..127.
  *
- * Arm: W4A8 subtracts the zero point from the nibbles in int8 and multiplies s8 x s8
- * (SMULL/SADALP, or SDOT), see wgemm/qb_w4a8_driver_neon.h; W4A32 uses the x86
- * driver's lane-per-channel scheme with NEON operations (no FMA). */
+ * Arm: the 1x4 W4A8 kernels subtract the zero point from the nibbles in int8 and
+ * multiply s8 x s8 (SMULL/SADALP, or SDOT), see wgemm/qb_w4a8_driver_neon.h; the
+ * packed ones run SMULL/SMLAL + SADALP (neon) or SDOT by element (neondot) on 8c4,
+ * SMMLA on 8c8 (i8mm; the 8c4 frame, 2 channels x 8 k per masked vector). W4A32:
+ * the 1x4 kernel uses the x86 driver's lane-per-channel scheme with NEON operations
+ * (no FMA), the 4x16 one the 6x16__avx2 panel structure. */
 #ifndef QB_WGEMM_H
 #define QB_WGEMM_H
 
@@ -57,6 +62,10 @@ extern "C" {
 /* The 8c4 packed layout (wgemm/qb_q4_pack_8c4.h; generic C, any architecture). */
 size_t qb_qs8_q4_f32_wgemm_packed_size_8c4(size_t N, size_t K, size_t G, bool affine);
 void qb_qs8_q4_f32_wgemm_pack_8c4(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
+                                  const int8_t* zero_point, void* packed);
+/* The 8c8 layout (wgemm/qb_q4_pack_8c8.h): 8c4's frame and sizes
+ * (qb_qs8_q4_f32_wgemm_packed_size_8c4), SMMLA operands inside a block. */
+void qb_qs8_q4_f32_wgemm_pack_8c8(size_t N, size_t K, size_t G, const uint8_t* w, const float* scale,
                                   const int8_t* zero_point, void* packed);
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -89,6 +98,20 @@ QB_W4A32_DECLARE(1x16, avx512vnni)
 #if defined(__aarch64__)
 QB_W4A8_DECLARE(1x4, neon)
 QB_W4A32_DECLARE(1x4, neon)
+/* 4x16: an fp32 panel of 16 channels x 1 group dequantized once, then a 4x16 FMUL +
+ * FADD tile (the 6x16__avx2 structure). Even G with groups of at most 256, or one
+ * group; other shapes run the 1x4 kernel. */
+QB_W4A32_DECLARE(4x16, neon)
+/* 2x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SMULL/SMLAL + SADALP on the 8c4
+ * layout (plain NEON). Every shape. */
+void qb_qs8_q4_f32_wgemm_2x8c4__neon(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                     const int8_t* xq, const float* sx, const void* packed,
+                                     float* y, size_t ldy);
+/* 4x8c8 (pairs with qb_f32_qs8_rowquantize__neon): SMMLA on the 8c8 layout
+ * (wgemm/qb_q4_pack_8c8.h). Every shape. */
+void qb_qs8_q4_f32_wgemm_4x8c8__i8mm(size_t M, size_t N, size_t K, size_t G, bool affine,
+                                     const int8_t* xq, const float* sx, const void* packed,
+                                     float* y, size_t ldy);
 /* 4x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SDOT by element on the 8c4 layout
  * (wgemm/qb_q4_pack_8c4.h). Every shape. */
 void qb_qs8_q4_f32_wgemm_4x8c4__neondot(size_t M, size_t N, size_t K, size_t G, bool affine,

@@ -19,6 +19,7 @@
 #include "qb_dispatch.h"
 #include "qb_test.h"
 #include "roofline/qb_roofline_kernels.h"
+#include "wgemm/qb_wgemm.h" /* qb_qs8_q4_f32_wgemm_pack_8c8 */
 
 #define BIT(b) QB_BACKEND_BIT(QB_BACKEND_##b)
 
@@ -279,6 +280,16 @@ static void check_lists(void) {
   QB_CHECK(strcmp(t.qu8_qs8_qs32_gemm->info.name, "qb_qu8_qs8_qs32_gemm_4x8c4__neon") == 0);
   QB_CHECK(strcmp(t.qs8_qs8_qs32_gemm->info.name, "qb_qs8_qs8_qs32_gemm_4x8c4__neon") == 0);
   QB_CHECK(strcmp(t.qu8_qu8_qs32_gemm->info.name, "qb_qu8_qu8_qs32_gemm_4x8c4__neon") == 0);
+  /* int4 weights: SMMLA on 8c8 for i8mm, SDOT on 8c4 for neondot (and i8mm masked),
+   * SMULL/SADALP on 8c4 and the fp32-panel W4A32 kernel on plain NEON. */
+  QB_CHECK(strcmp(t.qs8_q4_f32_wgemm->info.name, "qb_qs8_q4_f32_wgemm_2x8c4__neon") == 0);
+  QB_CHECK(strcmp(t.f32_q4_f32_wgemm->info.name, "qb_f32_q4_f32_wgemm_4x16__neon") == 0);
+  QB_CHECK(qb_dispatch_build(QB_BACKEND_NEONDOT, BIT(NEON) | BIT(NEONDOT) | BIT(I8MM), &t));
+  QB_CHECK(strcmp(t.qs8_q4_f32_wgemm->info.name, "qb_qs8_q4_f32_wgemm_4x8c4__neondot") == 0);
+  QB_CHECK(qb_dispatch_build(QB_BACKEND_I8MM, BIT(NEON) | BIT(NEONDOT) | BIT(I8MM), &t));
+  QB_CHECK(strcmp(t.qs8_q4_f32_wgemm->info.name, "qb_qs8_q4_f32_wgemm_4x8c8__i8mm") == 0);
+  QB_CHECK(t.qs8_q4_f32_wgemm->pack == qb_qs8_q4_f32_wgemm_pack_8c8);
+  QB_CHECK(strcmp(t.f32_q4_f32_wgemm->info.name, "qb_f32_q4_f32_wgemm_4x16__neon") == 0);
   QB_CHECK(!qb_dispatch_build(QB_BACKEND_NEONDOT, BIT(NEON), &t)); /* a Cortex-A53: no table */
   QB_CHECK(!qb_dispatch_build(QB_BACKEND_I8MM, BIT(NEON) | BIT(NEONDOT), &t));
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(NEON)), QB_BACKEND_NEON);

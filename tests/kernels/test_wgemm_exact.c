@@ -1,12 +1,13 @@
 /* Exactness of every W4A8 kernel pair (row quantization + int4-weight GEMM/GEMV, on the
  * reference layout or on the entry's packed weights, whole and in column slices) and
- * every W4A32 kernel (fp32 activations) in the dispatch lists against the scalar reference, bit for bit (fp32 outputs compared
- * by representation): M = 1 (GEMV) and small M, N and K over tail sizes, group sizes
- * 1..128 including odd ones and G >= K, enough groups to exceed a kernel's on-stack
- * group chunk, symmetric (signed nibbles) and affine (zero points 0..15) weights,
- * random and all-extreme nibbles and activations (-128 too), garbage in the padding
- * nibble of odd-K rows, strided outputs (gaps checked). Weights and activations end
- * at an inaccessible page; outputs have 0xA5 guard bytes. */
+ * every W4A32 kernel (fp32 activations) in the dispatch lists against the scalar
+ * reference, bit for bit (fp32 outputs compared by representation): M = 1 (GEMV),
+ * every M up to 9 (two 4-row tiles + 1) and larger M, N and K over tail sizes, group
+ * sizes 1..128 including odd ones and G >= K, enough groups to exceed a kernel's
+ * on-stack group chunk, symmetric (signed nibbles) and affine (zero points 0..15)
+ * weights, random and all-extreme nibbles and activations (-128 too), garbage in the
+ * padding nibble of odd-K rows, strided outputs (gaps checked). Weights and
+ * activations end at an inaccessible page; outputs have 0xA5 guard bytes. */
 #include <math.h>
 #include <stdio.h>
 
@@ -200,6 +201,15 @@ static void run_shapes(const void* e, checker check) {
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
     for (int f = 0; f < FILL_COUNT; f++) {
       shape s = {rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][1] + (size_t)f, f == 1, (fill_mode)f};
+      check(e, &s);
+    }
+  /* Every row count up to two 4-row tiles + 1 (full tiles, row pairs and an odd last
+   * row of the i8mm kernel), K = 13 M + 5 (every K mod 8 and mod 32: the 8-k
+   * octets of SMMLA, blocks crossing K), even and odd group sizes. */
+  for (size_t M = 1; M <= 9; M++)
+    for (int f = 0; f < FILL_COUNT; f++) {
+      shape s = {M, 7 + M, 13 * M + 5, M % 3 == 0 ? 7 : (M % 3 == 1 ? 16 : 40), 7 + M + (size_t)f,
+                 (M + (size_t)f) % 2 == 0, (fill_mode)f};
       check(e, &s);
     }
   /* Zero dims. */
