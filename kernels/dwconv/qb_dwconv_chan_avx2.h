@@ -60,6 +60,12 @@ static inline void dc_store_u8(uint8_t* y, dc_acc acc, const dc_rq* r) {
   const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   _mm_storeu_si128((__m128i*)(void*)y, b);
 }
+/* The 16 channels' sums in channel order (gemmlowp rule, dwconv/qb_dwconv_gemmlowp.h):
+ * the low halves of lo and hi are channels 0-3 and 4-7, the high halves 8-11, 12-15. */
+static inline void dc_store_s32(int32_t* y, dc_acc acc) {
+  _mm256_storeu_si256((__m256i*)(void*)y, _mm256_permute2x128_si256(acc.lo, acc.hi, 0x20));
+  _mm256_storeu_si256((__m256i*)(void*)(y + 8), _mm256_permute2x128_si256(acc.lo, acc.hi, 0x31));
+}
 static inline void dc_widen16(int16_t* d, const uint8_t* s, int16_t zp) {
   const __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(const void*)s));
   _mm256_storeu_si256((__m256i*)(void*)d, _mm256_sub_epi16(v, _mm256_set1_epi16(zp)));

@@ -57,6 +57,10 @@ static inline void dc_store_u8(uint8_t* y, dc_acc acc, const dc_rq* r) {
                                    vqmovn_s32(dc_requantize(acc.v[3], 3, r)));
   vst1q_u8(y, vcombine_u8(vqmovun_s16(a), vqmovun_s16(b)));
 }
+/* The 16 channels' sums in channel order (gemmlowp rule, dwconv/qb_dwconv_gemmlowp.h). */
+static inline void dc_store_s32(int32_t* y, dc_acc acc) {
+  for (int i = 0; i < 4; i++) vst1q_s32(y + 4 * i, acc.v[i]);
+}
 static inline void dc_widen16(int16_t* d, const uint8_t* s, int16_t zp) {
   const uint8x16_t v = vld1q_u8(s);
   const int16x8_t z = vdupq_n_s16(zp);
