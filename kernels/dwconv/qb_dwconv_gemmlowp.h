@@ -17,6 +17,9 @@
  *   an (n / 8) x 8 block whose 8 columns all hold the channel's constants, plus a
  *   short last row; the band's out_w of every ws values per row are then copied out
  *   (dw_copy_rows), as in the fp32 rule.
+ * An ISA header may offer the channels-in-lanes epilogue in registers instead
+ * (DC_GEMMLOWP_IN_REGISTERS: dc_glrq, dc_glrq_load, dc_store_u8_gl; AVX2, shared by
+ * AVX-512), under conditions it states; other groups take the block route.
  * Calls the methods do not cover (stride > 2, an input zero point outside 0..255, a
  * weight zero point that is not int16-safe) take the scalar reference, per call or
  * per channel.
@@ -134,6 +137,25 @@ static inline __attribute__((always_inline)) void dg_taps(const dc_geom* g, cons
   }
 }
 
+#ifdef DC_GEMMLOWP_IN_REGISTERS
+/* Every output pixel of the group requantized in registers (dc_store_u8_gl). */
+static inline __attribute__((always_inline)) void dg_taps_u8(const dc_geom* g, const int16_t* buf,
+                                                             const dc_wpair* wp, size_t pairs,
+                                                             const dc_glrq* rq, uint8_t* tile) {
+  const qb_conv2d_shape* s = g->s;
+  for (size_t oh = 0; oh < g->oh_n; oh++) {
+    const int16_t* row = buf + oh * s->stride_h * g->pw * DC_CH;
+    for (size_t ow = 0; ow < g->ow_n; ow++, tile += DC_CH) {
+      const int16_t* base = row + ow * s->stride_w * DC_CH;
+      dc_acc acc = dc_acc_zero();
+      for (size_t k = 0; k < pairs; k++)
+        acc = dc_madd(acc, base + g->off[2 * k], base + g->off[2 * k + 1], &wp[k]);
+      dc_store_u8_gl(tile, acc, rq);
+    }
+  }
+}
+#endif
+
 /* Channels [c, c + nc) of one image, every w_zp of them int16-safe. */
 static inline void dg_group(const dc_geom* g, int16_t* buf, uint8_t* tile, const uint8_t* x,
                             int32_t x_zp, const int8_t* w, const int32_t* w_zp, const dg_rule* r,
@@ -154,6 +176,22 @@ static inline void dg_group(const dc_geom* g, int16_t* buf, uint8_t* tile, const
   for (size_t l = 0; l < nc; l++) bq[l] = r->bias ? r->bias[c + l] : 0, mq[l] = r->mult[c + l];
   const size_t in_plane = s->in_h * s->in_w, P = g->oh_n * g->ow_n;
   dc_fill(g, x + c * in_plane, nc, (int16_t)x_zp, buf);
+#ifdef DC_GEMMLOWP_IN_REGISTERS
+  /* The ISA's in-register epilogue when its conditions hold (see its header). */
+  bool in_registers = r->zp >= -65536 && r->zp <= 65536;
+  for (size_t l = 0; l < DC_CH; l++) in_registers = in_registers && mq[l].multiplier != INT32_MIN;
+  if (in_registers) {
+    const dc_glrq rq = dc_glrq_load(bq, mq, r->zp, r->qmin, r->qmax);
+    if (g->pairs == 5)
+      dg_taps_u8(g, buf, wp, 5, &rq, tile);
+    else if (g->pairs == 13)
+      dg_taps_u8(g, buf, wp, 13, &rq, tile);
+    else
+      dg_taps_u8(g, buf, wp, g->pairs, &rq, tile);
+    dc_store_planes(g, tile, nc, y + c * P);
+    return;
+  }
+#endif
   int32_t acc[DG_PIX * DC_CH];
   for (size_t p0 = 0; p0 < P; p0 += DG_PIX) {
     const size_t p1 = P - p0 < DG_PIX ? P : p0 + DG_PIX;

@@ -28,7 +28,7 @@ typedef struct {
 
 typedef struct {
   int32_t x_zp, y_zp, qmin, qmax;
-  bool extreme, ties, wild_wzp;
+  bool extreme, ties, wild_wzp, min_mult;
   size_t c0, c1;
 } fused_case;
 
@@ -62,6 +62,12 @@ static void check_fused(const fused_kernel* e,
     mult[c] = qb_fixedpoint_multiplier_from_double(c % 7 == 3 ? 1.0 + qb_rand_below(7) * 0.75
                                                               : (double)scale[c]);
     if (c % 11 == 5) mult[c] = (qb_fixedpoint_multiplier){0, 0};
+    /* Not an encoded multiplier, but defined by the reference: SRDHM's one
+     * overflow (INT32_MIN x INT32_MIN) needs INT32_MIN inputs too (acc + bias). */
+    if (k->min_mult && c % 5 == 4) { /* with bias INT32_MIN: padding-only outputs hit it */
+      mult[c] = (qb_fixedpoint_multiplier){INT32_MIN, 0};
+      bias[c] = INT32_MIN;
+    }
   }
   uint8_t* ref = qb_guard_alloc(out_elems);
   uint8_t* got = qb_guard_alloc(out_elems);
@@ -105,13 +111,16 @@ static const int32_t x_zps[] = {0, 18, 128, 255};
 static fused_case random_case(const qb_conv2d_shape* s, size_t sweep) {
   fused_case k = {.x_zp = x_zps[sweep % 4], .y_zp = qb_rand_range(0, 255), .qmin = 0,
                   .qmax = 255, .extreme = sweep % 11 == 10, .ties = sweep % 3 != 2,
-                  .wild_wzp = sweep % 13 == 12, .c0 = 0, .c1 = s->out_channels};
+                  .wild_wzp = sweep % 13 == 12,
+                  .min_mult = sweep % 13 == 6, .c0 = 0, .c1 = s->out_channels};
   switch (sweep % 5) {
     case 1: k.qmin = k.y_zp; break;                                 /* ReLU */
     case 2: k.qmin = k.y_zp, k.qmax = k.y_zp + 60 > 255 ? 255 : k.y_zp + 60; break; /* ReLU6 */
     case 3: k.qmin = 3, k.qmax = 200; break;
     default: break;
   }
+  if (sweep % 17 == 16) /* far zero points: every output on a bound */
+    k.y_zp = sweep % 2 ? 70000 : -70000;
   if (sweep % 4 == 3 && s->out_channels > 1) { /* a strict sub-range of channels */
     k.c0 = qb_rand_below((uint32_t)s->out_channels);
     k.c1 = k.c0 + qb_rand_below((uint32_t)(s->out_channels - k.c0)) + 1;
