@@ -19,7 +19,8 @@
  *   (dw_copy_rows), as in the fp32 rule.
  * An ISA header may offer the channels-in-lanes epilogue in registers instead
  * (DC_GEMMLOWP_IN_REGISTERS: dc_glrq, dc_glrq_load, dc_store_u8_gl; AVX2, shared by
- * AVX-512), under conditions it states; other groups take the block route.
+ * AVX-512, and NEON), under the conditions the AVX2 one states (checked per group);
+ * other groups, and SSE4.1 (no per-lane shifts), take the block route.
  * Calls the methods do not cover (stride > 2, an input zero point outside 0..255, a
  * weight zero point that is not int16-safe) take the scalar reference, per call or
  * per channel.
