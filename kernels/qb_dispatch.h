@@ -182,6 +182,17 @@ typedef struct {
               int32_t qmax, uint8_t* y);
 } qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry;
 
+/* The same with the gemmlowp fixed-point requantization fused
+ * (qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar semantics): multiplier per output
+ * channel instead of scale; same channel range, preconditions and fallbacks. */
+typedef struct {
+  qb_kernel_info info;
+  void (*run)(const qb_conv2d_shape* s, size_t c0, size_t c1, const uint8_t* x,
+              int32_t x_zero_point, const int8_t* w, const int32_t* w_zero_point,
+              const int32_t* bias, const qb_fixedpoint_multiplier* multiplier,
+              int32_t y_zero_point, int32_t qmin, int32_t qmax, uint8_t* y);
+} qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry;
+
 /* uint8 im2col of one image and group, rows [p0, p1) of the P x K column matrix
  * (qb_qu8_im2col_rows__scalar semantics: row p = oh * out_w + ow at columns + p * K,
  * padding = pad_value, the input zero point). A copy, so exact by construction;
@@ -199,6 +210,8 @@ const qb_qs32_q8_requantize_gemmlowp_entry* qb_qs32_q8_requantize_gemmlowp_entri
 const qb_qs8_q4_f32_wgemm_entry* qb_qs8_q4_f32_wgemm_entries(size_t* count);
 const qb_f32_q4_f32_wgemm_entry* qb_f32_q4_f32_wgemm_entries(size_t* count);
 const qb_qu8_qs8_qs32_dwconv2d_entry* qb_qu8_qs8_qs32_dwconv2d_entries(size_t* count);
+const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry*
+qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entries(size_t* count);
 const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries(
     size_t* count);
 const qb_qu8_im2col_entry* qb_qu8_im2col_entries(size_t* count);
@@ -248,6 +261,7 @@ typedef struct {
   const qb_f32_q4_f32_wgemm_entry* f32_q4_f32_wgemm;
   const qb_qu8_qs8_qs32_dwconv2d_entry* qu8_qs8_qs32_dwconv2d;
   const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* qu8_qs8_qu8_dwconv2d_minmax_fp32;
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry* qu8_qs8_qu8_dwconv2d_minmax_gemmlowp;
   const qb_qu8_im2col_entry* qu8_im2col;
   const qb_f32_gemm_entry* f32_gemm;
   const qb_f32_dwconv2d_entry* f32_dwconv2d;

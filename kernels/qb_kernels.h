@@ -219,6 +219,17 @@ void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(const qb_conv2d_shape* s, size_
                                                  int32_t y_zero_point, int32_t qmin, int32_t qmax,
                                                  uint8_t* y);
 
+/* The same with the gemmlowp fixed-point requantization fused (TFLite's depthwise
+ * conv with MultiplyByQuantizedMultiplier; the static integer run's gemmlowp rule):
+ *   y[b][c][oh][ow] = qb_qs32_qu8_requantize_gemmlowp__scalar's rule applied to
+ *                     acc[b][c][oh][ow] with bias[c] and multiplier[c]
+ * (acc as above; acc + bias wraps; bias may be NULL). Channels [c0, c1) only, as above. */
+void qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar(
+    const qb_conv2d_shape* s, size_t c0, size_t c1, const uint8_t* x, int32_t x_zero_point,
+    const int8_t* w, const int32_t* w_zero_point, const int32_t* bias,
+    const qb_fixedpoint_multiplier* multiplier, int32_t y_zero_point, int32_t qmin, int32_t qmax,
+    uint8_t* y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,7 +11,7 @@
 #include "qb_im2col_threaded.h"
 #include "qb_thread_pool.h"
 
-typedef enum { CONV_FUSED, CONV_S32, CONV_IM2COL } conv_kind;
+typedef enum { CONV_FUSED, CONV_GEMMLOWP, CONV_S32, CONV_IM2COL } conv_kind;
 
 typedef struct {
   size_t C, H, W, k, stride;
@@ -53,12 +53,13 @@ typedef struct {
   int8_t* w;
   int32_t *wzp, *bias, *y32;
   float* scale;
+  qb_fixedpoint_multiplier* mult;
 } conv_state;
 
 static void state_free(conv_state* s) {
   qb_thread_pool_destroy(s->pool);
   free(s->x), free(s->y8), free(s->cols), free(s->w), free(s->wzp), free(s->bias), free(s->y32);
-  free(s->scale);
+  free(s->scale), free(s->mult);
 }
 
 static int state_init(conv_state* s, const conv_case* c, qb_error* err) {
@@ -73,17 +74,19 @@ static int state_init(conv_state* s, const conv_case* c, qb_error* err) {
   s->wzp = calloc(C, sizeof *s->wzp);
   s->bias = malloc(C * sizeof *s->bias);
   s->scale = malloc(C * sizeof *s->scale);
+  s->mult = malloc(C * sizeof *s->mult);
   s->y8 = malloc(C * P);
   s->y32 = malloc(C * P * sizeof *s->y32);
   s->cols = malloc(P * sh->in_channels / sh->groups * taps);
-  if (!s->x || !s->w || !s->wzp || !s->bias || !s->scale || !s->y8 || !s->y32 || !s->cols) {
+  if (!s->x || !s->w || !s->wzp || !s->bias || !s->scale || !s->mult || !s->y8 || !s->y32 || !s->cols) {
     state_free(s);
     return qb_fail(err, "conv benchmark: out of memory");
   }
   uint32_t r = 7u;
   for (size_t i = 0; i < in; i++) s->x[i] = (uint8_t)((r = r * 1664525u + 1013904223u) >> 24);
   for (size_t i = 0; i < C * taps; i++) s->w[i] = (int8_t)((r = r * 1664525u + 1013904223u) >> 24);
-  for (size_t i = 0; i < C; i++) s->bias[i] = (int32_t)(i * 37) - 500, s->scale[i] = 1.0f / 512.0f;
+  for (size_t i = 0; i < C; i++) s->bias[i] = (int32_t)(i * 37) - 500, s->scale[i] = 1.0f / 512.0f,
+    s->mult[i] = qb_fixedpoint_multiplier_from_double(1.0 / 512.0);
   s->pool = qb_thread_pool_create((size_t)c->threads, true, err);
   if (!s->pool) {
     state_free(s);
@@ -112,10 +115,13 @@ static void s32_task(void* ctx, size_t task, size_t thread) {
 
 static void run_once(conv_state* s) {
   const conv_case* c = s->c;
-  if (c->kind == CONV_FUSED) {
-    const qb_dwconv_args a = {&c->shape, s->x, 128, s->w, s->wzp, s->bias, s->scale, 0, 0, 255,
-                              s->y8};
-    qb_dwconv_threaded_run(c->entry, s->pool, &a);
+  if (c->kind == CONV_FUSED || c->kind == CONV_GEMMLOWP) {
+    const qb_dwconv_args a = {&c->shape, s->x, 128, s->w, s->wzp, s->bias, s->scale, s->mult,
+                              0, 0, 255, s->y8};
+    if (c->kind == CONV_FUSED)
+      qb_dwconv_threaded_run(c->entry, s->pool, &a);
+    else
+      qb_dwconv_threaded_run_gemmlowp(c->entry, s->pool, &a);
   } else if (c->kind == CONV_S32) {
     qb_thread_pool_run(s->pool, (size_t)c->threads, s32_task, s);
   } else {
@@ -199,6 +205,9 @@ size_t qb_bench_register_conv(const qb_bench_setup* setup, const int* threads, s
   const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* fused =
       qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries(&count);
   const size_t nfused = count;
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry* gl =
+      qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entries(&count);
+  const size_t ngl = count;
   const qb_qu8_qs8_qs32_dwconv2d_entry* s32 = qb_qu8_qs8_qs32_dwconv2d_entries(&count);
   const size_t ns32 = count;
   const qb_qu8_im2col_entry* im = qb_qu8_im2col_entries(&count);
@@ -208,6 +217,10 @@ size_t qb_bench_register_conv(const qb_bench_setup* setup, const int* threads, s
       for (size_t i = 0; i < nfused; i++)
         if (qb_isa_usable(fused[i].info.backend))
           n += add_case(setup, CONV_FUSED, fused[i].info.name, &fused[i], fused[i].info.backend,
+                        &k_depthwise[l], threads[t]) == 0;
+      for (size_t i = 0; i < ngl; i++)
+        if (qb_isa_usable(gl[i].info.backend))
+          n += add_case(setup, CONV_GEMMLOWP, gl[i].info.name, &gl[i], gl[i].info.backend,
                         &k_depthwise[l], threads[t]) == 0;
       for (size_t i = 0; i < ns32; i++)
         if (qb_isa_usable(s32[i].info.backend))

@@ -1,5 +1,6 @@
 /* Convolution benchmarks of `qbench bench --conv`: every usable entry of the fused
- * depthwise family (qu8_qs8_qu8_dwconv2d_minmax_fp32, through its threaded driver),
+ * depthwise families (qu8_qs8_qu8_dwconv2d_minmax_fp32 and _gemmlowp, through their
+ * threaded driver; gemmlowp multipliers encode the fp32 scale),
  * of the int32-output depthwise family (qu8_qs8_qs32_dwconv2d, channels split the
  * same way) on dwnet's depthwise layers, and of the uint8 im2col family on the
  * reference models' im2col convolutions, one Google Benchmark per (kernel, layer,

@@ -45,6 +45,7 @@ QB_KERNEL_FAMILY(qs8_q4_f32_wgemm)
 QB_KERNEL_FAMILY(f32_q4_f32_wgemm)
 QB_KERNEL_FAMILY(qu8_qs8_qs32_dwconv2d)
 QB_KERNEL_FAMILY(qu8_qs8_qu8_dwconv2d_minmax_fp32)
+QB_KERNEL_FAMILY(qu8_qs8_qu8_dwconv2d_minmax_gemmlowp)
 QB_KERNEL_FAMILY(qu8_im2col)
 QB_GEMM_FAMILY(f32_gemm)
 QB_KERNEL_FAMILY(f32_dwconv2d)
@@ -63,6 +64,7 @@ static const qb_catalog_family k_families[] = {
     {"f32_q4_f32_wgemm", chosen_f32_q4_f32_wgemm},
     {"qu8_qs8_qs32_dwconv2d", chosen_qu8_qs8_qs32_dwconv2d},
     {"qu8_qs8_qu8_dwconv2d_minmax_fp32", chosen_qu8_qs8_qu8_dwconv2d_minmax_fp32},
+    {"qu8_qs8_qu8_dwconv2d_minmax_gemmlowp", chosen_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp},
     {"qu8_im2col", chosen_qu8_im2col},
     {"f32_gemm", chosen_f32_gemm},
     {"f32_dwconv2d", chosen_f32_dwconv2d},

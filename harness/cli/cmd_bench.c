@@ -71,7 +71,7 @@ void qb_cmd_bench_help(void) {
       "                      (default gemm,fused,elementwise)\n"
       "  --conv              convolution kernels instead of the default groups (add\n"
       "                      --shapes to run the GEMMs too, or --kernels to add conv): the fused depthwise conv (u8 -> u8, fp32\n"
-      "                      requantization) and the int32-output depthwise conv on\n"
+      "                      or gemmlowp requantization) and the int32-output depthwise conv on\n"
       "                      dwnet's depthwise layers, uint8 im2col on the models' im2col\n"
       "                      convs; names dwconv/<kernel>/C:/H:/W:/k:/s:/threads:<T>,\n"
       "                      im2col/...; OPS = 2 * taps * outputs, pct_of_peak vs the int8\n"

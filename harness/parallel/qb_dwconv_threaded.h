@@ -1,5 +1,6 @@
-/* Multi-threaded fused depthwise conv (u8 -> u8, fp32 requantization) over any entry
- * of its dispatch list (kernels/qb_dispatch.h), run on a qb_thread_pool.
+/* Multi-threaded fused depthwise conv (u8 -> u8, fp32 or gemmlowp requantization) over
+ * any entry of its family's dispatch list (kernels/qb_dispatch.h), run on a
+ * qb_thread_pool.
  *
  * Split: the output channels are cut into T contiguous ranges, of whole groups of 16
  * channels (the SIMD kernels' channels-in-lanes block) when there are at least T
@@ -26,7 +27,8 @@ typedef struct {
   const int8_t* w;             /* out_channels x kernel_h x kernel_w */
   const int32_t* w_zero_point; /* per output channel */
   const int32_t* bias;         /* per output channel, or NULL */
-  const float* scale;          /* per output channel */
+  const float* scale;          /* per output channel (fp32 rule) */
+  const qb_fixedpoint_multiplier* multiplier; /* per output channel (gemmlowp rule) */
   int32_t y_zero_point, qmin, qmax;
   uint8_t* y;
 } qb_dwconv_args;
@@ -35,5 +37,9 @@ typedef struct {
  * calling thread). */
 void qb_dwconv_threaded_run(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* entry,
                             qb_thread_pool* pool, const qb_dwconv_args* a);
+
+/* The same for the gemmlowp family (a->multiplier instead of a->scale). */
+void qb_dwconv_threaded_run_gemmlowp(const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry* entry,
+                                     qb_thread_pool* pool, const qb_dwconv_args* a);
 
 #endif

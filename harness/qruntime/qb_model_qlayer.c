@@ -209,59 +209,28 @@ static int gemm_fused(qb_quant_state* q, const qb_gemm_threaded_weights* w, size
 
 /* ------------------------------------------------------ static integer */
 
-/* Depthwise, fp32 rule: the table's fused kernel (int32 accumulation, requantization
- * and the folded clamp in registers), threaded over channels. */
-static void dwconv_q8_fused(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
-                            const uint8_t* xq, int32_t za, uint8_t* yq) {
+/* Depthwise: the table's fused kernel of the layer's rule (int32 accumulation, then
+ * the fp32 or gemmlowp requantization and the folded clamp on each block of
+ * accumulators while in L1), threaded over channels. The gemmlowp rule ran the
+ * int32 depthwise over the whole layer and requantized its planes afterwards (an
+ * int32 tensor written and read back, and the int32 kernel's phase planes on small
+ * planes): dwnet's depthwise layers took 1.6-2.3x the fp32 rule's time. */
+static void dwconv_q8(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
+                      const uint8_t* xq, int32_t za, uint8_t* yq) {
+  const bool gemmlowp = q->cfg.requant == QB_REQUANT_GEMMLOWP;
   const qb_dwconv_args a = {.shape = s, .x = xq, .x_zero_point = za, .w = L->w_s8,
                             .w_zero_point = L->w_zp, .bias = L->bias_q,
-                            .scale = L->requant_scale,
+                            .scale = gemmlowp ? NULL : L->requant_scale,
+                            .multiplier = gemmlowp ? L->requant_fixed : NULL,
                             .y_zero_point = q->act_qp[L->out_value].zero_point,
                             .qmin = L->out_qmin, .qmax = L->out_qmax, .y = yq};
   const size_t macs = s->batch * s->out_channels * qb_conv2d_out_h(s) * qb_conv2d_out_w(s) *
                       s->kernel_h * s->kernel_w;
-  qb_dwconv_threaded_run(q->table->qu8_qs8_qu8_dwconv2d_minmax_fp32,
-                         pool_for(q, macs, Q8_DWCONV_THREAD_MIN_MACS), &a);
-}
-
-/* Depthwise, gemmlowp rule (no fused kernel for it yet): the table's dwconv gives
- * acc[b][c][p]; each channel is then P outputs sharing one bias and multiplier. The
- * requantize kernels take per-column constants, so a plane is requantized as a
- * (P / REP_COLS) x REP_COLS block with the channel's constants in every column (one
- * table of constants, then a row sweep), and its last P % REP_COLS outputs as one
- * short row. Was one 1 x P row per plane: its per-column constant tables, rebuilt for
- * every channel, made dwnet's depthwise layers 7-10x slower than the fused fp32 rule. */
-enum { REP_COLS = 8 };
-
-static int dwconv_q8(qb_quant_state* q, const qb_qlayer* L, const qb_conv2d_shape* s,
-                     const uint8_t* xq, int32_t za, uint8_t* yq, qb_error* err) {
-  if (q->cfg.requant != QB_REQUANT_GEMMLOWP) {
-    dwconv_q8_fused(q, L, s, xq, za, yq);
-    return 0;
-  }
-  const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s), C = s->out_channels;
-  const size_t scale_bytes = sizeof(qb_fixedpoint_multiplier);
-  const size_t rows = P / REP_COLS, tail = P % REP_COLS;
-  int32_t* acc = qb_quant_scratch(q, QB_SCR_DWACC, s->batch * C * P * sizeof *acc, err);
-  int32_t* bias = qb_quant_scratch(q, QB_SCR_REP, REP_COLS * sizeof *bias, err);
-  unsigned char* scale = qb_quant_scratch(q, QB_SCR_REPQ, REP_COLS * scale_bytes, err);
-  if (!acc || !bias || !scale) return -1;
-  q->table->qu8_qs8_qs32_dwconv2d->run(s, xq, za, L->w_s8, L->w_zp, acc);
-  for (size_t c = 0; c < C; c++) {
-    const void* sc = requant_scale_at(q, L, c);
-    for (size_t j = 0; j < REP_COLS; j++) {
-      bias[j] = L->bias_q[c];
-      memcpy(scale + j * scale_bytes, sc, scale_bytes);
-    }
-    for (size_t b = 0; b < s->batch; b++) {
-      const int32_t* a = acc + (b * C + c) * P;
-      uint8_t* y = yq + (b * C + c) * P;
-      if (rows) requant(q, L, rows, REP_COLS, a, REP_COLS, bias, scale, y, REP_COLS);
-      if (tail)
-        requant(q, L, 1, tail, a + rows * REP_COLS, tail, bias, scale, y + rows * REP_COLS, tail);
-    }
-  }
-  return 0;
+  qb_thread_pool* pool = pool_for(q, macs, Q8_DWCONV_THREAD_MIN_MACS);
+  if (gemmlowp)
+    qb_dwconv_threaded_run_gemmlowp(q->table->qu8_qs8_qu8_dwconv2d_minmax_gemmlowp, pool, &a);
+  else
+    qb_dwconv_threaded_run(q->table->qu8_qs8_qu8_dwconv2d_minmax_fp32, pool, &a);
 }
 
 /* A Conv (not depthwise) over a batch, static (u8 out) or dynamic (fp32 out, per
@@ -334,7 +303,10 @@ static int conv_q8(qb_quant_state* q, const qb_model* m, const qb_node* n, const
                    const uint8_t* xq, int32_t za, uint8_t* yq, qb_error* err) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
-  if (L->depthwise) return dwconv_q8(q, L, &s, xq, za, yq, err);
+  if (L->depthwise) {
+    dwconv_q8(q, L, &s, xq, za, yq);
+    return 0;
+  }
   conv_job j = {.q = q, .L = L, .s = &s, .x = xq, .za = za, .y = yq};
   return conv_run(q, &j, err);
 }

@@ -191,9 +191,10 @@ static int setup_layer(qb_quant_state* q, const qb_model* m, size_t k, const qb_
                                   ? "fp32-dequantized-weights" : "fp32-simulated";
   else if (L->path == QB_QPATH_W4A32) L->kernel = q->table->f32_q4_f32_wgemm->info.name;
   else if (L->path == QB_QPATH_W4A8) L->kernel = q->table->qs8_q4_f32_wgemm->info.name;
-  else if (L->depthwise && q->cfg.workflow == QB_WORKFLOW_STATIC &&
-           q->cfg.requant != QB_REQUANT_GEMMLOWP) /* fused requantization */
-    L->kernel = q->table->qu8_qs8_qu8_dwconv2d_minmax_fp32->info.name;
+  else if (L->depthwise && q->cfg.workflow == QB_WORKFLOW_STATIC) /* fused requantization */
+    L->kernel = q->cfg.requant == QB_REQUANT_GEMMLOWP
+                    ? q->table->qu8_qs8_qu8_dwconv2d_minmax_gemmlowp->info.name
+                    : q->table->qu8_qs8_qu8_dwconv2d_minmax_fp32->info.name;
   else if (L->depthwise) L->kernel = q->table->qu8_qs8_qs32_dwconv2d->info.name;
   else L->kernel = q->table->qu8_qs8_qs32_gemm->info.name;
   return 0;

@@ -176,6 +176,8 @@ bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_tab
                    usable);
   QB_SELECT_FAMILY(table, qu8_qs8_qu8_dwconv2d_minmax_fp32,
                    qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries, target, usable);
+  QB_SELECT_FAMILY(table, qu8_qs8_qu8_dwconv2d_minmax_gemmlowp,
+                   qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entries, target, usable);
   QB_SELECT_FAMILY(table, qu8_im2col, qb_qu8_im2col_entries, target, usable);
   QB_SELECT_FAMILY(table, f32_gemm, qb_f32_gemm_entries, target, usable);
   QB_SELECT_FAMILY(table, f32_dwconv2d, qb_f32_dwconv2d_entries, target, usable);
@@ -190,7 +192,8 @@ bool qb_dispatch_table_exact(const qb_dispatch_table* t) {
          t->q8_f32_dequantize->info.exact && t->qs32_q8_requantize_fp32->info.exact &&
          t->qs32_q8_requantize_gemmlowp->info.exact && t->qs8_q4_f32_wgemm->info.exact &&
          t->f32_q4_f32_wgemm->info.exact && t->qu8_qs8_qs32_dwconv2d->info.exact &&
-         t->qu8_qs8_qu8_dwconv2d_minmax_fp32->info.exact && t->qu8_im2col->info.exact &&
+         t->qu8_qs8_qu8_dwconv2d_minmax_fp32->info.exact &&
+         t->qu8_qs8_qu8_dwconv2d_minmax_gemmlowp->info.exact && t->qu8_im2col->info.exact &&
          t->f32_gemm->info.exact && t->f32_dwconv2d->info.exact;
 }
 

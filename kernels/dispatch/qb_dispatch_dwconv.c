@@ -46,3 +46,26 @@ const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* qb_qu8_qs8_qu8_dwconv2d_minmax_
   *count = QB_COUNT(dwconv_fused_list);
   return dwconv_fused_list;
 }
+
+static const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry dwconv_gemmlowp_list[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__avx512vnni", QB_BACKEND_AVX512VNNI, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__avx512vnni},
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__avx2", QB_BACKEND_AVX2, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__avx2},
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__sse41", QB_BACKEND_SSE41, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__sse41},
+#endif
+#if defined(__aarch64__)
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__neon", QB_BACKEND_NEON, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__neon},
+#endif
+    {{"qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar", QB_BACKEND_SCALAR, true},
+     qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar},
+};
+
+const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry*
+qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entries(size_t* count) {
+  *count = QB_COUNT(dwconv_gemmlowp_list);
+  return dwconv_gemmlowp_list;
+}

@@ -8,6 +8,8 @@
  *                                     (qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar);
  *                                     small planes: channels in the lanes instead
  *                                     (dwconv/qb_dwconv_chan.h)
+ *   qu8_qs8_qu8_dwconv2d_minmax_gemmlowp  the same with the gemmlowp rule
+ *                                     (dwconv/qb_dwconv_gemmlowp.h)
  * Bit for bit equal to the scalar references. */
 #ifndef QB_DWCONV_H
 #define QB_DWCONV_H
@@ -32,6 +34,25 @@ void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__avx512vnni(QB_DWCONV_FUSED_ARGS);
 #endif
 #if defined(__aarch64__)
 void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__neon(QB_DWCONV_FUSED_ARGS);
+#endif
+
+#define QB_DWCONV_GEMMLOWP_ARGS                                                        \
+  const qb_conv2d_shape *s, size_t c0, size_t c1, const uint8_t *x, int32_t x_zero_point, \
+      const int8_t *w, const int32_t *w_zero_point, const int32_t *bias,                   \
+      const qb_fixedpoint_multiplier *multiplier, int32_t y_zero_point, int32_t qmin,      \
+      int32_t qmax, uint8_t *y
+
+/* Fused depthwise conv + gemmlowp requantization
+ * (qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar semantics): the same
+ * accumulation, blocks of accumulators requantized by the backend's gemmlowp
+ * requantize kernel while in L1 (dwconv/qb_dwconv_gemmlowp.h). */
+#if defined(__x86_64__) || defined(__i386__)
+void qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__sse41(QB_DWCONV_GEMMLOWP_ARGS);
+void qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__avx2(QB_DWCONV_GEMMLOWP_ARGS);
+void qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__avx512vnni(QB_DWCONV_GEMMLOWP_ARGS);
+#endif
+#if defined(__aarch64__)
+void qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__neon(QB_DWCONV_GEMMLOWP_ARGS);
 #endif
 
 #define QB_DWCONV_S32_ARGS                                                            \

@@ -7,6 +7,8 @@
 #include <arm_neon.h>
 #include <stdint.h>
 
+#include "requantize/qb_requantize.h"
+
 typedef struct {
   int32x4_t v[4]; /* channels 0-3, 4-7, 8-11, 12-15 */
 } dc_acc;
@@ -55,6 +57,55 @@ static inline void dc_store_u8(uint8_t* y, dc_acc acc, const dc_rq* r) {
                                    vqmovn_s32(dc_requantize(acc.v[1], 1, r)));
   const int16x8_t b = vcombine_s16(vqmovn_s32(dc_requantize(acc.v[2], 2, r)),
                                    vqmovn_s32(dc_requantize(acc.v[3], 3, r)));
+  vst1q_u8(y, vcombine_u8(vqmovun_s16(a), vqmovun_s16(b)));
+}
+/* The 16 channels' sums in channel order (gemmlowp rule, dwconv/qb_dwconv_gemmlowp.h). */
+static inline void dc_store_s32(int32_t* y, dc_acc acc) {
+  for (int i = 0; i < 4; i++) vst1q_s32(y + 4 * i, acc.v[i]);
+}
+/* gemmlowp rule in registers (dwconv/qb_dwconv_gemmlowp.h) with the requantize
+ * kernel's instructions (requantize/qb_qs32_q8_requantize_gemmlowp__neon.c has the
+ * argument): wrapping ADD of the bias, SSHL by left, SQRDMULH (= SRDHM, its INT32_MIN
+ * case included), gemmlowp's sign fix-up + SRSHL (= RoundingDivideByPOT), SQADD zp,
+ * clamp. Exact for every input; the caller's checks (made for AVX2) only send some
+ * groups to the block route. */
+#define DC_GEMMLOWP_IN_REGISTERS 1
+typedef struct {
+  int32x4_t bias[4], left[4], mult[4], neg_right[4], zp, qmin, qmax;
+} dc_glrq;
+
+static inline dc_glrq dc_glrq_load(const int32_t* bias, const qb_fixedpoint_multiplier* m,
+                                   int32_t zp, int32_t qmin, int32_t qmax) {
+  dc_glrq r;
+  int32_t le[16], mu[16], nr[16];
+  for (int c = 0; c < 16; c++) {
+    const qb_gemmlowp_lane l = qb_gemmlowp_lane_make(m[c]);
+    le[c] = l.left, mu[c] = l.multiplier, nr[c] = -l.right;
+  }
+  for (int i = 0; i < 4; i++) {
+    r.bias[i] = vld1q_s32(bias + 4 * i);
+    r.left[i] = vld1q_s32(le + 4 * i);
+    r.mult[i] = vld1q_s32(mu + 4 * i);
+    r.neg_right[i] = vld1q_s32(nr + 4 * i);
+  }
+  r.zp = vdupq_n_s32(zp);
+  r.qmin = vdupq_n_s32(qmin);
+  r.qmax = vdupq_n_s32(qmax);
+  return r;
+}
+static inline int32x4_t dc_gl_requantize(int32x4_t acc, const dc_glrq* r, int i) {
+  const int32x4_t sum =
+      vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(acc), vreinterpretq_u32_s32(r->bias[i])));
+  const int32x4_t x = vqrdmulhq_s32(vshlq_s32(sum, r->left[i]), r->mult[i]);
+  const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, r->neg_right[i]), 31);
+  const int32x4_t q = vrshlq_s32(vqaddq_s32(x, fixup), r->neg_right[i]);
+  return vminq_s32(vmaxq_s32(vqaddq_s32(q, r->zp), r->qmin), r->qmax);
+}
+static inline void dc_store_u8_gl(uint8_t* y, dc_acc acc, const dc_glrq* r) {
+  const int16x8_t a = vcombine_s16(vqmovn_s32(dc_gl_requantize(acc.v[0], r, 0)),
+                                   vqmovn_s32(dc_gl_requantize(acc.v[1], r, 1)));
+  const int16x8_t b = vcombine_s16(vqmovn_s32(dc_gl_requantize(acc.v[2], r, 2)),
+                                   vqmovn_s32(dc_gl_requantize(acc.v[3], r, 3)));
   vst1q_u8(y, vcombine_u8(vqmovun_s16(a), vqmovun_s16(b)));
 }
 static inline void dc_widen16(int16_t* d, const uint8_t* s, int16_t zp) {

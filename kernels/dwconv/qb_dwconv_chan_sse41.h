@@ -64,6 +64,10 @@ static inline void dc_store_u8(uint8_t* y, dc_acc acc, const dc_rq* r) {
   const __m128i b = _mm_packs_epi32(dc_requantize(acc.v[2], 2, r), dc_requantize(acc.v[3], 3, r));
   _mm_storeu_si128((__m128i*)(void*)y, _mm_packus_epi16(a, b));
 }
+/* The 16 channels' sums in channel order (gemmlowp rule, dwconv/qb_dwconv_gemmlowp.h). */
+static inline void dc_store_s32(int32_t* y, dc_acc acc) {
+  for (int i = 0; i < 4; i++) _mm_storeu_si128((__m128i*)(void*)(y + 4 * i), acc.v[i]);
+}
 static inline void dc_widen16(int16_t* d, const uint8_t* s, int16_t zp) {
   const __m128i z = _mm_set1_epi16(zp);
   const __m128i v = _mm_loadu_si128((const __m128i*)(const void*)s);

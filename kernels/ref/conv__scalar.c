@@ -143,3 +143,30 @@ void qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(const qb_conv2d_shape* s, size_
         }
     }
 }
+
+/* The gemmlowp-rule fused kernel, by the same definition: dwconv_one's accumulator
+ * requantized by the gemmlowp requantization reference (SaturatingRoundingDoubling-
+ * HighMul, then RoundingDivideByPOT, kernels/ref/qb_ref_math.h) as a 1 x 1 matrix
+ * whose column is channel oc. */
+void qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar(
+    const qb_conv2d_shape* s, size_t c0, size_t c1, const uint8_t* x, int32_t x_zero_point,
+    const int8_t* w, const int32_t* w_zero_point, const int32_t* bias,
+    const qb_fixedpoint_multiplier* multiplier, int32_t y_zero_point, int32_t qmin, int32_t qmax,
+    uint8_t* y) {
+  const size_t oh_n = qb_conv2d_out_h(s), ow_n = qb_conv2d_out_w(s);
+  const size_t mult = s->out_channels / s->in_channels;
+  const size_t taps = s->kernel_h * s->kernel_w;
+  for (size_t b = 0; b < s->batch; b++)
+    for (size_t oc = c0; oc < c1; oc++) {
+      const uint8_t* plane = x + (b * s->in_channels + oc / mult) * s->in_h * s->in_w;
+      uint8_t* y_plane = y + (b * s->out_channels + oc) * oh_n * ow_n;
+      for (size_t oh = 0; oh < oh_n; oh++)
+        for (size_t ow = 0; ow < ow_n; ow++) {
+          const int32_t acc =
+              dwconv_one(s, plane, x_zero_point, w + oc * taps, w_zero_point[oc], oh, ow);
+          qb_qs32_qu8_requantize_gemmlowp__scalar(1, 1, &acc, 1, bias ? &bias[oc] : NULL,
+                                                  &multiplier[oc], y_zero_point, qmin, qmax,
+                                                  &y_plane[oh * ow_n + ow], 1);
+        }
+    }
+}

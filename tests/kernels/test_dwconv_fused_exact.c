@@ -1,11 +1,12 @@
-/* Exactness of every fused depthwise conv kernel (qu8 x qs8 -> qu8, fp32
- * requantization, NCHW) in the dispatch list against the scalar reference, bit for
- * bit: widths 1..17 and wider, odd heights, 3x3 / 5x5 and other kernels, strides
+/* Exactness of every fused depthwise conv kernel (qu8 x qs8 -> qu8, NCHW; the fp32
+ * requantization family and the gemmlowp one) in the dispatch lists against the
+ * scalar references, bit for bit: widths 1..17 and wider, odd heights, 3x3 / 5x5 and other kernels, strides
  * 1 and 2 in each direction (3 for the fallback), pads 0..2 asymmetric, dilation
  * 1-2, channel multipliers 1-2, batch 1-2, input zero points {0, 18, 128, 255} (and
  * out-of-range ones, which take the reference rule), per-channel weight zero
  * points, all-extreme values, power-of-two scales that put many results on
- * rounding ties, biases that wrap int32, ReLU / ReLU6-like clamps, channel ranges
+ * rounding ties (for gemmlowp: multiplier 2^30, so both of its roundings see ties;
+ * also left shifts, real multipliers >= 1, and zero multipliers), biases that wrap int32, ReLU / ReLU6-like clamps, channel ranges
  * [c0, c1) that leave channels untouched (the whole output, pre-filled with 0xA5,
  * must match), planes large enough to be cut into bands and too wide for the
  * SIMD buffers, many channels on small planes (the channels-in-lanes method, with
@@ -18,13 +19,20 @@
 
 static int printed = 0;
 
+/* One entry of either family (exactly one of fp32 / gemmlowp set). */
+typedef struct {
+  const qb_kernel_info* info;
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* fp32;
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry* gemmlowp;
+} fused_kernel;
+
 typedef struct {
   int32_t x_zp, y_zp, qmin, qmax;
-  bool extreme, ties, wild_wzp;
+  bool extreme, ties, wild_wzp, min_mult;
   size_t c0, c1;
 } fused_case;
 
-static void check_fused(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
+static void check_fused(const fused_kernel* e,
                         const qb_conv2d_shape* s, const fused_case* k) {
   const size_t in_elems = s->batch * s->in_channels * s->in_h * s->in_w;
   const size_t taps = s->kernel_h * s->kernel_w, C = s->out_channels;
@@ -37,6 +45,7 @@ static void check_fused(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
   int32_t* wzp = malloc((C + 1) * sizeof(int32_t));
   int32_t* bias = malloc((C + 1) * sizeof(int32_t));
   float* scale = malloc((C + 1) * sizeof(float));
+  qb_fixedpoint_multiplier* mult = malloc((C + 1) * sizeof *mult);
   for (size_t i = 0; i < C * taps; i++)
     w[i] = k->extreme ? (int8_t)(qb_rand_below(2) ? 127 : -128) : (int8_t)qb_rand_range(-128, 127);
   for (size_t c = 0; c < C; c++) {
@@ -48,13 +57,31 @@ static void check_fused(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
     /* 2^-k: acc * scale is exact, and every acc = 2^(k-1) mod 2^k is a tie. */
     scale[c] = k->ties ? ldexpf(1.0f, -(int)(4 + qb_rand_below(9)))
                        : qb_rand_uniform(1e-5f, 4e-3f);
+    /* gemmlowp: the same real multiplier (2^-k encodes as 2^30 x 2^(1-k)), some
+     * at or above 1 (left shifts, wrapping products), some zero. */
+    mult[c] = qb_fixedpoint_multiplier_from_double(c % 7 == 3 ? 1.0 + qb_rand_below(7) * 0.75
+                                                              : (double)scale[c]);
+    if (c % 11 == 5) mult[c] = (qb_fixedpoint_multiplier){0, 0};
+    /* Not an encoded multiplier, but defined by the reference: SRDHM's one
+     * overflow (INT32_MIN x INT32_MIN) needs INT32_MIN inputs too (acc + bias). */
+    if (k->min_mult && c % 5 == 4) { /* with bias INT32_MIN: padding-only outputs hit it */
+      mult[c] = (qb_fixedpoint_multiplier){INT32_MIN, 0};
+      bias[c] = INT32_MIN;
+    }
   }
   uint8_t* ref = qb_guard_alloc(out_elems);
   uint8_t* got = qb_guard_alloc(out_elems);
   const int32_t* b = qb_rand_below(6) == 0 ? NULL : bias;
-  qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(s, k->c0, k->c1, x, k->x_zp, w, wzp, b, scale,
-                                              k->y_zp, k->qmin, k->qmax, ref);
-  e->run(s, k->c0, k->c1, x, k->x_zp, w, wzp, b, scale, k->y_zp, k->qmin, k->qmax, got);
+  if (e->fp32) {
+    qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(s, k->c0, k->c1, x, k->x_zp, w, wzp, b, scale,
+                                                k->y_zp, k->qmin, k->qmax, ref);
+    e->fp32->run(s, k->c0, k->c1, x, k->x_zp, w, wzp, b, scale, k->y_zp, k->qmin, k->qmax, got);
+  } else {
+    qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar(s, k->c0, k->c1, x, k->x_zp, w, wzp, b, mult,
+                                                    k->y_zp, k->qmin, k->qmax, ref);
+    e->gemmlowp->run(s, k->c0, k->c1, x, k->x_zp, w, wzp, b, mult, k->y_zp, k->qmin, k->qmax,
+                     got);
+  }
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < out_elems; i++)
     if (got[i] != ref[i] && bad++ == 0) first = i;
@@ -62,7 +89,7 @@ static void check_fused(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
                "%s b=%zu c=%zu->%zu [%zu,%zu) in=%zux%zu k=%zux%zu stride=%zu,%zu dil=%zu,%zu "
                "pad=%zu,%zu,%zu,%zu x_zp=%d y_zp=%d q=%d..%d: %zu of %zu differ, first [%zu] "
                "got %d expected %d",
-               e->info.name, s->batch, s->in_channels, C, k->c0, k->c1, s->in_h, s->in_w,
+               e->info->name, s->batch, s->in_channels, C, k->c0, k->c1, s->in_h, s->in_w,
                s->kernel_h, s->kernel_w, s->stride_h, s->stride_w, s->dilation_h, s->dilation_w,
                s->pad_top, s->pad_left, s->pad_bottom, s->pad_right, k->x_zp, k->y_zp, k->qmin,
                k->qmax, bad, out_elems, first, bad ? got[first] : 0, bad ? ref[first] : 0);
@@ -70,6 +97,7 @@ static void check_fused(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
   if (bad && ++printed > 20) exit(qb_test_finish("test_dwconv_fused_exact"));
   qb_guard_free(got);
   qb_guard_free(ref);
+  free(mult);
   free(scale);
   free(bias);
   free(wzp);
@@ -83,13 +111,16 @@ static const int32_t x_zps[] = {0, 18, 128, 255};
 static fused_case random_case(const qb_conv2d_shape* s, size_t sweep) {
   fused_case k = {.x_zp = x_zps[sweep % 4], .y_zp = qb_rand_range(0, 255), .qmin = 0,
                   .qmax = 255, .extreme = sweep % 11 == 10, .ties = sweep % 3 != 2,
-                  .wild_wzp = sweep % 13 == 12, .c0 = 0, .c1 = s->out_channels};
+                  .wild_wzp = sweep % 13 == 12,
+                  .min_mult = sweep % 13 == 6, .c0 = 0, .c1 = s->out_channels};
   switch (sweep % 5) {
     case 1: k.qmin = k.y_zp; break;                                 /* ReLU */
     case 2: k.qmin = k.y_zp, k.qmax = k.y_zp + 60 > 255 ? 255 : k.y_zp + 60; break; /* ReLU6 */
     case 3: k.qmin = 3, k.qmax = 200; break;
     default: break;
   }
+  if (sweep % 17 == 16) /* far zero points: every output on a bound */
+    k.y_zp = sweep % 2 ? 70000 : -70000;
   if (sweep % 4 == 3 && s->out_channels > 1) { /* a strict sub-range of channels */
     k.c0 = qb_rand_below((uint32_t)s->out_channels);
     k.c1 = k.c0 + qb_rand_below((uint32_t)(s->out_channels - k.c0)) + 1;
@@ -98,7 +129,7 @@ static fused_case random_case(const qb_conv2d_shape* s, size_t sweep) {
   return k;
 }
 
-static void run_entry(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e) {
+static void run_entry(const fused_kernel* e) {
   static const size_t kernels[][2] = {{3, 3}, {5, 5}, {1, 1}, {3, 1}, {1, 7}, {2, 2}};
   static const size_t strides[][2] = {{1, 1}, {2, 2}, {1, 2}, {2, 1}, {3, 3}};
   size_t sweep = 0;
@@ -185,6 +216,9 @@ static void run_entry(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e) {
 static const qb_kernel_info* table_fused(const qb_dispatch_table* t) {
   return &t->qu8_qs8_qu8_dwconv2d_minmax_fp32->info;
 }
+static const qb_kernel_info* table_gemmlowp(const qb_dispatch_table* t) {
+  return &t->qu8_qs8_qu8_dwconv2d_minmax_gemmlowp->info;
+}
 
 int main(void) {
   qb_test_seed(20261201);
@@ -194,8 +228,19 @@ int main(void) {
   qb_check_family_list("qu8_qs8_qu8_dwconv2d_minmax_fp32", list, n, sizeof list[0], table_fused);
   for (size_t i = 0; i < n; i++)
     if (qb_entry_usable(&list[i].info)) {
-      run_entry(&list[i]);
+      const fused_kernel k = {&list[i].info, &list[i], NULL};
+      run_entry(&k);
       simd += list[i].info.backend != QB_BACKEND_SCALAR;
+    }
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry* gl =
+      qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entries(&n);
+  qb_check_family_list("qu8_qs8_qu8_dwconv2d_minmax_gemmlowp", gl, n, sizeof gl[0],
+                       table_gemmlowp);
+  for (size_t i = 0; i < n; i++)
+    if (qb_entry_usable(&gl[i].info)) {
+      const fused_kernel k = {&gl[i].info, NULL, &gl[i]};
+      run_entry(&k);
+      simd += gl[i].info.backend != QB_BACKEND_SCALAR;
     }
   const int status = qb_test_finish("test_dwconv_fused_exact");
   if (status == 0 && simd == 0) qb_test_skip("no SIMD backend usable: only the scalar entries ran");

@@ -1,5 +1,5 @@
 /* Threaded convolution drivers (harness/parallel): for every usable fused depthwise
- * entry and every usable im2col entry, the result on 1, 2 and 3 threads (and on the
+ * entry (fp32 and gemmlowp rules) and every usable im2col entry, the result on 1, 2 and 3 threads (and on the
  * calling thread, NULL pool) is bit-identical to the scalar reference, on shapes
  * with fewer channels / rows than threads, channel multipliers, batch 2, strides
  * 1-2 and pads. Outputs are 0xA5-filled first and compared whole. */
@@ -19,7 +19,9 @@ static qb_conv2d_shape dw_geom(size_t batch, size_t ch, size_t mult, size_t h, s
   return s;
 }
 
+/* e (fp32 rule) or g (gemmlowp rule). */
 static void dwconv_case(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
+                        const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry* g,
                         const qb_conv2d_shape* s, qb_thread_pool* pools[4]) {
   const size_t C = s->out_channels, taps = s->kernel_h * s->kernel_w;
   const size_t in = s->batch * s->in_channels * s->in_h * s->in_w;
@@ -29,6 +31,7 @@ static void dwconv_case(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
   int32_t* wzp = malloc(C * sizeof(int32_t));
   int32_t* bias = malloc(C * sizeof(int32_t));
   float* scale = malloc(C * sizeof(float));
+  qb_fixedpoint_multiplier* mult = malloc(C * sizeof *mult);
   uint8_t* ref = malloc(out + 1);
   uint8_t* y = malloc(out + 1);
   for (size_t i = 0; i < in; i++) x[i] = (uint8_t)qb_rand_below(256);
@@ -37,18 +40,27 @@ static void dwconv_case(const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* e,
     wzp[c] = qb_rand_range(-5, 5);
     bias[c] = qb_rand_range(-3000, 3000);
     scale[c] = 1.0f / 256.0f;
+    mult[c] = qb_fixedpoint_multiplier_from_double(1.0 / (200 + (double)c));
   }
-  const qb_dwconv_args a = {s, x, 128, w, wzp, bias, scale, 3, 3, 200, y};
+  const qb_dwconv_args a = {s, x, 128, w, wzp, bias, scale, mult, 3, 3, 200, y};
   memset(ref, 0xA5, out + 1);
-  qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(s, 0, C, x, 128, w, wzp, bias, scale, 3, 3, 200,
-                                              ref);
+  if (e)
+    qb_qu8_qs8_qu8_dwconv2d_minmax_fp32__scalar(s, 0, C, x, 128, w, wzp, bias, scale, 3, 3, 200,
+                                                ref);
+  else
+    qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp__scalar(s, 0, C, x, 128, w, wzp, bias, mult, 3, 3,
+                                                    200, ref);
   for (int t = 0; t < 4; t++) {
     memset(y, 0xA5, out + 1);
-    qb_dwconv_threaded_run(e, pools[t], &a);
+    if (e)
+      qb_dwconv_threaded_run(e, pools[t], &a);
+    else
+      qb_dwconv_threaded_run_gemmlowp(g, pools[t], &a);
     QB_CHECK_MSG(memcmp(y, ref, out + 1) == 0, "%s: %d threads, C=%zu %zux%zu k%zu s%zu",
-                 e->info.name, t, C, s->in_h, s->in_w, s->kernel_h, s->stride_h);
+                 e ? e->info.name : g->info.name, t, C, s->in_h, s->in_w, s->kernel_h,
+                 s->stride_h);
   }
-  free(y), free(ref), free(scale), free(bias), free(wzp), free(w), free(x);
+  free(y), free(ref), free(mult), free(scale), free(bias), free(wzp), free(w), free(x);
 }
 
 static void im2col_case(const qb_qu8_im2col_entry* e, const qb_conv2d_shape* s,
@@ -90,7 +102,12 @@ int main(void) {
   const qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entry* dl = qb_qu8_qs8_qu8_dwconv2d_minmax_fp32_entries(&n);
   for (size_t i = 0; i < n; i++)
     if (qb_isa_usable(dl[i].info.backend))
-      for (size_t k = 0; k < sizeof dw / sizeof dw[0]; k++) dwconv_case(&dl[i], &dw[k], pools);
+      for (size_t k = 0; k < sizeof dw / sizeof dw[0]; k++) dwconv_case(&dl[i], NULL, &dw[k], pools);
+  const qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entry* gl =
+      qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp_entries(&n);
+  for (size_t i = 0; i < n; i++)
+    if (qb_isa_usable(gl[i].info.backend))
+      for (size_t k = 0; k < sizeof dw / sizeof dw[0]; k++) dwconv_case(NULL, &gl[i], &dw[k], pools);
   const qb_conv2d_shape ic[] = {
       {1, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
       {1, 8, 28, 28, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2},

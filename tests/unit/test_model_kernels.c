@@ -61,6 +61,8 @@ static const char* table_kernel(qb_backend be, const char* kernel) {
   if (!strncmp(kernel, "qb_qs8_q4_f32_wgemm", 19)) return t->qs8_q4_f32_wgemm->info.name;
   if (!strncmp(kernel, "qb_qu8_qs8_qu8_dwconv2d_minmax_fp32", 35))
     return t->qu8_qs8_qu8_dwconv2d_minmax_fp32->info.name;
+  if (!strncmp(kernel, "qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp", 39))
+    return t->qu8_qs8_qu8_dwconv2d_minmax_gemmlowp->info.name;
   if (!strncmp(kernel, "qb_qu8_qs8_qs32_dwconv2d", 24)) return t->qu8_qs8_qs32_dwconv2d->info.name;
   if (!strncmp(kernel, "qb_qu8_qs8_qs32_gemm", 20)) return t->qu8_qs8_qs32_gemm->info.name;
   return "";
@@ -165,6 +167,8 @@ int main(void) {
   qb_test_random_dataset(&dc, 64, 3 * 9 * 9);
   check_backends_threads(&cnn, &dc, "w8-sym-channel-minmax/a8-aff-tensor-minmax/static",
                          "qb_qu8_qs8_qu8_dwconv2d_minmax_fp32", 1);
+  check_backends_threads(&cnn, &dc, "w8-sym-channel-minmax/a8-aff-tensor-minmax-gemmlowp/static",
+                         "qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp", 1);
   check_backends_threads(&cnn, &dc, "w8/a8/dynamic", "qb_qu8_qs8_qs32_dwconv2d", 1);
   check_backends_threads(&mlp, &dm, "w4-sym-channel-mse/weight-only", "qb_f32_q4_f32_wgemm", 2);
   check_backends_threads(&mlp, &dm, "w4-sym-group:8-minmax/weight-only", "qb_f32_q4_f32_wgemm", 2);

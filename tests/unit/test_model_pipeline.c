@@ -204,8 +204,9 @@ static void check_plan(const qb_model* m, const qb_quant_state* q, bool gemmlowp
     QB_CHECK_MSG(!strcmp(m->nodes[k].name, kPlan[k].node), "node %zu is %s", k, m->nodes[k].name);
     QB_CHECK_MSG(!strncmp(li.kernel, kPlan[k].kernel, strlen(kPlan[k].kernel)), "%s: kernel %s",
                  kPlan[k].node, li.kernel);
-    /* Depthwise: the fused kernel (fp32 rule), else int32 then requantize. */
-    const char* dw = gemmlowp ? "qb_qu8_qs8_qs32_dwconv2d" : "qb_qu8_qs8_qu8_dwconv2d_minmax_fp32";
+    /* Depthwise: the fused kernel of the layer's rule. */
+    const char* dw = gemmlowp ? "qb_qu8_qs8_qu8_dwconv2d_minmax_gemmlowp"
+                              : "qb_qu8_qs8_qu8_dwconv2d_minmax_fp32";
     if (!strcmp(kPlan[k].node, "dw"))
       QB_CHECK_MSG(!strncmp(li.kernel, dw, strlen(dw)), "dw: kernel %s", li.kernel);
     if (kPlan[k].name)
