@@ -208,8 +208,9 @@ qb_f32_act qb_f32_act_of(const qb_model* m, const qb_node* a) {
 /* The bias add and the activation of one output run, d[t] = act(s[t] + b): one loop
  * per case (no per-element branch on the case), each simple enough to vectorize;
  * QB_MULTIVERSION clones (same operations, same bits) give them AVX2 where there is
- * some. In place (d == s) or into a distinct run (the compaction of virtual columns);
- * the add is skipped without a bias (x + 0 would turn -0 into +0). */
+ * some. In place, or while compacting virtual columns (one call per channel: a
+ * call per row of a small plane cost more than the rows' work). The add is skipped
+ * without a bias (x + 0 would turn -0 into +0). */
 enum { EPI_BIAS = 1, EPI_RELU = 2, EPI_CLIP = 4 };
 
 static int epi_case(const float* bias, const qb_f32_act* act) {
@@ -234,21 +235,18 @@ QB_MULTIVERSION static void epi_inplace(float* y, size_t n, int c, float b, floa
   QB_EPI_LOOPS(y, y)
 }
 
-QB_MULTIVERSION static void epi_copy(float* restrict d, const float* restrict s, size_t n, int c,
-                                     float b, float lo, float hi) {
-  if (!c) memcpy(d, s, n * sizeof *d);
-  QB_EPI_LOOPS(d, s)
+/* Compaction: `rows` rows of n outputs, rs apart in s, packed in d. */
+QB_MULTIVERSION static void epi_compact(float* restrict d, const float* restrict s, size_t rows,
+                                        size_t n, size_t rs, int c, float b, float lo, float hi) {
+  for (size_t r = 0; r < rows; r++, s += rs, d += n) {
+    if (!c) memcpy(d, s, n * sizeof *d);
+    QB_EPI_LOOPS(d, s)
+  }
 }
 
 void qb_f32_epilogue(float* y, size_t n, const float* bias, const qb_f32_act* act) {
   const int c = epi_case(bias, act);
   if (c) epi_inplace(y, n, c, bias ? *bias : 0.0f, act ? act->lo : 0.0f, act ? act->hi : 0.0f);
-}
-
-static void epilogue_copy(float* d, const float* s, size_t n, const float* bias,
-                          const qb_f32_act* act) {
-  epi_copy(d, s, n, epi_case(bias, act), bias ? *bias : 0.0f, act ? act->lo : 0.0f,
-           act ? act->hi : 0.0f);
 }
 
 /* ------------------------------------------------------------ convolution */
@@ -399,12 +397,9 @@ void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float*
       continue;
     }
     /* Compaction of the virtual columns, the bias and the activation, in one pass. */
-    for (size_t o = 0; o < g.og; o++) {
-      const float* src = cv + o * g.N;
-      float* dst = y + o * P;
-      for (size_t r = 0; r < g.oh; r++, src += g.rs, dst += g.ow)
-        epilogue_copy(dst, src, g.ow, bg ? bg + o : NULL, act);
-    }
+    for (size_t o = 0; o < g.og; o++)
+      epi_compact(y + o * P, cv + o * g.N, g.oh, g.ow, g.rs, epi_case(bg, act),
+                  bg ? bg[o] : 0.0f, act ? act->lo : 0.0f, act ? act->hi : 0.0f);
   }
 }
 
