@@ -208,9 +208,9 @@ qb_f32_act qb_f32_act_of(const qb_model* m, const qb_node* a) {
 /* The bias add and the activation of one output run, d[t] = act(s[t] + b): one loop
  * per case (no per-element branch on the case), each simple enough to vectorize;
  * QB_MULTIVERSION clones (same operations, same bits) give them AVX2 where there is
- * some. In place, or while compacting virtual columns (one call per channel: a
- * call per row of a small plane cost more than the rows' work). The add is skipped
- * without a bias (x + 0 would turn -0 into +0). */
+ * some. In place, or while compacting virtual columns; one call per node (a call per
+ * channel or per row of a small plane cost more than its work: dwnet's last planes
+ * are 4x4). The add is skipped without a bias (x + 0 would turn -0 into +0). */
 enum { EPI_BIAS = 1, EPI_RELU = 2, EPI_CLIP = 4 };
 
 static int epi_case(const float* bias, const qb_f32_act* act) {
@@ -231,22 +231,35 @@ static int epi_case(const float* bias, const qb_f32_act* act) {
     default: break;                                                                   \
   }
 
-QB_MULTIVERSION static void epi_inplace(float* y, size_t n, int c, float b, float lo, float hi) {
-  QB_EPI_LOOPS(y, y)
-}
-
-/* Compaction: `rows` rows of n outputs, rs apart in s, packed in d. */
-QB_MULTIVERSION static void epi_compact(float* restrict d, const float* restrict s, size_t rows,
-                                        size_t n, size_t rs, int c, float b, float lo, float hi) {
-  for (size_t r = 0; r < rows; r++, s += rs, d += n) {
-    if (!c) memcpy(d, s, n * sizeof *d);
-    QB_EPI_LOOPS(d, s)
+/* `planes` runs of n outputs, in place, plane o with bias[o] (bias NULL: none). */
+QB_MULTIVERSION static void epi_inplace(float* y, size_t planes, size_t n, int c,
+                                        const float* bias, float lo, float hi) {
+  for (size_t o = 0; o < planes; o++, y += n) {
+    const float b = bias ? bias[o] : 0.0f;
+    QB_EPI_LOOPS(y, y)
   }
 }
 
-void qb_f32_epilogue(float* y, size_t n, const float* bias, const qb_f32_act* act) {
+/* Compaction: `planes` channels of `rows` rows of n outputs, rows rs and channels sp
+ * apart in s, packed in d. */
+QB_MULTIVERSION static void epi_compact(float* restrict d, const float* restrict s,
+                                        size_t planes, size_t rows, size_t n, size_t rs,
+                                        size_t sp, int c, const float* bias, float lo,
+                                        float hi) {
+  for (size_t o = 0; o < planes; o++) {
+    const float b = bias ? bias[o] : 0.0f;
+    const float* src = s + o * sp;
+    for (size_t r = 0; r < rows; r++, src += rs, d += n) {
+      if (!c) memcpy(d, src, n * sizeof *d);
+      QB_EPI_LOOPS(d, src)
+    }
+  }
+}
+
+void qb_f32_epilogue(float* y, size_t planes, size_t n, const float* bias,
+                     const qb_f32_act* act) {
   const int c = epi_case(bias, act);
-  if (c) epi_inplace(y, n, c, bias ? *bias : 0.0f, act ? act->lo : 0.0f, act ? act->hi : 0.0f);
+  if (c) epi_inplace(y, planes, n, c, bias, act ? act->lo : 0.0f, act ? act->hi : 0.0f);
 }
 
 /* ------------------------------------------------------------ convolution */
@@ -393,13 +406,12 @@ void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float*
     if (!virtual_cols) {
       /* The output is in place: bias and activation over each channel's plane as one
        * run (the plane is still in cache from the GEMM's store). */
-      for (size_t o = 0; o < g.og; o++) qb_f32_epilogue(y + o * P, P, bg ? bg + o : NULL, act);
+      qb_f32_epilogue(y, g.og, P, bg, act);
       continue;
     }
     /* Compaction of the virtual columns, the bias and the activation, in one pass. */
-    for (size_t o = 0; o < g.og; o++)
-      epi_compact(y + o * P, cv + o * g.N, g.oh, g.ow, g.rs, epi_case(bg, act),
-                  bg ? bg[o] : 0.0f, act ? act->lo : 0.0f, act ? act->hi : 0.0f);
+    epi_compact(y, cv, g.og, g.oh, g.ow, g.rs, g.N, epi_case(bg, act), bg,
+                act ? act->lo : 0.0f, act ? act->hi : 0.0f);
   }
 }
 
@@ -449,8 +461,7 @@ static void conv_one(const conv_job* j, size_t b, float* scratch) {
     return;
   }
   qb_f32_dwconv(s, image, j->w, out, j->pool);
-  for (size_t o = 0; o < s->out_channels; o++)
-    qb_f32_epilogue(out + o * P, P, j->bias ? j->bias + o : NULL, j->act);
+  qb_f32_epilogue(out, s->out_channels, P, j->bias, j->act);
 }
 
 static void conv_task(void* ctx, size_t t, size_t thread) {

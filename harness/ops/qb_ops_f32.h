@@ -48,9 +48,10 @@ static inline float qb_f32_clip(float x, float lo, float hi) {
 /* The activation of Relu / Clip node a, its Clip bounds read as the separate op reads
  * them (the constant inputs' first value, else the attributes). */
 qb_f32_act qb_f32_act_of(const qb_model* m, const qb_node* a);
-/* In place: y[t] = act(y[t] + *bias), t < n (bias NULL: no add, so -0 stays -0
- * before the activation; act NULL: no activation). */
-void qb_f32_epilogue(float* y, size_t n, const float* bias, const qb_f32_act* act);
+/* In place over `planes` runs of n floats: y[o*n + t] = act(y[o*n + t] + bias[o])
+ * (bias NULL: no add, so -0 stays -0 before the activation; act NULL: none). */
+void qb_f32_epilogue(float* y, size_t planes, size_t n, const float* bias,
+                     const qb_f32_act* act);
 
 /* At prepare (after shape inference): creates the runtime if needed, packs the
  * constant B of every Gemm / MatMul not packed yet, sizes the scratch. */

@@ -39,8 +39,8 @@ static int infer_gemm(qb_model* m, qb_node* n, qb_error* err) {
   return qb_value_set_shape(qb_out(m, n, 0), 2, dims, n, err);
 }
 
-/* act: a fused Relu / Clip (NULL: none), applied to each row once it is final; out:
- * node n's output, or the fused activation's. */
+/* act: a fused Relu / Clip (NULL: none), applied to each value in the alpha / C pass
+ * once it is final; out: node n's output, or the fused activation's. */
 static void run_gemm(const qb_model* m, const qb_node* n, const float* const* in,
                      const qb_f32_act* act, float* out) {
   const qb_value *a = qb_in(m, n, 0), *b = qb_in(m, n, 1), *c = qb_in(m, n, 2);
@@ -62,9 +62,9 @@ static void run_gemm(const qb_model* m, const qb_node* n, const float* const* in
         const float cv = in[2][(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
         v += beta == 1.0f ? cv : beta * cv;
       }
+      if (act) v = act->op == QB_OP_RELU ? qb_f32_relu(v) : qb_f32_clip(v, act->lo, act->hi);
       out[i * N + j] = v;
     }
-    if (act) qb_f32_epilogue(out + i * N, N, NULL, act);
   }
 }
 
