@@ -5,7 +5,8 @@
  * kernel is added in one place (kernels/dispatch/qb_dispatch.c).
  *
  * The table of backend b holds, for each family, the first entry of the list whose
- * backend is the first usable one along b's fallback chain:
+ * backend is the first usable one along b's fallback chain (the backend table's
+ * fallback links, kernels/isa/qb_backend_table.c; `qbench info` prints them):
  *   scalar     : scalar
  *   sse41      : sse41, scalar
  *   avx2       : avx2, sse41, scalar
@@ -19,7 +20,8 @@
  * usable backend's table is complete. A kernel and its packing routine are one
  * entry: always pack with the entry you run.
  *
- * qb_dispatch_best() is the best usable EXACT backend: avx512vnni > avx2 > sse41 >
+ * qb_dispatch_best() is the usable backend of highest best_rank in the table, always an
+ * exact one: avx512vnni > avx2 > sse41 >
  * scalar on x86, i8mm > neondot > neon > scalar on Arm. avx2-sat is only ever used when
  * asked for by qb_dispatch_get(QB_BACKEND_AVX2_SAT). */
 #ifndef QB_DISPATCH_H

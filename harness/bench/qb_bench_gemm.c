@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "isa/qb_isa.h"
 #include "qb_gbench.h"
 
 enum { QB_BENCH_MAX_COPIES = 64 };
@@ -67,23 +68,15 @@ static double at_threads(const qb_roofline* r, const qb_roofline_entry* e, int t
   return e->t1 + (e->tn - e->t1) * (double)(threads - 1) / (double)(r->threads - 1);
 }
 
-/* The ceiling that matches how each backend's kernel multiplies: VNNI for
- * avx512vnni, exact int16 vpmaddwd for avx2 and sse41, the saturating vpmaddubsw
- * chain for avx2-sat. Scalar has no SIMD ceiling. */
+/* The ceiling that matches how each backend's kernel multiplies (the backend table's
+ * roof_int8 / roof_fp32: VNNI for avx512vnni, exact int16 vpmaddwd for avx2 and
+ * sse41, the saturating vpmaddubsw chain for avx2-sat). Scalar has no SIMD ceiling. */
 double qb_bench_peak_gops(const qb_roofline* r, const qb_bench_impl* impl, int threads) {
-  static const struct {
-    const char *backend, *int8, *fp32;
-  } map[] = {{"avx512vnni", "int8_vnni_zmm", "fp32_fma_zmm"},
-             {"avx2", "int8_maddwd_ymm", "fp32_fma_ymm"},
-             {"avx2-sat", "int8_maddubs_ymm", "fp32_fma_ymm"},
-             {"sse41", "int8_maddwd_xmm", NULL}};
-  if (!r) return 0.0;
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-    if (strcmp(map[i].backend, impl->backend) != 0) continue;
-    const char* name = impl->fp32 ? map[i].fp32 : map[i].int8;
-    return name ? at_threads(r, roof_entry(r, name), threads) : 0.0;
-  }
-  return 0.0;
+  qb_backend b;
+  if (!r || qb_backend_from_name(impl->backend, strlen(impl->backend), &b) != 0) return 0.0;
+  const qb_backend_desc* d = qb_backend_describe(b);
+  const char* name = impl->fp32 ? d->roof_fp32 : d->roof_int8;
+  return name ? at_threads(r, roof_entry(r, name), threads) : 0.0;
 }
 
 double qb_bench_dram_gbs(const qb_roofline* r, int threads) {
@@ -168,9 +161,9 @@ int qb_bench_register_gemm(const qb_bench_setup* setup, const qb_bench_impl* imp
    * implementation and thread count: int8 bytes (N*K + M*K + 4*M*N) against the
    * 1-thread ridge point of the best int8 backend. Only the number of copies
    * depends on how large the implementation stores its weights. */
-  const qb_bench_impl vnni = {.backend = "avx512vnni"}, avx2 = {.backend = "avx2"};
-  double ridge_peak = qb_bench_peak_gops(setup->roofline, &vnni, 1);
-  if (ridge_peak <= 0) ridge_peak = qb_bench_peak_gops(setup->roofline, &avx2, 1);
+  const qb_bench_impl best = {
+      .backend = qb_backend_name(qb_backend_best_of(qb_isa_built() & qb_isa_detected()))};
+  const double ridge_peak = qb_bench_peak_gops(setup->roofline, &best, 1);
   c->copies = weight_copies(setup, wbytes, N * K + M * K + 4.0 * M * N, 2.0 * M * N * K,
                             ridge_peak, qb_bench_dram_gbs(setup->roofline, 1));
   char name[256];

@@ -17,11 +17,7 @@
 
 #include "qb_affinity.h"
 #include "isa/qb_isa.h"
-#include "qb_roofline_kernels.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#define QB_ROOFLINE_X86 1
-#endif
 
 static volatile uint64_t g_sink; /* every loop's checksum lands here */
 
@@ -37,67 +33,14 @@ static double now_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- which backends can run ---------------------------------------------------- */
-
 /* built ∧ detected (CPUID + XGETBV, kernels/isa). The QB_ISA_MASK mask is not
  * applied on purpose: the roofline is a property of the machine and is cached per
  * machine, so a masked run must not produce (or cache) a smaller table. */
-static bool backend_usable(const char* backend) {
-  qb_backend b;
-  if (qb_backend_from_name(backend, strlen(backend), &b) != 0) return false;
+static bool backend_usable(qb_backend b) {
   return ((qb_isa_built() & qb_isa_detected()) & QB_BACKEND_BIT(b)) != 0;
 }
 
-/* ---- the table of ceilings -------------------------------------------------------- */
-
-typedef uint64_t (*compute_fn)(uint64_t iters);
-typedef uint64_t (*read_fn)(const void* buf, size_t bytes, uint64_t passes);
-
-typedef enum { WS_L1, WS_L2, WS_L3, WS_DRAM } ws_rule;
-
-typedef struct {
-  const char* name;
-  const char* backend;
-  qb_roofline_kind kind;
-  const char* what;
-  compute_fn compute;
-  double work_per_iter; /* MACs or FLOPs per iteration */
-  read_fn read;
-  ws_rule ws;
-} ceiling_def;
-
-#ifdef QB_ROOFLINE_X86
-static const ceiling_def k_ceilings[] = {
-    {"int8_vnni_zmm", "avx512vnni", QB_ROOF_INT8, "vpdpbusd zmm",
-     qb_peak_int8_vnni_zmm__avx512vnni, QB_PEAK_INT8_VNNI_ZMM_MACS, NULL, WS_L1},
-    {"int8_vnni_ymm", "avx512vnni", QB_ROOF_INT8, "vpdpbusd ymm",
-     qb_peak_int8_vnni_ymm__avx512vnni, QB_PEAK_INT8_VNNI_YMM_MACS, NULL, WS_L1},
-    {"int8_maddubs_ymm", "avx2", QB_ROOF_INT8, "vpmaddubsw+vpmaddwd+vpaddd ymm (int16 sat.)",
-     qb_peak_int8_maddubs_ymm__avx2, QB_PEAK_INT8_MADDUBS_YMM_MACS, NULL, WS_L1},
-    {"int8_maddwd_ymm", "avx2", QB_ROOF_INT8, "vpmaddwd+vpaddd ymm on int16 (exact)",
-     qb_peak_int8_maddwd_ymm__avx2, QB_PEAK_INT8_MADDWD_YMM_MACS, NULL, WS_L1},
-    {"int8_maddubs_xmm", "sse41", QB_ROOF_INT8, "pmaddubsw+pmaddwd+paddd xmm (int16 sat.)",
-     qb_peak_int8_maddubs_xmm__sse41, QB_PEAK_INT8_MADDUBS_XMM_MACS, NULL, WS_L1},
-    {"int8_maddwd_xmm", "sse41", QB_ROOF_INT8, "pmaddwd+paddd xmm on int16 (exact)",
-     qb_peak_int8_maddwd_xmm__sse41, QB_PEAK_INT8_MADDWD_XMM_MACS, NULL, WS_L1},
-    {"fp32_fma_zmm", "avx512vnni", QB_ROOF_FP32, "vfmadd231ps zmm",
-     qb_peak_fp32_fma_zmm__avx512vnni, QB_PEAK_FP32_FMA_ZMM_FLOPS, NULL, WS_L1},
-    {"fp32_fma_ymm", "avx2", QB_ROOF_FP32, "vfmadd231ps ymm", qb_peak_fp32_fma_ymm__avx2,
-     QB_PEAK_FP32_FMA_YMM_FLOPS, NULL, WS_L1},
-    {"read_l1", "avx2", QB_ROOF_READ, "half of L1d per thread", NULL, 0, qb_read_bw__avx2,
-     WS_L1},
-    {"read_l2", "avx2", QB_ROOF_READ, "half of L2 per thread", NULL, 0, qb_read_bw__avx2,
-     WS_L2},
-    {"read_l3", "avx2", QB_ROOF_READ, "min(L3/2, sqrt(L2s x L3)), split across threads", NULL, 0,
-     qb_read_bw__avx2, WS_L3},
-    {"read_dram", "avx2", QB_ROOF_READ, "8 x LLC (capped), split across threads", NULL, 0,
-     qb_read_bw__avx2, WS_DRAM},
-};
-enum { N_CEILINGS = sizeof k_ceilings / sizeof k_ceilings[0] };
-#else
-static const ceiling_def k_ceilings[1] = {{0}};
-enum { N_CEILINGS = 0 };
-#endif
+typedef qb_roofline_probe ceiling_def;
 
 static const char* kind_name(qb_roofline_kind k) {
   return k == QB_ROOF_INT8 ? "int8" : k == QB_ROOF_FP32 ? "fp32" : "read";
@@ -289,19 +232,19 @@ static size_t round_ws(int64_t b) {
 }
 
 /* Buffer per thread for a read ceiling with T threads. */
-static size_t ws_per_thread(const qb_machine* m, ws_rule rule, int T, int64_t dram_bytes) {
+static size_t ws_per_thread(const qb_machine* m, qb_roofline_ws rule, int T, int64_t dram_bytes) {
   int64_t l3 = qb_machine_cache_bytes(m, 3);
   int l3_count = m->hwloc_ok && m->cache_count[2] > 0 ? m->cache_count[2] : 1;
   switch (rule) {
-    case WS_L1: {
+    case QB_ROOF_WS_L1: {
       int64_t l1 = qb_machine_cache_bytes(m, 1);
       return round_ws((l1 > 0 ? l1 : 32 * 1024) / 2);
     }
-    case WS_L2: {
+    case QB_ROOF_WS_L2: {
       int64_t l2 = qb_machine_cache_bytes(m, 2);
       return round_ws((l2 > 0 ? l2 : 256 * 1024) / 2);
     }
-    case WS_L3: {
+    case QB_ROOF_WS_L3: {
       if (l3 <= 0) return round_ws(qb_machine_llc_bytes(m) / 2 / T);
       /* Half of the L3, but no more than the geometric mean of all L2 and all L3:
        * a VM (or a CAT partition) reports the host's whole L3 while the guest only
@@ -317,7 +260,7 @@ static size_t ws_per_thread(const qb_machine* m, ws_rule rule, int T, int64_t dr
       }
       return round_ws((int64_t)ws / T);
     }
-    case WS_DRAM: return round_ws(dram_bytes / T);
+    case QB_ROOF_WS_DRAM: return round_ws(dram_bytes / T);
   }
   return 4096;
 }
@@ -364,11 +307,13 @@ int qb_roofline_measure(const qb_machine* m, const qb_roofline_options* opt_in,
   utc_now(out->measured_at, sizeof out->measured_at);
   double t_begin = now_s();
 
-  for (int i = 0; i < N_CEILINGS && out->n_entries < QB_ROOFLINE_MAX_ENTRIES; i++) {
-    const ceiling_def* d = &k_ceilings[i];
+  size_t n_ceilings;
+  const ceiling_def* ceilings = qb_roofline_probes(&n_ceilings);
+  for (size_t i = 0; i < n_ceilings && out->n_entries < QB_ROOFLINE_MAX_ENTRIES; i++) {
+    const ceiling_def* d = &ceilings[i];
     qb_roofline_entry* e = &out->entries[out->n_entries++];
     snprintf(e->name, sizeof e->name, "%s", d->name);
-    snprintf(e->backend, sizeof e->backend, "%s", d->backend);
+    snprintf(e->backend, sizeof e->backend, "%s", qb_backend_name(d->backend));
     snprintf(e->what, sizeof e->what, "%s", d->what);
     snprintf(e->unit, sizeof e->unit, "%s", kind_unit(d->kind));
     e->kind = d->kind;

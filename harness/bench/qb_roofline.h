@@ -33,12 +33,12 @@
 
 #include "qb_error.h"
 #include "qb_machine.h"
+#include "roofline/qb_roofline_kernels.h" /* qb_roofline_kind, the probes */
 
 /* Bumped whenever a loop or the method changes: cached results of another version
  * are re-measured. */
 #define QB_ROOFLINE_PROBE_VERSION 2
 
-typedef enum { QB_ROOF_INT8 = 0, QB_ROOF_FP32 = 1, QB_ROOF_READ = 2 } qb_roofline_kind;
 
 enum { QB_ROOFLINE_MAX_ENTRIES = 16 };
 

@@ -1,7 +1,8 @@
 /* qbench info: what this machine is and what qbench will run on it — CPU identity
  * (libcpuid), topology and caches (hwloc), ISA flags (CPUID/XGETBV, the view that
  * dispatch uses), every flag on which libcpuid and CPUID disagree, the built /
- * detected / allowed / usable backends, and the kernel each usable backend's
+ * detected / allowed / usable backends, the backend table (rank, exactness, fallback
+ * chain, roofline ceilings), and the kernel each usable backend's
  * dispatch table holds per family. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -53,6 +54,65 @@ static size_t isa_flags(flag* out) {
   return n;
 }
 
+/* ------------------------------------------------------------ backend table */
+/* Rows of this build's architecture (and scalar), in the table's order. */
+static bool row_here(const qb_backend_desc* d) {
+#if defined(__x86_64__) || defined(__i386__)
+  return d->arch == QB_ARCH_ANY || d->arch == QB_ARCH_X86;
+#elif defined(__aarch64__)
+  return d->arch == QB_ARCH_ANY || d->arch == QB_ARCH_ARM64;
+#else
+  return d->arch == QB_ARCH_ANY;
+#endif
+}
+
+static void chain_text(qb_backend b, char* buf, size_t size) {
+  qb_backend chain[QB_BACKEND_COUNT];
+  const size_t n = qb_dispatch_fallback_chain(b, chain);
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n && used < size; i++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ">" : "", qb_backend_name(chain[i]));
+}
+
+static void write_backend_table_text(void) {
+  printf("\nbackend table (kernels/isa/qb_backend_table.c)\n");
+  printf("  %-11s %-6s %-5s %-30s %-17s %-13s %s\n", "backend", "rank", "exact", "fallback chain",
+         "int8 ceiling", "fp32 ceiling", "instructions");
+  for (int b = 0; b < QB_BACKEND_COUNT; b++) {
+    const qb_backend_desc* d = qb_backend_describe((qb_backend)b);
+    if (!row_here(d)) continue;
+    char chain[96];
+    chain_text(d->id, chain, sizeof chain);
+    printf("  %-11s %-6u %-5s %-30s %-17s %-13s %s\n", d->name, d->best_rank,
+           d->exact ? "yes" : "no", chain, d->roof_int8 ? d->roof_int8 : "-",
+           d->roof_fp32 ? d->roof_fp32 : "-", d->summary);
+  }
+}
+
+static void write_backend_table_json(void) {
+  fputs(",\n\"backend_table\": [", stdout);
+  int first = 1;
+  for (int b = 0; b < QB_BACKEND_COUNT; b++) {
+    const qb_backend_desc* d = qb_backend_describe((qb_backend)b);
+    if (!row_here(d)) continue;
+    qb_backend chain[QB_BACKEND_COUNT];
+    const size_t n = qb_dispatch_fallback_chain(d->id, chain);
+    printf("%s\n  {\"name\": \"%s\", \"best_rank\": %u, \"exact\": %s, \"fallback\": [",
+           first ? "" : ",", d->name, d->best_rank, d->exact ? "true" : "false");
+    first = 0;
+    for (size_t i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", qb_backend_name(chain[i]));
+    fputs("], \"roof_int8\": ", stdout);
+    qb_json_string(stdout, d->roof_int8 ? d->roof_int8 : "");
+    fputs(", \"roof_fp32\": ", stdout);
+    qb_json_string(stdout, d->roof_fp32 ? d->roof_fp32 : "");
+    fputs(", \"summary\": ", stdout);
+    qb_json_string(stdout, d->summary);
+    fputs("}", stdout);
+  }
+  fputs("]", stdout);
+}
+
 /* ------------------------------------------------------------------- text */
 static void write_text(const qb_machine* m) {
   qb_machine_write_text(m, stdout);
@@ -87,6 +147,7 @@ static void write_text(const qb_machine* m) {
   qb_catalog_backend_list(qb_isa_usable_set(), list, sizeof list);
   printf("  usable    %s\n", list);
   printf("  best      %s\n", qb_backend_name(qb_dispatch_best()->backend));
+  write_backend_table_text();
   printf("\nfp32 path (Gemm / MatMul / Conv of fp32 runs and fp32 layers)\n  gemm      %s\n",
          qb_dispatch_best()->f32_gemm->info.name);
 
@@ -134,8 +195,9 @@ static void write_json(const qb_machine* m) {
   qb_catalog_backend_json(qb_isa_mask(), stdout);
   fputs(", \"usable\": ", stdout);
   qb_catalog_backend_json(qb_isa_usable_set(), stdout);
-  printf(", \"best\": \"%s\"},\n\"fp32_gemm\": \"%s\",\n\"kernels\": {",
-         qb_backend_name(qb_dispatch_best()->backend), qb_dispatch_best()->f32_gemm->info.name);
+  printf(", \"best\": \"%s\"}", qb_backend_name(qb_dispatch_best()->backend));
+  write_backend_table_json();
+  printf(",\n\"fp32_gemm\": \"%s\",\n\"kernels\": {", qb_dispatch_best()->f32_gemm->info.name);
 
   size_t nfam;
   const qb_catalog_family* fam = qb_catalog_families(&nfam);

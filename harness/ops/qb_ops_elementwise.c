@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qb_f32_rows.h"
 #include "qb_multiversion.h"
 #include "qb_ops_f32.h" /* qb_f32_relu / qb_f32_clip: the fused Conv / Gemm epilogue's too */
 
@@ -27,43 +28,6 @@ static int infer_unary(qb_model* m, qb_node* n, qb_error* err) {
   if (n->op == QB_OP_CLIP && (clip_limit(m, n, 1, err) || clip_limit(m, n, 2, err)))
     return -1;
   return qb_value_set_shape(qb_out(m, n, 0), x->ndim, x->dims, n, err);
-}
-
-/* erf as a rational function, the approximation of Eigen / XLA / TensorFlow
- * (generic_fast_erf_float): x clamped to [-4, 4] (|erf| rounds to 1 in float
- * beyond), erf(x) ~ x * P(x^2) / Q(x^2) with P of degree 6 and Q of degree 4. Max
- * error against erf in double, every float in [-6, 6] checked: 4.7e-7 absolute and
- * relative (8 ulp, near |x| = 3.27); erf(+-0) = +-0, NaN stays NaN
- * (tests/unit/test_f32_ops.c checks the bound). One division
- * and no branch or libm call: the loop below vectorizes, where libm's erff was a
- * fifth of vit's fp32 time. Deterministic: the same operations in the same order
- * on every machine (FMA contraction is off in the build). */
-static inline float erf_rational(float a) {
-  /* The clamp on the bits (integer selects; float compares would keep the compiler
-   * from vectorizing under trapping math): |a| > 4 becomes 4 with a's sign, NaN
-   * (magnitude bits above infinity's) passes through. */
-  uint32_t b;
-  memcpy(&b, &a, sizeof b);
-  const uint32_t mag = b & 0x7FFFFFFFu, four = 0x40800000u, inf = 0x7F800000u;
-  const uint32_t clamped = (mag > four && mag <= inf ? four : mag) | (b & 0x80000000u);
-  float x;
-  memcpy(&x, &clamped, sizeof x);
-  const float x2 = x * x;
-  float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
-  p = x2 * p + -2.10102402082508e-06f;
-  p = x2 * p + -5.69250639462346e-05f;
-  p = x2 * p + -7.34990630326855e-04f;
-  p = x2 * p + -2.95459980854025e-03f;
-  p = x2 * p + -1.60960333262415e-02f;
-  float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
-  q = x2 * q + -1.68282697438203e-03f;
-  q = x2 * q + -7.37332916720468e-03f;
-  q = x2 * q + -1.42647390514189e-02f;
-  return x * p / q;
-}
-
-QB_MULTIVERSION static void erf_array(float* restrict o, const float* restrict x, size_t n) {
-  for (size_t i = 0; i < n; i++) o[i] = erf_rational(x[i]);
 }
 
 static void run_unary(const qb_model* m, const qb_node* n, const float* const* in) {
@@ -90,7 +54,7 @@ static void run_unary(const qb_model* m, const qb_node* n, const float* const* i
       for (size_t i = 0; i < len; i++) o[i] = x[i] * fmaxf(0.0f, fminf(1.0f, x[i] / 6.0f + 0.5f));
       break;
     case QB_OP_ERF:
-      erf_array(o, x, len);
+      qb_f32_erf(o, x, len);
       break;
     case QB_OP_SQRT:
       for (size_t i = 0; i < len; i++) o[i] = sqrtf(x[i]);

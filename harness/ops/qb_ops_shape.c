@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_f32_rows.h"
 #include "qb_model_internal.h"
 #include "qb_multiversion.h"
 
@@ -286,61 +287,6 @@ static int infer_softmax(qb_model* m, qb_node* n, qb_error* err) {
   return qb_value_set_shape(qb_out(m, n, 0), x->ndim, x->dims, n, err);
 }
 
-/* exp(x) for the softmax's x - max <= 0: Cephes' expf (range reduction by ln 2 split
- * in two, degree-5 polynomial; max relative error 8.2e-8 on [-87, 0], 1.4 ulp), without a libm
- * call or branch so the loop vectorizes. |x| > 87 (exp below the normal range)
- * becomes -87 with x's sign: exp(-87) = 1.6e-38 instead of a subnormal or 0, a
- * difference that no softmax output (the sum is >= 1) can show; NaN stays NaN.
- * The clamp is on the bits (integer selects) and 2^n is built from them: float
- * compares would keep the compiler from vectorizing under trapping math. */
-static inline float exp_nonpositive(float a) {
-  uint32_t b;
-  memcpy(&b, &a, sizeof b);
-  const uint32_t mag = b & 0x7FFFFFFFu, lim = 0x42AE0000u /* 87.0f */, inf = 0x7F800000u;
-  const uint32_t cb = (mag > lim && mag <= inf ? lim : mag) | (b & 0x80000000u);
-  float x;
-  memcpy(&x, &cb, sizeof x);
-  const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-  const float r = (x * 1.44269504088896341f + magic) - magic;
-  const float f = (x - r * 0.693359375f) - r * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * f + 1.3981999507e-3f;
-  p = p * f + 8.3334519073e-3f;
-  p = p * f + 4.1665795894e-2f;
-  p = p * f + 1.6666665459e-1f;
-  p = p * f + 5.0000001201e-1f;
-  p = p * (f * f) + f + 1.0f;
-  const uint32_t sb = (uint32_t)((int32_t)r + 127) << 23; /* 2^r, r in [-126, 0] */
-  float scale;
-  memcpy(&scale, &sb, sizeof scale);
-  return p * scale;
-}
-
-static void exp_row(float* restrict y, const float* restrict x, float mx, size_t n) {
-  for (size_t k = 0; k < n; k++) y[k] = exp_nonpositive(x[k] - mx);
-}
-
-/* Sums in double with four partial sums in a fixed order: independent add chains
- * (the row is latency-bound otherwise), deterministic. */
-static double sum4(const float* x, size_t n) {
-  double s[4] = {0, 0, 0, 0};
-  size_t k = 0;
-  for (; k + 4 <= n; k += 4) s[0] += x[k], s[1] += x[k + 1], s[2] += x[k + 2], s[3] += x[k + 3];
-  for (; k < n; k++) s[0] += x[k];
-  return (s[0] + s[1]) + (s[2] + s[3]);
-}
-
-/* The last-axis row: max, exp (vectorized), the sum in double over four partial sums
- * (independent add chains; a fixed order, so deterministic), then y * (1 / sum) in
- * double rounded once to float (vectorized; within an ulp of y / sum). */
-QB_MULTIVERSION static void softmax_row(float* restrict y, const float* restrict x, size_t n) {
-  float mx = -INFINITY;
-  for (size_t k = 0; k < n; k++) mx = x[k] > mx ? x[k] : mx; /* fmaxf without the libm call: NaN never wins */
-  exp_row(y, x, mx, n);
-  const double inv = 1.0 / sum4(y, n);
-  for (size_t k = 0; k < n; k++) y[k] = (float)((double)y[k] * inv);
-}
-
 static void run_softmax(const qb_model* m, const qb_node* n, const float* const* in) {
   size_t outer, len, inner;
   softmax_geometry(m, n, &outer, &len, &inner);
@@ -349,15 +295,8 @@ static void run_softmax(const qb_model* m, const qb_node* n, const float* const*
     for (size_t i = 0; i < inner; i++) {
       const float* x = in[0] + o * len * inner + i;
       float* yo = y + o * len * inner + i;
-      if (inner == 1) {
-        softmax_row(yo, x, len);
-        continue;
-      }
-      float mx = -INFINITY;
-      for (size_t k = 0; k < len; k++) mx = x[k * inner] > mx ? x[k * inner] : mx;
-      double sum = 0;
-      for (size_t k = 0; k < len; k++) sum += (yo[k * inner] = exp_nonpositive(x[k * inner] - mx));
-      for (size_t k = 0; k < len; k++) yo[k * inner] = (float)(yo[k * inner] / sum);
+      if (inner == 1) qb_f32_softmax_row(yo, x, len);
+      else qb_f32_softmax_strided(yo, x, len, inner);
     }
 }
 
@@ -378,30 +317,6 @@ static int infer_layernorm(qb_model* m, qb_node* n, qb_error* err) {
   return 0;
 }
 
-/* Sum of (x - mean)^2, the same way. */
-static double sum_sq4(const float* x, size_t n, float mean) {
-  double s[4] = {0, 0, 0, 0};
-  size_t k = 0;
-  for (; k + 4 <= n; k += 4)
-    for (size_t j = 0; j < 4; j++) s[j] += ((double)x[k + j] - mean) * ((double)x[k + j] - mean);
-  for (; k < n; k++) s[0] += ((double)x[k] - mean) * ((double)x[k] - mean);
-  return (s[0] + s[1]) + (s[2] + s[3]);
-}
-
-QB_MULTIVERSION static void layernorm_row(float* restrict y, const float* restrict x,
-                                          const float* scale, const float* bias, size_t len,
-                                          float epsilon, float* mean_out, float* inv_out) {
-  const float mean = (float)(sum4(x, len) / (double)len);
-  const double ss = sum_sq4(x, len, mean);
-  const float inv = (float)(1.0 / sqrt(ss / (double)len + (double)epsilon));
-  if (bias)
-    for (size_t k = 0; k < len; k++) y[k] = (x[k] - mean) * inv * scale[k] + bias[k];
-  else
-    for (size_t k = 0; k < len; k++) y[k] = (x[k] - mean) * inv * scale[k] + 0.0f;
-  if (mean_out) *mean_out = mean;
-  if (inv_out) *inv_out = inv;
-}
-
 static void run_layernorm(const qb_model* m, const qb_node* n, const float* const* in) {
   const qb_value* x = qb_in(m, n, 0);
   int axis = 0;
@@ -411,7 +326,7 @@ static void run_layernorm(const qb_model* m, const qb_node* n, const float* cons
   float* mean_out = qb_in(m, n, 0) && n->nout > 1 && n->out[1] >= 0 ? m->values[n->out[1]].data : NULL;
   float* inv_out = n->nout > 2 && n->out[2] >= 0 ? m->values[n->out[2]].data : NULL;
   for (size_t o = 0; o < outer; o++)
-    layernorm_row(y + o * len, in[0] + o * len, in[1], in[2], len, n->a.epsilon,
+    qb_f32_layernorm_row(y + o * len, in[0] + o * len, in[1], in[2], len, n->a.epsilon,
                   mean_out ? mean_out + o : NULL, inv_out ? inv_out + o : NULL);
 }
 

@@ -334,7 +334,7 @@ static int block_forward(qb_layer* l, size_t n, const float* x, float* y, int tr
   rc |= qb_train_dense_forward(R, D, D, t[BUF_H1], b->wq->w, b->bq->w, t[BUF_Q]);
   rc |= qb_train_dense_forward(R, D, D, t[BUF_H1], b->wk->w, b->bk->w, t[BUF_K]);
   rc |= qb_train_dense_forward(R, D, D, t[BUF_H1], b->wv->w, b->bv->w, t[BUF_V]);
-  qb_train_attention_forward(n, T, D, b->heads, t[BUF_Q], t[BUF_K], t[BUF_V], t[BUF_A], b->probs);
+  rc |= qb_train_attention_forward(n, T, D, b->heads, t[BUF_Q], t[BUF_K], t[BUF_V], t[BUF_A], b->probs);
   rc |= qb_train_dense_forward(R, D, D, t[BUF_A], b->wo->w, b->bo->w, t[BUF_X2]);
   for (size_t i = 0; i < R * D; i++) t[BUF_X2][i] += x[i]; /* residual */
   qb_train_layernorm_forward(R, D, t[BUF_X2], b->ln2_g->w, b->ln2_b->w, b->eps, t[BUF_H2],

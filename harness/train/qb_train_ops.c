@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qb_dispatch.h"
+#include "qb_f32_rows.h"
 #include "qb_sgemm.h"
 
 /* ------------------------------------------------------------------ dense */
@@ -82,27 +84,21 @@ static void col2im(const qb_train_conv_shape* s, const float* col, float* x) {
       }
 }
 
-/* Depthwise: y[c][oy][ox] = b[c] + sum_{i,j} W[c][i][j] x[c][oy*s-p+i][ox*s-p+j]. */
+/* Depthwise: y[c][oy][ox] = b[c] + sum_{i,j} W[c][i][j] x[c][oy*s-p+i][ox*s-p+j], by the
+ * runtime's fp32 depthwise kernel (kernels/f32-dwconv, the best usable backend's). */
 static void depthwise_forward(const qb_train_conv_shape* s, const float* x, const float* W,
                               const float* b, float* y) {
-  for (size_t c = 0; c < s->cin; c++) {
-    const float* xc = x + c * s->h * s->w;
-    const float* wc = W + c * s->kh * s->kw;
-    for (size_t oy = 0; oy < s->ho; oy++)
-      for (size_t ox = 0; ox < s->wo; ox++) {
-        float acc = 0.0f;
-        for (size_t i = 0; i < s->kh; i++) {
-          const long iy = (long)(oy * s->stride + i) - (long)s->pad;
-          if (iy < 0 || iy >= (long)s->h) continue;
-          for (size_t j = 0; j < s->kw; j++) {
-            const long ix = (long)(ox * s->stride + j) - (long)s->pad;
-            if (ix < 0 || ix >= (long)s->w) continue;
-            acc += wc[i * s->kw + j] * xc[(size_t)iy * s->w + (size_t)ix];
-          }
-        }
-        y[(c * s->ho + oy) * s->wo + ox] = acc + (b ? b[c] : 0.0f);
-      }
-  }
+  const qb_conv2d_shape cs = {.batch = 1, .in_channels = s->cin, .in_h = s->h, .in_w = s->w,
+                              .out_channels = s->cout, .kernel_h = s->kh, .kernel_w = s->kw,
+                              .stride_h = s->stride, .stride_w = s->stride,
+                              .dilation_h = 1, .dilation_w = 1,
+                              .pad_top = s->pad, .pad_left = s->pad, .pad_bottom = s->pad,
+                              .pad_right = s->pad, .groups = s->cin};
+  qb_dispatch_best()->f32_dwconv2d->run(&cs, 0, s->cin, x, W, y);
+  const size_t P = s->ho * s->wo;
+  if (b)
+    for (size_t c = 0; c < s->cin; c++)
+      for (size_t p = 0; p < P; p++) y[c * P + p] += b[c];
 }
 
 /* dW[c][i][j] += dy * x at the tap, dx[tap] += dy * W[c][i][j] (dx zeroed first). */
@@ -215,19 +211,38 @@ void qb_train_relu6_backward(size_t count, const float* x, const float* dy, floa
   for (size_t i = 0; i < count; i++) dx[i] = (x[i] > 0.0f && x[i] < 6.0f) ? dy[i] : 0.0f;
 }
 
+/* erf(x / sqrt 2) of x[0..n) into e, with the runtime's Erf (harness/ops/qb_f32_rows.h):
+ * the GELU a model trains with is the one its exported graph is evaluated with. */
+enum { GELU_CHUNK = 256 };
+static void erf_scaled(const float* x, size_t n, float* e) {
+  float t[GELU_CHUNK];
+  for (size_t i = 0; i < n; i++) t[i] = x[i] * (float)M_SQRT1_2;
+  qb_f32_erf(e, t, n);
+}
+
+/* In chunks: y may be x. */
 void qb_train_gelu_forward(size_t count, const float* x, float* y) {
-  for (size_t i = 0; i < count; i++)
-    y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+  float e[GELU_CHUNK];
+  for (size_t i0 = 0; i0 < count; i0 += GELU_CHUNK) {
+    const size_t n = count - i0 < GELU_CHUNK ? count - i0 : GELU_CHUNK;
+    erf_scaled(x + i0, n, e);
+    for (size_t i = 0; i < n; i++) y[i0 + i] = 0.5f * x[i0 + i] * (1.0f + e[i]);
+  }
 }
 
 /* d/dx [0.5 x (1 + erf(x/sqrt2))] = 0.5 (1 + erf(x/sqrt2)) + x phi(x),
  * phi(x) = exp(-x^2/2) / sqrt(2 pi). */
 void qb_train_gelu_backward(size_t count, const float* x, const float* dy, float* dx) {
   const float inv_sqrt_2pi = 0.3989422804014327f;
-  for (size_t i = 0; i < count; i++) {
-    const float cdf = 0.5f * (1.0f + erff(x[i] * (float)M_SQRT1_2));
-    const float pdf = inv_sqrt_2pi * expf(-0.5f * x[i] * x[i]);
-    dx[i] = dy[i] * (cdf + x[i] * pdf);
+  float e[GELU_CHUNK];
+  for (size_t i0 = 0; i0 < count; i0 += GELU_CHUNK) {
+    const size_t n = count - i0 < GELU_CHUNK ? count - i0 : GELU_CHUNK;
+    erf_scaled(x + i0, n, e);
+    for (size_t i = i0; i < i0 + n; i++) {
+      const float cdf = 0.5f * (1.0f + e[i - i0]);
+      const float pdf = inv_sqrt_2pi * expf(-0.5f * x[i] * x[i]);
+      dx[i] = dy[i] * (cdf + x[i] * pdf);
+    }
   }
 }
 
@@ -348,21 +363,15 @@ void qb_train_batchnorm_backward(size_t n, size_t c, size_t hw, const float* gam
   }
 }
 
+/* The runtime's LayerNormalization row (harness/ops/qb_f32_rows.h), then xhat for the
+ * backward pass from the same mean and 1/std. */
 void qb_train_layernorm_forward(size_t rows, size_t d, const float* x, const float* gamma,
-                          const float* beta, float eps, float* y, float* xhat, float* inv_std) {
+                                const float* beta, float eps, float* y, float* xhat, float* inv_std) {
   for (size_t r = 0; r < rows; r++) {
     const float* xr = x + r * d;
-    float mean = 0.0f, var = 0.0f;
-    for (size_t i = 0; i < d; i++) mean += xr[i];
-    mean /= (float)d;
-    for (size_t i = 0; i < d; i++) var += (xr[i] - mean) * (xr[i] - mean);
-    var /= (float)d;
-    const float istd = 1.0f / sqrtf(var + eps);
-    inv_std[r] = istd;
-    for (size_t i = 0; i < d; i++) {
-      xhat[r * d + i] = (xr[i] - mean) * istd;
-      y[r * d + i] = gamma[i] * xhat[r * d + i] + beta[i];
-    }
+    float mean;
+    qb_f32_layernorm_row(y + r * d, xr, gamma, beta, d, eps, &mean, &inv_std[r]);
+    for (size_t i = 0; i < d; i++) xhat[r * d + i] = (xr[i] - mean) * inv_std[r];
   }
 }
 
@@ -390,14 +399,7 @@ void qb_train_layernorm_backward(size_t rows, size_t d, const float* gamma, cons
 /* ---------------------------------------------------------------- softmax */
 
 void qb_train_softmax_forward(size_t rows, size_t d, const float* x, float* y) {
-  for (size_t r = 0; r < rows; r++) {
-    const float* xr = x + r * d;
-    float* yr = y + r * d;
-    float mx = xr[0], sum = 0.0f;
-    for (size_t i = 1; i < d; i++) mx = xr[i] > mx ? xr[i] : mx;
-    for (size_t i = 0; i < d; i++) sum += (yr[i] = expf(xr[i] - mx));
-    for (size_t i = 0; i < d; i++) yr[i] /= sum;
-  }
+  for (size_t r = 0; r < rows; r++) qb_f32_softmax_row(y + r * d, x + r * d, d);
 }
 
 /* dx = y (dy - sum(dy y)). */
@@ -411,10 +413,12 @@ void qb_train_softmax_backward(size_t rows, size_t d, const float* y, const floa
 
 /* -------------------------------------------------------------- attention */
 
-void qb_train_attention_forward(size_t n, size_t t, size_t d, size_t heads, const float* q,
-                          const float* k, const float* v, float* o, float* probs) {
+int qb_train_attention_forward(size_t n, size_t t, size_t d, size_t heads, const float* q,
+                               const float* k, const float* v, float* o, float* probs) {
   const size_t dh = d / heads;
   const float scale = 1.0f / sqrtf((float)dh);
+  float* scores = malloc((t * t > 0 ? t * t : 1) * sizeof *scores);
+  if (!scores) return -1;
   for (size_t s = 0; s < n; s++)
     for (size_t h = 0; h < heads; h++) {
       const size_t base = s * t * d + h * dh;
@@ -423,9 +427,9 @@ void qb_train_attention_forward(size_t n, size_t t, size_t d, size_t heads, cons
         for (size_t j = 0; j < t; j++) {
           float acc = 0.0f;
           for (size_t e = 0; e < dh; e++) acc += q[base + i * d + e] * k[base + j * d + e];
-          p[i * t + j] = acc * scale;
+          scores[i * t + j] = acc * scale;
         }
-      qb_train_softmax_forward(t, t, p, p);
+      qb_train_softmax_forward(t, t, scores, p);
       for (size_t i = 0; i < t; i++)
         for (size_t e = 0; e < dh; e++) {
           float acc = 0.0f;
@@ -433,6 +437,8 @@ void qb_train_attention_forward(size_t n, size_t t, size_t d, size_t heads, cons
           o[base + i * d + e] = acc;
         }
     }
+  free(scores);
+  return 0;
 }
 
 /* With S = q k^T scale, P = softmax(S), O = P v:

@@ -1,5 +1,11 @@
 /* Forward and backward passes of the operators the reference models train with.
  *
+ * The forward arithmetic is the model runtime's: GEMMs (dense, conv's im2col GEMM and
+ * the backward products) run the fp32 GEMM microkernels of kernels/f32-gemm (through
+ * qb_sgemm), depthwise conv the kernels/f32-dwconv kernel, softmax / layer norm / the
+ * erf of GELU the row primitives of harness/ops/qb_f32_rows.h. A trained model is
+ * evaluated with the arithmetic it was trained with, and the two share one copy.
+ *
  * Plain functions on float arrays, batch-major (NCHW for images, [N, T, D] for token
  * sequences). Backward functions ACCUMULATE parameter gradients (dW += ...) so a
  * layer used twice or a split batch adds up, and OVERWRITE input gradients (dx = ...).
@@ -36,7 +42,7 @@ void qb_train_relu_backward(size_t count, const float* x, const float* dy, float
 /* ReLU6 = clip(x, 0, 6); gradient 1 strictly inside (0, 6). */
 void qb_train_relu6_forward(size_t count, const float* x, float* y);
 void qb_train_relu6_backward(size_t count, const float* x, const float* dy, float* dx);
-/* GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)). */
+/* GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)), erf as the runtime's Erf; y may be x. */
 void qb_train_gelu_forward(size_t count, const float* x, float* y);
 void qb_train_gelu_backward(size_t count, const float* x, const float* dy, float* dx);
 
@@ -74,15 +80,17 @@ void qb_train_layernorm_backward(size_t rows, size_t d, const float* gamma, cons
                            const float* inv_std, const float* dy, float* dx, float* dgamma,
                            float* dbeta);
 
-/* ---- softmax over the last dimension (numerically stable) */
+/* ---- softmax over the last dimension (the runtime's Softmax row; x and y must not
+ * overlap) */
 void qb_train_softmax_forward(size_t rows, size_t d, const float* x, float* y);
 void qb_train_softmax_backward(size_t rows, size_t d, const float* y, const float* dy, float* dx);
 
 /* ---- multi-head scaled dot-product self-attention core, per sample:
  * q, k, v, o: [n, t, d] with `heads` heads of d/heads columns each;
- * o_h = softmax(q_h k_h^T / sqrt(d/heads)) v_h. probs[n, heads, t, t] is saved. */
-void qb_train_attention_forward(size_t n, size_t t, size_t d, size_t heads, const float* q,
-                          const float* k, const float* v, float* o, float* probs);
+ * o_h = softmax(q_h k_h^T / sqrt(d/heads)) v_h. probs[n, heads, t, t] is saved.
+ * Forward returns 0, or -1 when out of memory. */
+int qb_train_attention_forward(size_t n, size_t t, size_t d, size_t heads, const float* q,
+                               const float* k, const float* v, float* o, float* probs);
 int qb_train_attention_backward(size_t n, size_t t, size_t d, size_t heads, const float* q,
                            const float* k, const float* v, const float* probs, const float* dout,
                            float* dq, float* dk, float* dv);

@@ -108,42 +108,13 @@ const qb_qu8_qu8_qs32_gemm_entry* qb_qu8_qu8_qs32_gemm_entries(size_t* count) {
 }
 
 /* ------------------------------------------------------------------ rules */
+/* The table's fallback links from b down to scalar (kernels/isa/qb_backend_table.c). */
 size_t qb_dispatch_fallback_chain(qb_backend b, qb_backend chain[QB_BACKEND_COUNT]) {
   size_t n = 0;
-  switch (b) {
-    case QB_BACKEND_AVX512VNNI:
-      chain[n++] = QB_BACKEND_AVX512VNNI;
-      chain[n++] = QB_BACKEND_AVX2;
-      chain[n++] = QB_BACKEND_SSE41;
-      break;
-    case QB_BACKEND_AVX2_SAT:
-      chain[n++] = QB_BACKEND_AVX2_SAT;
-      chain[n++] = QB_BACKEND_AVX2;
-      chain[n++] = QB_BACKEND_SSE41;
-      break;
-    case QB_BACKEND_AVX2:
-      chain[n++] = QB_BACKEND_AVX2;
-      chain[n++] = QB_BACKEND_SSE41;
-      break;
-    case QB_BACKEND_SSE41:
-      chain[n++] = QB_BACKEND_SSE41;
-      break;
-    case QB_BACKEND_I8MM:
-      chain[n++] = QB_BACKEND_I8MM;
-      chain[n++] = QB_BACKEND_NEONDOT;
-      chain[n++] = QB_BACKEND_NEON;
-      break;
-    case QB_BACKEND_NEONDOT:
-      chain[n++] = QB_BACKEND_NEONDOT;
-      chain[n++] = QB_BACKEND_NEON;
-      break;
-    case QB_BACKEND_NEON:
-      chain[n++] = QB_BACKEND_NEON;
-      break;
-    case QB_BACKEND_SCALAR:
-    case QB_BACKEND_COUNT:
-      break;
-  }
+  for (const qb_backend_desc* d = qb_backend_describe(b);
+       d && d->id != QB_BACKEND_SCALAR && n < QB_BACKEND_COUNT - 1;
+       d = qb_backend_describe(d->fallback))
+    chain[n++] = d->id;
   chain[n++] = QB_BACKEND_SCALAR;
   return n;
 }
@@ -211,13 +182,7 @@ bool qb_dispatch_build(qb_backend target, qb_backend_set usable, qb_dispatch_tab
   return true;
 }
 
-qb_backend qb_dispatch_best_backend(qb_backend_set usable) {
-  static const qb_backend order[] = {QB_BACKEND_AVX512VNNI, QB_BACKEND_AVX2, QB_BACKEND_SSE41,
-                                     QB_BACKEND_I8MM, QB_BACKEND_NEONDOT, QB_BACKEND_NEON};
-  for (size_t i = 0; i < QB_COUNT(order); i++)
-    if (usable & QB_BACKEND_BIT(order[i])) return order[i];
-  return QB_BACKEND_SCALAR;
-}
+qb_backend qb_dispatch_best_backend(qb_backend_set usable) { return qb_backend_best_of(usable); }
 
 bool qb_dispatch_table_exact(const qb_dispatch_table* t) {
   return t->qu8_qs8_qs32_gemm->info.exact && t->qs8_qs8_qs32_gemm->info.exact &&

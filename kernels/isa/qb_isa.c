@@ -19,9 +19,11 @@
  * Backends (each also requires what its compile flags allow the compiler to emit,
  * see kernels/CMakeLists.txt):
  *   sse41       SSE4.1
- *   avx2        AVX2 ∧ AVX ∧ FMA ∧ F16C ∧ OSXSAVE ∧ XCR0 YMM     (-mavx2 -mfma -mf16c)
+ *   avx2        sse41 ∧ AVX2 ∧ AVX ∧ FMA ∧ F16C ∧ OSXSAVE ∧ XCR0 YMM  (-mavx2 -mfma -mf16c)
  *   avx2-sat    same as avx2
  *   avx512vnni  avx2 ∧ AVX512F/BW/VL/DQ ∧ AVX512_VNNI ∧ XCR0 ZMM
+ *
+ * (the predicates are the table's, kernels/isa/qb_backend_table.c)
  *
  * aarch64, getauxval (Linux <asm/hwcap.h>):
  *   AT_HWCAP  bit 1  HWCAP_ASIMD   (Advanced SIMD)             -> neon
@@ -45,20 +47,15 @@
 #define QB_ISA_ARM64 1
 #endif
 
-static const char* const backend_names[QB_BACKEND_COUNT] = {
-    [QB_BACKEND_SCALAR] = "scalar",         [QB_BACKEND_SSE41] = "sse41",
-    [QB_BACKEND_AVX2] = "avx2",             [QB_BACKEND_AVX2_SAT] = "avx2-sat",
-    [QB_BACKEND_AVX512VNNI] = "avx512vnni", [QB_BACKEND_NEON] = "neon",
-    [QB_BACKEND_NEONDOT] = "neondot",     [QB_BACKEND_I8MM] = "i8mm",
-};
-
 const char* qb_backend_name(qb_backend b) {
-  return ((unsigned)b < QB_BACKEND_COUNT) ? backend_names[b] : NULL;
+  const qb_backend_desc* d = qb_backend_describe(b);
+  return d ? d->name : NULL;
 }
 
 int qb_backend_from_name(const char* name, size_t len, qb_backend* out) {
   for (int b = 0; b < QB_BACKEND_COUNT; b++)
-    if (strlen(backend_names[b]) == len && memcmp(backend_names[b], name, len) == 0) {
+    if (strlen(qb_backend_name((qb_backend)b)) == len &&
+        memcmp(qb_backend_name((qb_backend)b), name, len) == 0) {
       *out = (qb_backend)b;
       return 0;
     }
@@ -142,42 +139,28 @@ const qb_isa_features* qb_isa_features_get(void) {
 
 qb_backend_set qb_isa_detected(void) {
   const qb_isa_features* f = qb_isa_features_get();
-  qb_backend_set s = QB_BACKEND_BIT(QB_BACKEND_SCALAR);
-  const bool avx2 = f->x86_avx2 && f->x86_avx && f->x86_fma && f->x86_f16c &&
-                    f->x86_osxsave && f->x86_os_ymm;
-  const bool avx512 = avx2 && f->x86_avx512f && f->x86_avx512bw && f->x86_avx512vl &&
-                      f->x86_avx512dq && f->x86_os_zmm;
-  if (f->x86_sse41) s |= QB_BACKEND_BIT(QB_BACKEND_SSE41);
-  if (avx2) s |= QB_BACKEND_BIT(QB_BACKEND_AVX2) | QB_BACKEND_BIT(QB_BACKEND_AVX2_SAT);
-  if (avx512 && f->x86_avx512_vnni) s |= QB_BACKEND_BIT(QB_BACKEND_AVX512VNNI);
-  if (f->arm_asimd) s |= QB_BACKEND_BIT(QB_BACKEND_NEON);
-  if (f->arm_asimd && f->arm_asimddp) s |= QB_BACKEND_BIT(QB_BACKEND_NEONDOT);
-  if (f->arm_asimd && f->arm_asimddp && f->arm_i8mm) s |= QB_BACKEND_BIT(QB_BACKEND_I8MM);
+  qb_backend_set s = 0;
+  for (int b = 0; b < QB_BACKEND_COUNT; b++)
+    if (qb_backend_describe((qb_backend)b)->detected(f)) s |= QB_BACKEND_BIT(b);
   return s;
 }
 
-/* kernels/CMakeLists.txt defines QB_BUILT_ISA_<token> for every ISA token of which
- * at least one kernel file was compiled (avx2-sat kernels carry the avx2 token). */
+/* kernels/CMakeLists.txt defines QB_BUILT_ISAS, the ISA tokens of which at least one
+ * kernel file was compiled, as ",tok1,tok2,"; scalar (no token) is always built. */
+#ifndef QB_BUILT_ISAS
+#define QB_BUILT_ISAS ","
+#endif
+static bool token_built(const char* token) {
+  if (!token) return true;
+  char key[24];
+  snprintf(key, sizeof key, ",%s,", token);
+  return strstr(QB_BUILT_ISAS, key) != NULL;
+}
+
 qb_backend_set qb_isa_built(void) {
-  qb_backend_set s = QB_BACKEND_BIT(QB_BACKEND_SCALAR);
-#ifdef QB_BUILT_ISA_sse41
-  s |= QB_BACKEND_BIT(QB_BACKEND_SSE41);
-#endif
-#ifdef QB_BUILT_ISA_avx2
-  s |= QB_BACKEND_BIT(QB_BACKEND_AVX2) | QB_BACKEND_BIT(QB_BACKEND_AVX2_SAT);
-#endif
-#ifdef QB_BUILT_ISA_avx512vnni
-  s |= QB_BACKEND_BIT(QB_BACKEND_AVX512VNNI);
-#endif
-#ifdef QB_BUILT_ISA_neon
-  s |= QB_BACKEND_BIT(QB_BACKEND_NEON);
-#endif
-#ifdef QB_BUILT_ISA_neondot
-  s |= QB_BACKEND_BIT(QB_BACKEND_NEONDOT);
-#endif
-#ifdef QB_BUILT_ISA_i8mm
-  s |= QB_BACKEND_BIT(QB_BACKEND_I8MM);
-#endif
+  qb_backend_set s = 0;
+  for (int b = 0; b < QB_BACKEND_COUNT; b++)
+    if (token_built(qb_backend_describe((qb_backend)b)->isa_token)) s |= QB_BACKEND_BIT(b);
   return s;
 }
 
@@ -203,7 +186,7 @@ int qb_isa_mask_parse(const char* text, qb_backend_set* mask, char* err, size_t 
       if (err_size) {
         int n = snprintf(err, err_size, "unknown backend '%.*s' (known:", (int)(end - start), start);
         for (int i = 0; i < QB_BACKEND_COUNT && n >= 0 && (size_t)n < err_size; i++)
-          n += snprintf(err + n, err_size - (size_t)n, " %s", backend_names[i]);
+          n += snprintf(err + n, err_size - (size_t)n, " %s", qb_backend_name((qb_backend)i));
         if (n >= 0 && (size_t)n < err_size) snprintf(err + n, err_size - (size_t)n, ")");
       }
     }

@@ -19,8 +19,8 @@
 extern "C" {
 #endif
 
-/* Order matters only within an architecture; dispatch fallback chains are explicit
- * (see qb_dispatch.h). avx2-sat is the saturating vpmaddubsw variant of avx2, which
+/* The enum order is the table's row order (qb_backend_describe); fallback chains and
+ * the best backend come from the table's rows, not from this order. avx2-sat is the saturating vpmaddubsw variant of avx2, which
  * deployed runtimes use; it is not exact and never chosen as "best". */
 typedef enum {
   QB_BACKEND_SCALAR = 0,
@@ -62,6 +62,43 @@ typedef struct {
   unsigned long arm_hwcap, arm_hwcap2; /* getauxval(AT_HWCAP / AT_HWCAP2) */
   bool arm_asimd, arm_asimddp, arm_i8mm;
 } qb_isa_features;
+
+/* ---------------------------------------------------------------- the table
+ * One row per backend holds everything the project knows about it; detection
+ * (qb_isa_built / qb_isa_detected), dispatch (fallback chains, the best backend),
+ * `qbench info`, the bench's roofline map and the tests all derive from it, so a
+ * new backend (AVX-VNNI on AVX2-class CPUs, an AVX-512 tier without VNNI, AMX) is an
+ * enum value, a row, its kernel files and list entries: a change inside kernels/. */
+typedef enum { QB_ARCH_ANY = 0, QB_ARCH_X86, QB_ARCH_ARM64 } qb_arch;
+
+typedef struct {
+  qb_backend id;
+  const char* name;    /* as printed in reports, accepted by --isa and QB_ISA_MASK */
+  const char* summary; /* the instructions its kernels rely on, for people */
+  qb_arch arch;
+  /* kernels/CMakeLists.txt defines QB_BUILT_ISA_<isa_token> when a kernel file of the
+   * token was compiled (avx2-sat kernels carry the avx2 token). */
+  const char* isa_token;
+  /* CPU and OS support, from the raw features (kernels/isa/qb_isa.c names the bits). */
+  bool (*detected)(const qb_isa_features* f);
+  /* Where a kernel family with no kernel of this backend looks next; every chain
+   * ends at scalar (qb_dispatch_fallback_chain follows the links). */
+  qb_backend fallback;
+  /* qb_dispatch_best_backend takes the usable backend of highest rank; 0 = never
+   * chosen as best (scalar, and inexact backends, which must be asked for). */
+  unsigned best_rank;
+  bool exact; /* integer outputs bit-exact with the scalar reference */
+  /* Roofline ceilings (kernels/roofline/qb_roofline_probes.c) this backend's int8 and
+   * fp32 kernels are measured against (pct_of_peak); NULL: no ceiling. */
+  const char* roof_int8;
+  const char* roof_fp32;
+} qb_backend_desc;
+
+/* The row of b; NULL for an out-of-range value. */
+const qb_backend_desc* qb_backend_describe(qb_backend b);
+
+/* The backend of `set` with the highest best_rank; scalar if none ranks. */
+qb_backend qb_backend_best_of(qb_backend_set set);
 
 /* Detected once (thread-safe), then cached. */
 const qb_isa_features* qb_isa_features_get(void);

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "isa/qb_isa.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -61,6 +63,25 @@ uint64_t qb_read_bw__avx2(const void* buf, size_t bytes, uint64_t passes);
 /* SSE4.1 (pmaddubsw is SSSE3, pmaddwd SSE2). */
 uint64_t qb_peak_int8_maddubs_xmm__sse41(uint64_t iters);
 uint64_t qb_peak_int8_maddwd_xmm__sse41(uint64_t iters);
+
+/* ---- the probes: one row per ceiling, run by harness/bench/qb_roofline.c ---- */
+typedef enum { QB_ROOF_INT8 = 0, QB_ROOF_FP32 = 1, QB_ROOF_READ = 2 } qb_roofline_kind;
+/* Working set of a read probe, per thread: a cache level, or DRAM. */
+typedef enum { QB_ROOF_WS_L1, QB_ROOF_WS_L2, QB_ROOF_WS_L3, QB_ROOF_WS_DRAM } qb_roofline_ws;
+
+typedef struct {
+  const char* name;   /* stable key, named by the backend table's roof_int8 / roof_fp32 */
+  qb_backend backend; /* whose instructions the loop uses: measured where it can run */
+  qb_roofline_kind kind;
+  const char* what;   /* instruction mix or working set, for people */
+  uint64_t (*compute)(uint64_t iters); /* compute probes */
+  double work_per_iter;                /* MACs (int8) or FLOPs (fp32) per iteration */
+  uint64_t (*read)(const void* buf, size_t bytes, uint64_t passes); /* read probes */
+  qb_roofline_ws ws;
+} qb_roofline_probe;
+
+/* The probes of this architecture (none on aarch64 yet). */
+const qb_roofline_probe* qb_roofline_probes(size_t* count);
 
 #ifdef __cplusplus
 }

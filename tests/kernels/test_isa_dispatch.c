@@ -3,9 +3,14 @@
  *     unknown names -> error, known names kept),
  *   - the pure dispatch rules (fallback chains, selection under any usable set:
  *     masked-out backends are skipped, the next lower backend is taken, scalar last),
+ *   - the backend table's invariants (every rule derives from it: chains stay in one
+ *     architecture and end at scalar, inexact backends are never a fallback nor best,
+ *     ranks are distinct, named roofline ceilings exist with the right kind and run
+ *     on instructions the backend has, detection predicates are monotone),
  *   - the family lists (one scalar entry, last; names carry the ISA token),
  *   - end to end in forked children (the mask freezes once per process):
  *     QB_ISA_MASK from the environment, qb_isa_set_mask before first use, no mask. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +18,7 @@
 
 #include "qb_dispatch.h"
 #include "qb_test.h"
+#include "roofline/qb_roofline_kernels.h"
 
 #define BIT(b) QB_BACKEND_BIT(QB_BACKEND_##b)
 
@@ -102,6 +108,101 @@ static void check_chains(void) {
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(NEON) | BIT(NEONDOT)), QB_BACKEND_NEONDOT);
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(BIT(SCALAR) | BIT(NEON) | BIT(NEONDOT) | BIT(I8MM)), QB_BACKEND_I8MM);
   QB_CHECK_EQ_INT(qb_dispatch_best_backend(0), QB_BACKEND_SCALAR);
+}
+
+static const qb_roofline_probe* find_probe(const char* name) {
+  size_t n;
+  const qb_roofline_probe* p = qb_roofline_probes(&n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(p[i].name, name) == 0) return &p[i];
+  return NULL;
+}
+
+static void check_ceiling(const qb_backend_desc* d, const char* name, qb_roofline_kind kind) {
+  if (!name) return;
+  const qb_roofline_probe* p = find_probe(name);
+#if defined(__x86_64__) || defined(__i386__)
+  if (d->arch != QB_ARCH_X86) return;
+  QB_CHECK_MSG(p != NULL, "%s: no roofline probe '%s'", d->name, name);
+  if (!p) return;
+  QB_CHECK_MSG(p->kind == kind, "%s: ceiling %s has the wrong kind", d->name, name);
+  /* The probe's instructions are ones the backend has: its backend is on d's chain. */
+  qb_backend chain[QB_BACKEND_COUNT];
+  const size_t n = qb_dispatch_fallback_chain(d->id, chain);
+  bool on_chain = false;
+  for (size_t i = 0; i < n; i++) on_chain |= chain[i] == p->backend;
+  QB_CHECK_MSG(on_chain, "%s: ceiling %s runs on %s", d->name, name, qb_backend_name(p->backend));
+#else
+  (void)p, (void)kind;
+#endif
+}
+
+static void check_table(void) {
+  /* Every flag of the features (bools: set them one by one, a 0xff byte is no bool). */
+  static const size_t flag_at[] = {
+      offsetof(qb_isa_features, x86_sse41), offsetof(qb_isa_features, x86_osxsave),
+      offsetof(qb_isa_features, x86_avx), offsetof(qb_isa_features, x86_fma),
+      offsetof(qb_isa_features, x86_f16c), offsetof(qb_isa_features, x86_avx2),
+      offsetof(qb_isa_features, x86_os_ymm), offsetof(qb_isa_features, x86_os_zmm),
+      offsetof(qb_isa_features, x86_avx512f), offsetof(qb_isa_features, x86_avx512bw),
+      offsetof(qb_isa_features, x86_avx512vl), offsetof(qb_isa_features, x86_avx512dq),
+      offsetof(qb_isa_features, x86_avx512_vnni), offsetof(qb_isa_features, x86_avx_vnni),
+      offsetof(qb_isa_features, arm_asimd), offsetof(qb_isa_features, arm_asimddp),
+      offsetof(qb_isa_features, arm_i8mm)};
+  const size_t nflags = sizeof flag_at / sizeof flag_at[0];
+  qb_isa_features none, all;
+  memset(&none, 0, sizeof none);
+  all = none;
+  for (size_t i = 0; i < nflags; i++) *(bool*)((char*)&all + flag_at[i]) = true;
+  unsigned rank_seen = 0;
+  for (int b = 0; b < QB_BACKEND_COUNT; b++) {
+    const qb_backend_desc* d = qb_backend_describe((qb_backend)b);
+    QB_CHECK(d != NULL && d->id == (qb_backend)b && d->summary && d->detected);
+    QB_CHECK(d->fallback != (qb_backend)b || b == QB_BACKEND_SCALAR);
+    /* Every chain stays within one architecture (scalar is every architecture's). */
+    qb_backend chain[QB_BACKEND_COUNT];
+    const size_t n = qb_dispatch_fallback_chain((qb_backend)b, chain);
+    for (size_t i = 1; i + 1 < n; i++) {
+      const qb_backend_desc* c = qb_backend_describe(chain[i]);
+      QB_CHECK_MSG(c->arch == d->arch, "%s falls back to %s", d->name, c->name);
+      QB_CHECK_MSG(c->exact, "%s falls back to inexact %s", d->name, c->name);
+      /* Whatever detects b detects its fallbacks: a chain never leads to an ISA the
+       * CPU lacks. Checked on every single-feature-missing CPU below. */
+    }
+    QB_CHECK_MSG(d->best_rank == 0 || d->exact, "%s: inexact but ranked", d->name);
+    if (d->best_rank) {
+      QB_CHECK_MSG(!(rank_seen & (1u << d->best_rank)), "%s: rank %u taken", d->name, d->best_rank);
+      rank_seen |= 1u << d->best_rank;
+    }
+    QB_CHECK_MSG(d->detected(&all), "%s: not detected with every feature", d->name);
+    QB_CHECK_MSG(d->detected(&none) == (b == QB_BACKEND_SCALAR), "%s: detected with no feature", d->name);
+    check_ceiling(d, d->roof_int8, QB_ROOF_INT8);
+    check_ceiling(d, d->roof_fp32, QB_ROOF_FP32);
+  }
+  /* Monotone: remove one feature at a time; every backend still detected keeps its
+   * whole chain detected. */
+  for (size_t flag = 0; flag < nflags; flag++) {
+    qb_isa_features f = all;
+    *(bool*)((char*)&f + flag_at[flag]) = false;
+    for (int b = 0; b < QB_BACKEND_COUNT; b++) {
+      if (!qb_backend_describe((qb_backend)b)->detected(&f)) continue;
+      qb_backend chain[QB_BACKEND_COUNT];
+      const size_t n = qb_dispatch_fallback_chain((qb_backend)b, chain);
+      for (size_t i = 0; i < n; i++)
+        QB_CHECK_MSG(qb_backend_describe(chain[i])->detected(&f), "%s detected without %s (flag %zu)",
+                     qb_backend_name((qb_backend)b), qb_backend_name(chain[i]), flag);
+    }
+  }
+  /* The best of a set is its highest-ranked exact member. */
+  for (qb_backend_set set = 0; set < (1u << QB_BACKEND_COUNT); set++) {
+    const qb_backend best = qb_backend_best_of(set);
+    QB_CHECK(best == QB_BACKEND_SCALAR || (set & QB_BACKEND_BIT(best)));
+    QB_CHECK(qb_backend_describe(best)->exact);
+    for (int b = 0; b < QB_BACKEND_COUNT; b++)
+      if (set & QB_BACKEND_BIT(b))
+        QB_CHECK(qb_backend_describe((qb_backend)b)->best_rank <= qb_backend_describe(best)->best_rank);
+  }
+  QB_CHECK(qb_backend_describe(QB_BACKEND_COUNT) == NULL);
 }
 
 /* "..__<isa>" with the sat variant spelled "_sat__avx2". */
@@ -292,6 +393,7 @@ int main(void) {
   check_names();
   check_parse();
   check_chains();
+  check_table();
   check_lists();
 
   /* Each mask scenario in a fresh process: the mask freezes once per process. */

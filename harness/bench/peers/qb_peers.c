@@ -5,11 +5,8 @@
 #include "isa/qb_isa.h"
 
 size_t qb_bench_peers(qb_bench_impl* out, size_t max) {
-  const qb_backend_set det = qb_isa_detected();
-  const char* best = det & QB_BACKEND_BIT(QB_BACKEND_AVX512VNNI) ? "avx512vnni"
-                     : det & QB_BACKEND_BIT(QB_BACKEND_AVX2)     ? "avx2"
-                     : det & QB_BACKEND_BIT(QB_BACKEND_SSE41)    ? "sse41"
-                                                                 : "";
+  const qb_backend best_backend = qb_backend_best_of(qb_isa_detected());
+  const char* best = best_backend == QB_BACKEND_SCALAR ? "" : qb_backend_name(best_backend);
   size_t n = 0;
 #ifdef QB_HAVE_DNNL
   if (n < max) {
