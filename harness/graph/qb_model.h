@@ -135,6 +135,10 @@ typedef struct {
   int out[QB_NODE_MAX_OUTPUTS]; /* -1 for an omitted optional output */
   qb_node_attrs a;
   size_t fold_at;         /* shape nodes: evaluated before runtime node fold_at */
+  /* Set by prepare: a Conv / Gemm whose output only the next node reads, a Relu or a
+   * Clip with constant bounds (and is no graph output): the fp32 run may fuse that
+   * activation into this node (qb_model_run_nodes_f32). */
+  bool f32_fuse_act;
 } qb_node;
 
 typedef struct {
@@ -169,6 +173,7 @@ typedef struct {
   /* The fp32 GEMM path (harness/ops/qb_ops_f32.h): constant weights packed at
    * prepare, the thread pool of qb_model_set_threads. */
   struct qb_f32_runtime* f32;
+  bool f32_unfused;       /* qb_model_set_f32_fusion(m, false) */
 } qb_model;
 
 int qb_model_load_onnx(const char* path, qb_model* m, qb_error* err);
@@ -216,12 +221,32 @@ typedef void (*qb_node_hook)(void* ctx, const qb_model* m, size_t node, const qb
 int qb_model_set_inputs(qb_model* m, const float* const* inputs, qb_error* err);
 /* Runs every node in fp32 on the arena's values (inputs set), calling hook (may be
  * NULL) after each. Quantized and calibration runs are the quantized runtime's
- * (qb_model_run in qb_model_quant.h), built on these two. */
+ * (qb_model_run in qb_model_quant.h), built on these two.
+ *
+ * Fusion: without a hook, a Conv / Gemm marked f32_fuse_act runs with the Relu /
+ * Clip after it as one node (the activation applied in the pass that writes the
+ * output: no pass of its own, as deployment runtimes fuse them), bit-identical to
+ * running them apart; the Conv / Gemm's own output value is then not written. A
+ * hook sees every node's output, so with one nothing is fused. */
 void qb_model_run_nodes_f32(qb_model* m, qb_node_hook hook, void* hook_ctx);
-/* Both: the fp32 model on inputs. Outputs stay in the arena until the next run:
- * read them with qb_model_output. */
+/* The same for a hook that reads no data (timing): fused pairs run fused and get one
+ * call, at the Conv / Gemm's index, with the activation's output (as a quantized
+ * layer with folded nodes: "conv1+relu1", qb_model_f32_node_name); the activation's
+ * node gets none. */
+void qb_model_run_nodes_f32_timing(qb_model* m, qb_node_hook hook, void* hook_ctx);
+/* Both: the fp32 model on inputs (qb_model_run_nodes_f32). Outputs stay in the
+ * arena until the next run: read them with qb_model_output. */
 int qb_model_run_f32(qb_model* m, const float* const* inputs, qb_node_hook hook, void* hook_ctx,
                      qb_error* err);
+/* Fusion on (the default) or off (every node runs apart; for checks and A/B
+ * timing). Takes effect at the next run. */
+void qb_model_set_f32_fusion(qb_model* m, bool on);
+/* The node index of the activation fused into node k in fp32 runs, or -1 (also when
+ * fusion is off). */
+int qb_model_f32_fused_act(const qb_model* m, size_t k);
+/* A node's name in per-node fp32 rows: "conv1+relu1" for a fused pair, else its own
+ * (truncated to len - 1 chars); returns buf. */
+const char* qb_model_f32_node_name(const qb_model* m, size_t k, char* buf, size_t len);
 const qb_value* qb_model_output(const qb_model* m, size_t i);
 
 /* Threads of the fp32 ops (Gemm / MatMul / Conv GEMMs, depthwise conv), 1..256;

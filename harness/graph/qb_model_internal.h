@@ -42,6 +42,10 @@ void qb_op_run_f32(const qb_model* m, const qb_node* n, const float* const* in);
  * 1 when the op is not of the family; run returns false then. */
 int qb_ops_nn_infer(qb_model* m, qb_node* n, qb_error* err);
 bool qb_ops_nn_run(const qb_model* m, const qb_node* n, const float* const* in);
+/* Conv / Gemm node n with the Relu / Clip node a that follows it fused
+ * (n->f32_fuse_act): writes a's output value; n's own output is not written. */
+void qb_ops_nn_run_fused(const qb_model* m, const qb_node* n, const float* const* in,
+                         const qb_node* a);
 int qb_ops_elementwise_infer(qb_model* m, qb_node* n, qb_error* err);
 bool qb_ops_elementwise_run(const qb_model* m, const qb_node* n, const float* const* in);
 int qb_ops_shape_infer(qb_model* m, qb_node* n, qb_error* err);

@@ -211,6 +211,37 @@ static size_t plan_arena(qb_model* m, interval* iv, size_t n) {
   return peak;
 }
 
+/* A Clip bound the fused run can read before the Clip runs: absent or a constant. */
+static bool const_or_absent(const qb_model* m, const qb_node* n, int i) {
+  const qb_value* v = qb_in(m, n, i);
+  return !v || (v->kind == QB_VALUE_CONST && v->data && v->numel == 1);
+}
+
+/* Marks the fp32 run's fusable pairs (qb_node.f32_fuse_act): Conv / Gemm node k, whose
+ * output is read by node k + 1 only (readers counted per input slot: reading it
+ * twice is two readers) and is no graph output, and node k + 1 a Relu or a Clip of
+ * it with constant bounds. Consecutive nodes only: nothing runs between the two, so
+ * writing the activation's output at node k is invisible to every other node.
+ * readers: per value, scratch of m->nvalues counts. */
+static void mark_fusion(qb_model* m, int* readers) {
+  memset(readers, 0, m->nvalues * sizeof *readers);
+  for (size_t k = 0; k < m->nnodes; k++)
+    for (int i = 0; i < m->nodes[k].nin; i++)
+      if (m->nodes[k].in[i] >= 0) readers[m->nodes[k].in[i]]++;
+  for (size_t k = 0; k < m->nnodes; k++) {
+    qb_node* n = &m->nodes[k];
+    n->f32_fuse_act = false;
+    if ((n->op != QB_OP_CONV && n->op != QB_OP_GEMM) || k + 1 == m->nnodes || n->out[0] < 0)
+      continue;
+    const qb_node* a = &m->nodes[k + 1];
+    const int v = n->out[0];
+    n->f32_fuse_act = !m->values[v].is_output && readers[v] == 1 && a->nin >= 1 &&
+                      a->in[0] == v && a->out[0] >= 0 &&
+                      (a->op == QB_OP_RELU ||
+                       (a->op == QB_OP_CLIP && const_or_absent(m, a, 1) && const_or_absent(m, a, 2)));
+  }
+}
+
 static int plan(qb_model* m, qb_error* err) {
   for (size_t i = 0; i < m->nvalues; i++) {
     m->values[i].last_use = m->values[i].is_output ? (int)m->nnodes : -1;
@@ -224,7 +255,13 @@ static int plan(qb_model* m, qb_error* err) {
       if (n->out[o] >= 0) m->values[n->out[o]].producer = (int)k;
   }
   interval* iv = calloc(m->nvalues ? m->nvalues : 1, sizeof *iv);
-  if (!iv) return qb_fail(err, "out of memory");
+  int* readers = calloc(m->nvalues ? m->nvalues : 1, sizeof *readers);
+  if (!iv || !readers) {
+    free(iv), free(readers);
+    return qb_fail(err, "out of memory");
+  }
+  mark_fusion(m, readers);
+  free(readers);
   size_t n = 0;
   m->naive_bytes = 0;
   for (size_t i = 0; i < m->nvalues; i++) {
@@ -233,7 +270,13 @@ static int plan(qb_model* m, qb_error* err) {
     if (!planned) continue;
     const size_t bytes = (v->numel * sizeof(float) + 63) / 64 * 64;
     const int end = v->last_use < v->producer ? v->producer : v->last_use;
-    iv[n++] = (interval){(int)i, v->producer, end, bytes};
+    /* A fused activation's output is written while its Conv / Gemm runs: it lives
+     * from that node on, so it never shares bytes with the Conv / Gemm's inputs
+     * (which may die there). */
+    const int start = v->producer > 0 && m->nodes[v->producer - 1].f32_fuse_act
+                          ? v->producer - 1
+                          : v->producer;
+    iv[n++] = (interval){(int)i, start, end, bytes};
     m->naive_bytes += bytes;
   }
   m->arena_bytes = plan_arena(m, iv, n);

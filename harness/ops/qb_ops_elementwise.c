@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "qb_f32_rows.h"
-#include "qb_model_internal.h"
 #include "qb_multiversion.h"
+#include "qb_ops_f32.h" /* qb_f32_relu / qb_f32_clip: the fused Conv / Gemm epilogue's too */
 
 static int fail_node(qb_error* err, const qb_node* n, const char* what) {
   char where[320];
@@ -37,11 +37,11 @@ static void run_unary(const qb_model* m, const qb_node* n, const float* const* i
   const size_t len = y->numel;
   switch (n->op) {
     case QB_OP_RELU:
-      for (size_t i = 0; i < len; i++) o[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      for (size_t i = 0; i < len; i++) o[i] = qb_f32_relu(x[i]);
       break;
     case QB_OP_CLIP: {
       const float lo = in[1] ? in[1][0] : n->a.clip_min, hi = in[2] ? in[2][0] : n->a.clip_max;
-      for (size_t i = 0; i < len; i++) o[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
+      for (size_t i = 0; i < len; i++) o[i] = qb_f32_clip(x[i], lo, hi);
       break;
     }
     case QB_OP_SIGMOID:

@@ -8,10 +8,12 @@
  * replaces. */
 #include "qb_ops_f32.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "f32-gemm/qb_f32_gemm.h"
+#include "qb_multiversion.h"
 
 static size_t at_least1(size_t n) { return n ? n : 1; }
 
@@ -193,6 +195,73 @@ void qb_f32_hint_clear(const qb_model* m) {
   if (m->f32) m->f32->hint_pack = NULL, m->f32->hint_src = NULL;
 }
 
+/* ---------------------------------------------- bias + fused activation */
+
+qb_f32_act qb_f32_act_of(const qb_model* m, const qb_node* a) {
+  qb_f32_act act = {a->op, 0.0f, INFINITY};
+  if (a->op != QB_OP_CLIP) return act;
+  const qb_value *lo = qb_in(m, a, 1), *hi = qb_in(m, a, 2);
+  act.lo = lo ? lo->data[0] : a->a.clip_min, act.hi = hi ? hi->data[0] : a->a.clip_max;
+  return act;
+}
+
+/* The bias add and the activation of one output run, d[t] = act(s[t] + b): one loop
+ * per case (no per-element branch on the case), each simple enough to vectorize;
+ * QB_MULTIVERSION clones (same operations, same bits) give them AVX2 where there is
+ * some. In place, or while compacting virtual columns; one call per node (a call per
+ * channel or per row of a small plane cost more than its work: dwnet's last planes
+ * are 4x4). The add is skipped without a bias (x + 0 would turn -0 into +0). */
+enum { EPI_BIAS = 1, EPI_RELU = 2, EPI_CLIP = 4 };
+
+static int epi_case(const float* bias, const qb_f32_act* act) {
+  return (bias ? EPI_BIAS : 0) | (!act ? 0 : act->op == QB_OP_RELU ? EPI_RELU : EPI_CLIP);
+}
+
+#define QB_EPI_LOOPS(D, S)                                                            \
+  switch (c) {                                                                        \
+    case EPI_BIAS: for (size_t t = 0; t < n; t++) D[t] = S[t] + b; break;             \
+    case EPI_RELU: for (size_t t = 0; t < n; t++) D[t] = qb_f32_relu(S[t]); break;    \
+    case EPI_RELU | EPI_BIAS:                                                         \
+      for (size_t t = 0; t < n; t++) D[t] = qb_f32_relu(S[t] + b);                    \
+      break;                                                                          \
+    case EPI_CLIP: for (size_t t = 0; t < n; t++) D[t] = qb_f32_clip(S[t], lo, hi); break; \
+    case EPI_CLIP | EPI_BIAS:                                                         \
+      for (size_t t = 0; t < n; t++) D[t] = qb_f32_clip(S[t] + b, lo, hi);            \
+      break;                                                                          \
+    default: break;                                                                   \
+  }
+
+/* `planes` runs of n outputs, in place, plane o with bias[o] (bias NULL: none). */
+QB_MULTIVERSION static void epi_inplace(float* y, size_t planes, size_t n, int c,
+                                        const float* bias, float lo, float hi) {
+  for (size_t o = 0; o < planes; o++, y += n) {
+    const float b = bias ? bias[o] : 0.0f;
+    QB_EPI_LOOPS(y, y)
+  }
+}
+
+/* Compaction: `planes` channels of `rows` rows of n outputs, rows rs and channels sp
+ * apart in s, packed in d. */
+QB_MULTIVERSION static void epi_compact(float* restrict d, const float* restrict s,
+                                        size_t planes, size_t rows, size_t n, size_t rs,
+                                        size_t sp, int c, const float* bias, float lo,
+                                        float hi) {
+  for (size_t o = 0; o < planes; o++) {
+    const float b = bias ? bias[o] : 0.0f;
+    const float* src = s + o * sp;
+    for (size_t r = 0; r < rows; r++, src += rs, d += n) {
+      if (!c) memcpy(d, src, n * sizeof *d);
+      QB_EPI_LOOPS(d, src)
+    }
+  }
+}
+
+void qb_f32_epilogue(float* y, size_t planes, size_t n, const float* bias,
+                     const qb_f32_act* act) {
+  const int c = epi_case(bias, act);
+  if (c) epi_inplace(y, planes, n, c, bias, act ? act->lo : 0.0f, act ? act->hi : 0.0f);
+}
+
 /* ------------------------------------------------------------ convolution */
 
 /* im2col without bounds tests. The group's input channels are first copied into
@@ -310,8 +379,8 @@ static void im2col_panels(const qb_conv2d_shape* s, const conv_geom* g, const fl
 }
 
 void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float* image,
-                       const float* w, const float* bias, float* out, qb_thread_pool* pool,
-                       float* scratch) {
+                       const float* w, const float* bias, const qb_f32_act* act, float* out,
+                       qb_thread_pool* pool, float* scratch) {
   const qb_f32_gemm_entry* e = m->f32->entry;
   const conv_geom g = conv_geom_of(s);
   const size_t P = g.oh * g.ow;
@@ -322,6 +391,7 @@ void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float*
   for (size_t gr = 0; gr < s->groups; gr++) {
     const float* x = image + gr * g.cg * s->in_h * s->in_w;
     const float* wg = w + gr * g.og * g.K;
+    const float* bg = bias ? bias + gr * g.og : NULL;
     float* y = out + gr * g.og * P;
     if (pointwise) {
       /* The image's channel planes are B (K = channels, N = positions) as they are. */
@@ -334,25 +404,14 @@ void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float*
     qb_f32_gemm_threaded_run(e, pool, g.og, g.N, g.K, wg, g.K, packed, virtual_cols ? cv : y,
                              virtual_cols ? g.N : P);
     if (!virtual_cols) {
-      /* The output is in place: the bias over each channel's plane as one run. */
-      for (size_t o = 0; bias && o < g.og; o++) {
-        const float b = bias[gr * g.og + o];
-        float* dst = y + o * P;
-        for (size_t t = 0; t < P; t++) dst[t] += b;
-      }
+      /* The output is in place: bias and activation over each channel's plane as one
+       * run (the plane is still in cache from the GEMM's store). */
+      qb_f32_epilogue(y, g.og, P, bg, act);
       continue;
     }
-    /* Compaction of the virtual columns and the bias, in one pass. */
-    for (size_t o = 0; o < g.og; o++) {
-      const float b = bias ? bias[gr * g.og + o] : 0.0f;
-      const float* src = cv + o * g.N;
-      float* dst = y + o * P;
-      for (size_t r = 0; r < g.oh; r++, src += g.rs, dst += g.ow)
-        if (bias)
-          for (size_t t = 0; t < g.ow; t++) dst[t] = src[t] + b;
-        else
-          memcpy(dst, src, g.ow * sizeof *dst);
-    }
+    /* Compaction of the virtual columns, the bias and the activation, in one pass. */
+    epi_compact(y, cv, g.og, g.oh, g.ow, g.rs, g.N, epi_case(bg, act), bg,
+                act ? act->lo : 0.0f, act ? act->hi : 0.0f);
   }
 }
 
@@ -386,6 +445,7 @@ typedef struct {
   const qb_model* m;
   const qb_conv2d_shape* s;
   const float *x, *w, *bias;
+  const qb_f32_act* act; /* fused Relu / Clip, NULL: none */
   float* y;
   size_t tasks;
   qb_thread_pool* pool; /* of each image's GEMM / depthwise: NULL when images are split */
@@ -397,13 +457,11 @@ static void conv_one(const conv_job* j, size_t b, float* scratch) {
   const float* image = j->x + b * s->in_channels * s->in_h * s->in_w;
   float* out = j->y + b * s->out_channels * P;
   if (!is_depthwise(s)) {
-    qb_f32_conv_image(j->m, s, image, j->w, j->bias, out, j->pool, scratch);
+    qb_f32_conv_image(j->m, s, image, j->w, j->bias, j->act, out, j->pool, scratch);
     return;
   }
   qb_f32_dwconv(s, image, j->w, out, j->pool);
-  if (j->bias)
-    for (size_t o = 0; o < s->out_channels; o++)
-      for (size_t p = 0; p < P; p++) out[o * P + p] += j->bias[o];
+  qb_f32_epilogue(out, s->out_channels, P, j->bias, j->act);
 }
 
 static void conv_task(void* ctx, size_t t, size_t thread) {
@@ -415,7 +473,7 @@ static void conv_task(void* ctx, size_t t, size_t thread) {
 }
 
 void qb_f32_conv(const qb_model* m, const qb_conv2d_shape* s, const float* x, const float* w,
-                 const float* bias, float* y) {
+                 const float* bias, const qb_f32_act* act, float* y) {
   const struct qb_f32_runtime* r = m->f32;
   const size_t P = qb_conv2d_out_h(s) * qb_conv2d_out_w(s);
   const size_t work = s->batch * s->out_channels * P * (s->in_channels / s->groups) *
@@ -424,7 +482,7 @@ void qb_f32_conv(const qb_model* m, const qb_conv2d_shape* s, const float* x, co
    * per layer instead of one per GEMM. Each image's result does not depend on who
    * computes it, so the bits are those of any other split. */
   const size_t T = s->batch >= r->threads ? qb_f32_gemm_threads_for(r->pool, work) : 1;
-  conv_job j = {m, s, x, w, bias, y, T, T > 1 ? NULL : r->pool};
+  conv_job j = {m, s, x, w, bias, act, y, T, T > 1 ? NULL : r->pool};
   if (T == 1) conv_task(&j, 0, 0);
   else qb_thread_pool_run(r->pool, T, conv_task, &j);
 }

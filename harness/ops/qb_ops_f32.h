@@ -28,6 +28,31 @@ struct qb_f32_runtime {
   size_t conv_floats, conv_threads, conv_need;
 };
 
+/* A Relu or a Clip with constant bounds fused into the Conv / Gemm before it (the
+ * fp32 run, qb_model_run_nodes_f32): applied to every final output value (after the
+ * bias, or alpha*AB + beta*C) in the pass that already writes it, with the very
+ * expressions of the separate ops (qb_ops_elementwise.c calls the same inlines), so
+ * fused and unfused runs give the same bits:
+ *   Relu: x > 0 ? x : +0         (-0 and NaN become +0)
+ *   Clip: x < lo ? lo : (x > hi ? hi : x)   (NaN passes, -0 stays -0 when lo <= 0)
+ * Not fmaxf / fminf, nor a max instruction: those treat NaN and -0 differently. */
+typedef struct {
+  qb_op op; /* QB_OP_RELU or QB_OP_CLIP */
+  float lo, hi;
+} qb_f32_act;
+
+static inline float qb_f32_relu(float x) { return x > 0.0f ? x : 0.0f; }
+static inline float qb_f32_clip(float x, float lo, float hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+/* The activation of Relu / Clip node a, its Clip bounds read as the separate op reads
+ * them (the constant inputs' first value, else the attributes). */
+qb_f32_act qb_f32_act_of(const qb_model* m, const qb_node* a);
+/* In place over `planes` runs of n floats: y[o*n + t] = act(y[o*n + t] + bias[o])
+ * (bias NULL: no add, so -0 stays -0 before the activation; act NULL: none). */
+void qb_f32_epilogue(float* y, size_t planes, size_t n, const float* bias,
+                     const qb_f32_act* act);
+
 /* At prepare (after shape inference): creates the runtime if needed, packs the
  * constant B of every Gemm / MatMul not packed yet, sizes the scratch. */
 int qb_f32_runtime_prepare(qb_model* m, qb_error* err);
@@ -54,13 +79,14 @@ void qb_f32_hint_clear(const qb_model* m);
  * Depthwise (one input and one output channel per group) runs the direct kernel
  * (kernels/f32-dwconv). With T threads and a batch of at least T images, the
  * images are split over the threads; else each image's GEMM is. */
+/* act (NULL: none) is applied with the bias, in the same pass. */
 void qb_f32_conv(const qb_model* m, const qb_conv2d_shape* s, const float* x, const float* w,
-                 const float* bias, float* y);
+                 const float* bias, const qb_f32_act* act, float* y);
 /* One image, all groups; pool threads its GEMMs (NULL: the caller), scratch holds
  * the per-thread conv scratch. */
 void qb_f32_conv_image(const qb_model* m, const qb_conv2d_shape* s, const float* image,
-                       const float* w, const float* bias, float* out, qb_thread_pool* pool,
-                       float* scratch);
+                       const float* w, const float* bias, const qb_f32_act* act, float* out,
+                       qb_thread_pool* pool, float* scratch);
 /* Depthwise conv of one image over all channels (no bias): the best backend's
  * f32_dwconv2d entry, threaded over channels on pool (NULL: the caller). */
 void qb_f32_dwconv(const qb_conv2d_shape* s, const float* image, const float* w, float* out,

@@ -39,20 +39,22 @@ static int infer_gemm(qb_model* m, qb_node* n, qb_error* err) {
   return qb_value_set_shape(qb_out(m, n, 0), 2, dims, n, err);
 }
 
-static void run_gemm(const qb_model* m, const qb_node* n, const float* const* in) {
+/* act: a fused Relu / Clip (NULL: none), applied to each value in the alpha / C pass
+ * once it is final; out: node n's output, or the fused activation's. */
+static void run_gemm(const qb_model* m, const qb_node* n, const float* const* in,
+                     const qb_f32_act* act, float* out) {
   const qb_value *a = qb_in(m, n, 0), *b = qb_in(m, n, 1), *c = qb_in(m, n, 2);
   const qb_value* y = &m->values[n->out[0]];
   const size_t M = y->dims[0], N = y->dims[1];
   const size_t K = n->a.trans_a ? a->dims[0] : a->dims[1];
   const size_t sa_i = n->a.trans_a ? 1 : a->dims[1], sa_k = n->a.trans_a ? a->dims[1] : 1;
   const size_t sb_k = n->a.trans_b ? 1 : b->dims[1], sb_j = n->a.trans_b ? b->dims[1] : 1;
-  float* out = y->data;
   qb_f32_node_gemm(m, (size_t)(n - m->nodes), M, N, K, in[0], sa_i, sa_k, in[1], sb_k, sb_j, out,
                    N);
   const float alpha = n->a.alpha, beta = n->a.beta;
   const size_t cm = c && c->ndim == 2 ? c->dims[0] : 1;
   const size_t cn = c && c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
-  for (size_t i = 0; i < M; i++)
+  for (size_t i = 0; i < M; i++) {
     for (size_t j = 0; j < N; j++) {
       float v = out[i * N + j];
       if (alpha != 1.0f) v *= alpha;
@@ -60,8 +62,10 @@ static void run_gemm(const qb_model* m, const qb_node* n, const float* const* in
         const float cv = in[2][(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
         v += beta == 1.0f ? cv : beta * cv;
       }
+      if (act) v = act->op == QB_OP_RELU ? qb_f32_relu(v) : qb_f32_clip(v, act->lo, act->hi);
       out[i * N + j] = v;
     }
+  }
 }
 
 /* ---------------------------------------------------------------- MatMul */
@@ -219,10 +223,11 @@ static int infer_conv(qb_model* m, qb_node* n, qb_error* err) {
   return infer_spatial(m, n, w->dims[0], w->dims[1] * w->dims[2] * w->dims[3], err);
 }
 
-static void run_conv(const qb_model* m, const qb_node* n, const float* const* in) {
+static void run_conv(const qb_model* m, const qb_node* n, const float* const* in,
+                     const qb_f32_act* act, float* out) {
   qb_conv2d_shape s;
   qb_node_conv_shape(m, n, &s);
-  qb_f32_conv(m, &s, in[0], in[1], in[2], m->values[n->out[0]].data);
+  qb_f32_conv(m, &s, in[0], in[1], in[2], act, out);
 }
 
 static int infer_pool(qb_model* m, qb_node* n, qb_error* err) {
@@ -352,7 +357,19 @@ static void run_gap(const qb_model* m, const qb_node* n, const float* const* in)
   const qb_value* x = qb_in(m, n, 0);
   const size_t nc = x->dims[0] * x->dims[1], hw = nc ? x->numel / nc : 0;
   float* y = m->values[n->out[0]].data;
-  for (size_t i = 0; i < nc; i++) {
+  /* Each channel's sum is one chain of double adds in j order; GAP_LANES channels'
+   * chains run side by side (a lone chain waits on every add's latency: small planes,
+   * e.g. dwnet's 128 x 4 x 4, spent most of their time there). Same order per
+   * channel, so the same sums. */
+  enum { GAP_LANES = 8 };
+  size_t i = 0;
+  for (; i + GAP_LANES <= nc; i += GAP_LANES) {
+    double s[GAP_LANES] = {0};
+    for (size_t j = 0; j < hw; j++)
+      for (size_t c = 0; c < GAP_LANES; c++) s[c] += in[0][(i + c) * hw + j];
+    for (size_t c = 0; c < GAP_LANES; c++) y[i + c] = (float)(s[c] / (double)hw);
+  }
+  for (; i < nc; i++) {
     double s = 0;
     for (size_t j = 0; j < hw; j++) s += in[0][i * hw + j];
     y[i] = (float)(s / (double)hw);
@@ -401,12 +418,20 @@ int qb_ops_nn_infer(qb_model* m, qb_node* n, qb_error* err) {
 
 bool qb_ops_nn_run(const qb_model* m, const qb_node* n, const float* const* in) {
   switch (n->op) {
-    case QB_OP_GEMM: run_gemm(m, n, in); return true;
+    case QB_OP_GEMM: run_gemm(m, n, in, NULL, m->values[n->out[0]].data); return true;
     case QB_OP_MATMUL: run_matmul(m, n, in); return true;
-    case QB_OP_CONV: run_conv(m, n, in); return true;
+    case QB_OP_CONV: run_conv(m, n, in, NULL, m->values[n->out[0]].data); return true;
     case QB_OP_MAXPOOL: case QB_OP_AVGPOOL: run_pool(m, n, in); return true;
     case QB_OP_GLOBALAVGPOOL: run_gap(m, n, in); return true;
     case QB_OP_BATCHNORM: run_bn(m, n, in); return true;
     default: return false;
   }
+}
+
+void qb_ops_nn_run_fused(const qb_model* m, const qb_node* n, const float* const* in,
+                         const qb_node* a) {
+  const qb_f32_act act = qb_f32_act_of(m, a);
+  float* out = m->values[a->out[0]].data;
+  if (n->op == QB_OP_GEMM) run_gemm(m, n, in, &act, out);
+  else run_conv(m, n, in, &act, out);
 }

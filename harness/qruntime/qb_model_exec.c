@@ -18,6 +18,12 @@ static void observe_node(void* ctx, const qb_model* m, size_t k, const qb_value*
 
 int qb_model_run(qb_model* m, const float* const* inputs, const qb_model_exec* exec,
                  qb_error* err) {
+  if (exec && exec->mode == QB_EXEC_FP32 && exec->hook && exec->hook_times_only) {
+    /* A timing hook: the fp32 model as it runs unobserved (Conv + Relu fused). */
+    if (qb_model_set_inputs(m, inputs, err)) return -1;
+    qb_model_run_nodes_f32_timing(m, exec->hook, exec->hook_ctx);
+    return 0;
+  }
   if (!exec || exec->mode == QB_EXEC_FP32)
     return qb_model_run_f32(m, inputs, exec ? exec->hook : NULL, exec ? exec->hook_ctx : NULL, err);
   if (!exec->quant)

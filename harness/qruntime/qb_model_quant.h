@@ -67,7 +67,8 @@ typedef struct {
   qb_node_hook hook;             /* may be NULL */
   void* hook_ctx;
   bool hook_times_only;          /* the hook reads no data (timing): integer values are not
-                                  * dequantized for it */
+                                  * dequantized for it; an fp32 run keeps its Conv / Gemm +
+                                  * Relu / Clip pairs fused (one call per pair) */
 } qb_model_exec;
 
 /* Runs the prepared model (qb_model_exec.c). inputs[i] holds the float data of graph

@@ -14,7 +14,11 @@
  *     4.7e-7 of erf in double; erf(+-0) = +-0, erf(NaN) is NaN, erf(+-inf) = +-1.
  *  4. Softmax (last axis, the vectorized exp): rows of 1..70 values, some -inf,
  *     within 3e-7 relative (+1e-37 absolute) of softmax in double from the same
- *     float x - max; a NaN row stays NaN. */
+ *     float x - max; a NaN row stays NaN.
+ *  5. GlobalAveragePool (channels summed 8 side by side) bit-identical to one double
+ *     chain per channel in position order, then / hw, on channel counts around and
+ *     off the lane count (batch x channels 1..2 x 1..21), planes of 1..20, values
+ *     whose float mean depends on the summation order (a reversed order fails). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -282,6 +286,44 @@ static void check_softmax(size_t len) {
   qb_model_free(&m);
 }
 
+/* --------------------------------------------------- GlobalAveragePool */
+
+static void check_gap(size_t batch, size_t channels, size_t h, size_t w) {
+  qb_onnx_builder* b = qb_onnx_builder_new("test", 17);
+  qb_onnx_builder_input(b, "x", QB_F32, 4, (int64_t[]){-1, (int64_t)channels, (int64_t)h, (int64_t)w});
+  qb_onnx_builder_node(b, "GlobalAveragePool", "gap", 1, (const char*[]){"x"}, 1, (const char*[]){"y"});
+  qb_onnx_builder_output(b, "y", QB_F32, 4, (int64_t[]){-1, (int64_t)channels, 1, 1});
+  qb_model m;
+  if (qb_test_save_and_load(b, &m)) {
+    QB_CHECK(0);
+    return;
+  }
+  const size_t hw = h * w, n = batch * channels * hw;
+  float* x = malloc(n * sizeof *x);
+  /* Per plane +2^60, small, -2^60, small, ...: a small value added to +-2^60 is lost
+   * (half an ulp of 2^60 in double is 128), one added after the pair cancels is not,
+   * so the float mean depends on the order of the sum. */
+  for (size_t i = 0; i < n; i++) {
+    const size_t j = i % hw;
+    x[i] = j % 4 == 0 ? 0x1p60f : j % 4 == 2 ? -0x1p60f : qb_rand_uniform(-100.0f, 100.0f);
+  }
+  qb_error err;
+  const float* xs[1] = {x};
+  QB_CHECK(qb_model_prepare(&m, batch, &err) == 0 && qb_model_run_f32(&m, xs, NULL, NULL, &err) == 0);
+  const qb_value* y = qb_model_output(&m, 0);
+  size_t bad = 0;
+  for (size_t c = 0; c < batch * channels; c++) {
+    double sum = 0;
+    for (size_t j = 0; j < hw; j++) sum += x[c * hw + j];
+    const float want = (float)(sum / (double)hw);
+    bad += memcmp(&want, &y->data[c], sizeof want) != 0;
+  }
+  QB_CHECK_MSG(bad == 0, "GlobalAveragePool %zu x %zu x %zux%zu: %zu outputs differ", batch,
+               channels, h, w, bad);
+  free(x);
+  qb_model_free(&m);
+}
+
 int main(void) {
   qb_test_seed(0xC0A7u);
   for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) check_conv(&k_cases[i]);
@@ -289,5 +331,8 @@ int main(void) {
   for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) check_maxpool(pools[i][0], pools[i][1]);
   check_erf();
   for (size_t len = 1; len <= 70; len += len < 20 ? 1 : 7) check_softmax(len);
+  const size_t gaps[][4] = {{1, 1, 1, 1}, {1, 7, 2, 2}, {1, 8, 4, 4}, {2, 9, 1, 12}, {1, 21, 4, 5}, {2, 16, 2, 4}};
+  for (size_t i = 0; i < sizeof gaps / sizeof gaps[0]; i++)
+    check_gap(gaps[i][0], gaps[i][1], gaps[i][2], gaps[i][3]);
   return qb_test_finish("test_f32_op_paths");
 }
