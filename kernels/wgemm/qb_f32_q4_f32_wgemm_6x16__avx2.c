@@ -14,9 +14,13 @@
  * so without FMA the tile still issues 16 MACs a cycle. The reference's 1x8
  * gathers 8 nibbles per lane and k window for every row (about 10 % of the fp32
  * ceiling at M >= 16).
- * Covers M >= 4, K % 32 == 0, groups of a multiple of 32 up to 256 (or one group of
+ * Covers M >= 2, K % 32 == 0, groups of a multiple of 32 up to 256 (or one group of
  * at most 256), whole blocks of 16 channels; other shapes and the remaining
- * channels run qb_f32_q4_f32_wgemm_1x8__avx2 (the M = 1 case is DRAM-bound there). */
+ * channels run qb_f32_q4_f32_wgemm_1x8__avx2. Measured on Zen 1 (slow vpgatherdd,
+ * ymm split in two halves), 1 thread, N = 1024 / 4096, K = 4096: the panel is 1.8x
+ * (M = 2) and 2.3x (M = 3) faster than 1x8's gathers per row; at M = 1 only 1.2x,
+ * and on Zen 3 (fast gathers) 1x8 was recorded DRAM-bound at M = 1, so M = 1 stays
+ * on 1x8. */
 #include <immintrin.h>
 #include <stdbool.h>
 #include <string.h>
@@ -26,7 +30,7 @@
 
 #define QB_MR 6
 #define QB_NB 16
-#define QB_MIN_ROWS 4
+#define QB_MIN_ROWS 2
 #define QB_GMAX 256 /* k of one group in the fp32 panel: 16 KiB */
 
 /* The fp32 panel of channels n0..n0+15, k in [k0, k0 + len): wf[k][c] = w - zp. */
