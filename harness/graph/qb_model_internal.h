@@ -68,6 +68,16 @@ int qb_node_const_ints(const qb_model* m, const qb_node* n, int i, const int64_t
 /* Conv geometry of a prepared Conv node (input NCHW, weight [Cout, Cin/g, kh, kw]). */
 void qb_node_conv_shape(const qb_model* m, const qb_node* n, qb_conv2d_shape* s);
 
+/* The node that reads value v through exactly one input slot, when v is no graph
+ * output and nothing else reads it; -1 otherwise. What lets a producer absorb the
+ * node after it: the fp32 run's Conv / Gemm + Relu / Clip pairs and the quantized
+ * layers' folding (harness/qruntime/qb_model_qplan.c). */
+int qb_value_sole_reader(const qb_model* m, int v);
+/* The clamp a fused or folding producer applies in place of node a: a Relu (0, +inf),
+ * or a Clip whose bounds are absent (the attributes) or constant scalars, neither NaN,
+ * lo <= hi. False for any other node. */
+bool qb_node_clamp_bounds(const qb_model* m, const qb_node* a, float* lo, float* hi);
+
 /* "node 'conv1' (Conv)" */
 const char* qb_node_str(const qb_node* n, char* buf, size_t len);
 

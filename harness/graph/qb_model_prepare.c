@@ -1,5 +1,6 @@
 /* Shape inference for a batch size, liveness, arena planning, and the fp32
  * dispatch of one node. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,34 +212,48 @@ static size_t plan_arena(qb_model* m, interval* iv, size_t n) {
   return peak;
 }
 
-/* A Clip bound the fused run can read before the Clip runs: absent or a constant. */
-static bool const_or_absent(const qb_model* m, const qb_node* n, int i) {
-  const qb_value* v = qb_in(m, n, i);
-  return !v || (v->kind == QB_VALUE_CONST && v->data && v->numel == 1);
-}
-
-/* Marks the fp32 run's fusable pairs (qb_node.f32_fuse_act): Conv / Gemm node k, whose
- * output is read by node k + 1 only (readers counted per input slot: reading it
- * twice is two readers) and is no graph output, and node k + 1 a Relu or a Clip of
- * it with constant bounds. Consecutive nodes only: nothing runs between the two, so
- * writing the activation's output at node k is invisible to every other node.
- * readers: per value, scratch of m->nvalues counts. */
-static void mark_fusion(qb_model* m, int* readers) {
-  memset(readers, 0, m->nvalues * sizeof *readers);
+int qb_value_sole_reader(const qb_model* m, int v) {
+  if (v < 0 || m->values[v].is_output) return -1;
+  int reader = -1;
   for (size_t k = 0; k < m->nnodes; k++)
     for (int i = 0; i < m->nodes[k].nin; i++)
-      if (m->nodes[k].in[i] >= 0) readers[m->nodes[k].in[i]]++;
+      if (m->nodes[k].in[i] == v) {
+        if (reader >= 0) return -1; /* a second slot, of this node or another */
+        reader = (int)k;
+      }
+  return reader;
+}
+
+bool qb_node_clamp_bounds(const qb_model* m, const qb_node* a, float* lo, float* hi) {
+  if (a->op == QB_OP_RELU) {
+    *lo = 0.0f, *hi = INFINITY;
+    return true;
+  }
+  if (a->op != QB_OP_CLIP) return false;
+  *lo = a->a.clip_min, *hi = a->a.clip_max;
+  for (int i = 1; i < 3; i++) {
+    const qb_value* v = qb_in(m, a, i);
+    if (!v) continue;
+    if (v->kind != QB_VALUE_CONST || !v->data || v->numel != 1) return false;
+    *(i == 1 ? lo : hi) = v->data[0];
+  }
+  return !isnan(*lo) && !isnan(*hi) && *lo <= *hi;
+}
+
+/* Marks the fp32 run's fusable pairs (qb_node.f32_fuse_act): Conv / Gemm node k whose
+ * output's sole reader is node k + 1, a Relu or a Clip of it with constant bounds.
+ * Consecutive nodes only: nothing runs between the two, so writing the activation's
+ * output at node k is invisible to every other node. */
+static void mark_fusion(qb_model* m) {
   for (size_t k = 0; k < m->nnodes; k++) {
     qb_node* n = &m->nodes[k];
     n->f32_fuse_act = false;
     if ((n->op != QB_OP_CONV && n->op != QB_OP_GEMM) || k + 1 == m->nnodes || n->out[0] < 0)
       continue;
     const qb_node* a = &m->nodes[k + 1];
-    const int v = n->out[0];
-    n->f32_fuse_act = !m->values[v].is_output && readers[v] == 1 && a->nin >= 1 &&
-                      a->in[0] == v && a->out[0] >= 0 &&
-                      (a->op == QB_OP_RELU ||
-                       (a->op == QB_OP_CLIP && const_or_absent(m, a, 1) && const_or_absent(m, a, 2)));
+    float lo, hi;
+    n->f32_fuse_act = qb_value_sole_reader(m, n->out[0]) == (int)k + 1 && a->in[0] == n->out[0] &&
+                      a->out[0] >= 0 && qb_node_clamp_bounds(m, a, &lo, &hi);
   }
 }
 
@@ -255,13 +270,8 @@ static int plan(qb_model* m, qb_error* err) {
       if (n->out[o] >= 0) m->values[n->out[o]].producer = (int)k;
   }
   interval* iv = calloc(m->nvalues ? m->nvalues : 1, sizeof *iv);
-  int* readers = calloc(m->nvalues ? m->nvalues : 1, sizeof *readers);
-  if (!iv || !readers) {
-    free(iv), free(readers);
-    return qb_fail(err, "out of memory");
-  }
-  mark_fusion(m, readers);
-  free(readers);
+  if (!iv) return qb_fail(err, "out of memory");
+  mark_fusion(m);
   size_t n = 0;
   m->naive_bytes = 0;
   for (size_t i = 0; i < m->nvalues; i++) {

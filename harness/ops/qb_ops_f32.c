@@ -197,14 +197,6 @@ void qb_f32_hint_clear(const qb_model* m) {
 
 /* ---------------------------------------------- bias + fused activation */
 
-qb_f32_act qb_f32_act_of(const qb_model* m, const qb_node* a) {
-  qb_f32_act act = {a->op, 0.0f, INFINITY};
-  if (a->op != QB_OP_CLIP) return act;
-  const qb_value *lo = qb_in(m, a, 1), *hi = qb_in(m, a, 2);
-  act.lo = lo ? lo->data[0] : a->a.clip_min, act.hi = hi ? hi->data[0] : a->a.clip_max;
-  return act;
-}
-
 /* The bias add and the activation of one output run, d[t] = act(s[t] + b): one loop
  * per case (no per-element branch on the case), each simple enough to vectorize;
  * QB_MULTIVERSION clones (same operations, same bits) give them AVX2 where there is

@@ -45,9 +45,6 @@ static inline float qb_f32_relu(float x) { return x > 0.0f ? x : 0.0f; }
 static inline float qb_f32_clip(float x, float lo, float hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
-/* The activation of Relu / Clip node a, its Clip bounds read as the separate op reads
- * them (the constant inputs' first value, else the attributes). */
-qb_f32_act qb_f32_act_of(const qb_model* m, const qb_node* a);
 /* In place over `planes` runs of n floats: y[o*n + t] = act(y[o*n + t] + bias[o])
  * (bias NULL: no add, so -0 stays -0 before the activation; act NULL: none). */
 void qb_f32_epilogue(float* y, size_t planes, size_t n, const float* bias,

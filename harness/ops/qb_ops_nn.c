@@ -430,7 +430,8 @@ bool qb_ops_nn_run(const qb_model* m, const qb_node* n, const float* const* in) 
 
 void qb_ops_nn_run_fused(const qb_model* m, const qb_node* n, const float* const* in,
                          const qb_node* a) {
-  const qb_f32_act act = qb_f32_act_of(m, a);
+  qb_f32_act act = {a->op, 0.0f, INFINITY};
+  qb_node_clamp_bounds(m, a, &act.lo, &act.hi); /* true: mark_fusion checked it */
   float* out = m->values[a->out[0]].data;
   if (n->op == QB_OP_GEMM) run_gemm(m, n, in, &act, out);
   else run_conv(m, n, in, &act, out);

@@ -25,19 +25,6 @@
 
 #include "qb_model_quant_internal.h"
 
-/* Nodes that read value v; -1 when it is a graph output or has several readers. */
-static int only_reader(const qb_model* m, int v) {
-  if (m->values[v].is_output) return -1;
-  int reader = -1;
-  for (size_t k = 0; k < m->nnodes; k++)
-    for (int i = 0; i < m->nodes[k].nin; i++)
-      if (m->nodes[k].in[i] == v) {
-        if (reader >= 0 && reader != (int)k) return -1;
-        reader = (int)k;
-      }
-  return reader;
-}
-
 static bool is_const(const qb_model* m, int v) {
   return v >= 0 && m->values[v].kind == QB_VALUE_CONST;
 }
@@ -54,34 +41,19 @@ static const float* bias_of_add(const qb_model* m, const qb_node* a, int from, s
   return b->data;
 }
 
-static bool activation_bounds(const qb_model* m, const qb_node* a, float* lo, float* hi) {
-  if (a->op == QB_OP_RELU) {
-    *lo = 0.0f, *hi = INFINITY;
-    return true;
-  }
-  if (a->op != QB_OP_CLIP) return false;
-  *lo = a->a.clip_min, *hi = a->a.clip_max;
-  for (int i = 1; i < a->nin && i < 3; i++) {
-    if (a->in[i] < 0) continue;
-    if (!is_const(m, a->in[i]) || m->values[a->in[i]].numel != 1) return false;
-    *(i == 1 ? lo : hi) = m->values[a->in[i]].data[0];
-  }
-  return !isnan(*lo) && !isnan(*hi) && *lo <= *hi;
-}
-
 static int fold_layer(qb_quant_state* q, const qb_model* m, size_t k, qb_error* err) {
   qb_qlayer* L = &q->layers[k];
   int v = m->nodes[k].out[0];
   size_t j = k;
-  int r = only_reader(m, v);
+  int r = qb_value_sole_reader(m, v);
   const float* bias;
   if (L->kind == QB_QLAYER_GEMM && !L->bias && r == (int)j + 1 &&
       (bias = bias_of_add(m, &m->nodes[r], v, L->N))) {
     L->bias = bias, L->bias_add_node = r;
-    j = (size_t)r, v = m->nodes[r].out[0], r = only_reader(m, v);
+    j = (size_t)r, v = m->nodes[r].out[0], r = qb_value_sole_reader(m, v);
   }
   if (r == (int)j + 1 && m->nodes[r].nin >= 1 && m->nodes[r].in[0] == v &&
-      activation_bounds(m, &m->nodes[r], &L->act_lo, &L->act_hi)) {
+      qb_node_clamp_bounds(m, &m->nodes[r], &L->act_lo, &L->act_hi)) {
     L->act_node = r;
     j = (size_t)r, v = m->nodes[r].out[0];
   }
