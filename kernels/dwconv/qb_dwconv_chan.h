@@ -128,13 +128,10 @@ static inline void dc_store_planes(const dc_geom* g, const uint8_t* tile, size_t
   }
 }
 
-/* Channels [c, c + nc) of one image, every w_zp of them int16-safe (dw_wzp_ok). */
-static inline void dc_group(const dc_geom* g, int16_t* buf, uint8_t* tile, const uint8_t* x,
-                            int32_t x_zp, const int8_t* w, const int32_t* w_zp,
-                            const int32_t* bias, const float* scale, int32_t y_zp, int32_t qmin,
-                            int32_t qmax, size_t c, size_t nc, uint8_t* y) {
-  const qb_conv2d_shape* s = g->s;
-  dc_wpair wp[(DW_MAX_TAPS + 1) / 2];
+/* The tap pairs of channels [c, c + nc) in lanes, w - w_zp as int16 (lanes past nc
+ * and the odd tap's partner zero). */
+static inline void dc_weights(const dc_geom* g, const int8_t* w, const int32_t* w_zp, size_t c,
+                              size_t nc, dc_wpair* wp) {
   for (size_t p = 0; p < g->pairs; p++) {
     int16_t a[DC_CH] = {0}, b[DC_CH] = {0};
     for (size_t l = 0; l < nc; l++) {
@@ -144,6 +141,16 @@ static inline void dc_group(const dc_geom* g, int16_t* buf, uint8_t* tile, const
     }
     wp[p] = dc_wpair_load(a, b);
   }
+}
+
+/* Channels [c, c + nc) of one image, every w_zp of them int16-safe (dw_wzp_ok). */
+static inline void dc_group(const dc_geom* g, int16_t* buf, uint8_t* tile, const uint8_t* x,
+                            int32_t x_zp, const int8_t* w, const int32_t* w_zp,
+                            const int32_t* bias, const float* scale, int32_t y_zp, int32_t qmin,
+                            int32_t qmax, size_t c, size_t nc, uint8_t* y) {
+  const qb_conv2d_shape* s = g->s;
+  dc_wpair wp[(DW_MAX_TAPS + 1) / 2];
+  dc_weights(g, w, w_zp, c, nc, wp);
   int32_t bq[DC_CH] = {0};
   float sc[DC_CH] = {0};
   for (size_t l = 0; l < nc; l++) bq[l] = bias ? bias[c + l] : 0, sc[l] = scale[c + l];

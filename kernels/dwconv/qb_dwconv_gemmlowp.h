@@ -163,15 +163,7 @@ static inline void dg_group(const dc_geom* g, int16_t* buf, uint8_t* tile, const
                             size_t c, size_t nc, uint8_t* y) {
   const qb_conv2d_shape* s = g->s;
   dc_wpair wp[(DW_MAX_TAPS + 1) / 2];
-  for (size_t p = 0; p < g->pairs; p++) {
-    int16_t a[DC_CH] = {0}, b[DC_CH] = {0};
-    for (size_t l = 0; l < nc; l++) {
-      const int8_t* wk = w + (c + l) * g->taps;
-      a[l] = (int16_t)(wk[2 * p] - w_zp[c + l]);
-      if (2 * p + 1 < g->taps) b[l] = (int16_t)(wk[2 * p + 1] - w_zp[c + l]);
-    }
-    wp[p] = dc_wpair_load(a, b);
-  }
+  dc_weights(g, w, w_zp, c, nc, wp);
   int32_t bq[DC_CH] = {0};
   qb_fixedpoint_multiplier mq[DC_CH] = {{0, 0}};
   for (size_t l = 0; l < nc; l++) bq[l] = r->bias ? r->bias[c + l] : 0, mq[l] = r->mult[c + l];
