@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "wgemm/qb_q4_pack_8c4.h"
+#include "wgemm/qb_w4a8_neon.h"
 #include "wgemm/qb_wgemm.h"
 
 #define QB_NR QB_Q4_8C4_NR
@@ -56,10 +57,7 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
                                                              bool affine, float total[][QB_NR]) {
   const uint8x16_t low = vdupq_n_u8(0x0F);
   float32x4_t tot[QB_MR][2];
-  for (size_t r = 0; r < mr; r++) {
-    tot[r][0] = vld1q_f32(total[r]);
-    tot[r][1] = vld1q_f32(total[r] + 4);
-  }
+  w4a8n_load(mr, total, tot);
   for (size_t g = g0; g < g1; g++) {
     const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
     int32x4_t acc[QB_MR][2][2];
@@ -89,24 +87,19 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
           acc[r][h][1] = vpadalq_s16(acc[r][h][1], s[r][h][1]);
         }
     }
-    const int16x8_t zp16 = affine ? vmovl_s8(vld1_s8((const int8_t*)p + QB_Q4_8C4_SCALE_BYTES))
-                                  : vdupq_n_s16(8); /* symmetric: zero point 8 */
-    const int32x4_t zp[2] = {vmovl_s16(vget_low_s16(zp16)), vmovl_s16(vget_high_s16(zp16))};
+    int32x4_t zp[2];
+    w4a8n_group_zp(p, affine, zp);
     for (size_t h = 0; h < 2; h++) {
       const float32x4_t sc = vld1q_f32((const float*)(const void*)(p + 16 * h));
       for (size_t r = 0; r < mr; r++) {
         /* lanes (c, k mod 4 in 0-1 / 2-3) of channels 4h, 4h+1 and 4h+2, 4h+3 -> 4 channels */
         const int32x4_t dot = vpaddq_s32(acc[r][h][0], acc[r][h][1]);
-        const int32x4_t a = vsubq_s32(dot, vmulq_n_s32(zp[h], xs[r][g - g0]));
-        tot[r][h] = vaddq_f32(tot[r][h], vmulq_f32(vcvtq_f32_s32(a), sc));
+        tot[r][h] = w4a8n_group_step(tot[r][h], dot, zp[h], xs[r][g - g0], sc);
       }
     }
     p += qb_q4_8c4_group_tail(affine);
   }
-  for (size_t r = 0; r < mr; r++) {
-    vst1q_f32(total[r], tot[r][0]);
-    vst1q_f32(total[r] + 4, tot[r][1]);
-  }
+  w4a8n_store(mr, tot, total);
 }
 
 #define QB_W4A8P_MR QB_MR

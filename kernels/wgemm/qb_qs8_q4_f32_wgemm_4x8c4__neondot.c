@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "wgemm/qb_q4_pack_8c4.h"
+#include "wgemm/qb_w4a8_neon.h"
 #include "wgemm/qb_wgemm.h"
 
 #define QB_NR QB_Q4_8C4_NR
@@ -39,10 +40,7 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
                                                              size_t K, size_t G, size_t g0, size_t g1,
                                                              bool affine, float total_io[][QB_NR]) {
   float32x4_t total[QB_MR][2]; /* half h: channels 4h..4h+3 */
-  for (size_t r = 0; r < mr; r++) {
-    total[r][0] = vld1q_f32(total_io[r]);
-    total[r][1] = vld1q_f32(total_io[r] + 4);
-  }
+  w4a8n_load(mr, total_io, total);
   const uint8x16_t low = vdupq_n_u8(0x0F);
   for (size_t g = g0; g < g1; g++) {
     const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
@@ -66,22 +64,17 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
       QB_DOT_STEP(2);
       QB_DOT_STEP(3);
     }
-    const int16x8_t zp16 = affine ? vmovl_s8(vld1_s8((const int8_t*)p + QB_Q4_8C4_SCALE_BYTES))
-                                  : vdupq_n_s16(8); /* symmetric: zero point 8 */
-    const int32x4_t zp[2] = {vmovl_s16(vget_low_s16(zp16)), vmovl_s16(vget_high_s16(zp16))};
+    int32x4_t zp[2];
+    w4a8n_group_zp(p, affine, zp);
     for (size_t h = 0; h < 2; h++) {
       const float32x4_t sc = vld1q_f32((const float*)(const void*)(p + 16 * h));
       for (size_t r = 0; r < mr; r++) {
-        const int32x4_t a = vsubq_s32(acc[r][h], vmulq_n_s32(zp[h], xs[r][g - g0]));
-        total[r][h] = vaddq_f32(total[r][h], vmulq_f32(vcvtq_f32_s32(a), sc));
+        total[r][h] = w4a8n_group_step(total[r][h], acc[r][h], zp[h], xs[r][g - g0], sc);
       }
     }
     p += qb_q4_8c4_group_tail(affine);
   }
-  for (size_t r = 0; r < mr; r++) {
-    vst1q_f32(total_io[r], total[r][0]);
-    vst1q_f32(total_io[r] + 4, total[r][1]);
-  }
+  w4a8n_store(mr, total, total_io);
 }
 
 #define QB_W4A8P_MR QB_MR

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "wgemm/qb_q4_pack_8c8.h"
+#include "wgemm/qb_w4a8_neon.h"
 #include "wgemm/qb_wgemm.h"
 
 #define QB_NR QB_Q4_8C4_NR
@@ -55,14 +56,6 @@ static inline __attribute__((always_inline)) void pair_operands(const int8_t* a,
   op[3] = vreinterpretq_s8_s64(vzip2q_s64(a1, b1));
 }
 
-/* total[r][c] += (float)(dot - zp * xs) * scale; lanes of one row's 4 channels. */
-static inline __attribute__((always_inline)) float32x4_t group_step(float32x4_t total, int32x4_t dot,
-                                                                    int32x4_t zp, int32_t xs,
-                                                                    float32x4_t sc) {
-  const int32x4_t a = vsubq_s32(dot, vmulq_n_s32(zp, xs));
-  return vaddq_f32(total, vmulq_f32(vcvtq_f32_s32(a), sc));
-}
-
 static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const int8_t* const* x,
                                                              const int32_t* const* xs, const uint8_t* p,
                                                              size_t K, size_t G, size_t g0, size_t g1,
@@ -70,10 +63,7 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
   const size_t mp = (mr + 1) / 2;
   const uint8x16_t low = vdupq_n_u8(0x0F);
   float32x4_t tot[QB_MR][2];
-  for (size_t r = 0; r < mr; r++) {
-    tot[r][0] = vld1q_f32(total[r]);
-    tot[r][1] = vld1q_f32(total[r] + 4);
-  }
+  w4a8n_load(mr, total, tot);
   for (size_t g = g0; g < g1; g++) {
     const size_t k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
     int32x4_t acc[QB_MP][4];
@@ -93,9 +83,8 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
           }
         }
     }
-    const int16x8_t zp16 = affine ? vmovl_s8(vld1_s8((const int8_t*)p + QB_Q4_8C4_SCALE_BYTES))
-                                  : vdupq_n_s16(8); /* symmetric: zero point 8 */
-    const int32x4_t zp[2] = {vmovl_s16(vget_low_s16(zp16)), vmovl_s16(vget_high_s16(zp16))};
+    int32x4_t zp[2];
+    w4a8n_group_zp(p, affine, zp);
     const float32x4_t sc[2] = {vld1q_f32((const float*)(const void*)p),
                                vld1q_f32((const float*)(const void*)(p + 16))};
     for (size_t q = 0; q < mp; q++)
@@ -103,16 +92,13 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
         /* channels 4h..4h+3: column pairs 2h and 2h + 1 */
         const int64x2_t lo = vreinterpretq_s64_s32(acc[q][2 * h]), hi = vreinterpretq_s64_s32(acc[q][2 * h + 1]);
         const size_t r0 = 2 * q, r1 = 2 * q + 1;
-        tot[r0][h] = group_step(tot[r0][h], vreinterpretq_s32_s64(vzip1q_s64(lo, hi)), zp[h], xs[r0][g - g0], sc[h]);
+        tot[r0][h] = w4a8n_group_step(tot[r0][h], vreinterpretq_s32_s64(vzip1q_s64(lo, hi)), zp[h], xs[r0][g - g0], sc[h]);
         if (r1 < mr)
-          tot[r1][h] = group_step(tot[r1][h], vreinterpretq_s32_s64(vzip2q_s64(lo, hi)), zp[h], xs[r1][g - g0], sc[h]);
+          tot[r1][h] = w4a8n_group_step(tot[r1][h], vreinterpretq_s32_s64(vzip2q_s64(lo, hi)), zp[h], xs[r1][g - g0], sc[h]);
       }
     p += qb_q4_8c4_group_tail(affine);
   }
-  for (size_t r = 0; r < mr; r++) {
-    vst1q_f32(total[r], tot[r][0]);
-    vst1q_f32(total[r] + 4, tot[r][1]);
-  }
+  w4a8n_store(mr, tot, total);
 }
 
 #define QB_W4A8P_MR QB_MR
