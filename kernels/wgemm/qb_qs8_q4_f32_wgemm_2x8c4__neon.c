@@ -66,13 +66,8 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
       int8x16_t xlo[QB_MR], xhi[QB_MR];
       int16x8_t s[QB_MR][2][2];
       for (size_t r = 0; r < mr; r++) {
-        const int8_t* xb = x[r] + k;
         int8_t stage[32];
-        if (k + 32 > K) { /* the block crosses K: zero-padded copy */
-          memset(stage, 0, sizeof stage);
-          memcpy(stage, x[r] + k, K - k);
-          xb = stage;
-        }
+        const int8_t* xb = w4a8n_x_block(x[r], k, K, stage);
         xlo[r] = vld1q_s8(xb);
         xhi[r] = vld1q_s8(xb + 16);
         s[r][0][0] = s[r][0][1] = s[r][1][0] = s[r][1][1] = vdupq_n_s16(0);

@@ -49,13 +49,8 @@ static inline __attribute__((always_inline)) void w4a8p_tile(size_t mr, const in
     for (size_t k = k0; k < k1; k += 32, p += QB_Q4_8C4_BLOCK_BYTES) {
       int8x16_t xlo[QB_MR], xhi[QB_MR];
       for (size_t r = 0; r < mr; r++) {
-        const int8_t* xb = x[r] + k;
         int8_t stage[32];
-        if (k + 32 > K) { /* the block crosses K: zero-padded copy */
-          memset(stage, 0, sizeof stage);
-          memcpy(stage, x[r] + k, K - k);
-          xb = stage;
-        }
+        const int8_t* xb = w4a8n_x_block(x[r], k, K, stage);
         xlo[r] = vld1q_s8(xb);
         xhi[r] = vld1q_s8(xb + 16);
       }

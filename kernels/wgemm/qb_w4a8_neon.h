@@ -8,6 +8,8 @@
 #include <arm_neon.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "wgemm/qb_q4_pack_8c4.h"
 
@@ -25,6 +27,16 @@ static inline __attribute__((always_inline)) void w4a8n_store(size_t mr, float32
     vst1q_f32(total[r], tot[r][0]);
     vst1q_f32(total[r] + 4, tot[r][1]);
   }
+}
+
+/* Row x's 32 activations from k: x + k itself, or when the block crosses K a copy
+ * zero-padded past K in stage. */
+static inline __attribute__((always_inline)) const int8_t* w4a8n_x_block(const int8_t* x, size_t k,
+                                                                         size_t K, int8_t stage[32]) {
+  if (k + 32 <= K) return x + k;
+  memset(stage, 0, 32);
+  memcpy(stage, x + k, K - k);
+  return stage;
 }
 
 /* The group's zero points as int32, halves 0-3 / 4-7 (symmetric weights: 8). p: the
