@@ -46,8 +46,7 @@ static const qb_f32_q4_f32_wgemm_entry w4a32_list[] = {
     {{"qb_f32_q4_f32_wgemm_1x16__avx512vnni", QB_BACKEND_AVX512VNNI, true},
      qb_f32_q4_f32_wgemm_1x16__avx512vnni},
     {{"qb_f32_q4_f32_wgemm_6x16__avx2", QB_BACKEND_AVX2, true}, qb_f32_q4_f32_wgemm_6x16__avx2},
-    {{"qb_f32_q4_f32_wgemm_1x8__avx2", QB_BACKEND_AVX2, true}, qb_f32_q4_f32_wgemm_1x8__avx2},
-    {{"qb_f32_q4_f32_wgemm_1x4__sse41", QB_BACKEND_SSE41, true}, qb_f32_q4_f32_wgemm_1x4__sse41},
+    {{"qb_f32_q4_f32_wgemm_1x32__avx2", QB_BACKEND_AVX2, true}, qb_f32_q4_f32_wgemm_1x32__avx2},
 #endif
 #if defined(__aarch64__)
     {{"qb_f32_q4_f32_wgemm_4x16__neon", QB_BACKEND_NEON, true}, qb_f32_q4_f32_wgemm_4x16__neon},

@@ -39,29 +39,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ref/qb_ref_math.h" /* qb_fmaf */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* fmaf(x, y, z) (one rounding of x*y + z) for the scalar kernels, without a libm
- * call per multiply-add where the hardware has no FMA (x86-64 baseline). x*y is
- * exact in double (24 + 24 bits < 53); r = x*y + z rounded once to double. Float
- * midpoints are doubles, so unless r IS a float midpoint (its 29 bits below float
- * precision read 1000...0), rounding r to float gives the float nearest the exact
- * sum, i.e. fmaf's result. Midpoints, results outside the normal float range
- * (zeros, subnormals: another rounding position; inf, NaN) go to libm's fmaf. */
-static inline float qb_fmaf(float x, float y, float z) {
-#if defined(__FMA__) || defined(__aarch64__)
-  return fmaf(x, y, z); /* one instruction */
-#else
-  const double xy = (double)x * (double)y, r = xy + (double)z;
-  uint64_t bits;
-  memcpy(&bits, &r, sizeof bits);
-  const uint32_t e = (uint32_t)(bits >> 52) & 0x7FFu;
-  if ((bits & 0x1FFFFFFFu) != 0x10000000u && e >= 0x3FFu - 126u && e < 0x7FFu) return (float)r;
-  return fmaf(x, y, z);
-#endif
-}
 
 typedef void (*qb_f32_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a,
                                        size_t lda, const float* w, float* c, size_t ldc,

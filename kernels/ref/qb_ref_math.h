@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "qb_kernels.h"
 
@@ -59,6 +60,26 @@ static inline int32_t qb_rounding_divide_by_pot(int32_t x, int exponent) {
 
 static inline int32_t qb_clamp_s32(int32_t x, int32_t lo, int32_t hi) {
   return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* fmaf(x, y, z) (one rounding of x*y + z) for the scalar kernels, without a libm
+ * call per multiply-add where the hardware has no FMA (x86-64 baseline). x*y is
+ * exact in double (24 + 24 bits < 53); r = x*y + z rounded once to double. Float
+ * midpoints are doubles, so unless r IS a float midpoint (its 29 bits below float
+ * precision read 1000...0), rounding r to float gives the float nearest the exact
+ * sum, i.e. fmaf's result. Midpoints, results outside the normal float range
+ * (zeros, subnormals: another rounding position; inf, NaN) go to libm's fmaf. */
+static inline float qb_fmaf(float x, float y, float z) {
+#if defined(__FMA__) || defined(__aarch64__)
+  return fmaf(x, y, z); /* one instruction */
+#else
+  const double xy = (double)x * (double)y, r = xy + (double)z;
+  uint64_t bits;
+  memcpy(&bits, &r, sizeof bits);
+  const uint32_t e = (uint32_t)(bits >> 52) & 0x7FFu;
+  if ((bits & 0x1FFFFFFFu) != 0x10000000u && e >= 0x3FFu - 126u && e < 0x7FFu) return (float)r;
+  return fmaf(x, y, z);
+#endif
 }
 
 #endif /* QB_REF_MATH_H */

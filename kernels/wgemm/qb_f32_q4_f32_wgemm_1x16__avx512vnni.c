@@ -1,5 +1,5 @@
 /* W4A32 int4-weight GEMM/GEMV with fp32 activations, AVX-512: 16 output channels per
- * block, one lane each, the reference's fp32 order per lane (bit-exact).
+ * block, one lane each, the reference's fmaf chain per lane (bit-exact).
  * Method: wgemm/qb_w4a32_driver.h. */
 #include <immintrin.h>
 
@@ -12,8 +12,7 @@ typedef __m512i w4a32_vi;
 #define w4a32_gather_u32(base, idx) _mm512_i32gather_epi32(idx, (const void*)(base), 1)
 #define w4a32_nibble(v, shift) \
   _mm512_and_si512(_mm512_srl_epi32(v, _mm_cvtsi32_si128(shift)), _mm512_set1_epi32(15))
-#define w4a32_add_f _mm512_add_ps
-#define w4a32_mul_f _mm512_mul_ps
+#define w4a32_fma_f _mm512_fmadd_ps
 #define w4a32_add_i _mm512_add_epi32
 #define w4a32_sub_i _mm512_sub_epi32
 #define w4a32_xor_i _mm512_xor_si512

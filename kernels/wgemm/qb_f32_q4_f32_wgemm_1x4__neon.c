@@ -1,10 +1,8 @@
 /* W4A32 int4-weight GEMM/GEMV with fp32 activations, ARMv8.0 Advanced SIMD: 4 output
  * channels per block, one lane each, and each lane repeats the reference's fp32
- * sequence (group_sum += x[k] * (float)(w - zp) for k increasing, total += scale *
- * group_sum for g increasing) with separate FMUL and FADD: vmulq_f32 / vaddq_f32
- * are plain C operators in GCC's arm_neon.h, and the build's -ffp-contract=off keeps
- * them from being fused into FMLA, which would round once instead of twice and
- * break bit-exactness. The 32-bit windows of weight nibbles are gathered with four
+ * sequence (group_sum = fma(x[k], (float)(w - zp), group_sum) for k increasing,
+ * total = fma(scale, group_sum, total) for g increasing) with FMLA (vfmaq_f32),
+ * which rounds once as the reference's fmaf does. The 32-bit windows of weight nibbles are gathered with four
  * scalar loads inserted by lane; the nibble of element k is (window >> shift) & 15 via
  * USHL by -shift. Method: wgemm/qb_w4a32_driver.h, which is plain C over the
  * vector operations defined here. */
@@ -40,8 +38,7 @@ typedef int32x4_t w4a32_vi;
 #define w4a32_zero_f() vdupq_n_f32(0.0f)
 #define w4a32_gather_u32 w4a32_gather4
 #define w4a32_nibble w4a32_nibble4
-#define w4a32_add_f vaddq_f32
-#define w4a32_mul_f vmulq_f32
+#define w4a32_fma_f(a, b, c) vfmaq_f32(c, a, b)
 #define w4a32_add_i vaddq_s32
 #define w4a32_sub_i vsubq_s32
 #define w4a32_xor_i veorq_s32

@@ -9,17 +9,15 @@
  *    4 k into wf[c / 4][k][c % 4] (about one instruction per weight, paid once per
  *    call for all rows, where the 1x4 kernel gathers and converts per row).
  * 2. A 4-row x 16-channel tile runs on the panel: per k 4 LD1 of wf[.][k], per row
- *    one LD1R of x[r][k] and 4 FMUL + 4 FADD into 16 group-sum registers (4 rows x
- *    4 vectors; with 4 activation and 4 weight vectors 24 of the 32 registers): 16
- *    MACs per 8 loads, no spills. Lanes are channels,
- *    so each lane repeats the reference's fp32 sequence exactly: group_sum += x[k] *
- *    (float)(w - zp) for k increasing (FMUL then FADD, two roundings: vmulq / vaddq
- *    are plain C operators in GCC's arm_neon.h and -ffp-contract=off keeps them from
- *    becoming FMLA), then total += scale * group_sum for g increasing, the running
- *    total kept in y between groups.
+ *    one LD1R of x[r][k] and 4 FMLA into 16 group-sum registers (4 rows x 4 vectors;
+ *    with 4 activation and 4 weight vectors 24 of the 32 registers): 16 MACs per 8
+ *    loads, no spills. Lanes are channels, so each lane repeats the reference's fmaf
+ *    chain exactly: group_sum = fma(x[k], (float)(w - zp), group_sum) for k
+ *    increasing (FMLA rounds once, as fmaf), then total = fma(scale, group_sum,
+ *    total) for g increasing, the running total kept in y between groups.
  * A group longer than QB_GMAX is split into chunks only when it is the only group
  * (its partial group sums are then carried in y, and the single total step is
- * 0 + scale * group_sum as in the reference). Row tails run 1-3 row tiles, channel
+ * fma(scale, group_sum, 0) as in the reference). Row tails run 1-3 row tiles, channel
  * tails a 16-channel panel whose channels past N repeat the last one (not stored).
  * Covers every M >= 1 and K >= 1 with even G (groups start on a byte) and groups of
  * at most QB_GMAX or a single group; other shapes run qb_f32_q4_f32_wgemm_1x4__neon. */
@@ -84,10 +82,10 @@ static void dequant_panel(const uint8_t* w, size_t row_bytes, size_t N, size_t n
     const float32x4_t w2 = vld1q_f32(wk_ + 8 * QB_GMAX), w3 = vld1q_f32(wk_ + 12 * QB_GMAX); \
     for (size_t r = 0; r < mr; r++) {                                          \
       const float32x4_t xr_ = (XR);                                            \
-      gs[r][0] = vaddq_f32(gs[r][0], vmulq_f32(w0, xr_));                      \
-      gs[r][1] = vaddq_f32(gs[r][1], vmulq_f32(w1, xr_));                      \
-      gs[r][2] = vaddq_f32(gs[r][2], vmulq_f32(w2, xr_));                      \
-      gs[r][3] = vaddq_f32(gs[r][3], vmulq_f32(w3, xr_));                      \
+      gs[r][0] = vfmaq_f32(gs[r][0], w0, xr_);                                 \
+      gs[r][1] = vfmaq_f32(gs[r][1], w1, xr_);                                 \
+      gs[r][2] = vfmaq_f32(gs[r][2], w2, xr_);                                 \
+      gs[r][3] = vfmaq_f32(gs[r][3], w3, xr_);                                 \
     }                                                                          \
   } while (0)
 
@@ -104,7 +102,7 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const float* x
     if (gs_in) memcpy(t, y + r * ldy, valid * sizeof(float));
     for (size_t j = 0; j < 4; j++) gs[r][j] = vld1q_f32(t + 4 * j);
   }
-  /* One k per step, x[r][k] broadcast by LD1R: 4 + mr loads, 4 mr FMUL + 4 mr FADD.
+  /* One k per step, x[r][k] broadcast by LD1R: 4 + mr loads, 4 mr FMLA.
    * (Four k per step with FMUL by element made GCC hoist the 16 weight loads and
    * spill accumulators: about 28 extra stack accesses per 4 k.) */
   for (size_t k = 0; k < len; k++) QB_MAC(wf + 4 * k, vld1q_dup_f32(x + r * ldx + k));
@@ -113,7 +111,7 @@ static inline __attribute__((always_inline)) void tile(size_t mr, const float* x
     if (finish && !first) memcpy(t, y + r * ldy, valid * sizeof(float));
     for (size_t j = 0; j < 4; j++) {
       float32x4_t v = gs[r][j];
-      if (finish) v = vaddq_f32(vld1q_f32(t + 4 * j), vmulq_f32(sc[j], v));
+      if (finish) v = vfmaq_f32(vld1q_f32(t + 4 * j), sc[j], v);
       vst1q_f32(t + 4 * j, v);
     }
     memcpy(y + r * ldy, t, valid * sizeof(float));

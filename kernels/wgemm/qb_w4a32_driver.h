@@ -1,8 +1,8 @@
 /* W4A32 driver shared by the x86 and Arm files (static inline, compiled under each file's
  * ISA flags). Lanes are output channels: lane i computes channel n0 + i with exactly
- * the reference's fp32 sequence (group_sum += x[k] * (float)(w - zp) for k
- * increasing, separate MUL and ADD; total += scale * group_sum for g increasing), so
- * the result is bit-identical. Weights are read in the reference's packed layout:
+ * the reference's fp32 sequence (group_sum = fma(x[k], (float)(w - zp), group_sum)
+ * for k increasing; total = fma(scale, group_sum, total) for g increasing), so the
+ * result is bit-identical. Weights are read in the reference's packed layout:
  * one 32-bit gather per lane fetches 8 nibbles of its row (k..k+7, k even, inside
  * the group and the row); other k take one gather each from the 4-byte window
  * starting at their byte, moved back to end at the row's end if needed (rows of at
@@ -11,7 +11,8 @@
  * The including file defines the vector types and operations:
  *   W4A32_LANES, w4a32_vf (float vector), w4a32_vi (int32 vector),
  *   w4a32_set1_f, w4a32_set1_i, w4a32_zero_f, w4a32_gather_u32(base, idx),
- *   w4a32_nibble(v, shift) -> (v >> shift) & 15, w4a32_add_f, w4a32_mul_f,
+ *   w4a32_nibble(v, shift) -> (v >> shift) & 15, w4a32_fma_f(a, b, c) -> a * b + c
+ *   rounded once,
  *   w4a32_sub_i, w4a32_xor_i, w4a32_cvt_f, w4a32_load_i(int32*), w4a32_load_f(float*),
  *   w4a32_store_f(float*, v)
  *   QB_W4A32_WGEMM  the kernel's name. */
@@ -47,7 +48,7 @@ static inline w4a32_vf w4a32_group(const w4a32_block* b, const uint8_t* w, size_
       const w4a32_vi window = w4a32_gather_u32(w, w4a32_add_i(b->row_offset, w4a32_set1_i((int32_t)(k / 2))));
       for (int j = 0; j < 8; j++) {
         const w4a32_vf wf = w4a32_cvt_f(w4a32_weight(b, window, 4 * j, zp));
-        sum = w4a32_add_f(sum, w4a32_mul_f(w4a32_set1_f(x[k + (size_t)j]), wf));
+        sum = w4a32_fma_f(w4a32_set1_f(x[k + (size_t)j]), wf, sum);
       }
     }
   for (; k < k1; k++) {
@@ -55,7 +56,7 @@ static inline w4a32_vf w4a32_group(const w4a32_block* b, const uint8_t* w, size_
     const w4a32_vi window = w4a32_gather_u32(w, w4a32_add_i(b->row_offset, w4a32_set1_i((int32_t)start)));
     const int shift = (int)(8 * (byte - start) + 4 * (k % 2));
     const w4a32_vf wf = w4a32_cvt_f(w4a32_weight(b, window, shift, zp));
-    sum = w4a32_add_f(sum, w4a32_mul_f(w4a32_set1_f(x[k]), wf));
+    sum = w4a32_fma_f(w4a32_set1_f(x[k]), wf, sum);
   }
   return sum;
 }
@@ -87,7 +88,7 @@ void QB_W4A32_WGEMM(size_t M, size_t N, size_t K, size_t G, const float* x, size
         const w4a32_vf sum = w4a32_group(&b, w, row_bytes, x + m * ldx, k0, k1, g);
         float s[W4A32_LANES];
         for (int i = 0; i < W4A32_LANES; i++) s[i] = b.scale[i][g];
-        total = w4a32_add_f(total, w4a32_mul_f(w4a32_load_f(s), sum));
+        total = w4a32_fma_f(w4a32_load_f(s), sum, total);
       }
       float out[W4A32_LANES];
       w4a32_store_f(out, total);

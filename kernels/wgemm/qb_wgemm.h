@@ -20,8 +20,9 @@
  * reference path (documented, exact by construction).
  *
  * W4A32 (qb_f32_q4_f32_wgemm_*): lanes are output channels and each lane repeats
- * the reference's fp32 sequence exactly (no reordering of the k or g sums, no
- * FMA), so it is bit-exact; see wgemm/qb_w4a32_driver.h.
+ * the reference's fmaf chain exactly (no reordering of the k or g sums; one
+ * vfmadd231ps / FMLA per term), so it is bit-exact; see wgemm/qb_w4a32_driver.h.
+ * SSE4.1 has no FMA: it takes the reference.
  *
  * rowquantize: amax by MAXPS of |x| (max is exact and order-free), then the same
  * ISA's qb_f32_qs8_quantize kernel with scale amax / 127, QB_ROUND_DIV, -127..127.
@@ -31,7 +32,7 @@
  * packed ones run SMULL/SMLAL + SADALP (neon) or SDOT by element (neondot) on 8c4,
  * SMMLA on 8c8 (i8mm; the 8c4 frame, 2 channels x 8 k per masked vector). W4A32:
  * the 1x4 kernel uses the x86 driver's lane-per-channel scheme with NEON operations
- * (no FMA), the 4x16 one the 6x16__avx2 panel structure. */
+ * (FMLA), the 4x16 one the 6x16__avx2 panel structure. */
 #ifndef QB_WGEMM_H
 #define QB_WGEMM_H
 
@@ -88,18 +89,18 @@ void qb_qs8_q4_f32_wgemm_1x16__avx512vnni(size_t M, size_t N, size_t K, size_t G
                                           const int8_t* xq, const float* sx, const uint8_t* w,
                                           const float* scale, const int8_t* zero_point, float* y,
                                           size_t ldy);
-QB_W4A32_DECLARE(1x4, sse41)
-QB_W4A32_DECLARE(1x8, avx2)
-/* 6x16: M >= 4, K % 32 == 0, groups of a multiple of 32 up to 256 (or one group of at
- * most 256), whole blocks of 16 channels; the rest runs the 1x8 kernel. */
+/* 6x16: M >= 2, any K, groups of at most 256 k (or one group of at most 256), whole
+ * blocks of 16 channels; the rest runs the 1x32 kernel. */
 QB_W4A32_DECLARE(6x16, avx2)
+/* 1x32: one row of activations (GEMV), weights converted in registers; every shape. */
+QB_W4A32_DECLARE(1x32, avx2)
 QB_W4A32_DECLARE(1x16, avx512vnni)
 #endif
 #if defined(__aarch64__)
 QB_W4A8_DECLARE(1x4, neon)
 QB_W4A32_DECLARE(1x4, neon)
-/* 4x16: an fp32 panel of 16 channels x 1 group dequantized once, then a 4x16 FMUL +
- * FADD tile (the 6x16__avx2 structure). Even G with groups of at most 256, or one
+/* 4x16: an fp32 panel of 16 channels x 1 group dequantized once, then a 4x16 FMLA
+ * tile (the 6x16__avx2 structure). Even G with groups of at most 256, or one
  * group; other shapes run the 1x4 kernel. */
 QB_W4A32_DECLARE(4x16, neon)
 /* 2x8c4 (pairs with qb_f32_qs8_rowquantize__neon): SMULL/SMLAL + SADALP on the 8c4

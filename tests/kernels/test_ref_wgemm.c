@@ -1,7 +1,8 @@
 /* Scalar reference int4 weight-only GEMM (kernels/ref/wgemm__scalar.c).
  *
  * W4A32: y[m][n] = sum_g scale[n,g] * (sum_{k in g} x[m][k] * (float)(w[n][k] - zp[n,g]))
- *   fp32, k increasing inside a group, g increasing, separate multiply and add.
+ *   fp32, k increasing inside a group, g increasing, each step one fmaf (libm's here,
+ *   the reference's qb_fmaf there: the double-precision shortcut is checked too).
  * W4A8:  xq = clamp(round_half_even(x / sx), -127, 127), sx = amax / 127 (1 for a zero row)
  *   acc_g = sum xq * (w - zp) in int32; y = sx * (sum_g (float)acc_g * scale[n,g]).
  *
@@ -74,11 +75,9 @@ static void model_w4a32(size_t M, const weights* W, const float* x, size_t ldx, 
       for (size_t g = 0; g < W->ngroups; g++) {
         float group_sum = 0.0f;
         for (size_t k = g * W->G; k < W->K && k < (g + 1) * W->G; k++) {
-          const float prod = x[m * ldx + k] * (float)wv(W, n, k);
-          group_sum = group_sum + prod;
+          group_sum = fmaf(x[m * ldx + k], (float)wv(W, n, k), group_sum);
         }
-        const float scaled = W->scale[n * W->ngroups + g] * group_sum;
-        total = total + scaled;
+        total = fmaf(W->scale[n * W->ngroups + g], group_sum, total);
       }
       y[m * ldy + n] = total;
     }
