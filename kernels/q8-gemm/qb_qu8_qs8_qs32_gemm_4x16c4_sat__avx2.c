@@ -13,7 +13,9 @@
  * qb_qu8_qs8_qs32_gemm_saturations__scalar counts the pairs that do. The zero-point
  * terms (row sums, folded bias) are exact, as in the exact kernels.
  * Tails: K zeroed dword copy with zero-padded B (a zero pair never saturates),
- * N with vpmaskmovd stores, M with one kernel copy per mr. */
+ * N with vpmaskmovd stores, M with one kernel copy per mr. Prefetch: one line per
+ * group of 4 k (64 bytes of B), 4 KiB ahead: an M = 1 run streams B from DRAM, and
+ * the hardware prefetcher alone left it at 0.85-1.0x a plain read (Zen 1). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -22,6 +24,7 @@
 #define QB_MR 4
 #define QB_NR 16
 #define QB_WLAYOUT QB_Q8_W_S8_C4
+#define QB_PREFETCH_BYTES 4096
 
 static inline __attribute__((always_inline)) uint32_t qb_load_a(const uint8_t* p, size_t n) {
   uint32_t v = 0;
@@ -55,7 +58,10 @@ static inline __attribute__((always_inline)) void qb_ukernel(
     }                                                                                      \
   } while (0)
   size_t k = 0;
-  for (; k + 4 <= K; k += 4, w += QB_NR * 4) QB_GROUP(QB_A_FULL);
+  for (; k + 4 <= K; k += 4, w += QB_NR * 4) {
+    _mm_prefetch((const char*)w + QB_PREFETCH_BYTES, _MM_HINT_T0);
+    QB_GROUP(QB_A_FULL);
+  }
   if (k < K) QB_GROUP(QB_A_TAIL);
 #undef QB_GROUP
 
