@@ -63,6 +63,7 @@ typedef struct qb_bench_impl {
   double out_bytes;      /* bytes per element of C as written; 0: 4 (int32 or fp32) */
   const char* backend;   /* backend whose roofline ceiling applies; "" = none */
   bool fp32;             /* compare against the fp32 FMA ceiling, not int8 */
+  bool gemv_only;        /* registered on M = 1 shapes only */
   const void* entry;     /* ours: the dispatch entry (type per family); peers: NULL */
   int kernel_backend;    /* ours: the entry's qb_backend (run only if usable); peers: -1 */
   size_t (*weight_bytes)(const struct qb_bench_impl* impl, size_t N, size_t K);

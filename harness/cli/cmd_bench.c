@@ -36,7 +36,9 @@ void qb_cmd_bench_help(void) {
       "  gemm         on each shape: int8 GEMMs u8 x s8, qs8 x qs8 and qu8 x qu8 -> s32,\n"
       "               int4-weight GEMMs (W4A8, W4A32; symmetric, groups of 32), the\n"
       "               fp32 GEMM (packed B), and the peers found at build time (oneDNN\n"
-      "               u8 x s8 matmul, OpenBLAS fp32 sgemm):\n"
+      "               u8 x s8 matmul, OpenBLAS fp32 sgemm); on M = 1 shapes\n"
+      "               weight_read, the N x K weight bytes read and nothing else (the\n"
+      "               int8 GEMV's memory ceiling, measured in the same run):\n"
       "                 gemm/<kernel or peer>/M:<M>/N:<N>/K:<K>/threads:<T>/real_time\n"
       "  fused        the u8 x s8 GEMM with the model run's fused requantizing epilogue\n"
       "               on model shapes (1,256,784) (64,256,784) (128,1024,1024):\n"
@@ -279,7 +281,7 @@ static size_t register_all(const bench_opts* o, const qb_bench_setup* setup,
   size_t n = 0;
   for (size_t i = 0; i < nimpls; i++)
     for (size_t s = 0; s < nshapes; s++)
-      for (size_t t = 0; t < o->nthreads; t++)
+      for (size_t t = 0; t < o->nthreads && (!impls[i].gemv_only || shapes[s].M == 1); t++)
         if (qb_bench_register_gemm(setup, &impls[i], &shapes[s], o->threads[t]) == 0) n++;
   return n;
 }

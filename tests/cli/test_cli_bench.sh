@@ -108,8 +108,8 @@ sys.exit(1 if problems else 0)
 PY
 ) && pass "fused and elementwise JSON ($out)" || fail "fused and elementwise JSON: $out"
 
-# A quick run on one tiny shape, 1 and 2 threads.
-expect_exit 0 "quick run" -- "$qbench" bench --quick --kernels gemm --shapes "3,40,20" --threads 1,2 --json "$dir/bench.json"
+# A quick run on two tiny shapes (a GEMM and a GEMV), 1 and 2 threads.
+expect_exit 0 "quick run" -- "$qbench" bench --quick --kernels gemm --shapes "3,40,20;1,40,20" --threads 1,2 --json "$dir/bench.json"
 if python3 -m json.tool "$dir/bench.json" >/dev/null; then pass "bench JSON parses"; else fail "bench JSON does not parse"; fi
 # A full disk (/dev/full): Google Benchmark's write fails silently; bench must not exit 0.
 expect_exit 1 "JSON to a full disk" -- "$qbench" bench --quick --shapes "3,40,20" --threads 1 --isa scalar --json /dev/full
@@ -127,15 +127,16 @@ if ctx.get("isa_usable") != ",".join(info["backends"]["usable"]):
     problems.append(f"context isa_usable {ctx.get('isa_usable')} != info {info['backends']['usable']}")
 names = {}
 for b in d["benchmarks"]:
-    m = re.fullmatch(r"gemm/([a-z0-9_]+)/M:3/N:40/K:20/threads:([12])(/real_time)?", b["name"])
+    m = re.fullmatch(r"gemm/([a-z0-9_]+)/M:([13])/N:40/K:20/threads:([12])(/real_time)?", b["name"])
     if not m: problems.append(f"odd name {b['name']}"); continue
-    names[(m.group(1), int(m.group(2)))] = b
+    M, T = int(m.group(2)), int(m.group(3))
+    names[(m.group(1), M, T)] = b
     if b.get("error_occurred"): problems.append(f"{b['name']}: {b.get('error_message')}"); continue
     if not b.get("OPS", 0) > 0: problems.append(f"{b['name']}: OPS missing")
-    if b.get("kernel_threads") != int(m.group(2)): problems.append(f"{b['name']}: kernel_threads")
+    if b.get("kernel_threads") != T: problems.append(f"{b['name']}: kernel_threads")
     # weights (>= N*K bytes; N*K/2 for int4) + A (M*K) + C (4*M*N) at least
     wmin = 40 * 20 // (2 if "_q4_" in m.group(1) else 1)
-    if not b.get("bytes_per_call", 0) >= wmin + 3 * 20 + 4 * 3 * 40: problems.append(f"{b['name']}: bytes_per_call")
+    if not b.get("bytes_per_call", 0) >= wmin + M * 20 + 4 * M * 40: problems.append(f"{b['name']}: bytes_per_call")
     if not b.get("weight_copies", 0) >= 1: problems.append(f"{b['name']}: weight_copies")
     if b.get("iterations", 0) < 1: problems.append(f"{b['name']}: no iterations")
     if b.get("label") != "scalar" and "pct_of_peak" in b and not b["pct_of_peak"] > 0:
@@ -147,18 +148,24 @@ for be, fams in info["kernels"].items():
                 "f32_q4_f32_wgemm", "f32_gemm"):
         if fam not in fams: continue
         k = fams[fam]["name"]
-        for t in (1, 2):
-            if (k, t) not in names: problems.append(f"{k} threads:{t} not benchmarked")
+        for M in (1, 3):
+            for t in (1, 2):
+                if (k, M, t) not in names: problems.append(f"{k} M:{M} threads:{t} not benchmarked")
 # Ours only from usable backends; peers as listed in the context.
-for (impl, t) in names:
+for (impl, M, t) in names:
     if impl.startswith("qb_"):
         be = impl.rsplit("__", 1)[1] if "__" in impl else "scalar"
         be = "avx2-sat" if impl.endswith("_sat__avx2") else be
         if be not in info["backends"]["usable"]: problems.append(f"{impl}: backend {be} not usable")
 peers = [] if ctx["peers"] == "none" else ctx["peers"].split(",")
+# weight_read (the GEMV's memory ceiling) runs on M = 1 shapes only.
 for p in peers:
-    for t in (1, 2):
-        if (p, t) not in names: problems.append(f"peer {p} threads:{t} missing")
+    for M in (1, 3):
+        for t in (1, 2):
+            if (p, M, t) not in names and (p != "weight_read" or M == 1):
+                problems.append(f"peer {p} M:{M} threads:{t} missing")
+            if (p, M, t) in names and p == "weight_read" and M != 1:
+                problems.append(f"weight_read ran at M = {M}")
 print("; ".join(problems) or f"ok: {len(names)} benchmarks, peers {peers}")
 sys.exit(1 if problems else 0)
 PY

@@ -14,5 +14,8 @@ extern const qb_bench_impl qb_peer_dnnl;
 /* OpenBLAS cblas_sgemm (fp32), openblas_set_num_threads(T). */
 extern const qb_bench_impl qb_peer_openblas;
 #endif
+/* The weight bytes of a GEMV shape read and nothing else (M = 1 shapes only): the
+ * memory ceiling of an int8 GEMV measured in the same run (qb_peer_read.c). */
+extern const qb_bench_impl qb_peer_read;
 
 #endif
