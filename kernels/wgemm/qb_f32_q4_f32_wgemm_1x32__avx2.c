@@ -31,8 +31,8 @@ typedef struct {
   const float* scale[QB_NB];
 } qb_block;
 
-/* q[v][j] lane c = dword j (nibbles k .. k + 31 of the piece, 8 per dword) of
- * channel 8v + c, signed nibbles flipped to n ^ 8. */
+/* q[v][j] lane c = dword j of channel 8v + c's 16 bytes at `byte`: its nibbles
+ * 8j .. 8j + 7 of the piece; signed nibbles flipped to n ^ 8. */
 static inline void qb_transpose_piece(const qb_block* b, size_t byte, __m256i flip, __m256i q[4][4]) {
   for (size_t v = 0; v < 4; v++) {
     __m256i a[4];
@@ -52,23 +52,24 @@ static inline void qb_transpose_piece(const qb_block* b, size_t byte, __m256i fl
   }
 }
 
-/* gs[v] = fma(x[k + i], (q >> 4i & 15) - zp, gs[v]) for the 32 k of a piece, one
- * dword column j (8 k) at a time: 4 weight vectors + 4 sums + 4 zero points in
- * registers (the whole q would not fit the 16 ymm). */
+/* fma(x, (q >> 4i & 15) - zp, gs): one weight vector's step. */
+static inline __attribute__((always_inline)) __m256 qb_term(__m256 gs, __m256 xb, __m256i q, int i, __m256i zp) {
+  const __m256i n = _mm256_and_si256(_mm256_srli_epi32(q, 4 * i), _mm256_set1_epi32(0xF));
+  return _mm256_fmadd_ps(xb, _mm256_cvtepi32_ps(_mm256_sub_epi32(n, zp)), gs);
+}
+
+/* gs[v] = fma(x[k], w - zp, gs[v]) for the 32 k of a piece in k order, one dword
+ * column j (8 k) at a time: 4 weight vectors + 4 sums + 4 zero points in registers
+ * (the whole q would not fit the 16 ymm). */
 static inline void qb_piece(const float* x, const __m256i q[4][4], const __m256i zp[4], __m256 gs[4]) {
-  const __m256i nibble = _mm256_set1_epi32(0xF);
   for (size_t j = 0; j < 4; j++) {
     const __m256i q0 = q[0][j], q1 = q[1][j], q2 = q[2][j], q3 = q[3][j];
     _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) {
       const __m256 xb = _mm256_broadcast_ss(x + 8 * j + (size_t)i);
-#define QB_TERM(V, Q)                                                                        \
-  gs[V] = _mm256_fmadd_ps(                                                                   \
-      xb, _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(_mm256_srli_epi32(Q, 4 * i), nibble), zp[V])), gs[V])
-      QB_TERM(0, q0);
-      QB_TERM(1, q1);
-      QB_TERM(2, q2);
-      QB_TERM(3, q3);
-#undef QB_TERM
+      gs[0] = qb_term(gs[0], xb, q0, i, zp[0]);
+      gs[1] = qb_term(gs[1], xb, q1, i, zp[1]);
+      gs[2] = qb_term(gs[2], xb, q2, i, zp[2]);
+      gs[3] = qb_term(gs[3], xb, q3, i, zp[3]);
     }
   }
 }
