@@ -20,10 +20,12 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "wgemm/qb_q4_avx2.h"
 #include "wgemm/qb_wgemm.h"
 
 #define QB_NB 32
 #define QB_PREFETCH 256 /* bytes ahead in each channel row */
+#define QB_SCALE_CHUNK 64 /* groups whose scales are transposed at once: 8 KiB */
 
 typedef struct {
   const uint8_t* row[QB_NB];
@@ -86,24 +88,43 @@ static inline void qb_one_k(const qb_block* b, size_t k, size_t g, float xk, __m
     gs[v] = _mm256_fmadd_ps(xb, _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i*)(wv + 8 * v))), gs[v]);
 }
 
+/* st[i][c] = the scale of group g0 + i of channel c, i < n: 8 x 8 transposes of the
+ * channels' scale rows (a scalar load per channel and group cost as much as the
+ * group's FMAs at G = 32). */
+static void qb_scales_chunk(const qb_block* b, size_t g0, size_t n, float st[][QB_NB]) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (size_t v = 0; v < 4; v++) {
+      __m256i in[8], out[8];
+      for (size_t c = 0; c < 8; c++) in[c] = _mm256_loadu_si256((const __m256i*)(b->scale[8 * v + c] + g0 + i));
+      qb_q4_transpose8_avx2(in, out);
+      for (size_t j = 0; j < 8; j++) _mm256_storeu_si256((__m256i*)&st[i + j][8 * v], out[j]);
+    }
+  for (; i < n; i++)
+    for (size_t c = 0; c < QB_NB; c++) st[i][c] = b->scale[c][g0 + i];
+}
+
 static void qb_block_gemv(const qb_block* b, size_t K, size_t G, const float* x, float* out) {
+  const size_t ngroups = (K + G - 1) / G;
   const __m256i flip = _mm256_set1_epi32(b->zp[0] ? 0 : (int32_t)0x88888888u);
   __m256 total[4];
-  for (size_t v = 0; v < 4; v++) total[v] = _mm256_setzero_ps();
+  __m256i zp[4];
+  for (size_t v = 0; v < 4; v++) {
+    total[v] = _mm256_setzero_ps();
+    zp[v] = _mm256_set1_epi32(8); /* signed nibbles: (n ^ 8) - 8 */
+  }
+  float st[QB_SCALE_CHUNK][QB_NB];
   for (size_t g = 0, k0 = 0; k0 < K; g++, k0 += G) {
     const size_t k1 = k0 + G < K ? k0 + G : K;
-    int32_t z[QB_NB];
-    float s[QB_NB];
-    for (size_t c = 0; c < QB_NB; c++) {
-      z[c] = b->zp[c] ? b->zp[c][g] : 8;
-      s[c] = b->scale[c][g];
+    if (g % QB_SCALE_CHUNK == 0)
+      qb_scales_chunk(b, g, ngroups - g < QB_SCALE_CHUNK ? ngroups - g : QB_SCALE_CHUNK, st);
+    if (b->zp[0]) {
+      int32_t z[QB_NB];
+      for (size_t c = 0; c < QB_NB; c++) z[c] = b->zp[c][g];
+      for (size_t v = 0; v < 4; v++) zp[v] = _mm256_loadu_si256((const __m256i*)(z + 8 * v));
     }
-    __m256i zp[4];
     __m256 gs[4];
-    for (size_t v = 0; v < 4; v++) {
-      zp[v] = _mm256_loadu_si256((const __m256i*)(z + 8 * v));
-      gs[v] = _mm256_setzero_ps();
-    }
+    for (size_t v = 0; v < 4; v++) gs[v] = _mm256_setzero_ps();
     size_t k = k0;
     if (k % 2 == 0)
       for (; k + 32 <= k1; k += 32) {
@@ -112,6 +133,7 @@ static void qb_block_gemv(const qb_block* b, size_t K, size_t G, const float* x,
         qb_piece(x + k, q, zp, gs);
       }
     for (; k < k1; k++) qb_one_k(b, k, g, x[k], gs);
+    const float* s = st[g % QB_SCALE_CHUNK];
     for (size_t v = 0; v < 4; v++) total[v] = _mm256_fmadd_ps(_mm256_loadu_ps(s + 8 * v), gs[v], total[v]);
   }
   for (size_t v = 0; v < 4; v++) _mm256_storeu_ps(out + 8 * v, total[v]);
