@@ -73,3 +73,16 @@ int qb_test_finish(const char* name) {
   printf("%s: %d checks, %d failed\n", name, qb_test_checks, qb_test_failures);
   return qb_test_failures ? 1 : 0;
 }
+
+void qb_test_each_reference_model(void (*check)(const char* path)) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s", __FILE__); /* tests/common/qb_test.c in the source tree */
+  char* p = strstr(dir, "tests/common/");
+  if (p) *p = '\0';
+  static const char* const names[] = {"mlp", "cnn", "dwnet", "vit"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char path[1200];
+    snprintf(path, sizeof path, "%sharness/models/reference/%s.onnx", dir, names[i]);
+    check(path);
+  }
+}

@@ -75,4 +75,8 @@ void qb_test_skip(const char* why) __attribute__((noreturn));
 /* Prints "N checks, M failed" and returns the exit status. */
 int qb_test_finish(const char* name);
 
+/* check(path) for the four reference models, harness/models/reference/
+ * {mlp,cnn,dwnet,vit}.onnx of this source tree (present or not: check decides). */
+void qb_test_each_reference_model(void (*check)(const char* path));
+
 #endif

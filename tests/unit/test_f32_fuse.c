@@ -304,15 +304,6 @@ static void check_model(const char* path) {
 int main(void) {
   qb_test_seed(11);
   for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) check_case(&k_cases[i]);
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s", __FILE__);
-  char* p = strstr(dir, "tests/unit/");
-  if (p) *p = '\0';
-  const char* names[] = {"mlp", "cnn", "dwnet", "vit"};
-  for (size_t i = 0; i < 4; i++) {
-    char path[1200];
-    snprintf(path, sizeof path, "%sharness/models/reference/%s.onnx", dir, names[i]);
-    check_model(path);
-  }
+  qb_test_each_reference_model(check_model);
   return qb_test_finish("test_f32_fuse");
 }

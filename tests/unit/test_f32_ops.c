@@ -251,15 +251,6 @@ int main(void) {
         check_driver(&list[i], &k_shapes[s], pools);
   qb_thread_pool_destroy(pools[1]), qb_thread_pool_destroy(pools[2]);
 
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s", __FILE__);
-  char* p = strstr(dir, "tests/unit/");
-  if (p) *p = '\0';
-  const char* names[] = {"mlp", "cnn", "dwnet", "vit"};
-  for (size_t i = 0; i < 4; i++) {
-    char path[1200];
-    snprintf(path, sizeof path, "%sharness/models/reference/%s.onnx", dir, names[i]);
-    check_model(path);
-  }
+  qb_test_each_reference_model(check_model);
   return qb_test_finish("test_f32_ops");
 }
