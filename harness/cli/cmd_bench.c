@@ -280,9 +280,11 @@ static size_t register_all(const bench_opts* o, const qb_bench_setup* setup,
                            const qb_bench_shape* shapes, size_t nshapes) {
   size_t n = 0;
   for (size_t i = 0; i < nimpls; i++)
-    for (size_t s = 0; s < nshapes; s++)
-      for (size_t t = 0; t < o->nthreads && (!impls[i].gemv_only || shapes[s].M == 1); t++)
+    for (size_t s = 0; s < nshapes; s++) {
+      if (impls[i].gemv_only && shapes[s].M != 1) continue;
+      for (size_t t = 0; t < o->nthreads; t++)
         if (qb_bench_register_gemm(setup, &impls[i], &shapes[s], o->threads[t]) == 0) n++;
+    }
   return n;
 }
 

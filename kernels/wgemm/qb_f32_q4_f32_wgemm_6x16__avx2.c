@@ -130,7 +130,7 @@ void qb_f32_q4_f32_wgemm_6x16__avx2(size_t M, size_t N, size_t K, size_t G, cons
                                     size_t ldx, const uint8_t* w, const float* scale,
                                     const int8_t* zero_point, float* y, size_t ldy) {
   const size_t ngroups = (K + G - 1) / G, glen = G < K ? G : K;
-  const bool ok = M >= QB_MIN_ROWS && glen >= 1 && glen <= QB_KC;
+  const bool ok = M >= QB_MIN_ROWS && K >= 1 && glen <= QB_KC; /* K >= 1: glen >= 1 */
   const size_t nfull = ok ? N / QB_NB * QB_NB : 0, row_bytes = (K + 1) / 2;
   if (nfull < N)
     qb_f32_q4_f32_wgemm_1x32__avx2(M, N - nfull, K, G, x, ldx, w + nfull * row_bytes,
